@@ -1,0 +1,88 @@
+/**
+ * OAuth and OpenID Connect errors, one class per RFC error code. `description` is public and goes on the
+ * wire; `detail` is private and only logged. Serialized in one place: src/http/error-handler.ts.
+ */
+
+// RFC 6749 section 5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
+const UNSAFE_DESCRIPTION_CHARS = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g;
+
+export function safeDescription(text: string): string {
+  return text.replace(UNSAFE_DESCRIPTION_CHARS, '').slice(0, 500);
+}
+
+export abstract class OAuthError extends Error {
+  abstract readonly error: string;
+  readonly status: number = 400;
+  readonly description: string;
+  readonly detail: string | undefined;
+
+  constructor(description: string, detail?: string) {
+    super(description);
+    this.description = safeDescription(description);
+    this.detail = detail;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+
+  toJSON(): { error: string; error_description: string } {
+    return { error: this.error, error_description: this.description };
+  }
+}
+
+export class InvalidRequest extends OAuthError {
+  readonly error = 'invalid_request';
+}
+export class InvalidClient extends OAuthError {
+  readonly error = 'invalid_client';
+  override readonly status = 401;
+  /** Set when the client tried HTTP Basic: the 401 then carries a Basic challenge (RFC 6749 section 5.2). */
+  usedBasic = false;
+}
+export class InvalidGrant extends OAuthError {
+  readonly error = 'invalid_grant';
+}
+export class UnauthorizedClient extends OAuthError {
+  readonly error = 'unauthorized_client';
+}
+export class UnsupportedGrantType extends OAuthError {
+  readonly error = 'unsupported_grant_type';
+}
+export class UnsupportedResponseType extends OAuthError {
+  readonly error = 'unsupported_response_type';
+}
+export class InvalidScope extends OAuthError {
+  readonly error = 'invalid_scope';
+}
+export class AccessDenied extends OAuthError {
+  readonly error = 'access_denied';
+}
+export class LoginRequired extends OAuthError {
+  readonly error = 'login_required';
+}
+export class ConsentRequired extends OAuthError {
+  readonly error = 'consent_required';
+}
+export class InteractionRequired extends OAuthError {
+  readonly error = 'interaction_required';
+}
+export class RequestNotSupported extends OAuthError {
+  readonly error = 'request_not_supported';
+}
+export class RequestUriNotSupported extends OAuthError {
+  readonly error = 'request_uri_not_supported';
+}
+export class ServerError extends OAuthError {
+  readonly error = 'server_error';
+  override readonly status = 500;
+}
+/** RFC 6750 section 3.1: errors at a protected resource carry a Bearer challenge. */
+export class InvalidToken extends OAuthError {
+  readonly error = 'invalid_token';
+  override readonly status = 401;
+}
+export class InsufficientScope extends OAuthError {
+  readonly error = 'insufficient_scope';
+  override readonly status = 403;
+}
