@@ -106,7 +106,6 @@ CREATE INDEX sessions_expires_at_idx ON sessions (expires_at);
 -- A pending authorization request waiting for login or consent in the browser that started it.
 CREATE TABLE interactions (
   uid text PRIMARY KEY,
-  csrf_token text NOT NULL,
   client_id text NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
   params jsonb NOT NULL,
   user_id uuid REFERENCES users (id) ON DELETE CASCADE,

@@ -81,6 +81,8 @@ export class ServerError extends OAuthError {
 export class InvalidToken extends OAuthError {
   readonly error = 'invalid_token';
   override readonly status = 401;
+  /** No credentials were sent at all: the challenge then carries no error code (RFC 6750 section 3.1). */
+  noCredentials = false;
 }
 export class InsufficientScope extends OAuthError {
   readonly error = 'insufficient_scope';

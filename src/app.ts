@@ -1,0 +1,92 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config/config.js';
+import type { Db } from './db/db.js';
+import { openDatabase } from './db/open-database.js';
+import { registerErrorHandler } from './http/error-handler.js';
+import { registerFormParser } from './http/form-body.js';
+import './http/fastify-types.js';
+import { loggerOptions, requestIdFor } from './http/logging.js';
+import { requestMetrics } from './plugins/request-metrics.js';
+import { adminRoutes } from './routes/admin/admin-routes.js';
+import { authorizeRoutes } from './routes/authorize/authorize-route.js';
+import { discoveryRoutes } from './routes/discovery/discovery-route.js';
+import { healthRoutes } from './routes/health/health-route.js';
+import { interactionRoutes } from './routes/interaction/interaction-route.js';
+import { jwksRoutes } from './routes/jwks/jwks-route.js';
+import { metricsRoutes } from './routes/metrics/metrics-route.js';
+import { tokenRoutes } from './routes/token/token-route.js';
+import { userinfoRoutes } from './routes/userinfo/userinfo-route.js';
+import { bootstrap, type BootstrapReport } from './services/bootstrap.js';
+import type { ServiceContext } from './services/context.js';
+import { KeyStore, type SigningAlg } from './services/key-store.js';
+import { Metrics } from './services/metrics.js';
+import { deriveKey, resolveServerSecret } from './services/server-secret.js';
+
+export interface AppDeps {
+  /** An open, migrated database; without one, buildApp opens the configured one and closes it on close. */
+  db?: Db;
+  /** Where JSON log lines go (tests capture them); default stdout. */
+  logStream?: NodeJS.WritableStream;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    bootstrapReport: BootstrapReport;
+  }
+}
+
+/** Builds the app without listening: services first, then plugins and routes in one visible order. */
+export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const db = deps.db ?? (await openDatabase(config));
+  const algorithms: SigningAlg[] = [...new Set<SigningAlg>(['RS256', config.jwtAlgorithm])];
+  const keys = new KeyStore(db, algorithms, config.keyEncryptionKey);
+  await keys.init();
+  const secret = resolveServerSecret(config);
+  const ctx: ServiceContext = {
+    config,
+    db,
+    keys,
+    clientSecretKey: deriveKey(secret, 'client-secret'),
+    csrfKey: deriveKey(secret, 'csrf'),
+    metrics: new Metrics(db),
+  };
+  const report = await bootstrap(ctx);
+
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel, deps.logStream),
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    bodyLimit: 64 * 1024,
+    trustProxy: false,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+  app.decorate('ctx', ctx);
+  app.decorate('bootstrapReport', report);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  if (!deps.db) app.addHook('onClose', () => db.close());
+
+  // Security headers everywhere; HTML pages tighten the CSP further per page (src/views/page.ts).
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    strictTransportSecurity: config.issuer.startsWith('https:'),
+  });
+  await app.register(fastifyCookie);
+  registerFormParser(app);
+  registerErrorHandler(app);
+  await app.register(requestMetrics);
+
+  await app.register(discoveryRoutes);
+  await app.register(jwksRoutes);
+  await app.register(authorizeRoutes);
+  await app.register(interactionRoutes);
+  await app.register(tokenRoutes);
+  await app.register(userinfoRoutes);
+  await app.register(adminRoutes);
+  await app.register(healthRoutes);
+  await app.register(metricsRoutes);
+  return app;
+}

@@ -1,0 +1,22 @@
+import { InvalidScope, UnauthorizedClient } from '../errors/oauth-errors.js';
+import { resolveRequestedScopes, USER_ONLY_SCOPES } from '../services/scope-policy.js';
+import { issueTokens } from '../services/token-service.js';
+import type { GrantHandler } from './grant-handler.js';
+
+/** RFC 6749 section 4.4: confidential clients only; the token carries no user. */
+export const clientCredentialsGrant: GrantHandler = {
+  grantType: 'client_credentials',
+  async handle(ctx, client, params) {
+    if (client.clientType !== 'confidential') {
+      throw new UnauthorizedClient('client_credentials requires a confidential client');
+    }
+    const scopes = await resolveRequestedScopes(ctx.db, client, params.scope, (allowed) =>
+      allowed.filter((s) => !USER_ONLY_SCOPES.has(s)),
+    );
+    const userScope = scopes.find((s) => USER_ONLY_SCOPES.has(s));
+    if (userScope) throw new InvalidScope(`${userScope} needs a user and is not available with client_credentials`);
+    return ctx.db.transaction((tx) =>
+      issueTokens(ctx, tx, { client, scopes, includeRefreshToken: false, includeIdToken: false }),
+    );
+  },
+};

@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import { InvalidRequest } from '../errors/oauth-errors.js';
+
+/** Form and query parameters with every repeated key kept, so duplicates can be refused. */
+export type RawParams = Record<string, string[]>;
+
+/** Parses application/x-www-form-urlencoded, refusing bytes that are not UTF-8 (decoded as U+FFFD). */
+export function parseUrlEncoded(text: string): RawParams {
+  const params: RawParams = Object.create(null) as RawParams;
+  for (const [key, value] of new URLSearchParams(text)) {
+    if (key.includes('\uFFFD') || value.includes('\uFFFD')) {
+      throw new InvalidRequest('parameters must be UTF-8 encoded');
+    }
+    (params[key] ??= []).push(value);
+  }
+  return params;
+}
+
+/** Registers the form parser; request bodies are capped by the app's bodyLimit. */
+export function registerFormParser(app: FastifyInstance): void {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseUrlEncoded(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+}
+
+/** The raw query string of a request, parsed with repeated keys kept. */
+export function rawQuery(url: string): RawParams {
+  const q = url.indexOf('?');
+  return q < 0 ? (Object.create(null) as RawParams) : parseUrlEncoded(url.slice(q + 1));
+}

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyServerOptions, RawRequestDefaultExpression } from 'fastify';
+
+// Query parameters whose values are credentials or personal data: never logged.
+const SENSITIVE_PARAMS = new Set([
+  'code',
+  'code_verifier',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'id_token_hint',
+  'client_secret',
+  'password',
+  'token',
+  'login_hint',
+  'state',
+  'nonce',
+]);
+
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  for (const key of new Set(params.keys())) if (SENSITIVE_PARAMS.has(key.toLowerCase())) params.set(key, '[redacted]');
+  return `${url.slice(0, q)}?${params.toString()}`;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9\-_.:]{1,128}$/;
+
+/** Accepts a well-formed X-Request-ID or X-Correlation-ID from the caller; otherwise generates one. */
+export function requestIdFor(req: RawRequestDefaultExpression): string {
+  for (const name of ['x-request-id', 'x-correlation-id']) {
+    const value = req.headers[name];
+    if (typeof value === 'string' && REQUEST_ID.test(value)) return value;
+  }
+  return randomUUID();
+}
+
+/**
+ * pino options: JSON lines; requests are logged as method, redacted URL and client address only, so
+ * Authorization headers, cookies, bodies and tokens never reach a log line.
+ */
+export function loggerOptions(level: string, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
+  return {
+    level,
+    ...(stream ? { stream } : {}),
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+    serializers: {
+      req: (req: { method: string; url: string; ip?: string; socket?: { remoteAddress?: string } }) => ({
+        method: req.method,
+        url: redactUrl(req.url),
+        remoteAddress: req.ip ?? req.socket?.remoteAddress,
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  } as FastifyServerOptions['logger'];
+}

@@ -1,0 +1,16 @@
+/** RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), space-delimited. */
+export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+export function parseScope(scope: string | undefined | null): string[] {
+  if (!scope) return [];
+  return [...new Set(scope.split(' ').filter((s) => s.length > 0))];
+}
+
+export function formatScope(scopes: Iterable<string>): string {
+  return [...scopes].join(' ');
+}
+
+export function isSubset(subset: readonly string[], superset: readonly string[]): boolean {
+  const set = new Set(superset);
+  return subset.every((s) => set.has(s));
+}

@@ -1,0 +1,95 @@
+import type { Queryable } from '../db/db.js';
+
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+export interface Client {
+  clientId: string;
+  clientSecretHash: string | null;
+  clientName: string;
+  clientType: 'confidential' | 'public';
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  grantTypes: string[];
+  responseTypes: string[];
+  scope: string;
+  clientUri: string | null;
+  logoUri: string | null;
+  tosUri: string | null;
+  policyUri: string | null;
+  contacts: string[];
+  skipConsent: boolean;
+  requirePkce: boolean;
+  isActive: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewClient = Omit<Client, 'createdAt' | 'updatedAt'>;
+export type ClientChanges = Partial<Omit<Client, 'clientId' | 'createdAt' | 'updatedAt'>>;
+
+const COLUMNS: Record<keyof NewClient, string> = {
+  clientId: 'client_id',
+  clientSecretHash: 'client_secret_hash',
+  clientName: 'client_name',
+  clientType: 'client_type',
+  tokenEndpointAuthMethod: 'token_endpoint_auth_method',
+  redirectUris: 'redirect_uris',
+  postLogoutRedirectUris: 'post_logout_redirect_uris',
+  grantTypes: 'grant_types',
+  responseTypes: 'response_types',
+  scope: 'scope',
+  clientUri: 'client_uri',
+  logoUri: 'logo_uri',
+  tosUri: 'tos_uri',
+  policyUri: 'policy_uri',
+  contacts: 'contacts',
+  skipConsent: 'skip_consent',
+  requirePkce: 'require_pkce',
+  isActive: 'is_active',
+};
+
+const SELECT = `SELECT ${Object.entries(COLUMNS)
+  .map(([key, column]) => `${column} AS "${key}"`)
+  .join(', ')}, created_at AS "createdAt", updated_at AS "updatedAt" FROM clients`;
+
+export async function findClient(db: Queryable, clientId: string): Promise<Client | undefined> {
+  const { rows } = await db.query<Client>(`${SELECT} WHERE client_id = $1`, [clientId]);
+  return rows[0];
+}
+
+export async function listClients(db: Queryable, limit: number, offset: number): Promise<{ items: Client[]; total: number }> {
+  const [{ rows }, count] = await Promise.all([
+    db.query<Client>(`${SELECT} ORDER BY created_at, client_id LIMIT $1 OFFSET $2`, [limit, offset]),
+    db.query<{ total: number }>('SELECT count(*)::int AS total FROM clients'),
+  ]);
+  return { items: rows, total: count.rows[0]?.total ?? 0 };
+}
+
+export async function insertClient(db: Queryable, client: NewClient): Promise<Client> {
+  const keys = Object.keys(COLUMNS) as (keyof NewClient)[];
+  const { rows } = await db.query<{ client_id: string }>(
+    `INSERT INTO clients (${keys.map((k) => COLUMNS[k]).join(', ')})
+     VALUES (${keys.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING client_id`,
+    keys.map((k) => client[k]),
+  );
+  return (await findClient(db, rows[0]!.client_id))!;
+}
+
+export async function updateClient(db: Queryable, clientId: string, changes: ClientChanges): Promise<Client | undefined> {
+  const keys = (Object.keys(changes) as (keyof ClientChanges)[]).filter((k) => changes[k] !== undefined);
+  if (keys.length > 0) {
+    const { rowCount } = await db.query(
+      `UPDATE clients SET ${keys.map((k, i) => `${COLUMNS[k]} = $${i + 2}`).join(', ')}, updated_at = now()
+       WHERE client_id = $1`,
+      [clientId, ...keys.map((k) => changes[k])],
+    );
+    if (rowCount === 0) return undefined;
+  }
+  return findClient(db, clientId);
+}
+
+export async function deleteClient(db: Queryable, clientId: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM clients WHERE client_id = $1', [clientId]);
+  return rowCount > 0;
+}

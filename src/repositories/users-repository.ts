@@ -1,0 +1,130 @@
+import type { Queryable } from '../db/db.js';
+
+export interface Address {
+  formatted?: string;
+  street_address?: string;
+  locality?: string;
+  region?: string;
+  postal_code?: string;
+  country?: string;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  email: string | null;
+  emailVerified: boolean;
+  passwordHash: string | null;
+  name: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  middleName: string | null;
+  nickname: string | null;
+  picture: string | null;
+  website: string | null;
+  gender: string | null;
+  birthdate: string | null;
+  zoneinfo: string | null;
+  locale: string | null;
+  phoneNumber: string | null;
+  phoneNumberVerified: boolean;
+  address: Address | null;
+  isAdmin: boolean;
+  isActive: boolean;
+  lastLoginAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type UserFields = Omit<User, 'id' | 'lastLoginAt' | 'createdAt' | 'updatedAt'>;
+
+const COLUMNS: Record<keyof UserFields, string> = {
+  username: 'username',
+  email: 'email',
+  emailVerified: 'email_verified',
+  passwordHash: 'password_hash',
+  name: 'name',
+  givenName: 'given_name',
+  familyName: 'family_name',
+  middleName: 'middle_name',
+  nickname: 'nickname',
+  picture: 'picture',
+  website: 'website',
+  gender: 'gender',
+  birthdate: 'birthdate',
+  zoneinfo: 'zoneinfo',
+  locale: 'locale',
+  phoneNumber: 'phone_number',
+  phoneNumberVerified: 'phone_number_verified',
+  address: 'address',
+  isAdmin: 'is_admin',
+  isActive: 'is_active',
+};
+
+const SELECT = `SELECT id, ${Object.entries(COLUMNS)
+  .map(([key, column]) => `${column} AS "${key}"`)
+  .join(', ')}, last_login_at AS "lastLoginAt", created_at AS "createdAt", updated_at AS "updatedAt" FROM users`;
+
+const toParam = (key: keyof UserFields, value: unknown) =>
+  key === 'address' && value !== null && value !== undefined ? JSON.stringify(value) : value;
+
+export async function findUserById(db: Queryable, id: string): Promise<User | undefined> {
+  const { rows } = await db.query<User>(`${SELECT} WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+/** Login accepts the username or the email address, case-insensitively. */
+export async function findUserByLogin(db: Queryable, login: string): Promise<User | undefined> {
+  const { rows } = await db.query<User>(
+    `${SELECT} WHERE lower(username) = lower($1) OR lower(email) = lower($1) ORDER BY lower(username) = lower($1) DESC LIMIT 1`,
+    [login],
+  );
+  return rows[0];
+}
+
+export async function searchUsers(
+  db: Queryable,
+  query: string | undefined,
+  limit: number,
+  offset: number,
+): Promise<{ items: User[]; total: number }> {
+  const where = query ? `WHERE username ILIKE $1 OR email ILIKE $1 OR name ILIKE $1` : '';
+  const pattern = query ? [`%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`] : [];
+  const n = pattern.length;
+  const [{ rows }, count] = await Promise.all([
+    db.query<User>(`${SELECT} ${where} ORDER BY created_at, id LIMIT $${n + 1} OFFSET $${n + 2}`, [...pattern, limit, offset]),
+    db.query<{ total: number }>(`SELECT count(*)::int AS total FROM users ${where}`, pattern),
+  ]);
+  return { items: rows, total: count.rows[0]?.total ?? 0 };
+}
+
+export async function insertUser(db: Queryable, user: Partial<UserFields> & { username: string }): Promise<User> {
+  const keys = (Object.keys(user) as (keyof UserFields)[]).filter((k) => user[k] !== undefined);
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO users (${keys.map((k) => COLUMNS[k]).join(', ')})
+     VALUES (${keys.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING id`,
+    keys.map((k) => toParam(k, user[k])),
+  );
+  return (await findUserById(db, rows[0]!.id))!;
+}
+
+export async function updateUser(db: Queryable, id: string, changes: Partial<UserFields>): Promise<User | undefined> {
+  const keys = (Object.keys(changes) as (keyof UserFields)[]).filter((k) => changes[k] !== undefined);
+  if (keys.length > 0) {
+    const { rowCount } = await db.query(
+      `UPDATE users SET ${keys.map((k, i) => `${COLUMNS[k]} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`,
+      [id, ...keys.map((k) => toParam(k, changes[k]))],
+    );
+    if (rowCount === 0) return undefined;
+  }
+  return findUserById(db, id);
+}
+
+export async function recordLogin(db: Queryable, id: string): Promise<void> {
+  await db.query('UPDATE users SET last_login_at = now() WHERE id = $1', [id]);
+}
+
+export async function deleteUser(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM users WHERE id = $1', [id]);
+  return rowCount > 0;
+}

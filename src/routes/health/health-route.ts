@@ -1,0 +1,23 @@
+import type { FastifyInstance } from 'fastify';
+import { ROUTES } from '../../config/routes.js';
+
+export async function healthRoutes(app: FastifyInstance): Promise<void> {
+  // Liveness: the process answers.
+  app.get(ROUTES.health, async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return { status: 'ok' };
+  });
+  // Readiness: the database answers within a short timeout.
+  app.get(ROUTES.healthReady, async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    try {
+      await Promise.race([
+        app.ctx.db.query('SELECT 1'),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
+      ]);
+      return { status: 'ready', checks: { database: 'ok' } };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', checks: { database: 'unavailable' } });
+    }
+  });
+}

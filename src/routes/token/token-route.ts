@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { ROUTES } from '../../config/routes.js';
+import { OAuthError, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../errors/oauth-errors.js';
+import { GRANTS } from '../../grants/grant-registry.js';
+import { formBody, singleParams } from '../../http/params.js';
+import { authenticateClient } from '../../services/client-authentication.js';
+
+/** RFC 6749 section 3.2: authenticate the client, then dispatch to the handler of its grant_type. */
+export async function tokenRoutes(app: FastifyInstance): Promise<void> {
+  const { ctx } = app;
+  app.post(ROUTES.token, async (request, reply) => {
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    let grantLabel = 'invalid';
+    try {
+      const params = singleParams(formBody(request.body, request.headers['content-type']));
+      const grantType = params.grant_type;
+      if (!grantType) throw new InvalidRequest('grant_type is required');
+      const handler = GRANTS.get(grantType);
+      if (handler) grantLabel = grantType;
+      const client = await authenticateClient(ctx.db, ctx.clientSecretKey, {
+        authorization: request.headers.authorization,
+        clientId: params.client_id,
+        clientSecret: params.client_secret,
+      });
+      if (!handler) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
+      if (!client.grantTypes.includes(grantType)) {
+        throw new UnauthorizedClient(`this client may not use the ${grantType} grant`);
+      }
+      const response = await handler.handle(ctx, client, params);
+      ctx.metrics.tokenRequests.inc({ grant_type: grantLabel, status: 'success' });
+      return response;
+    } catch (err) {
+      ctx.metrics.tokenRequests.inc({ grant_type: grantLabel, status: err instanceof OAuthError ? err.error : 'server_error' });
+      throw err;
+    }
+  });
+}

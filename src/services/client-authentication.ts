@@ -1,0 +1,89 @@
+import type { Queryable } from '../db/db.js';
+import { InvalidClient, InvalidRequest } from '../errors/oauth-errors.js';
+import { constantTimeEqual, hmacSha256Base64url } from '../lib/crypto.js';
+import { findClient, type Client } from '../repositories/clients-repository.js';
+
+export interface ClientCredentialsInput {
+  authorization: string | undefined;
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+}
+
+const SECRET_HASH_PREFIX = 'hmac-sha256$';
+
+/** Client secrets carry >= 256 bits of entropy, so a keyed fast hash suffices (see SECURITY.md). */
+export function hashClientSecret(key: Buffer, secret: string): string {
+  return SECRET_HASH_PREFIX + hmacSha256Base64url(key, secret);
+}
+
+export function verifyClientSecret(key: Buffer, secret: string, stored: string | null): boolean {
+  const computed = hashClientSecret(key, secret);
+  // Compare even when nothing is stored, so timing does not tell public from confidential clients.
+  return constantTimeEqual(computed, stored ?? SECRET_HASH_PREFIX) && stored !== null;
+}
+
+/** RFC 6749 section 2.3.1: Basic credentials are form-urlencoded before base64. */
+function parseBasic(header: string): { id: string; secret: string } {
+  const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim());
+  const fail = () => {
+    const err = new InvalidClient('invalid HTTP Basic authorization header');
+    err.usedBasic = true;
+    return err;
+  };
+  if (!match) throw fail();
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw fail();
+  try {
+    const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+  } catch {
+    throw fail();
+  }
+}
+
+/**
+ * Authenticates the client at the token endpoint: client_secret_basic, client_secret_post, or none for
+ * public clients. Exactly one method may be used (RFC 6749 section 2.3). Confidential clients may use
+ * either secret method; their registered method is the one advertised to them.
+ */
+export async function authenticateClient(db: Queryable, key: Buffer, input: ClientCredentialsInput): Promise<Client> {
+  let clientId: string;
+  let secret: string | undefined;
+  let usedBasic = false;
+  if (input.authorization !== undefined && /^basic\s/i.test(input.authorization)) {
+    if (input.clientSecret !== undefined) {
+      throw new InvalidRequest('client authentication must use only one method');
+    }
+    const basic = parseBasic(input.authorization);
+    if (input.clientId !== undefined && input.clientId !== basic.id) {
+      throw new InvalidRequest('client_id does not match the authenticated client');
+    }
+    ({ id: clientId, secret } = basic);
+    usedBasic = true;
+  } else if (input.clientId !== undefined) {
+    clientId = input.clientId;
+    secret = input.clientSecret;
+  } else {
+    throw new InvalidClient('client authentication is required');
+  }
+
+  const fail = (description: string) => {
+    const err = new InvalidClient(description);
+    err.usedBasic = usedBasic;
+    return err;
+  };
+  const client = await findClient(db, clientId);
+  if (!client || !client.isActive) {
+    if (secret !== undefined) verifyClientSecret(key, secret, null);
+    throw fail('client authentication failed');
+  }
+  if (client.clientType === 'public') {
+    if (secret !== undefined) throw fail('public clients do not authenticate with a secret');
+    return client;
+  }
+  if (secret === undefined || !verifyClientSecret(key, secret, client.clientSecretHash)) {
+    throw fail('client authentication failed');
+  }
+  return client;
+}

@@ -1,0 +1,14 @@
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/db.js';
+import type { KeyStore } from './key-store.js';
+import type { Metrics } from './metrics.js';
+
+/** What services need: handed down from the composition root (src/plugins/services.ts). */
+export interface ServiceContext {
+  config: Readonly<Config>;
+  db: Db;
+  keys: KeyStore;
+  clientSecretKey: Buffer;
+  csrfKey: Buffer;
+  metrics: Metrics;
+}

@@ -1,0 +1,41 @@
+import type { Config } from '../config/config.js';
+import { urlFor } from '../config/routes.js';
+import { SUPPORTED_GRANT_TYPES } from '../grants/grant-registry.js';
+
+export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'phone', 'address', 'offline_access'];
+
+export const SUPPORTED_CLAIMS = [
+  'sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'azp', 'sid',
+  'name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'picture', 'website',
+  'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at',
+  'email', 'email_verified', 'phone_number', 'phone_number_verified', 'address',
+];
+
+/**
+ * The OpenID Provider / RFC 8414 metadata. Every URL comes from the route table the server mounts, and
+ * only what is implemented is listed (test/http/discovery checks that every advertised URL answers).
+ */
+export function discoveryDocument(config: Pick<Config, 'issuer' | 'jwtAlgorithm'>): Record<string, unknown> {
+  const { issuer } = config;
+  return {
+    issuer,
+    authorization_endpoint: urlFor(issuer, 'authorization'),
+    token_endpoint: urlFor(issuer, 'token'),
+    userinfo_endpoint: urlFor(issuer, 'userinfo'),
+    jwks_uri: urlFor(issuer, 'jwks'),
+    scopes_supported: SUPPORTED_SCOPES,
+    response_types_supported: ['code'],
+    response_modes_supported: ['query', 'form_post'],
+    grant_types_supported: SUPPORTED_GRANT_TYPES,
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    code_challenge_methods_supported: ['S256'],
+    claims_supported: SUPPORTED_CLAIMS,
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    prompt_values_supported: ['none', 'login', 'consent'],
+    authorization_response_iss_parameter_supported: true,
+  };
+}

@@ -1,0 +1,48 @@
+import type { Queryable } from '../db/db.js';
+import { InvalidScope } from '../errors/oauth-errors.js';
+import { parseScope, SCOPE_TOKEN } from '../lib/scopes.js';
+import type { Client } from '../repositories/clients-repository.js';
+import { findScopes } from '../repositories/scopes-repository.js';
+
+export const ADMIN_SCOPES = [
+  'authly:admin',
+  'admin:clients:read',
+  'admin:clients:write',
+  'admin:users:read',
+  'admin:users:write',
+  'admin:scopes:read',
+  'admin:scopes:write',
+] as const;
+
+/** Scopes that only make sense with a user: never granted to client_credentials. */
+export const USER_ONLY_SCOPES = new Set(['openid', 'profile', 'email', 'phone', 'address', 'offline_access']);
+
+export const isAdminScope = (scope: string): boolean => (ADMIN_SCOPES as readonly string[]).includes(scope);
+
+/**
+ * The scopes a request may have: each must be a valid scope-token and within the client's registered
+ * scope (RFC 6749 section 3.3). Without a requested scope, the client's default scopes apply.
+ */
+export async function resolveRequestedScopes(
+  db: Queryable,
+  client: Client,
+  requested: string | undefined,
+  defaults: (allowed: string[]) => Promise<string[]> | string[],
+): Promise<string[]> {
+  const allowed = parseScope(client.scope);
+  if (requested === undefined) return defaults(allowed);
+  const scopes = parseScope(requested);
+  const bad = scopes.find((s) => !SCOPE_TOKEN.test(s));
+  if (bad !== undefined) throw new InvalidScope('scope contains invalid characters');
+  const unknown = scopes.filter((s) => !allowed.includes(s));
+  if (unknown.length > 0) throw new InvalidScope(`scope not allowed for this client: ${unknown.join(' ')}`);
+  const known = await findScopes(db, scopes);
+  if (known.length !== scopes.length) throw new InvalidScope('unknown scope requested');
+  return scopes;
+}
+
+/** Default scopes for a user-facing request: the registered scopes marked default. */
+export async function defaultUserScopes(db: Queryable, allowed: string[]): Promise<string[]> {
+  const scopes = await findScopes(db, allowed);
+  return scopes.filter((s) => s.isDefault).map((s) => s.name);
+}
