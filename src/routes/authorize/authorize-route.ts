@@ -1,2 +1,72 @@
-import type { FastifyInstance } from 'fastify';
-export async function authorizeRoutes(_app: FastifyInstance): Promise<void> {}
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { pathFor, ROUTES } from '../../config/routes.js';
+import { ConsentRequired, LoginRequired, OAuthError } from '../../errors/oauth-errors.js';
+import { sendAuthorizationError, sendAuthorizationResponse } from '../../http/authorization-response.js';
+import { rawQuery, type RawParams } from '../../http/form-body.js';
+import { formBody } from '../../http/params.js';
+import { findUserById } from '../../repositories/users-repository.js';
+import type { AuthorizationRequest } from '../../services/authorization-request.js';
+import { issueAuthorizationCode, needsConsent, needsLogin } from '../../services/authorization-service.js';
+import { startInteraction } from '../../services/interaction-service.js';
+import { findSession, SESSION_COOKIE } from '../../services/session-service.js';
+import { errorPage } from '../../views/authorization-pages.js';
+import { sendPage } from '../../views/page.js';
+import { setInteractionCookie } from '../interaction/interaction-cookie.js';
+import { UntrustedRedirectError, type AuthorizeContext } from './steps/authorize-context.js';
+import { VALIDATE_REQUEST_STEPS, VERIFY_REDIRECT_STEPS } from './steps/index.js';
+
+/** RFC 6749 section 4.1.1 / OIDC Core section 3.1.2: GET with a query, or POST with a form body. */
+export async function authorizeRoutes(app: FastifyInstance): Promise<void> {
+  const services = app.ctx;
+
+  async function authorize(request: FastifyRequest, reply: FastifyReply, raw: RawParams): Promise<FastifyReply> {
+    const c: AuthorizeContext = { services, raw, params: {}, request: { prompt: [] } };
+    try {
+      for (const step of VERIFY_REDIRECT_STEPS) await step(c);
+    } catch (err) {
+      if (!(err instanceof UntrustedRedirectError)) throw err;
+      services.metrics.authorizations.inc({ result: 'invalid_client_or_redirect_uri' });
+      return sendPage(reply, 400, errorPage('Invalid request', err.message), { formAction: ["'none'"] });
+    }
+    const target = { redirectUri: c.request.redirectUri!, responseMode: c.request.responseMode!, state: c.request.state };
+    try {
+      for (const step of VALIDATE_REQUEST_STEPS) await step(c);
+      const authRequest = c.request as AuthorizationRequest;
+      const session = await findSession(services, request.cookies[SESSION_COOKIE]);
+      const prompt = new Set(authRequest.prompt);
+
+      if (!session || needsLogin(authRequest, session)) {
+        if (prompt.has('none')) throw new LoginRequired('the user is not signed in');
+        return await redirectToInteraction(reply, authRequest);
+      }
+      const user = await findUserById(services.db, session.userId);
+      if (!user) throw new LoginRequired('the user is not signed in');
+      if (await needsConsent(services, authRequest, c.client!, user)) {
+        if (prompt.has('none')) throw new ConsentRequired('the user has not consented to this request');
+        return await redirectToInteraction(reply, authRequest, session);
+      }
+      const params = await issueAuthorizationCode(services, authRequest, user, session);
+      return sendAuthorizationResponse(reply, services.config.issuer, target, params);
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err;
+      services.metrics.authorizations.inc({ result: err.error });
+      return sendAuthorizationError(reply, services.config.issuer, target, err);
+    }
+  }
+
+  async function redirectToInteraction(
+    reply: FastifyReply,
+    authRequest: AuthorizationRequest,
+    session?: Parameters<typeof startInteraction>[2],
+  ): Promise<FastifyReply> {
+    const uid = await startInteraction(services, authRequest, session);
+    services.metrics.authorizations.inc({ result: 'interaction_required' });
+    setInteractionCookie(reply, services.config, uid);
+    return reply.header('cache-control', 'no-store').redirect(pathFor('interaction', { uid }), 303);
+  }
+
+  app.get(ROUTES.authorization, (request, reply) => authorize(request, reply, rawQuery(request.url)));
+  app.post(ROUTES.authorization, (request, reply) =>
+    authorize(request, reply, formBody(request.body, request.headers['content-type'])),
+  );
+}

@@ -1,0 +1,64 @@
+import {
+  InvalidRequest,
+  RequestNotSupported,
+  RequestUriNotSupported,
+  UnauthorizedClient,
+  UnsupportedResponseType,
+} from '../../../errors/oauth-errors.js';
+import { singleParams } from '../../../http/params.js';
+import type { AuthorizeStep } from './authorize-context.js';
+
+/** RFC 6749 section 3.1: request parameters must not be included more than once. */
+export const checkDuplicateParameters: AuthorizeStep = (c) => {
+  c.params = singleParams(c.raw);
+};
+
+/** Request objects are not implemented; refused explicitly (OIDC Core section 6), never ignored. */
+export const checkRequestObject: AuthorizeStep = (c) => {
+  if (c.params.request !== undefined) throw new RequestNotSupported('the request parameter is not supported');
+  if (c.params.request_uri !== undefined) throw new RequestUriNotSupported('the request_uri parameter is not supported');
+};
+
+/** OAuth 2.1 keeps only the code flow. */
+export const checkResponseType: AuthorizeStep = (c) => {
+  const responseType = c.params.response_type;
+  if (responseType === undefined) throw new InvalidRequest('response_type is required');
+  if (responseType !== 'code') throw new UnsupportedResponseType('only response_type=code is supported');
+  if (!c.client!.responseTypes.includes('code') || !c.client!.grantTypes.includes('authorization_code')) {
+    throw new UnauthorizedClient('this client may not use the authorization code flow');
+  }
+};
+
+export const checkResponseMode: AuthorizeStep = (c) => {
+  const mode = c.params.response_mode;
+  if (mode !== undefined && mode !== 'query' && mode !== 'form_post') {
+    throw new InvalidRequest('response_mode must be query or form_post');
+  }
+};
+
+const MAX_LENGTH = 2048;
+
+export const checkLengths: AuthorizeStep = (c) => {
+  for (const name of ['state', 'nonce', 'login_hint', 'scope']) {
+    if ((c.params[name]?.length ?? 0) > MAX_LENGTH) throw new InvalidRequest(`${name} is too long`);
+  }
+  c.request.nonce = c.params.nonce;
+  c.request.loginHint = c.params.login_hint;
+};
+
+const KNOWN_PROMPTS = new Set(['none', 'login', 'consent', 'select_account']);
+
+/** OIDC Core section 3.1.2.1: prompt=none must stand alone; max_age is a non-negative integer. */
+export const checkPromptAndMaxAge: AuthorizeStep = (c) => {
+  const prompt = (c.params.prompt ?? '').split(' ').filter(Boolean);
+  if (prompt.includes('none') && prompt.length > 1) {
+    throw new InvalidRequest('prompt=none cannot be combined with other values');
+  }
+  // select_account has no account chooser here: the current account is used, as the spec allows.
+  c.request.prompt = prompt.filter((p) => KNOWN_PROMPTS.has(p) && p !== 'select_account');
+  const maxAge = c.params.max_age;
+  if (maxAge !== undefined) {
+    if (!/^\d{1,9}$/.test(maxAge)) throw new InvalidRequest('max_age must be a non-negative integer');
+    c.request.maxAge = Number(maxAge);
+  }
+};

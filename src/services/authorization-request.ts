@@ -1,0 +1,17 @@
+/** A validated authorization request (the output of src/routes/authorize/steps), stored with interactions. */
+export interface AuthorizationRequest {
+  clientId: string;
+  redirectUri: string;
+  responseMode: 'query' | 'form_post';
+  scopes: string[];
+  state?: string;
+  nonce?: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: 'S256';
+  prompt: string[];
+  maxAge?: number;
+  loginHint?: string;
+}
+
+/** Authorization response parameters (a code, or an error) plus RFC 9207 iss. */
+export type AuthorizationResponseParams = Record<string, string>;

@@ -1,0 +1,31 @@
+import { randomToken } from '../lib/crypto.js';
+import { secondsFromNow } from '../lib/time.js';
+import { deleteSession, findLiveSession, insertSession, type Session } from '../repositories/sessions-repository.js';
+import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-token.js';
+import type { ServiceContext } from './context.js';
+
+export const SESSION_COOKIE = 'authly_session';
+
+/** The browser session behind a cookie value, if it is live and its user active. */
+export async function findSession(ctx: ServiceContext, cookie: string | undefined): Promise<Session | undefined> {
+  if (!cookie || cookie.length > 100) return undefined;
+  return findLiveSession(ctx.db, hashOpaqueToken(cookie));
+}
+
+/**
+ * Starts a new session after a successful login. Any session the browser had is ended first: the cookie
+ * value always changes at login, so a planted cookie cannot be carried into an authenticated session.
+ */
+export async function startSession(
+  ctx: ServiceContext,
+  userId: string,
+  previousCookie: string | undefined,
+): Promise<{ cookie: string; session: Session }> {
+  if (previousCookie) await deleteSession(ctx.db, hashOpaqueToken(previousCookie));
+  const { value, hash } = newOpaqueToken();
+  const authTime = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const expiresAt = secondsFromNow(ctx.config.sessionTtlSeconds);
+  const sid = randomToken(16);
+  await insertSession(ctx.db, { idHash: hash, sid, userId, authTime, expiresAt });
+  return { cookie: value, session: { sid, userId, authTime, createdAt: authTime, expiresAt } };
+}

@@ -1,0 +1,70 @@
+import { html, type Html } from './html.js';
+import { layout } from './page.js';
+
+export interface LoginView {
+  clientName: string;
+  action: string;
+  csrfToken: string;
+  username?: string;
+  error?: string;
+}
+
+export function loginPage(view: LoginView): Html {
+  return layout(
+    'Sign in',
+    html`<h1>Sign in</h1>
+<p class="muted">to continue to <strong>${view.clientName}</strong></p>
+${view.error ? html`<p class="error" role="alert">${view.error}</p>` : ''}
+<form method="post" action="${view.action}">
+<input type="hidden" name="csrf_token" value="${view.csrfToken}">
+<label for="username">Username or email</label>
+<input type="text" id="username" name="username" value="${view.username ?? ''}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus>
+<label for="password">Password</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
+<div class="actions"><button type="submit">Sign in</button></div>
+</form>`,
+  );
+}
+
+export interface ConsentView {
+  clientName: string;
+  clientUri: string | null;
+  username: string;
+  scopes: { name: string; description: string }[];
+  action: string;
+  csrfToken: string;
+}
+
+export function consentPage(view: ConsentView): Html {
+  return layout(
+    'Allow access?',
+    html`<h1>Allow access?</h1>
+<p><strong>${view.clientName}</strong> wants to access your account <strong>${view.username}</strong>.</p>
+${view.clientUri ? html`<p class="muted">${view.clientUri}</p>` : ''}
+<p>It will be able to:</p>
+<ul class="scopes">${view.scopes.map((s) => html`<li>${s.description || s.name}</li>`)}</ul>
+<form method="post" action="${view.action}">
+<input type="hidden" name="csrf_token" value="${view.csrfToken}">
+<div class="actions">
+<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+<button type="submit" name="decision" value="allow">Allow</button>
+</div>
+</form>`,
+  );
+}
+
+export function errorPage(title: string, message: string): Html {
+  return layout(title, html`<h1>${title}</h1><p class="error" role="alert">${message}</p>`);
+}
+
+/** OAuth 2.0 Form Post Response Mode: an auto-submitting form that POSTs the response to the client. */
+export function formPostPage(redirectUri: string, params: Record<string, string>, scriptNonce: string): Html {
+  return layout(
+    'Continue',
+    html`<form method="post" action="${redirectUri}" id="response">
+${Object.entries(params).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
+<noscript><p>JavaScript is off: press Continue to return to the application.</p><button type="submit">Continue</button></noscript>
+</form>
+<script nonce="${scriptNonce}">document.getElementById('response').submit();</script>`,
+  );
+}
