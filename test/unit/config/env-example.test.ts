@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ENV_VARS, loadConfig } from '../../../src/config/config.js';
+import { renderEnvExample } from '../../../src/config/env-example.js';
+
+describe('.env.example', () => {
+  it('is the generated documentation of every variable (run npm run env:example after changing config)', () => {
+    expect(readFileSync('.env.example', 'utf8')).toBe(renderEnvExample());
+  });
+
+  it('documents only variables that change the loaded config', () => {
+    // Each variable, set to a valid non-default value, must change what loadConfig returns.
+    const samples: Record<string, string> = {
+      ENVIRONMENT: 'production',
+      HOST: '127.0.0.1',
+      PORT: '9000',
+      DEFAULT_ISSUER_URL: 'https://auth.example.com',
+      DATABASE_URL: 'postgres://db.example.com/authly',
+      DATABASE_POOL_MAX: '3',
+      AUTHLY_DATA_DIR: '/tmp/authly-elsewhere',
+      AUTOMIGRATE: 'false',
+      LOG_LEVEL: 'debug',
+      ACCESS_TOKEN_EXPIRE_MINUTES: '5',
+      REFRESH_TOKEN_EXPIRE_DAYS: '2',
+      AUTHORIZATION_CODE_EXPIRE_MINUTES: '1',
+      ID_TOKEN_EXPIRE_MINUTES: '30',
+      SESSION_EXPIRE_HOURS: '2',
+      REQUIRE_USER_CONSENT: 'false',
+      JWT_SECRET_KEY: 'k'.repeat(40),
+      JWT_ALGORITHM: 'ES256',
+      AUTHLY_KEY_ENCRYPTION_KEY: 'e'.repeat(40),
+      AUTHLY_ADMIN_CLIENT_ID: 'admin-client',
+      AUTHLY_ADMIN_CLIENT_SECRET: 's'.repeat(20),
+      AUTHLY_ADMIN_USERNAME: 'root',
+      AUTHLY_ADMIN_EMAIL: 'root@example.com',
+      AUTHLY_ADMIN_PASSWORD: 'p'.repeat(12),
+      AUTHLY_BOOTSTRAP_DEV_MODE: 'false',
+    };
+    expect(Object.keys(samples).sort()).toEqual(Object.keys(ENV_VARS).sort());
+    // Variables that only load together with others: the baseline sets them all to other valid values.
+    const adminClient = { AUTHLY_ADMIN_CLIENT_ID: 'other', AUTHLY_ADMIN_CLIENT_SECRET: 'o'.repeat(20) };
+    const adminUser = { AUTHLY_ADMIN_USERNAME: 'other', AUTHLY_ADMIN_PASSWORD: 'o'.repeat(12) };
+    const partners: Record<string, Record<string, string>> = {
+      ENVIRONMENT: { DEFAULT_ISSUER_URL: 'https://a.example.com', JWT_SECRET_KEY: 'k'.repeat(40), DATABASE_URL: 'postgres://x/y', AUTHLY_BOOTSTRAP_DEV_MODE: 'false' },
+      AUTHLY_ADMIN_CLIENT_ID: adminClient,
+      AUTHLY_ADMIN_CLIENT_SECRET: adminClient,
+      AUTHLY_ADMIN_USERNAME: adminUser,
+      AUTHLY_ADMIN_PASSWORD: adminUser,
+    };
+    for (const [name, value] of Object.entries(samples)) {
+      const base = partners[name] ?? {};
+      expect(loadConfig({ ...base, [name]: value }), name).not.toEqual(loadConfig(base));
+    }
+  });
+});
