@@ -20,7 +20,7 @@ import { tokenRoutes } from './routes/token/token-route.js';
 import { userinfoRoutes } from './routes/userinfo/userinfo-route.js';
 import { bootstrap, type BootstrapReport } from './services/bootstrap.js';
 import type { ServiceContext } from './services/context.js';
-import { KeyStore, type SigningAlg } from './services/key-store.js';
+import { KeyStore, type SigningAlg } from './tokens/key-store.js';
 import { Metrics } from './services/metrics.js';
 import { deriveKey, resolveServerSecret } from './services/server-secret.js';
 

@@ -20,7 +20,7 @@ function banner(config: Readonly<Config>, app: FastifyInstance, dbDescription: s
     `  Issuer:     ${config.issuer}`,
     `  Discovery:  ${config.issuer}${ROUTES.openidConfiguration}`,
     `  Database:   ${dbDescription}`,
-    `  Admin API:  ${config.issuer}${ROUTES.admin}  (CLI: npx authly admin status)`,
+    `  Admin API:  ${config.issuer}${ROUTES.admin}  (CLI: npm run authly -- admin status)`,
   ];
   if (report.adminClientId) lines.push(`  Admin client: ${report.adminClientId}`);
   if (report.generatedClientSecret) {

@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
-import type { KeyStore } from './key-store.js';
+import type { KeyStore } from '../tokens/key-store.js';
 import type { Metrics } from './metrics.js';
 
 /** What services need: handed down from the composition root (src/plugins/services.ts). */

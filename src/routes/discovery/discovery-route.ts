@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ROUTES } from '../../config/routes.js';
-import { discoveryDocument } from '../../services/discovery.js';
+import { discoveryDocument } from './discovery-document.js';
 
 export async function discoveryRoutes(app: FastifyInstance): Promise<void> {
   const document = JSON.stringify(discoveryDocument(app.ctx.config));

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ROUTES } from '../../config/routes.js';
+import { pingDatabase } from '../../repositories/health-repository.js';
 
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
   // Liveness: the process answers.
@@ -12,7 +13,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     reply.header('cache-control', 'no-store');
     try {
       await Promise.race([
-        app.ctx.db.query('SELECT 1'),
+        pingDatabase(app.ctx.db),
         new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
       ]);
       return { status: 'ready', checks: { database: 'ok' } };

@@ -1,6 +1,6 @@
-import type { Config } from '../config/config.js';
-import { urlFor } from '../config/routes.js';
-import { SUPPORTED_GRANT_TYPES } from '../grants/grant-registry.js';
+import type { Config } from '../../config/config.js';
+import { urlFor } from '../../config/routes.js';
+import { SUPPORTED_GRANT_TYPES } from '../../grants/grant-registry.js';
 
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'phone', 'address', 'offline_access'];
 

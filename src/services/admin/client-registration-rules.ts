@@ -1,0 +1,99 @@
+/**
+ * The registration rules every client must satisfy, checked on create and on the merged result of an
+ * update. Pure functions: field names in the result are the wire names (RFC 7591), so they go straight
+ * into a validation_failed body.
+ */
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+/** OAuth 2.1 keeps only the code response type (implicit and hybrid are gone). */
+export const RESPONSE_TYPES = ['code'] as const;
+export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+
+export interface ClientRegistration {
+  tokenEndpointAuthMethod: string;
+  grantTypes: readonly string[];
+  responseTypes: readonly string[];
+  redirectUris: readonly string[];
+  postLogoutRedirectUris: readonly string[];
+  requirePkce: boolean;
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/** response_types follow from grant_types: ['code'] exactly when the code grant is registered. */
+export function responseTypesFor(grantTypes: readonly string[]): string[] {
+  return grantTypes.includes('authorization_code') ? ['code'] : [];
+}
+
+/**
+ * Why a redirect URI cannot be registered, or undefined when it can. Redirect URIs are compared by exact
+ * string match (RFC 9700 section 2.1), so the registered string must already be the canonical form.
+ */
+export function redirectUriProblem(uri: string): string | undefined {
+  // The URL parser silently drops tabs and newlines and trims spaces; a registered URI must not need that.
+  if (!/^[\x21-\x7E]+$/.test(uri)) return 'must be printable ASCII without spaces (percent-encode other characters)';
+  if (uri.includes('#')) return 'must not contain a fragment (RFC 6749 section 3.1.2)';
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return 'must be an absolute URI';
+  }
+  if (url.username || url.password) return 'must not contain user credentials';
+  const scheme = url.protocol.slice(0, -1);
+  if (scheme === 'https') return undefined;
+  if (scheme === 'http') {
+    return isLoopbackHost(url.hostname)
+      ? undefined
+      : 'http is allowed only for loopback hosts (RFC 8252 section 7.3); use https';
+  }
+  // RFC 8252 section 7.1: native apps use a private-use scheme in reverse domain name form; requiring
+  // the period also keeps out javascript:, data: and file: URIs.
+  if (!scheme.includes('.')) {
+    return 'must use https, http on a loopback host, or a private-use scheme such as com.example.app (RFC 8252 section 7.1)';
+  }
+  return undefined;
+}
+
+/** Every broken rule as `{ field: reason }`; empty when the registration is consistent. */
+export function registrationProblems(client: ClientRegistration): Record<string, string> {
+  const problems: Record<string, string> = {};
+  const add = (field: string, reason: string) => {
+    problems[field] ??= reason;
+  };
+  for (const [field, uris] of [
+    ['redirect_uris', client.redirectUris],
+    ['post_logout_redirect_uris', client.postLogoutRedirectUris],
+  ] as const) {
+    uris.forEach((uri, i) => {
+      const problem = redirectUriProblem(uri);
+      if (problem) add(`${field}.${i}`, problem);
+    });
+  }
+
+  const grants = new Set(client.grantTypes);
+  const isPublic = client.tokenEndpointAuthMethod === 'none';
+  const code = grants.has('authorization_code');
+  if (grants.size === 0) add('grant_types', 'at least one grant type is required');
+  if (grants.has('refresh_token') && !code) add('grant_types', 'refresh_token requires authorization_code');
+  if (isPublic && grants.has('client_credentials')) {
+    add('grant_types', 'client_credentials requires a confidential client (token_endpoint_auth_method other than none)');
+  }
+  if (code) {
+    if (client.responseTypes.length !== 1 || client.responseTypes[0] !== 'code') {
+      add('response_types', 'must be ["code"] when grant_types includes authorization_code');
+    }
+    if (client.redirectUris.length === 0) add('redirect_uris', 'at least one redirect URI is required for authorization_code');
+  } else {
+    if (client.responseTypes.length > 0) add('response_types', 'must be empty without the authorization_code grant');
+    if (client.redirectUris.length > 0) add('redirect_uris', 'must be empty without the authorization_code grant');
+    if (client.postLogoutRedirectUris.length > 0) {
+      add('post_logout_redirect_uris', 'must be empty without the authorization_code grant');
+    }
+  }
+  // OAuth 2.1 section 4.1.1 / SECURITY.md: only a confidential client may be exempted from PKCE.
+  if (isPublic && !client.requirePkce) add('require_pkce', 'public clients always require PKCE');
+  return problems;
+}
