@@ -8,6 +8,12 @@ describe('.env.example', () => {
     expect(readFileSync('.env.example', 'utf8')).toBe(renderEnvExample());
   });
 
+  it('README documents every variable', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const missing = Object.keys(ENV_VARS).filter((name) => !readme.includes(`\`${name}\``));
+    expect(missing).toEqual([]);
+  });
+
   it('documents only variables that change the loaded config', () => {
     // Each variable, set to a valid non-default value, must change what loadConfig returns.
     const samples: Record<string, string> = {
