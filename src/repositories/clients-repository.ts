@@ -58,6 +58,26 @@ export async function findClient(db: Queryable, clientId: string): Promise<Clien
   return rows[0];
 }
 
+/** Locks the client row for the rest of the transaction, so concurrent partial updates serialize. */
+export async function findClientForUpdate(db: Queryable, clientId: string): Promise<Client | undefined> {
+  const { rows } = await db.query<Client>(`${SELECT} WHERE client_id = $1 FOR UPDATE`, [clientId]);
+  return rows[0];
+}
+
+export async function countClients(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ total: number }>('SELECT count(*)::int AS total FROM clients');
+  return rows[0]?.total ?? 0;
+}
+
+/** How many clients list `scope` among their registered scopes (space-delimited, RFC 6749 section 3.3). */
+export async function countClientsUsingScope(db: Queryable, scope: string): Promise<number> {
+  const { rows } = await db.query<{ total: number }>(
+    `SELECT count(*)::int AS total FROM clients WHERE $1 = ANY(string_to_array(scope, ' '))`,
+    [scope],
+  );
+  return rows[0]?.total ?? 0;
+}
+
 export async function listClients(db: Queryable, limit: number, offset: number): Promise<{ items: Client[]; total: number }> {
   const [{ rows }, count] = await Promise.all([
     db.query<Client>(`${SELECT} ORDER BY created_at, client_id LIMIT $1 OFFSET $2`, [limit, offset]),

@@ -13,6 +13,14 @@ export async function listScopes(db: Queryable): Promise<Scope[]> {
   return (await db.query<Scope>(`${SELECT} ORDER BY name`)).rows;
 }
 
+export async function listScopesPage(db: Queryable, limit: number, offset: number): Promise<{ items: Scope[]; total: number }> {
+  const [{ rows }, count] = await Promise.all([
+    db.query<Scope>(`${SELECT} ORDER BY name LIMIT $1 OFFSET $2`, [limit, offset]),
+    db.query<{ total: number }>('SELECT count(*)::int AS total FROM scopes'),
+  ]);
+  return { items: rows, total: count.rows[0]?.total ?? 0 };
+}
+
 export async function findScopes(db: Queryable, names: readonly string[]): Promise<Scope[]> {
   if (names.length === 0) return [];
   return (await db.query<Scope>(`${SELECT} WHERE name = ANY($1::text[]) ORDER BY name`, [names])).rows;

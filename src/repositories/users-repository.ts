@@ -73,6 +73,17 @@ export async function findUserById(db: Queryable, id: string): Promise<User | un
   return rows[0];
 }
 
+/** Usernames are unique case-insensitively (users_username_key on lower(username)). */
+export async function findUserByUsername(db: Queryable, username: string): Promise<User | undefined> {
+  const { rows } = await db.query<User>(`${SELECT} WHERE lower(username) = lower($1)`, [username]);
+  return rows[0];
+}
+
+export async function countUsers(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ total: number }>('SELECT count(*)::int AS total FROM users');
+  return rows[0]?.total ?? 0;
+}
+
 /** Login accepts the username or the email address, case-insensitively. */
 export async function findUserByLogin(db: Queryable, login: string): Promise<User | undefined> {
   const { rows } = await db.query<User>(
