@@ -1,4 +1,50 @@
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
+import { ROUTES } from '../../config/routes.js';
+import { ValidationFailed } from '../../errors/admin-errors.js';
+import { requireAdminToken } from './admin-auth.js';
+import { clientsRoutes } from './clients-routes.js';
+import { scopesRoutes } from './scopes-routes.js';
+import { statusRoutes } from './status-route.js';
+import { usersRoutes } from './users-routes.js';
 
-// TODO(admin helper): the admin API.
-export async function adminRoutes(_app: FastifyInstance): Promise<void> {}
+/** Per client address and replica; generous for scripts, a ceiling for runaway loops and argon2 floods. */
+export const ADMIN_RATE_LIMIT = { max: 600, timeWindow: '1 minute' } as const;
+
+/**
+ * The admin JSON API under ROUTES.admin. Everything here is encapsulated: the JSON-only body parser, the
+ * bearer-token check, rate limit and no-store apply to these routes and nothing else.
+ */
+export async function adminRoutes(app: FastifyInstance): Promise<void> {
+  acceptJsonOnly(app);
+  // As a context hook added before the token check, so unauthenticated floods count too (the plugin's
+  // own per-route hooks would run after it).
+  await app.register(rateLimit, { global: false });
+  app.addHook('onRequest', app.rateLimit(ADMIN_RATE_LIMIT));
+  requireAdminToken(app);
+  // Responses carry client secrets and personal data.
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+  });
+
+  for (const routes of [statusRoutes, clientsRoutes, usersRoutes, scopesRoutes]) {
+    await app.register(routes, { prefix: ROUTES.admin });
+  }
+}
+
+/**
+ * Bodies are JSON only (other media types get 415), and malformed JSON is a validation_failed body like
+ * every other bad input here. The default parser is kept for its prototype-poisoning protection.
+ */
+function acceptJsonOnly(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    parseJson(request, text, (err, value) => {
+      if (err) done(new ValidationFailed({ body: 'not valid JSON' }, 'the request body is not valid JSON'), undefined);
+      else done(null, value);
+    });
+  });
+}

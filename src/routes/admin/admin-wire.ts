@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { ValidationFailed } from '../../errors/admin-errors.js';
+import type { PageRequest } from '../../services/admin/pagination.js';
+
+/**
+ * The admin API's wire format: snake_case names (RFC 7591 for clients, OIDC Core claims for users),
+ * ISO 8601 timestamps, and zod at the edge turning bad input into a validation_failed body.
+ */
+
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+export type CamelKeys<T> = { [K in keyof T as K extends string ? CamelCase<K> : K]: T[K] };
+
+const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** `{ client_name: x }` → `{ clientName: x }`, one level deep (nested objects such as address keep their names). */
+export function camelKeys<T extends object>(input: T): CamelKeys<T> {
+  return Object.fromEntries(Object.entries(input).map(([key, value]) => [camel(key), value])) as CamelKeys<T>;
+}
+
+/** Only the listed fields, in snake_case, with Dates as ISO strings: an allowlist, so hashes never leak. */
+export function toWire<T extends object>(record: T, fields: readonly (keyof T & string)[]): Record<string, unknown> {
+  return Object.fromEntries(
+    fields.map((field) => {
+      const value = record[field];
+      return [snake(field), value instanceof Date ? value.toISOString() : value];
+    }),
+  );
+}
+
+function reason(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return 'required';
+  return issue.message.replace(/^Invalid (input|option): /, '');
+}
+
+/** Parses `input` or throws ValidationFailed naming each bad field once (`redirect_uris.0`, `limit`, …). */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query'): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const fields: Record<string, string> = {};
+  for (const issue of result.error.issues) {
+    const path = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) fields[path ? `${path}.${key}` : key] ??= 'unknown field';
+    } else {
+      fields[path || where] ??= reason(issue);
+    }
+  }
+  throw new ValidationFailed(fields, where === 'body' ? 'the request body is not valid' : 'the query parameters are not valid');
+}
+
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,10}$/, { message: 'expected a whole number' })
+    .transform(Number)
+    .pipe(z.number().min(min, { message: `expected at least ${min}` }).max(max, { message: `expected at most ${max}` }));
+
+export const MAX_PAGE_SIZE = 200;
+
+export const pageQuery = {
+  limit: wholeNumber(1, MAX_PAGE_SIZE).default(50),
+  offset: wholeNumber(0, 1_000_000_000).default(0),
+};
+
+export function page<T>(result: { items: T[]; total: number }, request: PageRequest, present: (item: T) => unknown) {
+  return { items: result.items.map(present), total: result.total, limit: request.limit, offset: request.offset };
+}
+
+/** Absolute http(s) URLs for informational links (client_uri, logo_uri, picture, …). */
+export const httpUrl = z
+  .string()
+  .max(2000)
+  .pipe(z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL' }));
+
+/** A single-line human text (names), trimmed. */
+export const text = (max = 255) => z.string().trim().min(1, { message: 'must not be empty' }).max(max);
+
+/** Arrays where a repeated value means nothing: keep the first occurrence. */
+export const uniqueArray = <T extends z.ZodType>(item: T, max: number) =>
+  z
+    .array(item)
+    .max(max)
+    .transform((values) => [...new Set(values)]);

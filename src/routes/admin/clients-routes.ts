@@ -1,0 +1,127 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ROUTES } from '../../config/routes.js';
+import { parseScope, SCOPE_TOKEN } from '../../lib/scopes.js';
+import type { Client } from '../../repositories/clients-repository.js';
+import {
+  createClient,
+  deleteClient,
+  getClient,
+  listClients,
+  rotateClientSecret,
+  updateClient,
+  type ClientWithSecret,
+} from '../../services/admin/client-admin-service.js';
+import { GRANT_TYPES, RESPONSE_TYPES, TOKEN_ENDPOINT_AUTH_METHODS } from '../../services/admin/client-registration-rules.js';
+import { audit } from './admin-auth.js';
+import { camelKeys, httpUrl, page, pageQuery, parseInput, text, toWire, uniqueArray } from './admin-wire.js';
+
+// RFC 7591 section 2 names; the registration rules themselves live in the service.
+const metadata = {
+  client_name: text(),
+  redirect_uris: uniqueArray(z.string().max(2000), 50),
+  post_logout_redirect_uris: uniqueArray(z.string().max(2000), 50),
+  grant_types: uniqueArray(z.enum(GRANT_TYPES), GRANT_TYPES.length),
+  response_types: uniqueArray(z.enum(RESPONSE_TYPES), RESPONSE_TYPES.length),
+  token_endpoint_auth_method: z.enum(TOKEN_ENDPOINT_AUTH_METHODS),
+  scope: z
+    .string()
+    .max(2000)
+    .refine((s) => parseScope(s).every((token) => SCOPE_TOKEN.test(token)), {
+      message: 'expected space-separated scope tokens (RFC 6749 section 3.3)',
+    })
+    .transform((s) => parseScope(s).join(' ')),
+  client_uri: httpUrl.nullable(),
+  logo_uri: httpUrl.nullable(),
+  tos_uri: httpUrl.nullable(),
+  policy_uri: httpUrl.nullable(),
+  contacts: uniqueArray(z.email({ message: 'expected an email address' }).max(320), 20),
+  skip_consent: z.boolean(),
+  require_pkce: z.boolean(),
+  is_active: z.boolean(),
+};
+
+const createBody = z.strictObject({
+  ...z.object(metadata).partial().shape,
+  client_name: metadata.client_name,
+  client_id: z
+    .string()
+    .regex(/^[A-Za-z0-9._~-]{1,128}$/, { message: 'expected 1 to 128 characters from A-Z a-z 0-9 . _ ~ -' })
+    .optional(),
+});
+const updateBody = z.strictObject(metadata).partial();
+const listQuery = z.strictObject(pageQuery);
+
+const CLIENT_FIELDS = [
+  'clientId',
+  'clientName',
+  'clientType',
+  'tokenEndpointAuthMethod',
+  'redirectUris',
+  'postLogoutRedirectUris',
+  'grantTypes',
+  'responseTypes',
+  'scope',
+  'clientUri',
+  'logoUri',
+  'tosUri',
+  'policyUri',
+  'contacts',
+  'skipConsent',
+  'requirePkce',
+  'isActive',
+  'createdAt',
+  'updatedAt',
+] as const satisfies readonly (keyof Client)[];
+
+export const presentClient = (client: Client) => toWire(client, CLIENT_FIELDS);
+
+/** RFC 7591 section 3.2.1: the secret is shown here once; client_secret_expires_at 0 means it never expires. */
+function withSecret({ client, clientSecret }: ClientWithSecret) {
+  return { ...presentClient(client), ...(clientSecret ? { client_secret: clientSecret, client_secret_expires_at: 0 } : {}) };
+}
+
+const clientPath = (clientId: string) => `${ROUTES.admin}/clients/${encodeURIComponent(clientId)}`;
+
+type WithClientId = { Params: { client_id: string } };
+
+export async function clientsRoutes(app: FastifyInstance): Promise<void> {
+  const { ctx } = app;
+  const read = { config: { adminScope: 'admin:clients:read' as const } };
+  const write = { config: { adminScope: 'admin:clients:write' as const } };
+
+  app.get('/clients', read, async (request) => {
+    const query = parseInput(listQuery, request.query, 'query');
+    return page(await listClients(ctx, query), query, presentClient);
+  });
+
+  app.post('/clients', write, async (request, reply) => {
+    const input = camelKeys(parseInput(createBody, request.body, 'body'));
+    const created = await createClient(ctx, input);
+    audit(request, 'client.created', { client_id: created.client.clientId });
+    return reply.code(201).header('location', clientPath(created.client.clientId)).send(withSecret(created));
+  });
+
+  app.get<WithClientId>('/clients/:client_id', read, async (request) =>
+    presentClient(await getClient(ctx, request.params.client_id)),
+  );
+
+  app.patch<WithClientId>('/clients/:client_id', write, async (request) => {
+    const changes = camelKeys(parseInput(updateBody, request.body, 'body'));
+    const client = await updateClient(ctx, request.params.client_id, changes);
+    audit(request, 'client.updated', { client_id: client.clientId });
+    return presentClient(client);
+  });
+
+  app.delete<WithClientId>('/clients/:client_id', write, async (request, reply) => {
+    await deleteClient(ctx, request.params.client_id);
+    audit(request, 'client.deleted', { client_id: request.params.client_id });
+    return reply.code(204).send();
+  });
+
+  app.post<WithClientId>('/clients/:client_id/rotate-secret', write, async (request) => {
+    const rotated = await rotateClientSecret(ctx, request.params.client_id);
+    audit(request, 'client.secret_rotated', { client_id: rotated.client.clientId });
+    return withSecret(rotated);
+  });
+}

@@ -1,0 +1,136 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ROUTES } from '../../config/routes.js';
+import type { User } from '../../repositories/users-repository.js';
+import {
+  createUser,
+  deleteUser,
+  getUser,
+  listUsers,
+  setUserPassword,
+  updateUser,
+} from '../../services/admin/user-admin-service.js';
+import { audit } from './admin-auth.js';
+import { camelKeys, httpUrl, page, pageQuery, parseInput, text, toWire } from './admin-wire.js';
+
+// argon2 cost does not depend on length, but an upper bound keeps request bodies honest.
+const password = z.string().min(8, { message: 'expected at least 8 characters' }).max(1024);
+
+// Claim names of OpenID Connect Core section 5.1; null clears a field.
+const profile = {
+  email: z.email({ message: 'expected an email address' }).max(320).nullable(),
+  email_verified: z.boolean(),
+  name: text().nullable(),
+  given_name: text().nullable(),
+  family_name: text().nullable(),
+  middle_name: text().nullable(),
+  nickname: text().nullable(),
+  picture: httpUrl.nullable(),
+  website: httpUrl.nullable(),
+  gender: text(64).nullable(),
+  birthdate: z
+    .string()
+    .regex(/^\d{4}(-\d{2}-\d{2})?$/, { message: 'expected YYYY-MM-DD or YYYY' })
+    .nullable(),
+  zoneinfo: text(64).nullable(),
+  locale: z
+    .string()
+    .regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/, { message: 'expected a BCP 47 language tag such as en-US' })
+    .nullable(),
+  phone_number: z
+    .string()
+    .regex(/^\+?[0-9][0-9 ().-]{2,31}$/, { message: 'expected a phone number, preferably E.164 such as +14155550100' })
+    .nullable(),
+  phone_number_verified: z.boolean(),
+  address: z
+    .strictObject({
+      formatted: text(1000),
+      street_address: text(1000),
+      locality: text(),
+      region: text(),
+      postal_code: text(64),
+      country: text(),
+    })
+    .partial()
+    .nullable(),
+  is_admin: z.boolean(),
+  is_active: z.boolean(),
+};
+
+const username = z
+  .string()
+  .regex(/^[\p{L}\p{N}._@+-]{1,255}$/u, { message: 'expected 1 to 255 letters, digits or . _ @ + -' });
+
+const createBody = z.strictObject({ ...z.object(profile).partial().shape, username, password: password.optional() });
+const updateBody = z.strictObject({ ...profile, username }).partial();
+const passwordBody = z.strictObject({ password });
+const listQuery = z.strictObject({ ...pageQuery, q: z.string().max(200).optional() });
+
+const USER_FIELDS = [
+  'id',
+  'username',
+  'email',
+  'emailVerified',
+  'name',
+  'givenName',
+  'familyName',
+  'middleName',
+  'nickname',
+  'picture',
+  'website',
+  'gender',
+  'birthdate',
+  'zoneinfo',
+  'locale',
+  'phoneNumber',
+  'phoneNumberVerified',
+  'address',
+  'isAdmin',
+  'isActive',
+  'lastLoginAt',
+  'createdAt',
+  'updatedAt',
+] as const satisfies readonly (keyof User)[];
+
+/** The password hash never leaves the server; has_password tells whether the user can log in with one. */
+export const presentUser = (user: User) => ({ ...toWire(user, USER_FIELDS), has_password: user.passwordHash !== null });
+
+type WithId = { Params: { id: string } };
+
+export async function usersRoutes(app: FastifyInstance): Promise<void> {
+  const { ctx } = app;
+  const read = { config: { adminScope: 'admin:users:read' as const } };
+  const write = { config: { adminScope: 'admin:users:write' as const } };
+
+  app.get('/users', read, async (request) => {
+    const { q, ...query } = parseInput(listQuery, request.query, 'query');
+    return page(await listUsers(ctx, q, query), query, presentUser);
+  });
+
+  app.post('/users', write, async (request, reply) => {
+    const user = await createUser(ctx, camelKeys(parseInput(createBody, request.body, 'body')));
+    audit(request, 'user.created', { user_id: user.id });
+    return reply.code(201).header('location', `${ROUTES.admin}/users/${user.id}`).send(presentUser(user));
+  });
+
+  app.get<WithId>('/users/:id', read, async (request) => presentUser(await getUser(ctx, request.params.id)));
+
+  app.patch<WithId>('/users/:id', write, async (request) => {
+    const user = await updateUser(ctx, request.params.id, camelKeys(parseInput(updateBody, request.body, 'body')));
+    audit(request, 'user.updated', { user_id: user.id });
+    return presentUser(user);
+  });
+
+  app.delete<WithId>('/users/:id', write, async (request, reply) => {
+    await deleteUser(ctx, request.params.id);
+    audit(request, 'user.deleted', { user_id: request.params.id });
+    return reply.code(204).send();
+  });
+
+  app.post<WithId>('/users/:id/password', write, async (request, reply) => {
+    const body = parseInput(passwordBody, request.body, 'body');
+    await setUserPassword(ctx, request.params.id, body.password);
+    audit(request, 'user.password_set', { user_id: request.params.id });
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,40 @@
+import { InsufficientScope } from '../../errors/oauth-errors.js';
+import { findUserById } from '../../repositories/users-repository.js';
+import type { VerifiedAccessToken } from '../access-token-verifier.js';
+import type { ServiceContext } from '../context.js';
+import { ADMIN_SCOPES, isAdminScope } from '../scope-policy.js';
+
+export type AdminScope = (typeof ADMIN_SCOPES)[number];
+/** What a route requires: one admin scope, or `any` admin scope at all (the status endpoint). */
+export type AdminRequirement = AdminScope | 'any';
+
+/** Who made an admin request, for the audit log. */
+export interface AdminActor {
+  clientId: string;
+  userId: string | null;
+}
+
+/**
+ * Decides whether a verified access token may call an admin endpoint. `authly:admin` grants every admin
+ * scope. A token issued to a user additionally needs that user to be an administrator: a client whose
+ * registration includes admin scopes must not turn an ordinary user's consent into admin power.
+ */
+export async function authorizeAdmin(
+  ctx: Pick<ServiceContext, 'db'>,
+  token: VerifiedAccessToken,
+  required: AdminRequirement,
+): Promise<AdminActor> {
+  const allowed =
+    token.scopes.includes('authly:admin') ||
+    (required === 'any' ? token.scopes.some(isAdminScope) : token.scopes.includes(required));
+  if (!allowed) {
+    throw new InsufficientScope(
+      required === 'any' ? 'the access token has no admin scope' : `the access token lacks the ${required} scope`,
+    );
+  }
+  if (token.userId !== null) {
+    const user = await findUserById(ctx.db, token.userId);
+    if (!user?.isAdmin) throw new InsufficientScope('the user of this access token is not an administrator');
+  }
+  return { clientId: token.clientId, userId: token.userId };
+}

@@ -1,0 +1,163 @@
+import type { Queryable } from '../../db/db.js';
+import { Conflict, NotFound, ValidationFailed } from '../../errors/admin-errors.js';
+import { isUniqueViolation } from '../../errors/storage-errors.js';
+import { randomToken } from '../../lib/crypto.js';
+import { parseScope } from '../../lib/scopes.js';
+import {
+  deleteClient as deleteClientRow,
+  findClient,
+  findClientForUpdate,
+  insertClient,
+  listClients as listClientRows,
+  updateClient as updateClientRow,
+  type Client,
+  type ClientChanges,
+  type TokenEndpointAuthMethod,
+} from '../../repositories/clients-repository.js';
+import { findScopes } from '../../repositories/scopes-repository.js';
+import { hashClientSecret } from '../client-authentication.js';
+import type { ServiceContext } from '../context.js';
+import { registrationProblems, responseTypesFor } from './client-registration-rules.js';
+import type { Page, PageRequest } from './pagination.js';
+
+type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey'>;
+
+/** What an administrator may set on a client (RFC 7591 metadata plus Authly's own flags). */
+export interface ClientMetadata {
+  clientName: string;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  grantTypes: string[];
+  responseTypes: string[];
+  scope: string;
+  clientUri: string | null;
+  logoUri: string | null;
+  tosUri: string | null;
+  policyUri: string | null;
+  contacts: string[];
+  skipConsent: boolean;
+  requirePkce: boolean;
+  isActive: boolean;
+}
+
+export type NewClientInput = Partial<ClientMetadata> & { clientName: string; clientId?: string };
+
+export interface ClientWithSecret {
+  client: Client;
+  /** The plain secret, returned once at creation or rotation; only its hash is stored. */
+  clientSecret: string | null;
+}
+
+const DEFAULTS = {
+  tokenEndpointAuthMethod: 'client_secret_basic',
+  redirectUris: [],
+  postLogoutRedirectUris: [],
+  grantTypes: ['authorization_code'],
+  scope: 'openid profile email',
+  clientUri: null,
+  logoUri: null,
+  tosUri: null,
+  policyUri: null,
+  contacts: [],
+  skipConsent: false,
+  requirePkce: true,
+  isActive: true,
+} satisfies Omit<ClientMetadata, 'clientName' | 'responseTypes'>;
+
+/** 256 bits from the CSPRNG (SECURITY.md), so the fast keyed hash of client-authentication.ts suffices. */
+const newClientSecret = () => randomToken(32);
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+async function assertValid(db: Queryable, client: ClientMetadata): Promise<void> {
+  const problems = registrationProblems(client);
+  const requested = parseScope(client.scope);
+  if (requested.length > 0 && problems.scope === undefined) {
+    const known = new Set((await findScopes(db, requested)).map((s) => s.name));
+    const unknown = requested.filter((s) => !known.has(s));
+    if (unknown.length > 0) problems.scope = `unknown scope: ${unknown.join(' ')}`;
+  }
+  if (Object.keys(problems).length > 0) throw new ValidationFailed(problems, 'the client registration is not valid');
+}
+
+function metadataOf(client: Client): ClientMetadata {
+  const { clientId: _id, clientSecretHash: _hash, clientType: _type, createdAt: _c, updatedAt: _u, ...metadata } = client;
+  return metadata;
+}
+
+export async function createClient(ctx: Ctx, input: NewClientInput): Promise<ClientWithSecret> {
+  const { clientId, ...given } = withoutUndefined(input);
+  const grantTypes = given.grantTypes ?? DEFAULTS.grantTypes;
+  const metadata: ClientMetadata = { ...DEFAULTS, responseTypes: responseTypesFor(grantTypes), ...given };
+  await assertValid(ctx.db, metadata);
+  const isPublic = metadata.tokenEndpointAuthMethod === 'none';
+  const clientSecret = isPublic ? null : newClientSecret();
+  try {
+    const client = await insertClient(ctx.db, {
+      ...metadata,
+      // 128 random bits, URL-safe: identifiers are public but should not be guessable in bulk.
+      clientId: clientId ?? randomToken(16),
+      clientType: isPublic ? 'public' : 'confidential',
+      clientSecretHash: clientSecret === null ? null : hashClientSecret(ctx.clientSecretKey, clientSecret),
+    });
+    return { client, clientSecret };
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new Conflict('a client with this client_id already exists', { client_id: 'already exists' });
+    throw err;
+  }
+}
+
+export function listClients(ctx: Ctx, page: PageRequest): Promise<Page<Client>> {
+  return listClientRows(ctx.db, page.limit, page.offset);
+}
+
+export async function getClient(ctx: Ctx, clientId: string): Promise<Client> {
+  const client = await findClient(ctx.db, clientId);
+  if (!client) throw new NotFound('client');
+  return client;
+}
+
+/**
+ * A partial update, validated on the merged result. A client cannot switch between public and
+ * confidential: that would need a secret to appear or vanish, and public clients may hold tokens whose
+ * PKCE-only protection was the premise of their registration. Create a new client instead.
+ */
+export async function updateClient(ctx: Ctx, clientId: string, input: Partial<ClientMetadata>): Promise<Client> {
+  const changes: ClientChanges = withoutUndefined(input);
+  return ctx.db.transaction(async (tx) => {
+    const existing = await findClientForUpdate(tx, clientId);
+    if (!existing) throw new NotFound('client');
+    const method = changes.tokenEndpointAuthMethod;
+    if (method !== undefined && (method === 'none') !== (existing.clientType === 'public')) {
+      throw new ValidationFailed(
+        { token_endpoint_auth_method: 'cannot switch between a public and a confidential client; create a new client' },
+        'the client type cannot change',
+      );
+    }
+    // response_types are determined by grant_types; follow them unless the caller sent both.
+    if (changes.grantTypes !== undefined && changes.responseTypes === undefined) {
+      changes.responseTypes = responseTypesFor(changes.grantTypes);
+    }
+    await assertValid(tx, { ...metadataOf(existing), ...(changes as Partial<ClientMetadata>) });
+    return (await updateClientRow(tx, clientId, changes))!;
+  });
+}
+
+export async function deleteClient(ctx: Ctx, clientId: string): Promise<void> {
+  if (!(await deleteClientRow(ctx.db, clientId))) throw new NotFound('client');
+}
+
+/** Issues a new secret and forgets the old one at once: the old secret stops working immediately. */
+export async function rotateClientSecret(ctx: Ctx, clientId: string): Promise<ClientWithSecret> {
+  const existing = await getClient(ctx, clientId);
+  if (existing.clientType === 'public') {
+    throw new ValidationFailed({ token_endpoint_auth_method: 'a public client has no secret' }, 'public clients have no secret to rotate');
+  }
+  const clientSecret = newClientSecret();
+  const client = await updateClientRow(ctx.db, clientId, { clientSecretHash: hashClientSecret(ctx.clientSecretKey, clientSecret) });
+  if (!client) throw new NotFound('client');
+  return { client, clientSecret };
+}
