@@ -76,5 +76,4 @@ describe('token contents', () => {
     expect(payload.email).toBeUndefined();
     expect(payload.name).toBeUndefined();
   });
-
 });
