@@ -1,0 +1,222 @@
+/**
+ * Every `authly admin` command in one table: its HTTP method and path, and how its options become the
+ * JSON body or query. The runner (admin-cli.ts) is generic; adding a command is adding a row.
+ */
+
+export type OptionKind = 'string' | 'list' | 'boolean' | 'json';
+
+/** A CLI option that sets one field of the request body or query. */
+export interface FieldOption {
+  flag: string;
+  field: string;
+  kind: OptionKind;
+  help: string;
+}
+
+export interface Command {
+  /** `status`, `client create`, … */
+  name: string;
+  summary: string;
+  /** Positional arguments, in order, filled into the path. */
+  args: readonly string[];
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: (args: Record<string, string>) => string;
+  body?: readonly FieldOption[];
+  query?: readonly FieldOption[];
+  /** Positional arguments that also go into the body under the same name. */
+  bodyArgs?: readonly string[];
+  /** Accepts --password / --password-stdin into body.password; `required` for set-password. */
+  password?: 'optional' | 'required';
+  /** What a success prints: one record, a table with these columns, or a line for an empty response. */
+  output: { kind: 'record'; secretNote?: boolean } | { kind: 'table'; columns: readonly string[] } | { kind: 'done'; message: (args: Record<string, string>) => string };
+}
+
+const str = (flag: string, field: string, help: string): FieldOption => ({ flag, field, kind: 'string', help });
+const list = (flag: string, field: string, help: string): FieldOption => ({ flag, field, kind: 'list', help });
+const bool = (flag: string, field: string, help: string): FieldOption => ({ flag, field, kind: 'boolean', help });
+
+const PAGE = [str('limit', 'limit', 'page size (default 50, at most 200)'), str('offset', 'offset', 'items to skip')];
+
+const CLIENT_FIELDS: readonly FieldOption[] = [
+  str('name', 'client_name', 'display name shown on the consent page'),
+  list('redirect-uri', 'redirect_uris', 'redirect URI (repeatable)'),
+  list('post-logout-redirect-uri', 'post_logout_redirect_uris', 'post-logout redirect URI (repeatable)'),
+  list('grant-type', 'grant_types', 'authorization_code, refresh_token or client_credentials (repeatable)'),
+  list('response-type', 'response_types', 'code (repeatable; follows the grant types by default)'),
+  str('auth-method', 'token_endpoint_auth_method', 'client_secret_basic, client_secret_post, or none for a public client'),
+  str('scope', 'scope', 'space-separated scopes the client may request'),
+  str('client-uri', 'client_uri', 'home page URL'),
+  str('logo-uri', 'logo_uri', 'logo URL'),
+  str('tos-uri', 'tos_uri', 'terms of service URL'),
+  str('policy-uri', 'policy_uri', 'privacy policy URL'),
+  list('contact', 'contacts', 'contact email (repeatable)'),
+  bool('skip-consent', 'skip_consent', 'true or false: never show the consent page'),
+  bool('require-pkce', 'require_pkce', 'true or false (false only for confidential clients)'),
+  bool('active', 'is_active', 'true or false'),
+];
+
+const USER_FIELDS: readonly FieldOption[] = [
+  str('username', 'username', 'login name'),
+  str('email', 'email', 'email address'),
+  bool('email-verified', 'email_verified', 'true or false'),
+  str('name', 'name', 'full name'),
+  str('given-name', 'given_name', 'given name'),
+  str('family-name', 'family_name', 'family name'),
+  str('middle-name', 'middle_name', 'middle name'),
+  str('nickname', 'nickname', 'nickname'),
+  str('picture', 'picture', 'picture URL'),
+  str('website', 'website', 'website URL'),
+  str('gender', 'gender', 'gender'),
+  str('birthdate', 'birthdate', 'YYYY-MM-DD'),
+  str('zoneinfo', 'zoneinfo', 'time zone such as Europe/Paris'),
+  str('locale', 'locale', 'language tag such as en-US'),
+  str('phone-number', 'phone_number', 'phone number, E.164 such as +14155550100'),
+  bool('phone-number-verified', 'phone_number_verified', 'true or false'),
+  { flag: 'address', field: 'address', kind: 'json', help: 'postal address as JSON, e.g. {"country":"FR"}' },
+  bool('admin', 'is_admin', 'true or false: may use admin tokens issued to this user'),
+  bool('active', 'is_active', 'true or false'),
+];
+
+const id = (args: Record<string, string>, name: string) => encodeURIComponent(args[name]!);
+
+export const COMMANDS: readonly Command[] = [
+  {
+    name: 'status',
+    summary: 'server version, database and counts',
+    args: [],
+    method: 'GET',
+    path: () => '/status',
+    output: { kind: 'record' },
+  },
+  {
+    name: 'client list',
+    summary: 'list clients',
+    args: [],
+    method: 'GET',
+    path: () => '/clients',
+    query: PAGE,
+    output: { kind: 'table', columns: ['client_id', 'client_name', 'token_endpoint_auth_method', 'grant_types', 'is_active'] },
+  },
+  {
+    name: 'client show',
+    summary: 'show one client',
+    args: ['client_id'],
+    method: 'GET',
+    path: (a) => `/clients/${id(a, 'client_id')}`,
+    output: { kind: 'record' },
+  },
+  {
+    name: 'client create',
+    summary: 'register a client; the secret of a confidential client is printed once',
+    args: [],
+    method: 'POST',
+    path: () => '/clients',
+    body: [str('id', 'client_id', 'client_id to use (default: generated)'), ...CLIENT_FIELDS],
+    output: { kind: 'record', secretNote: true },
+  },
+  {
+    name: 'client update',
+    summary: 'change a client (only the options given)',
+    args: ['client_id'],
+    method: 'PATCH',
+    path: (a) => `/clients/${id(a, 'client_id')}`,
+    body: CLIENT_FIELDS,
+    output: { kind: 'record' },
+  },
+  {
+    name: 'client delete',
+    summary: 'delete a client and everything issued to it',
+    args: ['client_id'],
+    method: 'DELETE',
+    path: (a) => `/clients/${id(a, 'client_id')}`,
+    output: { kind: 'done', message: (a) => `Deleted client ${a.client_id}.` },
+  },
+  {
+    name: 'client rotate-secret',
+    summary: 'replace the secret of a confidential client; the old one stops working at once',
+    args: ['client_id'],
+    method: 'POST',
+    path: (a) => `/clients/${id(a, 'client_id')}/rotate-secret`,
+    output: { kind: 'record', secretNote: true },
+  },
+  {
+    name: 'user list',
+    summary: 'list or search users',
+    args: [],
+    method: 'GET',
+    path: () => '/users',
+    query: [str('query', 'q', 'search username, email and name'), ...PAGE],
+    output: { kind: 'table', columns: ['id', 'username', 'email', 'name', 'is_admin', 'is_active'] },
+  },
+  {
+    name: 'user show',
+    summary: 'show one user',
+    args: ['id'],
+    method: 'GET',
+    path: (a) => `/users/${id(a, 'id')}`,
+    output: { kind: 'record' },
+  },
+  {
+    name: 'user create',
+    summary: 'create a user',
+    args: [],
+    method: 'POST',
+    path: () => '/users',
+    body: USER_FIELDS,
+    password: 'optional',
+    output: { kind: 'record' },
+  },
+  {
+    name: 'user update',
+    summary: 'change a user (only the options given)',
+    args: ['id'],
+    method: 'PATCH',
+    path: (a) => `/users/${id(a, 'id')}`,
+    body: USER_FIELDS,
+    output: { kind: 'record' },
+  },
+  {
+    name: 'user delete',
+    summary: 'delete a user and their sessions, consents and tokens',
+    args: ['id'],
+    method: 'DELETE',
+    path: (a) => `/users/${id(a, 'id')}`,
+    output: { kind: 'done', message: (a) => `Deleted user ${a.id}.` },
+  },
+  {
+    name: 'user set-password',
+    summary: 'set the password of a user',
+    args: ['id'],
+    method: 'POST',
+    path: (a) => `/users/${id(a, 'id')}/password`,
+    password: 'required',
+    output: { kind: 'done', message: (a) => `Password set for user ${a.id}.` },
+  },
+  {
+    name: 'scope list',
+    summary: 'list scopes',
+    args: [],
+    method: 'GET',
+    path: () => '/scopes',
+    query: PAGE,
+    output: { kind: 'table', columns: ['name', 'is_default', 'description'] },
+  },
+  {
+    name: 'scope create',
+    summary: 'create a scope',
+    args: ['name'],
+    method: 'POST',
+    path: () => '/scopes',
+    bodyArgs: ['name'],
+    body: [str('description', 'description', 'shown on the consent page'), bool('default', 'is_default', 'true or false: granted when a client asks for no scope')],
+    output: { kind: 'record' },
+  },
+  {
+    name: 'scope delete',
+    summary: 'delete a scope no client uses',
+    args: ['name'],
+    method: 'DELETE',
+    path: (a) => `/scopes/${id(a, 'name')}`,
+    output: { kind: 'done', message: (a) => `Deleted scope ${a.name}.` },
+  },
+];

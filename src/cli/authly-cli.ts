@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { runAdmin } from './admin-cli.js';
+import { defaultIo, type CliIo } from './cli-io.js';
+
+const HELP = `Usage: authly <command>
+
+Commands:
+  serve      start the server (configuration from the environment and ./.env)
+  migrate    apply pending database migrations and print their names
+  admin      manage clients, users and scopes through the admin API (authly admin --help)
+
+Options:
+  -h, --help     show help
+  --version      print the version
+`;
+
+function version(): string {
+  // src/cli and dist/cli both sit two levels below package.json.
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** `migrate`: config from the environment, the configured database, pending migrations applied. */
+async function migrateCommand(io: CliIo): Promise<number> {
+  const { loadConfig } = await import('../config/config.js');
+  const { openDatabase } = await import('../db/open-database.js');
+  const { migrate } = await import('../db/migrate.js');
+  const config = loadConfig(io.env);
+  const db = await openDatabase(config);
+  try {
+    const applied = await migrate(db);
+    io.stdout.write(applied.length === 0 ? 'No pending migrations.\n' : applied.map((name) => `Applied ${name}\n`).join(''));
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * The `authly` command: returns the exit code instead of exiting, so tests run it in-process. The server
+ * modules are imported only by the commands that need them, so `authly admin` stays light.
+ */
+export async function run(argv: string[], ioOverrides: Partial<CliIo> = {}): Promise<number> {
+  const io = defaultIo(ioOverrides);
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'admin':
+        return await runAdmin(rest, io);
+      case 'serve': {
+        if (rest.length > 0) break;
+        const { start } = await import('../main.js');
+        await start();
+        return 0;
+      }
+      case 'migrate':
+        if (rest.length > 0) break;
+        return await migrateCommand(io);
+      case '--version':
+        io.stdout.write(`${version()}\n`);
+        return 0;
+      case '-h':
+      case '--help':
+        io.stdout.write(HELP);
+        return 0;
+      case undefined:
+        io.stderr.write(HELP);
+        return 2;
+    }
+  } catch (err) {
+    const { ConfigError } = await import('../config/config.js');
+    if (err instanceof ConfigError) {
+      io.stderr.write(`authly: configuration error: ${err.message}\n`);
+      return 2;
+    }
+    io.stderr.write(`authly: error: ${(err as Error).message}\n`);
+    return 1;
+  }
+  io.stderr.write(`authly: unknown command: ${argv.join(' ')} (see authly --help)\n`);
+  return 2;
+}

@@ -1,0 +1,259 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { createServer, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli/authly-cli.js';
+import { findUserById } from '../../src/repositories/users-repository.js';
+import { verifyPassword } from '../../src/services/password-hasher.js';
+import { createTestApp, type TestApp } from '../helpers/test-app.js';
+import { ADMIN_ENV } from '../http/admin/admin-helpers.js';
+
+/** A port nothing listens on: bound once by the OS, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('authly admin CLI against a listening server', () => {
+  let t: TestApp;
+  let url: string;
+  let emptyDir: string;
+
+  beforeAll(async () => {
+    t = await createTestApp(ADMIN_ENV);
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    url = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    emptyDir = mkdtempSync(path.join(tmpdir(), 'authly-cli-'));
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(emptyDir, { recursive: true, force: true });
+  });
+
+  /** Runs `authly <argv>` in-process with captured output and no ambient environment. */
+  async function cli(argv: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<Result> {
+    let stdout = '';
+    let stderr = '';
+    const code = await run(argv, {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      stdin: Readable.from([options.stdin ?? '']),
+      env: options.env ?? {},
+    });
+    return { code, stdout, stderr };
+  }
+  const creds = () => ['--url', url, '--client-id', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, '--client-secret', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET];
+  const admin = (...argv: string[]) => cli(['admin', ...creds(), ...argv]);
+  const adminJson = async (...argv: string[]) => {
+    const res = await admin('--json', ...argv);
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    return JSON.parse(res.stdout) as Record<string, unknown>;
+  };
+  /** `key: value` lines as an object. */
+  const record = (text: string) =>
+    Object.fromEntries(text.trimEnd().split('\n').map((line) => /^(\S+):\s+(.*)$/.exec(line)!.slice(1, 3) as [string, string]));
+
+  it('creates, lists, shows, updates, rotates and deletes a client', async () => {
+    const created = await admin(
+      'client', 'create', '--id', 'cli-web', '--name', 'CLI Web',
+      '--redirect-uri', 'https://cli.example.com/cb', '--redirect-uri', 'http://127.0.0.1:8080/cb', '--skip-consent', 'true',
+    );
+    expect(created.code).toBe(0);
+    expect(created.stderr).toBe('Store the client_secret now: it is shown only once.\n');
+    const fields = record(created.stdout);
+    expect(fields).toMatchObject({
+      client_id: 'cli-web',
+      client_name: 'CLI Web',
+      client_type: 'confidential',
+      redirect_uris: 'https://cli.example.com/cb, http://127.0.0.1:8080/cb',
+      post_logout_redirect_uris: '-',
+      grant_types: 'authorization_code',
+      skip_consent: 'true',
+      client_uri: '-',
+      client_secret_expires_at: '0',
+    });
+    expect(fields.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // Keys are aligned into one column.
+    expect(new Set(created.stdout.trimEnd().split('\n').map((line) => line.search(/(?<=:\s+)\S/))).size).toBe(1);
+
+    const listed = await admin('client', 'list');
+    expect(listed.code).toBe(0);
+    const lines = listed.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^CLIENT_ID\s+CLIENT_NAME\s+TOKEN_ENDPOINT_AUTH_METHOD\s+GRANT_TYPES\s+IS_ACTIVE$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^cli-web\s+CLI Web\s+client_secret_basic\s+authorization_code\s+true$/));
+    expect(lines.at(-1)).toBe('(1-2 of 2)');
+
+    const shown = await admin('client', 'show', 'cli-web');
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).not.toContain('client_secret:');
+    expect(record(shown.stdout)).toMatchObject({ client_id: 'cli-web', client_name: 'CLI Web' });
+
+    const updated = await admin('client', 'update', 'cli-web', '--name', 'Renamed', '--logo-uri', 'https://cli.example.com/logo.png');
+    expect(updated.code).toBe(0);
+    expect(record(updated.stdout)).toMatchObject({ client_name: 'Renamed', logo_uri: 'https://cli.example.com/logo.png' });
+    expect(record((await admin('client', 'update', 'cli-web', '--logo-uri', '')).stdout).logo_uri).toBe('-');
+
+    const rotated = await admin('client', 'rotate-secret', 'cli-web');
+    expect(rotated.code).toBe(0);
+    expect(record(rotated.stdout).client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(record(rotated.stdout).client_secret).not.toBe(fields.client_secret);
+
+    expect(await admin('client', 'delete', 'cli-web')).toEqual({ code: 0, stdout: 'Deleted client cli-web.\n', stderr: '' });
+    expect(await admin('client', 'show', 'cli-web')).toEqual({ code: 1, stdout: '', stderr: 'error: client not found\n' });
+  });
+
+  it('prints the API JSON with --json', async () => {
+    const created = await adminJson('client', 'create', '--name', 'Service', '--grant-type', 'client_credentials', '--scope', 'admin:users:read');
+    expect(created).toMatchObject({ client_name: 'Service', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] });
+    const id = created.client_id as string;
+    const { client_secret: _s, client_secret_expires_at: _e, ...stored } = created;
+    expect(await adminJson('client', 'show', id)).toEqual(stored);
+    const page = await adminJson('client', 'list', '--limit', '1', '--offset', '1');
+    expect(page).toMatchObject({ total: 2, limit: 1, offset: 1 });
+    expect(await admin('--json', 'client', 'delete', id)).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('manages users, with passwords from stdin', async () => {
+    const created = await admin('user', 'create', '--username', 'cli-user', '--email', 'cli@example.com', '--name', 'Cli User', '--admin', 'true');
+    expect(created.code).toBe(0);
+    const id = record(created.stdout).id!;
+    expect(record(created.stdout)).toMatchObject({ username: 'cli-user', is_admin: 'true', has_password: 'false' });
+
+    // Piped input ends with a newline, which is not part of the password.
+    const withPassword = await cli(['admin', ...creds(), 'user', 'set-password', id, '--password-stdin'], { stdin: 'from stdin pw\n' });
+    expect(withPassword).toEqual({ code: 0, stdout: `Password set for user ${id}.\n`, stderr: '' });
+    expect(await verifyPassword((await findUserById(t.testDb.db, id))!.passwordHash, 'from stdin pw')).toBe(true);
+
+    expect((await admin('user', 'set-password', id, '--password', 'from the flag')).code).toBe(0);
+    expect(await verifyPassword((await findUserById(t.testDb.db, id))!.passwordHash, 'from the flag')).toBe(true);
+
+    const updated = await admin('user', 'update', id, '--address', '{"country":"FR","locality":"Lyon"}', '--given-name', 'Cli');
+    expect(record(updated.stdout)).toMatchObject({ given_name: 'Cli', 'address.country': 'FR', 'address.locality': 'Lyon' });
+
+    const found = await admin('user', 'list', '--query', 'cli-us');
+    expect(found.stdout.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^ID\s+USERNAME\s+EMAIL\s+NAME\s+IS_ADMIN\s+IS_ACTIVE$/),
+      expect.stringMatching(new RegExp(`^${id}\\s+cli-user\\s+cli@example.com\\s+Cli User\\s+true\\s+true$`)),
+      '(1-1 of 1)',
+    ]);
+    expect((await admin('user', 'list', '--query', 'nobody')).stdout).toMatch(/\(none of 0\)\n$/);
+
+    expect((await admin('user', 'delete', id)).stdout).toBe(`Deleted user ${id}.\n`);
+    expect(await admin('user', 'show', id)).toEqual({ code: 1, stdout: '', stderr: 'error: user not found\n' });
+  });
+
+  it('manages scopes and reports status', async () => {
+    expect(record((await admin('scope', 'create', 'reports:read', '--description', 'Read reports', '--default', 'false')).stdout)).toMatchObject({
+      name: 'reports:read',
+      description: 'Read reports',
+      is_default: 'false',
+    });
+    expect((await admin('scope', 'list', '--limit', '200')).stdout).toMatch(/^reports:read\s+false\s+Read reports$/m);
+    expect(await admin('scope', 'delete', 'openid')).toEqual({ code: 1, stdout: '', stderr: 'error: openid is a built-in scope and cannot be deleted\n' });
+    expect((await admin('scope', 'delete', 'reports:read')).stdout).toBe('Deleted scope reports:read.\n');
+
+    const status = record((await admin('status')).stdout);
+    expect(status).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), database: t.testDb.db.kind, 'counts.clients': '1', 'counts.users': '0' });
+  });
+
+  it('shows API errors as one line and exits non-zero', async () => {
+    expect(await admin('client', 'create', '--name', 'Bad', '--redirect-uri', 'https://x.example.com/cb#frag')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: the client registration is not valid (redirect_uris.0: must not contain a fragment (RFC 6749 section 3.1.2))\n',
+    });
+    expect((await admin('user', 'create', '--username', 'x', '--password', 'short')).stderr).toBe(
+      'error: the request body is not valid (password: expected at least 8 characters)\n',
+    );
+    expect(await cli(['admin', '--url', url, '--client-id', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, '--client-secret', 'wrong-secret-value', 'status'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: cannot get an admin access token: client authentication failed (invalid_client)\n',
+    });
+    const closed = await closedPort();
+    expect(await cli(['admin', ...creds().slice(2), '--url', `http://127.0.0.1:${closed}`, 'status'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `error: cannot reach http://127.0.0.1:${closed}: ECONNREFUSED\n`,
+    });
+  });
+
+  it('refuses bad usage with exit code 2', async () => {
+    const cases: [string[], string][] = [
+      [['client', 'frobnicate'], "error: unknown command: client frobnicate (see authly admin --help)\n"],
+      [['client', 'show'], 'error: usage: authly admin client show <client_id>\n'],
+      [['client', 'list', '--redirect-uri', 'https://x'], "error: --redirect-uri does not apply to 'client list' (see authly admin client list --help)\n"],
+      [['client', 'update', 'x', '--skip-consent', 'maybe'], 'error: --skip-consent expects true or false, got maybe\n'],
+      [['user', 'update', 'x', '--address', '{nope'], 'error: --address expects JSON\n'],
+      [['user', 'set-password', 'x'], 'error: a password is required: --password-stdin (or --password)\n'],
+      [['user', 'create', '--username', 'x', '--password', 'a', '--password-stdin'], 'error: use --password or --password-stdin, not both\n'],
+      [['status', '--bogus'], 'error: unknown option --bogus (see authly admin --help)\n'],
+    ];
+    for (const [argv, stderr] of cases) expect(await admin(...argv), argv.join(' ')).toEqual({ code: 2, stdout: '', stderr });
+    expect((await cli(['admin'])).code).toBe(2);
+    expect((await cli(['admin', 'client'])).stderr).toContain('client rotate-secret');
+  });
+
+  it('finds credentials in the environment, then in the development credentials file', async () => {
+    const viaEnv = await cli(['admin', 'status'], {
+      env: { AUTHLY_URL: url, AUTHLY_ADMIN_CLIENT_ID: ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, AUTHLY_ADMIN_CLIENT_SECRET: ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET },
+    });
+    expect(viaEnv.code).toBe(0);
+
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'authly-cli-data-'));
+    try {
+      writeFileSync(
+        path.join(dataDir, 'admin-credentials.json'),
+        JSON.stringify({ client_id: ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, client_secret: ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET }),
+      );
+      expect((await cli(['admin', '--url', url, '--data-dir', dataDir, 'status'])).code).toBe(0);
+      expect((await cli(['admin', 'status'], { env: { AUTHLY_URL: url, AUTHLY_DATA_DIR: dataDir } })).code).toBe(0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+
+    const none = await cli(['admin', '--url', url, '--data-dir', emptyDir, 'status']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toBe(
+      'error: no admin credentials: pass --client-id and --client-secret, set AUTHLY_ADMIN_CLIENT_ID and ' +
+        `AUTHLY_ADMIN_CLIENT_SECRET, or start the server in development to create ${path.join(emptyDir, 'admin-credentials.json')}\n`,
+    );
+  });
+
+  it('prints help for each level', async () => {
+    const top = await cli(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/^ {2}serve\s/m);
+    expect(top.stdout).toMatch(/^ {2}migrate\s/m);
+    expect(top.stdout).toMatch(/^ {2}admin\s/m);
+
+    const adminHelp = await cli(['admin', '--help']);
+    expect(adminHelp.code).toBe(0);
+    for (const name of ['status', 'client create', 'client rotate-secret', 'user set-password', 'scope delete']) {
+      expect(adminHelp.stdout).toMatch(new RegExp(`^ {2}${name}\\s`, 'm'));
+    }
+    const resourceHelp = await cli(['admin', 'user', '--help']);
+    expect(resourceHelp.stdout).toContain('user set-password');
+    expect(resourceHelp.stdout).not.toContain('client create');
+
+    const commandHelp = await cli(['admin', 'client', 'create', '--help']);
+    expect(commandHelp.code).toBe(0);
+    expect(commandHelp.stdout).toMatch(/^Usage: authly admin client create \[options\]$/m);
+    expect(commandHelp.stdout).toMatch(/^ {2}--redirect-uri VALUE\.\.\.\s+redirect URI \(repeatable\)$/m);
+    expect(commandHelp.stdout).toMatch(/^ {2}--url URL\s/m);
+
+    expect(await cli(['frobnicate'])).toMatchObject({ code: 2, stderr: 'authly: unknown command: frobnicate (see authly --help)\n' });
+    expect((await cli([])).code).toBe(2);
+  });
+});
