@@ -1,0 +1,236 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config/config.js';
+
+const SECRET = 'Zq8vN3rT6yW1xK4mP7sB0cF5hJ2lD9gA';
+const PRODUCTION = {
+  ENVIRONMENT: 'production',
+  DEFAULT_ISSUER_URL: 'https://auth.example.com',
+  DATABASE_URL: 'postgres://authly:pw@db.internal:5432/authly',
+  JWT_SECRET_KEY: SECRET,
+};
+
+function errorOf(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+function secretFile(content: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'authly-config-'));
+  const file = path.join(dir, 'secret');
+  writeFileSync(file, content);
+  return file;
+}
+
+describe('loadConfig', () => {
+  it('defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      environment: 'development',
+      host: '0.0.0.0',
+      port: 8000,
+      issuer: 'http://localhost:8000',
+      databaseUrl: undefined,
+      databasePoolMax: 10,
+      dataDir: path.resolve('./data'),
+      autoMigrate: true,
+      logLevel: 'info',
+      accessTokenTtlSeconds: 15 * 60,
+      refreshTokenTtlSeconds: 7 * 86400,
+      authorizationCodeTtlSeconds: 10 * 60,
+      idTokenTtlSeconds: 60 * 60,
+      sessionTtlSeconds: 24 * 3600,
+      requireUserConsent: true,
+      jwtSecretKey: undefined,
+      jwtAlgorithm: 'RS256',
+      keyEncryptionKey: undefined,
+    });
+    expect(config.admin.bootstrapDevMode).toBe(true);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('the default issuer follows PORT', () => {
+    expect(loadConfig({ PORT: '9000' }).issuer).toBe('http://localhost:9000');
+  });
+
+  it('an empty variable counts as unset', () => {
+    expect(loadConfig({ PORT: '', LOG_LEVEL: '' })).toMatchObject({ port: 8000, logLevel: 'info' });
+  });
+
+  it('strips trailing slashes from the issuer', () => {
+    expect(loadConfig({ DEFAULT_ISSUER_URL: 'https://auth.example.com/' }).issuer).toBe('https://auth.example.com');
+    expect(loadConfig({ DEFAULT_ISSUER_URL: 'https://example.com/auth/' }).issuer).toBe('https://example.com/auth');
+  });
+
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['yes', true],
+    ['false', false],
+    ['0', false],
+    ['no', false],
+  ])('booleans: %s → %s', (raw, value) => {
+    expect(loadConfig({ REQUIRE_USER_CONSENT: raw }).requireUserConsent).toBe(value);
+  });
+
+  describe('each bad value names its variable', () => {
+    it.each([
+      [{ PORT: 'abc' }, 'PORT: expected a whole number (got "abc")'],
+      [{ PORT: '-1' }, 'PORT: expected a whole number (got "-1")'],
+      [{ PORT: '65536' }, 'PORT: expected at most 65535 (got "65536")'],
+      [{ PORT: '80.5' }, 'PORT: expected a whole number (got "80.5")'],
+      [{ ACCESS_TOKEN_EXPIRE_MINUTES: '0' }, 'ACCESS_TOKEN_EXPIRE_MINUTES: expected at least 1 (got "0")'],
+      [{ ACCESS_TOKEN_EXPIRE_MINUTES: '1441' }, 'ACCESS_TOKEN_EXPIRE_MINUTES: expected at most 1440 (got "1441")'],
+      [{ AUTHORIZATION_CODE_EXPIRE_MINUTES: '11' }, 'AUTHORIZATION_CODE_EXPIRE_MINUTES: expected at most 10 (got "11")'],
+      [{ REFRESH_TOKEN_EXPIRE_DAYS: 'week' }, 'REFRESH_TOKEN_EXPIRE_DAYS: expected a whole number (got "week")'],
+      [{ DATABASE_POOL_MAX: '0' }, 'DATABASE_POOL_MAX: expected at least 1 (got "0")'],
+      [{ REQUIRE_USER_CONSENT: 'maybe' }, 'REQUIRE_USER_CONSENT: expected true or false (got "maybe")'],
+      [{ AUTOMIGRATE: 'TRUE' }, 'AUTOMIGRATE: expected true or false (got "TRUE")'],
+      [{ ENVIRONMENT: 'staging' }, /^ENVIRONMENT: .* \(got "staging"\)$/],
+      [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: .* \(got "loud"\)$/],
+      [{ JWT_ALGORITHM: 'none' }, /^JWT_ALGORITHM: .* \(got "none"\)$/],
+      [{ DEFAULT_ISSUER_URL: 'not a url' }, 'DEFAULT_ISSUER_URL: expected an absolute http(s) URL (got "not a url")'],
+      [{ DEFAULT_ISSUER_URL: 'ftp://auth.example.com' }, 'DEFAULT_ISSUER_URL: expected an http(s) URL'],
+      [{ DEFAULT_ISSUER_URL: 'https://auth.example.com?tenant=a' }, 'DEFAULT_ISSUER_URL: must not contain a query or fragment (RFC 8414 section 2)'],
+      [{ DEFAULT_ISSUER_URL: 'https://auth.example.com/#x' }, 'DEFAULT_ISSUER_URL: must not contain a query or fragment (RFC 8414 section 2)'],
+      [{ AUTHLY_ADMIN_EMAIL: 'not-an-email' }, 'AUTHLY_ADMIN_EMAIL: expected an email address (got "not-an-email")'],
+      [{ AUTHLY_ADMIN_CLIENT_ID: 'admin' }, /^AUTHLY_ADMIN_CLIENT_ID: .*AUTHLY_ADMIN_CLIENT_SECRET/],
+      [{ AUTHLY_ADMIN_USERNAME: 'admin' }, /^AUTHLY_ADMIN_USERNAME: .*AUTHLY_ADMIN_PASSWORD/],
+    ] as const)('%o', (env, message) => {
+      const err = errorOf(env);
+      if (typeof message === 'string') expect(err.message).toBe(message);
+      else expect(err.message).toMatch(message);
+    });
+  });
+
+  it('JWT_ALGORITHM=HS256 is refused with the reason', () => {
+    const err = errorOf({ JWT_ALGORITHM: 'HS256' });
+    expect(err.message).toMatch(/^JWT_ALGORITHM: HS256 is refused: /);
+    expect(err.message).toContain('JWKS');
+    expect(err.message).toContain('RS256');
+  });
+
+  it.each(['RS256', 'ES256', 'EdDSA'])('JWT_ALGORITHM=%s is accepted', (alg) => {
+    expect(loadConfig({ JWT_ALGORITHM: alg }).jwtAlgorithm).toBe(alg);
+  });
+
+  describe('production', () => {
+    it('accepts a complete https configuration and turns bootstrap dev mode off', () => {
+      const config = loadConfig(PRODUCTION);
+      expect(config.environment).toBe('production');
+      expect(config.admin.bootstrapDevMode).toBe(false);
+    });
+
+    it('refuses an http issuer', () => {
+      expect(errorOf({ ...PRODUCTION, DEFAULT_ISSUER_URL: 'http://auth.example.com' }).message).toBe(
+        'DEFAULT_ISSUER_URL: production requires an https issuer (http only for loopback)',
+      );
+    });
+
+    it('without DEFAULT_ISSUER_URL the loopback default http://localhost:PORT is accepted', () => {
+      // No DEFAULT_ISSUER_URL: the default is http://localhost:PORT, a loopback issuer, which is allowed.
+      const { DEFAULT_ISSUER_URL: _unused, ...rest } = PRODUCTION;
+      expect(loadConfig(rest).issuer).toBe('http://localhost:8000');
+    });
+
+    it.each(['http://localhost:8000', 'http://127.0.0.1:8000', 'http://127.0.0.2', 'http://[::1]:8000'])('allows the loopback http issuer %s', (issuer) => {
+      expect(loadConfig({ ...PRODUCTION, DEFAULT_ISSUER_URL: issuer }).issuer).toBe(issuer);
+    });
+
+    it.each(['http://localhost.evil.example', 'http://127.0.0.1.nip.io', 'http://10.0.0.1', 'http://[::2]'])('refuses the non-loopback http issuer %s', (issuer) => {
+      expect(errorOf({ ...PRODUCTION, DEFAULT_ISSUER_URL: issuer }).message).toMatch(/^DEFAULT_ISSUER_URL: production requires an https issuer/);
+    });
+
+    it('refuses a missing JWT_SECRET_KEY', () => {
+      expect(errorOf({ ...PRODUCTION, JWT_SECRET_KEY: undefined }).message).toBe('JWT_SECRET_KEY: required in production');
+    });
+
+    it.each(['change-me-change-me-change-me-change-me', 'dev-secret-dev-secret-dev-secret-dev', 'example-example-example-example-ex'])(
+      'refuses a placeholder JWT_SECRET_KEY (%s) without echoing it',
+      (secret) => {
+        const err = errorOf({ ...PRODUCTION, JWT_SECRET_KEY: secret });
+        expect(err.message).toMatch(/^JWT_SECRET_KEY: /);
+        expect(err.message).not.toContain(secret);
+      },
+    );
+
+    it('refuses a missing DATABASE_URL', () => {
+      expect(errorOf({ ...PRODUCTION, DATABASE_URL: undefined }).message).toBe(
+        'DATABASE_URL: required in production (the embedded database is for development)',
+      );
+    });
+
+    it.each(['true', '1', 'yes'])('refuses AUTHLY_BOOTSTRAP_DEV_MODE=%s', (value) => {
+      expect(errorOf({ ...PRODUCTION, AUTHLY_BOOTSTRAP_DEV_MODE: value }).message).toBe(
+        'AUTHLY_BOOTSTRAP_DEV_MODE: development bootstrap is refused in production',
+      );
+    });
+
+    it('accepts AUTHLY_BOOTSTRAP_DEV_MODE=false', () => {
+      expect(loadConfig({ ...PRODUCTION, AUTHLY_BOOTSTRAP_DEV_MODE: 'false' }).admin.bootstrapDevMode).toBe(false);
+    });
+  });
+
+  describe('NAME_FILE', () => {
+    it('reads a secret from a file, without the trailing newline', () => {
+      const file = secretFile(`${SECRET}\n`);
+      expect(loadConfig({ JWT_SECRET_KEY_FILE: file }).jwtSecretKey).toBe(SECRET);
+    });
+
+    it('strips a CRLF line end too', () => {
+      expect(loadConfig({ JWT_SECRET_KEY_FILE: secretFile(`${SECRET}\r\n`) }).jwtSecretKey).toBe(SECRET);
+    });
+
+    it('wins over NAME', () => {
+      const file = secretFile(SECRET);
+      expect(loadConfig({ JWT_SECRET_KEY: 'x'.repeat(40), JWT_SECRET_KEY_FILE: file }).jwtSecretKey).toBe(SECRET);
+    });
+
+    it('works for any variable and in production', () => {
+      const db = secretFile('postgres://authly:pw@db/authly\n');
+      const config = loadConfig({ ...PRODUCTION, DATABASE_URL: undefined, DATABASE_URL_FILE: db, PORT_FILE: secretFile('9001') });
+      expect(config.databaseUrl).toBe('postgres://authly:pw@db/authly');
+      expect(config.port).toBe(9001);
+    });
+
+    it('an unreadable file names the _FILE variable', () => {
+      expect(errorOf({ JWT_SECRET_KEY_FILE: '/nonexistent/secret' }).message).toBe('JWT_SECRET_KEY_FILE: cannot read /nonexistent/secret (ENOENT)');
+    });
+
+    it('a bad value read from a file does not appear in the message', () => {
+      const err = errorOf({ JWT_SECRET_KEY_FILE: secretFile('short-secret-value') });
+      expect(err.message).toBe('JWT_SECRET_KEY: expected at least 32 characters');
+    });
+  });
+
+  describe("secrets' values never appear in error messages", () => {
+    it.each([
+      ['JWT_SECRET_KEY', 'tooshort-jwt-secret'],
+      ['AUTHLY_KEY_ENCRYPTION_KEY', 'tooshort-kek-value'],
+      ['AUTHLY_ADMIN_CLIENT_SECRET', 'short-cs'],
+      ['AUTHLY_ADMIN_PASSWORD', 'pw-1234'],
+      ['DATABASE_URL', 'mysql://root:hunter2-db-pass@db/authly'],
+    ])('%s', (name, value) => {
+      const env: Record<string, string> = { [name]: value };
+      if (name === 'AUTHLY_ADMIN_CLIENT_SECRET') env.AUTHLY_ADMIN_CLIENT_ID = 'admin';
+      if (name === 'AUTHLY_ADMIN_PASSWORD') env.AUTHLY_ADMIN_USERNAME = 'admin';
+      const err = errorOf(env);
+      expect(err.message.startsWith(`${name}: `)).toBe(true);
+      expect(err.message).not.toContain(value);
+      expect(err.message).not.toContain('hunter2');
+    });
+
+    it('a production refusal of one variable never prints another secret', () => {
+      const err = errorOf({ ...PRODUCTION, DEFAULT_ISSUER_URL: 'http://auth.example.com' });
+      expect(err.message).not.toContain(SECRET);
+      expect(err.message).not.toContain('pw@');
+    });
+  });
+});
