@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { constantTimeEqual, hmacSha256Base64url, randomToken, sha256Base64url } from '../../../src/lib/crypto.js';
+
+describe('lib/crypto', () => {
+  it('randomToken: 32 bytes (256 bits) → 43 base64url characters by default, and never repeats', () => {
+    const tokens = new Set(Array.from({ length: 1000 }, () => randomToken()));
+    expect(tokens.size).toBe(1000);
+    for (const t of tokens) expect(t).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(randomToken(16)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  it('sha256Base64url matches a known vector', () => {
+    expect(sha256Base64url('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+  });
+
+  it('hmacSha256Base64url matches RFC 4231 test case 2', () => {
+    expect(hmacSha256Base64url(Buffer.from('Jefe'), 'what do ya want for nothing?')).toBe(
+      Buffer.from('5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843', 'hex').toString('base64url'),
+    );
+  });
+
+  it.each([
+    ['abc', 'abc', true],
+    ['abc', 'abd', false],
+    ['abc', 'ab', false],
+    ['', '', true],
+    ['', 'a', false],
+    ['é', 'é', true],
+    ['é', 'e', false],
+  ])('constantTimeEqual(%j, %j) = %s', (a, b, equal) => {
+    expect(constantTimeEqual(a, b)).toBe(equal);
+  });
+});
