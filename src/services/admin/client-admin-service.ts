@@ -114,8 +114,11 @@ export function listClients(ctx: Ctx, page: PageRequest): Promise<Page<Client>> 
   return listClientRows(ctx.db, page.limit, page.offset);
 }
 
+// PostgreSQL text cannot hold U+0000 (it would be a database error): such an id names no client.
+const storable = (clientId: string) => !clientId.includes('\u0000');
+
 export async function getClient(ctx: Ctx, clientId: string): Promise<Client> {
-  const client = await findClient(ctx.db, clientId);
+  const client = storable(clientId) ? await findClient(ctx.db, clientId) : undefined;
   if (!client) throw new NotFound('client');
   return client;
 }
@@ -127,6 +130,7 @@ export async function getClient(ctx: Ctx, clientId: string): Promise<Client> {
  */
 export async function updateClient(ctx: Ctx, clientId: string, input: Partial<ClientMetadata>): Promise<Client> {
   const changes: ClientChanges = withoutUndefined(input);
+  if (!storable(clientId)) throw new NotFound('client');
   return ctx.db.transaction(async (tx) => {
     const existing = await findClientForUpdate(tx, clientId);
     if (!existing) throw new NotFound('client');
@@ -147,7 +151,7 @@ export async function updateClient(ctx: Ctx, clientId: string, input: Partial<Cl
 }
 
 export async function deleteClient(ctx: Ctx, clientId: string): Promise<void> {
-  if (!(await deleteClientRow(ctx.db, clientId))) throw new NotFound('client');
+  if (!storable(clientId) || !(await deleteClientRow(ctx.db, clientId))) throw new NotFound('client');
 }
 
 /** Issues a new secret and forgets the old one at once: the old secret stops working immediately. */

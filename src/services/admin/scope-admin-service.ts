@@ -1,5 +1,6 @@
 import { Conflict, NotFound } from '../../errors/admin-errors.js';
 import { isUniqueViolation } from '../../errors/storage-errors.js';
+import { SCOPE_TOKEN } from '../../lib/scopes.js';
 import { countClientsUsingScope } from '../../repositories/clients-repository.js';
 import { deleteScope as deleteScopeRow, insertScope, listScopesPage, type Scope } from '../../repositories/scopes-repository.js';
 import type { ServiceContext } from '../context.js';
@@ -29,6 +30,8 @@ export async function createScope(ctx: Ctx, scope: Omit<Scope, 'createdAt'>): Pr
  * lists must exist, or its token requests would start failing with invalid_scope.
  */
 export async function deleteScope(ctx: Ctx, name: string): Promise<void> {
+  // Only scope-tokens were ever stored; anything else (a space, a NUL) names no scope.
+  if (!SCOPE_TOKEN.test(name)) throw new NotFound('scope');
   if (BUILT_IN_SCOPES.has(name)) throw new Conflict(`${name} is a built-in scope and cannot be deleted`);
   const users = await countClientsUsingScope(ctx.db, name);
   if (users > 0) throw new Conflict(`${name} is registered by ${users} client(s); remove it from them first`);
