@@ -35,7 +35,8 @@ describe('authly migrate', () => {
       stderr: '',
     });
     expect(await cli(['migrate'], { AUTHLY_DATA_DIR: dataDir })).toEqual({ code: 0, stdout: 'No pending migrations.\n', stderr: '' });
-  });
+    // Two on-disk PGlite start-ups: slow on a busy machine.
+  }, 120_000);
 
   it('reports a configuration error in one line with exit code 2', async () => {
     expect(await cli(['migrate'], { AUTHLY_DATA_DIR: dataDir, DATABASE_URL: 'mysql://nope' })).toEqual({
