@@ -182,7 +182,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (issuerUrl.protocol !== 'https:' && issuerUrl.protocol !== 'http:') {
     throw new ConfigError('DEFAULT_ISSUER_URL: expected an http(s) URL');
   }
-  if (issuerUrl.search || issuerUrl.hash) {
+  // Checked on the string: URL drops an empty "?" or "#", which would still make the issuer differ.
+  if (issuerRaw.includes('?') || issuerRaw.includes('#')) {
     throw new ConfigError('DEFAULT_ISSUER_URL: must not contain a query or fragment (RFC 8414 section 2)');
   }
   const issuer = issuerRaw.replace(/\/+$/, '');

@@ -4,12 +4,15 @@ import { InvalidRequest } from '../errors/oauth-errors.js';
 /** Form and query parameters with every repeated key kept, so duplicates can be refused. */
 export type RawParams = Record<string, string[]>;
 
-/** Parses application/x-www-form-urlencoded, refusing bytes that are not UTF-8 (decoded as U+FFFD). */
+// U+FFFD is what URLSearchParams makes of bytes that are not UTF-8; NUL is refused by PostgreSQL text.
+const UNACCEPTABLE = /[\uFFFD\u0000]/;
+
+/** Parses application/x-www-form-urlencoded, refusing non-UTF-8 bytes and NUL characters. */
 export function parseUrlEncoded(text: string): RawParams {
   const params: RawParams = Object.create(null) as RawParams;
   for (const [key, value] of new URLSearchParams(text)) {
-    if (key.includes('\uFFFD') || value.includes('\uFFFD')) {
-      throw new InvalidRequest('parameters must be UTF-8 encoded');
+    if (UNACCEPTABLE.test(key) || UNACCEPTABLE.test(value)) {
+      throw new InvalidRequest('parameters must be UTF-8 text without NUL characters');
     }
     (params[key] ??= []).push(value);
   }

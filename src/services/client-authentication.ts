@@ -33,10 +33,12 @@ function parseBasic(header: string): { id: string; secret: string } {
   if (!match) throw fail();
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0) throw fail();
+  if (colon < 0 || /[\u0000\uFFFD]/.test(decoded)) throw fail();
   try {
     const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
-    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+    const credentials = { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+    if (credentials.id.includes('\u0000') || credentials.secret.includes('\u0000')) throw fail();
+    return credentials;
   } catch {
     throw fail();
   }

@@ -112,7 +112,8 @@ export class KeyStore {
   }
 
   private async generate(alg: SigningAlg): Promise<Omit<SigningKeyRow, 'status' | 'createdAt'>> {
-    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 2048, crv: 'Ed25519' });
+    const options = alg === 'RS256' ? { modulusLength: 2048 } : alg === 'EdDSA' ? { crv: 'Ed25519' } : {};
+    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...options });
     const publicJwk = publicOnly(await exportJWK(publicKey));
     const privateJson = JSON.stringify(await exportJWK(privateKey));
     const kid = await calculateJwkThumbprint(publicJwk);

@@ -1,29 +1,23 @@
 import { onlyValue, UntrustedRedirectError, type AuthorizeStep } from './authorize-context.js';
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]']);
+const LOOPBACK_ORIGINS = ['http://127.0.0.1', 'http://[::1]'];
+// A port as a browser or native app writes it: no leading zero, at most 65535 (checked below).
+const PORT = /^:([1-9]\d{0,4})(?=[/?]|$)/;
 
 /**
  * Exact string match against the registered list (RFC 9700 section 2.1, OAuth 2.1 section 2.3.1). The
- * one allowance: a loopback redirect of a native app may use any port (RFC 8252 section 7.3).
+ * one allowance: a loopback redirect registered without a port may be used with any port (RFC 8252
+ * section 7.3). That comparison is on the strings too: nothing is normalized, so `HTTP://`, `127.1`,
+ * dot segments or a leading-zero port never match.
  */
 export function redirectUriMatches(registered: readonly string[], candidate: string): boolean {
   if (registered.includes(candidate)) return true;
-  const candidateUrl = loopbackUrl(candidate);
-  if (!candidateUrl || candidate.includes('#')) return false;
-  candidateUrl.port = '';
-  return registered.some((r) => {
-    const reg = loopbackUrl(r);
-    return reg !== undefined && reg.port === '' && reg.href === candidateUrl.href;
-  });
-}
-
-function loopbackUrl(uri: string): URL | undefined {
-  try {
-    const url = new URL(uri);
-    return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname) ? url : undefined;
-  } catch {
-    return undefined;
-  }
+  const origin = LOOPBACK_ORIGINS.find((o) => candidate.startsWith(`${o}:`));
+  if (!origin) return false;
+  const port = PORT.exec(candidate.slice(origin.length));
+  if (!port || Number(port[1]) > 65535) return false;
+  const withoutPort = origin + candidate.slice(origin.length + port[0].length);
+  return registered.includes(withoutPort);
 }
 
 export const checkRedirectUri: AuthorizeStep = (c) => {
