@@ -43,7 +43,7 @@ describe('malformed input never yields a 5xx', () => {
     ])('token form with %s → 400 invalid_request', async (_name, payload) => {
       const res = await token(payload);
       expectClientError(res, 400);
-      expect(res.json()).toEqual({ error: 'invalid_request', error_description: 'parameters must be UTF-8 encoded' });
+      expect(res.json()).toEqual({ error: 'invalid_request', error_description: 'parameters must be UTF-8 text without NUL characters' });
     });
 
     it('authorize query → 400, no redirect', async () => {
