@@ -237,7 +237,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     }
     if (!config.databaseUrl) throw new ConfigError('DATABASE_URL: required in production (the embedded database is for development)');
     if (!config.jwtSecretKey) throw new ConfigError('JWT_SECRET_KEY: required in production');
-    if (/dev|change|example|secret-key|not-for-production/i.test(config.jwtSecretKey)) {
+    if (/not-for-production|change-?me|^dev[-_]|^your[-_]|^example/i.test(config.jwtSecretKey)) {
       throw new ConfigError('JWT_SECRET_KEY: looks like a development placeholder; generate a random value');
     }
     // The variable defaults to true for development; in production only an explicit "true" is an error.

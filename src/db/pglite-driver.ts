@@ -14,10 +14,11 @@ function wrap(executor: PGliteExecutor): Queryable {
       if (!params || params.length === 0) {
         const results = await executor.exec(sql);
         const last = results[results.length - 1];
-        return { rows: (last?.rows ?? []) as T[], rowCount: last?.affectedRows ?? last?.rows.length ?? 0 };
+        return { rows: (last?.rows ?? []) as T[], rowCount: last?.affectedRows || last?.rows.length || 0 };
       }
       const result = await executor.query<T>(sql, params as unknown[]);
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+      // PGlite reports affectedRows 0 for a SELECT where node-postgres reports the row count.
+      return { rows: result.rows, rowCount: result.affectedRows || result.rows.length };
     },
   };
 }

@@ -3,6 +3,9 @@ import type { Client } from '../../../repositories/clients-repository.js';
 import type { AuthorizationRequest } from '../../../services/authorization-request.js';
 import type { ServiceContext } from '../../../services/context.js';
 
+/** The longest state, nonce, login_hint or scope accepted. */
+export const MAX_PARAMETER_LENGTH = 2048;
+
 /** An error shown as an HTML page because the redirect URI is not (yet) trusted: never redirected. */
 export class UntrustedRedirectError extends Error {}
 

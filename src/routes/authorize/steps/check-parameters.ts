@@ -6,7 +6,7 @@ import {
   UnsupportedResponseType,
 } from '../../../errors/oauth-errors.js';
 import { singleParams } from '../../../http/params.js';
-import type { AuthorizeStep } from './authorize-context.js';
+import { MAX_PARAMETER_LENGTH, type AuthorizeStep } from './authorize-context.js';
 
 /** RFC 6749 section 3.1: request parameters must not be included more than once. */
 export const checkDuplicateParameters: AuthorizeStep = (c) => {
@@ -36,11 +36,9 @@ export const checkResponseMode: AuthorizeStep = (c) => {
   }
 };
 
-const MAX_LENGTH = 2048;
-
 export const checkLengths: AuthorizeStep = (c) => {
   for (const name of ['state', 'nonce', 'login_hint', 'scope']) {
-    if ((c.params[name]?.length ?? 0) > MAX_LENGTH) throw new InvalidRequest(`${name} is too long`);
+    if ((c.params[name]?.length ?? 0) > MAX_PARAMETER_LENGTH) throw new InvalidRequest(`${name} is too long`);
   }
   c.request.nonce = c.params.nonce;
   c.request.loginHint = c.params.login_hint;

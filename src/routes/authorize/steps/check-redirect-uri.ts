@@ -1,4 +1,4 @@
-import { onlyValue, UntrustedRedirectError, type AuthorizeStep } from './authorize-context.js';
+import { MAX_PARAMETER_LENGTH, onlyValue, UntrustedRedirectError, type AuthorizeStep } from './authorize-context.js';
 
 const LOOPBACK_ORIGINS = ['http://127.0.0.1', 'http://[::1]'];
 // A port as a browser or native app writes it: no leading zero, at most 65535 (checked below).
@@ -31,7 +31,8 @@ export const checkRedirectUri: AuthorizeStep = (c) => {
   c.request.redirectUri = redirectUri;
   // From here on errors go back to the client; state rides along (RFC 6749 section 4.1.2.1).
   const state = onlyValue(c.raw, 'state');
-  if (state !== undefined && state !== 'repeated') c.request.state = state;
+  // An oversized state is refused later (checkLengths) and is not echoed back.
+  if (state !== undefined && state !== 'repeated' && state.length <= MAX_PARAMETER_LENGTH) c.request.state = state;
   const mode = onlyValue(c.raw, 'response_mode');
   c.request.responseMode = mode === 'form_post' ? 'form_post' : 'query';
 };
