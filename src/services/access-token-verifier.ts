@@ -1,27 +1,55 @@
+import type { JWTPayload } from 'jose';
 import { InvalidToken } from '../errors/oauth-errors.js';
 import { parseScope } from '../lib/scopes.js';
-import { findLiveAccessToken, type AccessTokenRecord } from '../repositories/tokens-repository.js';
+import { findLiveAccessToken, type LiveAccessTokenRecord } from '../repositories/tokens-repository.js';
 import { verifyJwt } from '../tokens/jwt.js';
 import type { ServiceContext } from './context.js';
 
-export interface VerifiedAccessToken extends AccessTokenRecord {
+export interface VerifiedAccessToken extends LiveAccessTokenRecord {
   scopes: string[];
+}
+
+export interface LiveAccessToken {
+  record: LiveAccessTokenRecord;
+  /** The verified JWT claims (iss, sub, aud, exp, iat, ...). */
+  claims: JWTPayload;
+}
+
+/** The claims of an access token signed by Authly (signature, issuer, typ; expiry unless ignored) with a jti, or undefined. */
+export async function accessTokenClaims(ctx: ServiceContext, token: string, options: { ignoreExpiry?: boolean } = {}): Promise<JWTPayload | undefined> {
+  try {
+    const claims = await verifyJwt(token, ctx.keys, { issuer: ctx.config.issuer, typ: 'at+jwt', ...options });
+    return typeof claims.jti === 'string' ? claims : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The one database check of a verified access token (userinfo, admin API, introspection): the lookup that
+ * knows about revocation, disabled users and clients and revoked grants.
+ */
+async function liveRecord(ctx: ServiceContext, claims: JWTPayload): Promise<LiveAccessToken | undefined> {
+  const record = await findLiveAccessToken(ctx.db, claims.jti!);
+  return record ? { record, claims } : undefined;
+}
+
+/** A live access token (signature, issuer, typ, expiry, then the database), or undefined: introspection. */
+export async function findLiveAccessTokenByValue(ctx: ServiceContext, token: string): Promise<LiveAccessToken | undefined> {
+  const claims = await accessTokenClaims(ctx, token);
+  return claims ? liveRecord(ctx, claims) : undefined;
 }
 
 /**
  * Checks an access token presented to Authly itself (userinfo, admin API): the JWT signature, issuer and
- * typ, and then the one database lookup that knows about revocation, disabled users and clients.
+ * typ, and then the same database lookup as introspection. Throws InvalidToken otherwise.
  */
 export async function verifyAccessToken(ctx: ServiceContext, token: string): Promise<VerifiedAccessToken> {
-  let jti: unknown;
-  try {
-    ({ jti } = await verifyJwt(token, ctx.keys, { issuer: ctx.config.issuer, typ: 'at+jwt' }));
-  } catch {
-    throw new InvalidToken('the access token is invalid or expired');
-  }
-  const record = typeof jti === 'string' ? await findLiveAccessToken(ctx.db, jti) : undefined;
-  if (!record) throw new InvalidToken('the access token is invalid, expired or revoked');
-  return { ...record, scopes: parseScope(record.scope) };
+  const claims = await accessTokenClaims(ctx, token);
+  if (!claims) throw new InvalidToken('the access token is invalid or expired');
+  const live = await liveRecord(ctx, claims);
+  if (!live) throw new InvalidToken('the access token is invalid, expired or revoked');
+  return { ...live.record, scopes: parseScope(live.record.scope) };
 }
 
 /** RFC 6750 section 2.1: `Authorization: Bearer <token>`; the query form is not accepted. */

@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import { ROUTES } from '../../config/routes.js';
+import { InvalidRequest } from '../../errors/oauth-errors.js';
+import { formBody, singleParams } from '../../http/params.js';
+import { authenticateClient } from '../../services/client-authentication.js';
+import { revokeToken } from '../../services/token-revocation.js';
+
+/**
+ * RFC 7009 token revocation, in order: parse the form (repeated parameters refused), authenticate the
+ * client exactly as the token endpoint does (public clients identify with client_id), require `token`,
+ * revoke. The answer is 200 with an empty body whether or not anything was revoked (section 2.2).
+ */
+export async function revocationRoutes(app: FastifyInstance): Promise<void> {
+  const { ctx } = app;
+  app.post(ROUTES.revocation, async (request, reply) => {
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    const params = singleParams(formBody(request.body, request.headers['content-type']));
+    const client = await authenticateClient(ctx.db, ctx.clientSecretKey, {
+      authorization: request.headers.authorization,
+      clientId: params.client_id,
+      clientSecret: params.client_secret,
+    });
+    if (!params.token) throw new InvalidRequest('token is required');
+    const revoked = await revokeToken(ctx, client, params.token, params.token_type_hint);
+    if (revoked) request.log.info({ event: 'token.revoked', client_id: client.clientId, token_type: revoked }, 'token revoked');
+    return reply.code(200).send();
+  });
+}

@@ -1,0 +1,36 @@
+import { revokeGrant } from '../repositories/grants-repository.js';
+import { findRefreshToken, revokeAccessTokenOfClient } from '../repositories/tokens-repository.js';
+import type { Client } from '../repositories/clients-repository.js';
+import { hashOpaqueToken } from '../tokens/opaque-token.js';
+import { accessTokenClaims } from './access-token-verifier.js';
+import type { ServiceContext } from './context.js';
+import { lookupOrder, type TokenKind } from './token-type-hint.js';
+
+/**
+ * RFC 7009 section 2.1. Finds the token (in the order the hint suggests) and revokes it if it was issued
+ * to `client`; returns the kind revoked, or undefined when nothing was. Unknown, invalid, expired and
+ * already revoked tokens, and other clients' tokens, revoke nothing, and the endpoint answers 200 for all
+ * of them alike, so it is no oracle for whether a token exists or whose it is.
+ *
+ * - An access token (a JWT) is identified by its signature and issuer; its expiry is ignored, since a
+ *   revoked-and-expired token is as dead as an expired one. Only that jti is revoked.
+ * - A refresh token (opaque) is found by its SHA-256 hash in any state, and revokes its whole grant: every
+ *   refresh and access token of the family (section 2.1 allows it, and a client revoking its refresh
+ *   token means to end the authorization). A rotated one does the same, as its replay at the token
+ *   endpoint would (RFC 9700 section 4.14.2).
+ */
+export async function revokeToken(ctx: ServiceContext, client: Client, token: string, hint: string | undefined): Promise<TokenKind | undefined> {
+  for (const kind of lookupOrder(hint)) {
+    if (kind === 'refresh_token') {
+      const found = await findRefreshToken(ctx.db, hashOpaqueToken(token));
+      if (!found) continue;
+      if (found.clientId !== client.clientId || found.revokedAt) return undefined;
+      await ctx.db.transaction((tx) => revokeGrant(tx, found.grantId));
+      return kind;
+    }
+    const claims = await accessTokenClaims(ctx, token, { ignoreExpiry: true });
+    if (!claims) continue;
+    return (await revokeAccessTokenOfClient(ctx.db, claims.jti!, client.clientId)) ? kind : undefined;
+  }
+  return undefined;
+}
