@@ -5,6 +5,8 @@
 export const ROUTES = {
   authorization: '/oauth/authorize',
   token: '/oauth/token',
+  revocation: '/oauth/revoke',
+  introspection: '/oauth/introspect',
   userinfo: '/oidc/userinfo',
   jwks: '/.well-known/jwks.json',
   openidConfiguration: '/.well-known/openid-configuration',

@@ -30,6 +30,12 @@ export function discoveryDocument(config: Pick<Config, 'issuer' | 'jwtAlgorithm'
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['RS256'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    revocation_endpoint: urlFor(issuer, 'revocation'),
+    // As at the token endpoint: public clients revoke their own tokens with client_id alone (RFC 7009 section 5).
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    introspection_endpoint: urlFor(issuer, 'introspection'),
+    // Confidential clients only (src/routes/introspection/introspection-route.ts).
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     code_challenge_methods_supported: ['S256'],
     claims_supported: SUPPORTED_CLAIMS,
     claims_parameter_supported: false,
