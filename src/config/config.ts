@@ -67,6 +67,17 @@ export const ENV_VARS = {
     default: 'true',
     description: 'Show the consent page (clients marked skip_consent never see it).',
   },
+  AUTHLY_LOCKOUT_MAX_ATTEMPTS: {
+    schema: int(1, 1000),
+    default: '5',
+    description:
+      'Failed logins (per account) or client authentications (per client) before a temporary lock; an IP gets ten times as many.',
+  },
+  AUTHLY_LOCKOUT_DURATION_SECONDS: {
+    schema: int(1, 86400),
+    default: '900',
+    description: 'The window in which failures are counted, and how long a lock lasts.',
+  },
   JWT_SECRET_KEY: {
     schema: z.string().min(32, { message: 'expected at least 32 characters' }),
     secret: true,
@@ -123,6 +134,8 @@ export interface Config {
   idTokenTtlSeconds: number;
   sessionTtlSeconds: number;
   requireUserConsent: boolean;
+  lockoutMaxAttempts: number;
+  lockoutDurationSeconds: number;
   jwtSecretKey: string | undefined;
   jwtAlgorithm: 'RS256' | 'ES256' | 'EdDSA';
   keyEncryptionKey: string | undefined;
@@ -212,6 +225,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     idTokenTtlSeconds: v<number>('ID_TOKEN_EXPIRE_MINUTES') * 60,
     sessionTtlSeconds: v<number>('SESSION_EXPIRE_HOURS') * 3600,
     requireUserConsent: v('REQUIRE_USER_CONSENT'),
+    lockoutMaxAttempts: v('AUTHLY_LOCKOUT_MAX_ATTEMPTS'),
+    lockoutDurationSeconds: v('AUTHLY_LOCKOUT_DURATION_SECONDS'),
     jwtSecretKey: v('JWT_SECRET_KEY'),
     jwtAlgorithm: algorithm as Config['jwtAlgorithm'],
     keyEncryptionKey: v('AUTHLY_KEY_ENCRYPTION_KEY'),

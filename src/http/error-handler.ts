@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { AdminApiError } from '../errors/admin-errors.js';
 import { InvalidClient, InvalidToken, OAuthError, safeDescription } from '../errors/oauth-errors.js';
+import { TooManyAttempts } from '../services/throttle-service.js';
 
 /** RFC 6750 section 3: the Bearer challenge for protected resources. */
 export function bearerChallenge(err: OAuthError): string {
@@ -26,6 +27,13 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return sendOAuthError(reply, error);
     }
     if (error instanceof AdminApiError) return reply.code(error.status).send(error.toJSON());
+    if (error instanceof TooManyAttempts) {
+      return reply
+        .code(429)
+        .header('retry-after', String(error.retryAfterSeconds))
+        .header('cache-control', 'no-store')
+        .send({ error: 'rate_limited', error_description: 'too many failed attempts; try again later' });
+    }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       return reply

@@ -2,6 +2,8 @@ import type { Queryable } from '../db/db.js';
 import { InvalidClient, InvalidRequest } from '../errors/oauth-errors.js';
 import { constantTimeEqual, hmacSha256Base64url } from '../lib/crypto.js';
 import { findClient, type Client } from '../repositories/clients-repository.js';
+import type { ServiceContext } from './context.js';
+import { throttle } from './throttle-service.js';
 
 export interface ClientCredentialsInput {
   authorization: string | undefined;
@@ -88,4 +90,29 @@ export async function authenticateClient(db: Queryable, key: Buffer, input: Clie
     throw fail('client authentication failed');
   }
   return client;
+}
+
+/** The client_id a request claims, from Basic credentials or the body, without verifying anything. */
+function claimedClientId(input: ClientCredentialsInput): string | undefined {
+  try {
+    return input.authorization && /^basic\s/i.test(input.authorization) ? parseBasic(input.authorization).id : input.clientId;
+  } catch {
+    return input.clientId;
+  }
+}
+
+/**
+ * authenticateClient behind brute-force protection: a client_id or an IP with too many recent failures
+ * is refused (TooManyAttempts) before its secret is checked, and every invalid_client counts as a failure.
+ */
+export async function authenticateClientThrottled(ctx: ServiceContext, input: ClientCredentialsInput, ip: string): Promise<Client> {
+  const limiter = throttle(ctx, 'client');
+  const subject = { account: claimedClientId(input) ?? '', ip };
+  await limiter.check(subject);
+  try {
+    return await authenticateClient(ctx.db, ctx.clientSecretKey, input);
+  } catch (err) {
+    if (err instanceof InvalidClient) await limiter.failed(subject);
+    throw err;
+  }
 }

@@ -11,6 +11,7 @@ import { findUserById, type User } from '../../repositories/users-repository.js'
 import { grantableScopes, issueAuthorizationCode, needsConsent } from '../../services/authorization-service.js';
 import { checkCsrfToken, csrfTokenFor, findInteraction, type PendingAuthorization } from '../../services/interaction-service.js';
 import { checkCredentials } from '../../services/login-service.js';
+import { TooManyAttempts } from '../../services/throttle-service.js';
 import { findSession, SESSION_COOKIE, startSession } from '../../services/session-service.js';
 import { consentPage, errorPage, loginPage } from '../../views/authorization-pages.js';
 import { cspSourceFor, sendPage } from '../../views/page.js';
@@ -114,7 +115,15 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
       return fail(reply, 403, 'The form has expired. Return to the application and try again.');
     }
     const username = form.username ?? '';
-    const user = await checkCredentials(ctx, username, form.password ?? '');
+    let user: User | undefined;
+    try {
+      user = await checkCredentials(ctx, username, form.password ?? '', request.ip);
+    } catch (err) {
+      if (!(err instanceof TooManyAttempts)) throw err;
+      ctx.metrics.loginAttempts.inc({ status: 'throttled' });
+      reply.header('retry-after', String(err.retryAfterSeconds));
+      return renderLogin(reply, loaded, 429, username, 'Too many failed attempts. Try again later.');
+    }
     if (!user) return renderLogin(reply, loaded, 200, username, 'Invalid username or password.');
 
     const { cookie, session } = await startSession(ctx, user.id, request.cookies[SESSION_COOKIE]);

@@ -3,7 +3,8 @@ import { ROUTES } from '../../config/routes.js';
 import { OAuthError, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../errors/oauth-errors.js';
 import { GRANTS } from '../../grants/grant-registry.js';
 import { formBody, singleParams } from '../../http/params.js';
-import { authenticateClient } from '../../services/client-authentication.js';
+import { TooManyAttempts } from '../../services/throttle-service.js';
+import { authenticateClientThrottled } from '../../services/client-authentication.js';
 
 /** RFC 6749 section 3.2: authenticate the client, then dispatch to the handler of its grant_type. */
 export async function tokenRoutes(app: FastifyInstance): Promise<void> {
@@ -17,11 +18,11 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
       if (!grantType) throw new InvalidRequest('grant_type is required');
       const handler = GRANTS.get(grantType);
       if (handler) grantLabel = grantType;
-      const client = await authenticateClient(ctx.db, ctx.clientSecretKey, {
-        authorization: request.headers.authorization,
-        clientId: params.client_id,
-        clientSecret: params.client_secret,
-      });
+      const client = await authenticateClientThrottled(
+        ctx,
+        { authorization: request.headers.authorization, clientId: params.client_id, clientSecret: params.client_secret },
+        request.ip,
+      );
       if (!handler) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
       if (!client.grantTypes.includes(grantType)) {
         throw new UnauthorizedClient(`this client may not use the ${grantType} grant`);
@@ -30,7 +31,8 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
       ctx.metrics.tokenRequests.inc({ grant_type: grantLabel, status: 'success' });
       return response;
     } catch (err) {
-      ctx.metrics.tokenRequests.inc({ grant_type: grantLabel, status: err instanceof OAuthError ? err.error : 'server_error' });
+      const status = err instanceof OAuthError ? err.error : err instanceof TooManyAttempts ? 'rate_limited' : 'server_error';
+      ctx.metrics.tokenRequests.inc({ grant_type: grantLabel, status });
       throw err;
     }
   });

@@ -15,7 +15,8 @@ describe('token endpoint: client authentication and request validation', () => {
   let codeOnly: TestClient;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    // Many deliberate failures for one client: lockout has its own test (security/rate-limits).
+    t = await createTestApp({ AUTHLY_LOCKOUT_MAX_ATTEMPTS: '1000' });
     await insertScope(t.app.ctx.db, { name: 'api:read', description: 'Read the API', isDefault: false });
     const cc = { grantTypes: ['client_credentials', 'authorization_code', 'refresh_token'], scope: 'openid api:read' };
     confidential = await createClient(t.app, cc);

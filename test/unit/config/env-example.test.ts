@@ -32,6 +32,8 @@ describe('.env.example', () => {
       ID_TOKEN_EXPIRE_MINUTES: '30',
       SESSION_EXPIRE_HOURS: '2',
       REQUIRE_USER_CONSENT: 'false',
+      AUTHLY_LOCKOUT_MAX_ATTEMPTS: '9',
+      AUTHLY_LOCKOUT_DURATION_SECONDS: '60',
       JWT_SECRET_KEY: 'k'.repeat(40),
       JWT_ALGORITHM: 'ES256',
       AUTHLY_KEY_ENCRYPTION_KEY: 'e'.repeat(40),
