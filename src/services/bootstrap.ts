@@ -8,6 +8,7 @@ import { findClient, insertClient, updateClient, type Client } from '../reposito
 import { lockBootstrap } from '../repositories/locks-repository.js';
 import { findUserByUsername, insertUser, updateUser } from '../repositories/users-repository.js';
 import { hashClientSecret, verifyClientSecret } from './client-authentication.js';
+import { CLIENT_DEFAULTS } from './admin/client-admin-service.js';
 import type { ServiceContext } from './context.js';
 import { hashPassword } from './password-hasher.js';
 
@@ -66,24 +67,14 @@ export async function bootstrap(ctx: BootstrapContext): Promise<BootstrapReport>
 
 function adminClient(clientId: string, clientSecretHash: string): Omit<Client, 'createdAt' | 'updatedAt'> {
   return {
+    ...CLIENT_DEFAULTS,
     clientId,
     clientSecretHash,
     clientName: 'Authly admin',
     clientType: 'confidential',
-    tokenEndpointAuthMethod: 'client_secret_basic',
-    redirectUris: [],
-    postLogoutRedirectUris: [],
     grantTypes: ['client_credentials'],
     responseTypes: [],
     scope: 'authly:admin',
-    clientUri: null,
-    logoUri: null,
-    tosUri: null,
-    policyUri: null,
-    contacts: [],
-    skipConsent: false,
-    requirePkce: true,
-    isActive: true,
   };
 }
 

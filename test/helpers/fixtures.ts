@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { insertClient, type NewClient } from '../../src/repositories/clients-repository.js';
 import { insertUser, type User } from '../../src/repositories/users-repository.js';
+import { CLIENT_DEFAULTS } from '../../src/services/admin/client-admin-service.js';
 import { hashClientSecret } from '../../src/services/client-authentication.js';
 import { hashPassword } from '../../src/services/password-hasher.js';
 
@@ -18,24 +19,16 @@ export async function createClient(app: FastifyInstance, overrides: Partial<NewC
   const clientId = overrides.clientId ?? `client-${randomBytes(6).toString('hex')}`;
   const clientSecret = isPublic ? undefined : randomBytes(32).toString('base64url');
   await insertClient(app.ctx.db, {
+    ...CLIENT_DEFAULTS,
     clientId,
     clientSecretHash: clientSecret ? hashClientSecret(app.ctx.clientSecretKey, clientSecret) : null,
     clientName: 'Test App',
     clientType: isPublic ? 'public' : 'confidential',
     tokenEndpointAuthMethod: isPublic ? 'none' : 'client_secret_basic',
     redirectUris: [REDIRECT_URI],
-    postLogoutRedirectUris: [],
     grantTypes: ['authorization_code', 'refresh_token'],
     responseTypes: ['code'],
     scope: 'openid profile email phone address offline_access',
-    clientUri: null,
-    logoUri: null,
-    tosUri: null,
-    policyUri: null,
-    contacts: [],
-    skipConsent: false,
-    requirePkce: true,
-    isActive: true,
     ...overrides,
   });
   return { clientId, ...(clientSecret ? { clientSecret } : {}) };

@@ -23,23 +23,7 @@ import type { Page, PageRequest } from './pagination.js';
 type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey'>;
 
 /** What an administrator may set on a client (RFC 7591 metadata plus Authly's own flags). */
-export interface ClientMetadata {
-  clientName: string;
-  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
-  redirectUris: string[];
-  postLogoutRedirectUris: string[];
-  grantTypes: string[];
-  responseTypes: string[];
-  scope: string;
-  clientUri: string | null;
-  logoUri: string | null;
-  tosUri: string | null;
-  policyUri: string | null;
-  contacts: string[];
-  skipConsent: boolean;
-  requirePkce: boolean;
-  isActive: boolean;
-}
+export type ClientMetadata = Omit<Client, 'clientId' | 'clientSecretHash' | 'clientType' | 'createdAt' | 'updatedAt'>;
 
 export type NewClientInput = Partial<ClientMetadata> & { clientName: string; clientId?: string };
 
@@ -49,7 +33,7 @@ export interface ClientWithSecret {
   clientSecret: string | null;
 }
 
-const DEFAULTS = {
+export const CLIENT_DEFAULTS = {
   tokenEndpointAuthMethod: 'client_secret_basic',
   redirectUris: [],
   postLogoutRedirectUris: [],
@@ -90,8 +74,8 @@ function metadataOf(client: Client): ClientMetadata {
 
 export async function createClient(ctx: Ctx, input: NewClientInput): Promise<ClientWithSecret> {
   const { clientId, ...given } = withoutUndefined(input);
-  const grantTypes = given.grantTypes ?? DEFAULTS.grantTypes;
-  const metadata: ClientMetadata = { ...DEFAULTS, responseTypes: responseTypesFor(grantTypes), ...given };
+  const grantTypes = given.grantTypes ?? CLIENT_DEFAULTS.grantTypes;
+  const metadata: ClientMetadata = { ...CLIENT_DEFAULTS, responseTypes: responseTypesFor(grantTypes), ...given };
   await assertValid(ctx.db, metadata);
   const isPublic = metadata.tokenEndpointAuthMethod === 'none';
   const clientSecret = isPublic ? null : newClientSecret();
