@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health/health-route.js';
 import { interactionRoutes } from './routes/interaction/interaction-route.js';
 import { introspectionRoutes } from './routes/introspection/introspection-route.js';
 import { jwksRoutes } from './routes/jwks/jwks-route.js';
+import { logoutRoutes } from './routes/logout/logout-route.js';
 import { metricsRoutes } from './routes/metrics/metrics-route.js';
 import { revocationRoutes } from './routes/revocation/revocation-route.js';
 import { tokenRoutes } from './routes/token/token-route.js';
@@ -89,6 +90,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   await app.register(revocationRoutes);
   await app.register(introspectionRoutes);
   await app.register(userinfoRoutes);
+  await app.register(logoutRoutes);
   await app.register(adminRoutes);
   await app.register(healthRoutes);
   await app.register(metricsRoutes);

@@ -8,6 +8,7 @@ export const ROUTES = {
   revocation: '/oauth/revoke',
   introspection: '/oauth/introspect',
   userinfo: '/oidc/userinfo',
+  endSession: '/oidc/logout',
   jwks: '/.well-known/jwks.json',
   openidConfiguration: '/.well-known/openid-configuration',
   openidConfigurationAlias: '/.well-known/openid_configuration',

@@ -32,3 +32,9 @@ export async function findLiveSession(db: Queryable, idHash: string): Promise<Se
 export async function deleteSession(db: Queryable, idHash: string): Promise<void> {
   await db.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
 }
+
+/** Ends a session by its public id (the `sid` of ID tokens); true when a row was deleted. */
+export async function deleteSessionBySid(db: Queryable, sid: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM sessions WHERE sid = $1', [sid]);
+  return rowCount > 0;
+}

@@ -22,6 +22,8 @@ export function discoveryDocument(config: Pick<Config, 'issuer' | 'jwtAlgorithm'
     authorization_endpoint: urlFor(issuer, 'authorization'),
     token_endpoint: urlFor(issuer, 'token'),
     userinfo_endpoint: urlFor(issuer, 'userinfo'),
+    // OpenID Connect RP-Initiated Logout 1.0 (src/routes/logout/logout-route.ts).
+    end_session_endpoint: urlFor(issuer, 'endSession'),
     jwks_uri: urlFor(issuer, 'jwks'),
     scopes_supported: SUPPORTED_SCOPES,
     response_types_supported: ['code'],
