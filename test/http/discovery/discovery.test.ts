@@ -47,6 +47,25 @@ describe('discovery', () => {
     expect(doc.scopes_supported).toEqual(expect.arrayContaining(['openid', 'offline_access']));
   });
 
+  it('advertises revocation and introspection with exactly the client authentication methods each accepts', async () => {
+    expect(doc).toMatchObject({
+      revocation_endpoint: `${TEST_ISSUER}/oauth/revoke`,
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      introspection_endpoint: `${TEST_ISSUER}/oauth/introspect`,
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    });
+    for (const key of ['revocation_endpoint', 'introspection_endpoint']) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: (doc[key] as string).slice(TEST_ISSUER.length),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'token=x',
+      });
+      expect(res.statusCode, key).toBe(401);
+      expect(res.json(), key).toEqual({ error: 'invalid_client', error_description: 'client authentication is required' });
+    }
+  });
+
   // Endpoints that only answer POST (RFC 7009, RFC 7662, RFC 9126, RFC 7591 and the token endpoint).
   const POST_ONLY = new Set([
     'token_endpoint',
