@@ -2,26 +2,27 @@ import type { FastifyInstance } from 'fastify';
 import { ROUTES } from '../../config/routes.js';
 import { InvalidClient, InvalidRequest } from '../../errors/oauth-errors.js';
 import { formBody, singleParams } from '../../http/params.js';
-import { authenticateClient } from '../../services/client-authentication.js';
+import { authenticateClientThrottled } from '../../services/client-authentication.js';
 import { introspectToken } from '../../services/token-introspection.js';
 
 /**
  * RFC 7662 token introspection, in order: parse the form (repeated parameters refused), authenticate the
- * client, refuse public clients, require `token`, answer. Only confidential clients may introspect
- * (section 2.1 requires authorization; a public client's client_id proves nothing, and would make the
- * endpoint a token-scanning oracle for anyone who knows one): they get 401 invalid_client.
- * Who may introspect which token is decided in services/token-introspection.ts (mayIntrospect).
+ * client (as at the token endpoint, behind the same brute-force throttle), refuse public clients, require
+ * `token`, answer. Only confidential clients may introspect (section 2.1 requires authorization; a public
+ * client's client_id proves nothing, and would make the endpoint a token-checking oracle for anyone who
+ * knows one): they get 401 invalid_client. Who may introspect which token is decided in
+ * services/token-introspection.ts (mayIntrospect).
  */
 export async function introspectionRoutes(app: FastifyInstance): Promise<void> {
   const { ctx } = app;
   app.post(ROUTES.introspection, async (request, reply) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     const params = singleParams(formBody(request.body, request.headers['content-type']));
-    const client = await authenticateClient(ctx.db, ctx.clientSecretKey, {
-      authorization: request.headers.authorization,
-      clientId: params.client_id,
-      clientSecret: params.client_secret,
-    });
+    const client = await authenticateClientThrottled(
+      ctx,
+      { authorization: request.headers.authorization, clientId: params.client_id, clientSecret: params.client_secret },
+      request.ip,
+    );
     if (client.clientType === 'public') throw new InvalidClient('public clients may not introspect tokens');
     if (!params.token) throw new InvalidRequest('token is required');
     return introspectToken(ctx, client, params.token, params.token_type_hint);

@@ -2,24 +2,24 @@ import type { FastifyInstance } from 'fastify';
 import { ROUTES } from '../../config/routes.js';
 import { InvalidRequest } from '../../errors/oauth-errors.js';
 import { formBody, singleParams } from '../../http/params.js';
-import { authenticateClient } from '../../services/client-authentication.js';
+import { authenticateClientThrottled } from '../../services/client-authentication.js';
 import { revokeToken } from '../../services/token-revocation.js';
 
 /**
  * RFC 7009 token revocation, in order: parse the form (repeated parameters refused), authenticate the
- * client exactly as the token endpoint does (public clients identify with client_id), require `token`,
- * revoke. The answer is 200 with an empty body whether or not anything was revoked (section 2.2).
+ * client exactly as the token endpoint does, behind the same brute-force throttle (public clients
+ * identify with client_id), require `token`, revoke. The answer is 200 with an empty body whether or not anything was revoked (section 2.2).
  */
 export async function revocationRoutes(app: FastifyInstance): Promise<void> {
   const { ctx } = app;
   app.post(ROUTES.revocation, async (request, reply) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     const params = singleParams(formBody(request.body, request.headers['content-type']));
-    const client = await authenticateClient(ctx.db, ctx.clientSecretKey, {
-      authorization: request.headers.authorization,
-      clientId: params.client_id,
-      clientSecret: params.client_secret,
-    });
+    const client = await authenticateClientThrottled(
+      ctx,
+      { authorization: request.headers.authorization, clientId: params.client_id, clientSecret: params.client_secret },
+      request.ip,
+    );
     if (!params.token) throw new InvalidRequest('token is required');
     const revoked = await revokeToken(ctx, client, params.token, params.token_type_hint);
     if (revoked) request.log.info({ event: 'token.revoked', client_id: client.clientId, token_type: revoked }, 'token revoked');

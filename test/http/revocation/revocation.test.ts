@@ -18,7 +18,8 @@ describe('token revocation', () => {
   const browsers = new Map<string, InjectBrowser>();
 
   beforeAll(async () => {
-    t = await createTestApp();
+    // Many failed authentications are asserted here; the throttle has its own test (throttle.test.ts).
+    t = await createTestApp({ AUTHLY_LOCKOUT_MAX_ATTEMPTS: '1000' });
     owner = await createClient(t.app);
     other = await createClient(t.app);
     publicClient = await createClient(t.app, { tokenEndpointAuthMethod: 'none' });
