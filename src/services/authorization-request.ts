@@ -11,6 +11,8 @@ export interface AuthorizationRequest {
   prompt: string[];
   maxAge?: number;
   loginHint?: string;
+  /** The sub of a verified id_token_hint: the end-user the client expects (OIDC Core section 3.1.2.1). */
+  idTokenHintSub?: string;
 }
 
 /** Authorization response parameters (a code, or an error) plus RFC 9207 iss. */

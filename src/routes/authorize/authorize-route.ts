@@ -41,6 +41,12 @@ export async function authorizeRoutes(app: FastifyInstance): Promise<void> {
       }
       const user = await findUserById(services.db, session.userId);
       if (!user) throw new LoginRequired('the user is not signed in');
+      // OIDC Core section 3.1.2.1: a hint naming another user than the signed-in one means a fresh login
+      // (or login_required when no page may be shown), never a code for the wrong account.
+      if (authRequest.idTokenHintSub !== undefined && authRequest.idTokenHintSub !== user.id) {
+        if (prompt.has('none')) throw new LoginRequired('the signed-in user is not the one named by id_token_hint');
+        return await redirectToInteraction(reply, authRequest);
+      }
       if (await needsConsent(services, authRequest, c.client!, user)) {
         if (prompt.has('none')) throw new ConsentRequired('the user has not consented to this request');
         return await redirectToInteraction(reply, authRequest, session);

@@ -52,7 +52,9 @@ export const checkPromptAndMaxAge: AuthorizeStep = (c) => {
   if (prompt.includes('none') && prompt.length > 1) {
     throw new InvalidRequest('prompt=none cannot be combined with other values');
   }
-  // select_account has no account chooser here: the current account is used, as the spec allows.
+  // select_account has no account chooser here: the current account is used, as the spec allows (an OP
+  // that cannot prompt for an account may use the one signed in). prompt=none select_account is refused
+  // above as invalid_request, like every combination with none. Unknown values are ignored.
   c.request.prompt = prompt.filter((p) => KNOWN_PROMPTS.has(p) && p !== 'select_account');
   const maxAge = c.params.max_age;
   if (maxAge !== undefined) {

@@ -1,5 +1,6 @@
 import type { AuthorizeStep } from './authorize-context.js';
 import { checkClient } from './check-client.js';
+import { checkIdTokenHint } from './check-id-token-hint.js';
 import {
   checkDuplicateParameters,
   checkLengths,
@@ -28,4 +29,5 @@ export const VALIDATE_REQUEST_STEPS: readonly AuthorizeStep[] = [
   checkScope,
   checkPkce,
   checkPromptAndMaxAge,
+  checkIdTokenHint,
 ];
