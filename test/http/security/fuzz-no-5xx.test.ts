@@ -1,0 +1,229 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { createTestApp, type TestApp } from '../../helpers/test-app.js';
+import { basicAuth, createClient, createUser, REDIRECT_URI, type TestClient } from '../../helpers/fixtures.js';
+import { csrfToken, InjectBrowser } from '../../helpers/browser.js';
+import { authorizeUrl, ERROR_DESCRIPTION_CHARS } from '../../helpers/oauth-flow.js';
+import { ADMIN_ENV, adminToken } from '../admin/admin-helpers.js';
+
+/**
+ * SECURITY.md "Everywhere" and issue 3 item 8: whatever parameters arrive — known OAuth names and random
+ * ones, repeated keys, empty values, long strings, unicode, control characters, NUL, broken
+ * percent-encodings, any content type, any JSON at the admin API — the answer is never a 5xx, never a
+ * stack trace, and every JSON error_description stays within RFC 6749 section 5.2. A failure prints the
+ * fast-check seed and path; replay with FUZZ_SEED=<seed>.
+ */
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
+const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
+
+const KNOWN_NAMES = [
+  'response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method',
+  'prompt', 'max_age', 'login_hint', 'id_token_hint', 'claims', 'acr_values', 'response_mode', 'request', 'request_uri',
+  'display', 'ui_locales', 'grant_type', 'code', 'code_verifier', 'refresh_token', 'client_secret', 'client_assertion',
+  'client_assertion_type', 'token', 'token_type_hint', 'post_logout_redirect_uri', 'csrf_token', 'username', 'password',
+  'decision', 'confirm', 'access_token', 'resource', 'audience', '__proto__', 'constructor',
+];
+const BAD_ENCODINGS = ['%', '%G1', '%FF', '%C0%AF', '%ED%A0%80', '%00', '%zz', '%E2%82', '+%'];
+const CONTENT_TYPES = [
+  undefined, 'application/x-www-form-urlencoded', 'application/x-www-form-urlencoded; charset=utf-8',
+  'APPLICATION/X-WWW-FORM-URLENCODED', 'application/x-www-form-urlencoded; charset=latin1', 'application/json',
+  'application/json; charset=utf-8', 'text/plain', 'multipart/form-data; boundary=x', 'application/xml',
+  'application/octet-stream', 'garbage', 'application/jwt',
+];
+const printable = (maxLength: number) =>
+  fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength });
+
+/** UTF-8 percent-encoding that never throws (lone surrogates become U+FFFD bytes, as a browser would send). */
+const enc = (s: string) =>
+  [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+
+const STACK_TRACE = /^\s*at .+:\d+:\d+\)?$|\b(?:Type|Range|Syntax|Reference)?Error: /m;
+
+describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
+  let t: TestApp;
+  let client: TestClient;
+  let token: string;
+  let uid: string;
+  let csrf: string;
+  let known: fc.Arbitrary<string>;
+
+  beforeAll(async () => {
+    t = await createTestApp({ ...ADMIN_ENV });
+    client = await createClient(t.app, { grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'] });
+    await createUser(t.app, { username: 'fuzzuser' });
+    token = await adminToken(t.app);
+    const browser = new InjectBrowser(t.app);
+    const start = await browser.get(authorizeUrl(client.clientId));
+    uid = (start.headers.location as string).split('/').pop()!;
+    csrf = csrfToken((await browser.get(start.headers.location as string)).body);
+    known = fc.constantFrom(
+      client.clientId, REDIRECT_URI, 'code', 'S256', 'plain', 'openid', 'openid profile email', 'none', 'login', 'consent',
+      'select_account', 'authorization_code', 'client_credentials', 'refresh_token', 'form_post', 'query', '0', '-1',
+      '99999999999', 'allow', 'deny', 'yes', 'fuzzuser', token, csrf, uid, 'authly:admin', 'access_token', 'a.b.c', '{}', 'null',
+    );
+  });
+  afterAll(() => t.close());
+
+  const value = () =>
+    fc.oneof(
+      { weight: 2, arbitrary: fc.constant('') },
+      { weight: 4, arbitrary: known },
+      { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
+      { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
+      { weight: 1, arbitrary: fc.string({ unit: fc.integer({ min: 0, max: 31 }).map((c) => String.fromCharCode(c)), maxLength: 8 }) },
+      { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 500, max: 4096 }), fc.string({ minLength: 1, maxLength: 3 })).map(([n, s]) => s.repeat(n).slice(0, n)) },
+    );
+  const name = () => fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...KNOWN_NAMES) }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) });
+  /** A query string or form body: random pairs, some repeated, some with a broken percent-encoding. */
+  const encodedParams = () =>
+    fc
+      .array(fc.tuple(name(), value(), fc.option(fc.constantFrom(...BAD_ENCODINGS), { freq: 6 }), fc.boolean()), { maxLength: 10 })
+      .map((pairs) =>
+        pairs
+          .flatMap(([k, v, bad, repeat]) => {
+            const pair = `${enc(k)}=${enc(v)}${bad ?? ''}`;
+            return repeat ? [pair, pair] : [pair];
+          })
+          .join('&'),
+      );
+  const authorization = () =>
+    fc.oneof(
+      fc.constant(undefined),
+      fc.constant(basicAuth(client.clientId, client.clientSecret!)),
+      fc.constant(`Bearer ${token}`),
+      fc.string({ unit: 'binary', maxLength: 30 }).map((s) => `Basic ${Buffer.from(s).toString('base64')}`),
+      printable(60).map((s) => `Bearer ${s}`),
+      printable(60),
+    );
+  const cookie = () =>
+    fc.oneof(fc.constant(undefined), fc.constant(`authly_interaction=${uid}`), printable(80), printable(40).map((s) => `authly_session=${s}`));
+  const contentType = () => fc.constantFrom(...CONTENT_TYPES);
+
+  function check(res: LightMyRequestResponse, what: string) {
+    expect(res.statusCode, `${what} → ${res.statusCode} ${res.body.slice(0, 300)}`).toBeLessThan(500);
+    expect(res.body, what).not.toMatch(STACK_TRACE);
+    if (String(res.headers['content-type'] ?? '').startsWith('application/json') && res.statusCode >= 400 && res.body !== '') {
+      const body = res.json() as { error_description?: unknown };
+      if (body.error_description !== undefined) expect(String(body.error_description), what).toMatch(ERROR_DESCRIPTION_CHARS);
+    }
+    const challenge = res.headers['www-authenticate'];
+    if (typeof challenge === 'string') expect(challenge, what).toMatch(/^[\x20-\x7e]*$/);
+  }
+
+  const headersOf = (h: Record<string, string | undefined>) =>
+    Object.fromEntries(Object.entries(h).filter((e): e is [string, string] => e[1] !== undefined));
+
+  /** One property: `make` turns generated parts into a request. */
+  async function fuzz<T>(arb: fc.Arbitrary<T>, make: (v: T) => InjectOptions) {
+    await fc.assert(
+      fc.asyncProperty(arb, async (v) => {
+        const req = make(v);
+        const res = await t.app.inject(req);
+        check(res, `${req.method} ${String(req.url).slice(0, 200)} (${JSON.stringify(req.headers ?? {}).slice(0, 200)})`);
+      }),
+      { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
+    );
+  }
+
+  const requestParts = () => fc.record({ q: encodedParams(), auth: authorization(), cookie: cookie(), type: contentType() });
+
+  it.each([
+    ['GET', '/oauth/authorize'],
+    ['GET', '/oidc/userinfo'],
+    ['GET', '/oidc/logout'],
+    ['GET', '/.well-known/openid-configuration'],
+    ['GET', '/.well-known/oauth-authorization-server'],
+    ['GET', '/.well-known/jwks.json'],
+    ['GET', '/health'],
+    ['GET', '/health/ready'],
+  ])('%s %s with a random query', async (method, path) => {
+    await fuzz(requestParts(), ({ q, auth, cookie }) => ({
+      method: method as 'GET',
+      url: `${path}?${q}`,
+      headers: headersOf({ authorization: auth, cookie }),
+    }));
+  });
+
+  it.each([
+    ['/oauth/authorize'],
+    ['/oauth/token'],
+    ['/oauth/revoke'],
+    ['/oauth/introspect'],
+    ['/oidc/userinfo'],
+    ['/oidc/logout'],
+  ])('POST %s with a random body, content type and credentials', async (path) => {
+    await fuzz(requestParts(), ({ q, auth, cookie, type }) => ({
+      method: 'POST',
+      url: path,
+      headers: headersOf({ authorization: auth, cookie, 'content-type': type }),
+      payload: q,
+    }));
+  });
+
+  const interactionPath = () => fc.oneof(fc.constant(uid), fc.string({ maxLength: 50 }).map(enc), fc.constant('%'), fc.constant('..'));
+
+  it('GET /interaction/:uid with a random uid, query and cookie', async () => {
+    await fuzz(fc.record({ id: interactionPath(), q: encodedParams(), cookie: cookie() }), ({ id, q, cookie }) => ({
+      method: 'GET',
+      url: `/interaction/${id}?${q}`,
+      headers: headersOf({ cookie }),
+    }));
+  });
+
+  // Half of these carry the live interaction's cookie and CSRF token, so the form is parsed and acted on.
+  it.each(['login', 'consent'])('POST /interaction/:uid/%s with a random form', async (action) => {
+    const live = fc.record({ id: fc.constant(uid), q: encodedParams().map((q) => `csrf_token=${csrf}&${q}`), cookie: fc.constant(`authly_interaction=${uid}`), type: fc.constant('application/x-www-form-urlencoded') });
+    const random = fc.record({ id: interactionPath(), q: encodedParams(), cookie: cookie(), type: contentType() });
+    await fuzz(fc.oneof(live, random), ({ id, q, cookie, type }) => ({
+      method: 'POST',
+      url: `/interaction/${id}/${action}`,
+      headers: headersOf({ cookie, 'content-type': type }),
+      payload: q,
+    }));
+  });
+
+  const ADMIN_PATHS = [
+    '/admin/status', '/admin/clients', '/admin/users', '/admin/scopes', '/admin/clients/%s', '/admin/clients/%s/rotate-secret',
+    '/admin/users/%s', '/admin/users/%s/password', '/admin/scopes/%s',
+  ];
+  const json = () =>
+    fc.oneof(
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.dictionary(fc.constantFrom('client_name', 'redirect_uris', 'grant_types', 'scope', 'username', 'email', 'password', 'name', 'is_active', 'client_type', 'token_endpoint_auth_method', 'description', '__proto__'), fc.jsonValue()).map((v) => JSON.stringify(v)),
+      fc.string({ maxLength: 60 }),
+      fc.constantFrom('{', '{"a":', '[1,2', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}', 'null', '""', '1e999'),
+    );
+
+  it('/admin/* with random methods, ids, queries and JSON bodies', async () => {
+    await fuzz(
+      fc.record({
+        method: fc.constantFrom('GET', 'POST', 'PATCH', 'PUT', 'DELETE'),
+        path: fc.constantFrom(...ADMIN_PATHS),
+        id: fc.oneof(fc.constant(client.clientId), fc.uuid(), fc.string({ maxLength: 40 }).map(enc)),
+        q: encodedParams(),
+        body: fc.option(json(), { freq: 5 }),
+        type: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', undefined),
+        auth: fc.oneof(fc.constant(`Bearer ${token}`), fc.constant(`Bearer ${token}`), authorization()),
+      }),
+      ({ method, path, id, q, body, type, auth }) => ({
+        method: method as 'GET',
+        url: `${path.replace('%s', id)}?${q}`,
+        headers: headersOf({ authorization: auth, ...(body !== null ? { 'content-type': type } : {}) }),
+        ...(body !== null ? { payload: body } : {}),
+      }),
+    );
+  });
+
+  it('any method on any path', async () => {
+    await fuzz(
+      fc.record({
+        method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'),
+        path: fc.oneof(fc.constantFrom('/oauth/token', '/oauth/authorize', '/oidc/logout', '/admin', '/interaction', '/metrics', '/'), fc.string({ maxLength: 30 }).map((s) => `/${enc(s)}`)),
+        q: encodedParams(),
+      }),
+      ({ method, path, q }) => ({ method: method as 'GET', url: `${path}?${q}` }),
+    );
+  });
+});
