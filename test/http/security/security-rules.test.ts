@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LightMyRequestResponse } from 'fastify';
+import { createTestApp, TEST_ISSUER, type TestApp } from '../../helpers/test-app.js';
+import { basicAuth, createClient, createUser, pkcePair, REDIRECT_URI, type TestClient } from '../../helpers/fixtures.js';
+import { csrfToken, formAction, InjectBrowser } from '../../helpers/browser.js';
+import { authorizeUrl, exchangeCode, FORM, obtainCode, obtainTokens, tokenRequest, userinfo } from '../../helpers/oauth-flow.js';
+import { ADMIN_ENV, tokenFor } from '../admin/admin-helpers.js';
+import type { User } from '../../../src/repositories/users-repository.js';
+
+/**
+ * One row per rule of ../shared/SECURITY.md that Authly implements: a request that must fail, and exactly
+ * how. The detailed suites (authorize/, token/, security/, logout/, admin/, ...) test each rule in depth;
+ * this table is the one place that lists them all. Rules not implemented yet have no row.
+ */
+
+type Expected =
+  | { json: [status: number, error: string] }
+  /** An error returned to the verified redirect URI with state and iss (RFC 6749 4.1.2.1, RFC 9207). */
+  | { redirect: string }
+  /** An HTML page and no redirect. */
+  | { page: number };
+
+interface Fixtures {
+  t: TestApp;
+  client: TestClient;
+  other: TestClient;
+  pub: TestClient;
+  user: User;
+  browser: InjectBrowser;
+  get(url: string): Promise<LightMyRequestResponse>;
+}
+
+type Row = [rule: string, request: (f: Fixtures) => Promise<LightMyRequestResponse>, expected: Expected];
+
+const form = (f: Fixtures, url: string, body: string, headers: Record<string, string> = {}) =>
+  f.t.app.inject({ method: 'POST', url, headers: { ...FORM, ...headers }, payload: body });
+
+/** A fresh interaction's login page in a new browser: its form action and CSRF token. */
+async function loginForm(f: Fixtures) {
+  const b = new InjectBrowser(f.t.app);
+  const start = await b.get(authorizeUrl(f.client.clientId));
+  const page = await b.get(start.headers.location as string);
+  return { b, action: formAction(page.body), csrf: csrfToken(page.body) };
+}
+
+const ROWS: Row[] = [
+  // Authorization endpoint
+  ['redirect_uri: exact string match (a trailing slash differs)', (f) => f.get(authorizeUrl(f.client.clientId, { redirect_uri: `${REDIRECT_URI}/` })), { page: 400 }],
+  ['redirect_uri: exact match, no prefix match', (f) => f.get(authorizeUrl(f.client.clientId, { redirect_uri: `${REDIRECT_URI}?x=1` })), { page: 400 }],
+  ['loopback redirect may vary only in port, not host', (f) => f.get(authorizeUrl(f.client.clientId, { redirect_uri: 'http://localhost:5000/cb' })), { page: 400 }],
+  ['unknown client_id → error page, never a redirect', (f) => f.get(authorizeUrl('no-such-client')), { page: 400 }],
+  ['missing redirect_uri → error page', (f) => f.get(authorizeUrl(f.client.clientId, { redirect_uri: undefined })), { page: 400 }],
+  ['other errors go to the redirect URI with state and iss', (f) => f.get(authorizeUrl(f.client.clientId, { scope: 'openid no-such-scope' })), { redirect: 'invalid_scope' }],
+  ['PKCE required by default', (f) => f.get(authorizeUrl(f.client.clientId, { code_challenge: undefined, code_challenge_method: undefined })), { redirect: 'invalid_request' }],
+  ['PKCE plain refused', (f) => f.get(authorizeUrl(f.client.clientId, { code_challenge_method: 'plain' })), { redirect: 'invalid_request' }],
+  ['PKCE exception needs a nonce', async (f) => {
+    const c = await createClient(f.t.app, { requirePkce: false });
+    return f.get(authorizeUrl(c.clientId, { code_challenge: undefined, code_challenge_method: undefined, nonce: undefined }));
+  }, { redirect: 'invalid_request' }],
+  ['public clients always use PKCE', async (f) => {
+    const c = await createClient(f.t.app, { tokenEndpointAuthMethod: 'none', requirePkce: false });
+    return f.get(authorizeUrl(c.clientId, { code_challenge: undefined, code_challenge_method: undefined }));
+  }, { redirect: 'invalid_request' }],
+  ['a sent code_challenge is enforced: no code_verifier', async (f) => {
+    const { code } = await obtainCode(f.browser, f.client, f.user.username);
+    return tokenRequest(f.t.app, f.client, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI });
+  }, { json: [400, 'invalid_grant'] }],
+  ['a sent code_challenge is enforced: wrong code_verifier', async (f) => {
+    const { code } = await obtainCode(f.browser, f.client, f.user.username);
+    return exchangeCode(f.t.app, f.client, { code, verifier: pkcePair().verifier });
+  }, { json: [400, 'invalid_grant'] }],
+  ['only response_type=code (implicit)', (f) => f.get(authorizeUrl(f.client.clientId, { response_type: 'token' })), { redirect: 'unsupported_response_type' }],
+  ['only response_type=code (hybrid)', (f) => f.get(authorizeUrl(f.client.clientId, { response_type: 'code id_token' })), { redirect: 'unsupported_response_type' }],
+  ['password grant not supported', (f) => tokenRequest(f.t.app, f.client, { grant_type: 'password', username: f.user.username, password: 'x' }), { json: [400, 'unsupported_grant_type'] }],
+  ['code is single use', async (f) => {
+    const code = await obtainCode(f.browser, f.client, f.user.username);
+    await exchangeCode(f.t.app, f.client, code);
+    return exchangeCode(f.t.app, f.client, code);
+  }, { json: [400, 'invalid_grant'] }],
+  ['a second use of a code revokes the tokens issued from it', async (f) => {
+    const code = await obtainCode(f.browser, f.client, f.user.username);
+    const first = (await exchangeCode(f.t.app, f.client, code)).json() as { access_token: string };
+    await exchangeCode(f.t.app, f.client, code);
+    return userinfo(f.t.app, first.access_token);
+  }, { json: [401, 'invalid_token'] }],
+  ['code bound to client_id', async (f) => {
+    const code = await obtainCode(f.browser, f.client, f.user.username);
+    return exchangeCode(f.t.app, f.other, code);
+  }, { json: [400, 'invalid_grant'] }],
+  ['code bound to redirect_uri', async (f) => {
+    const code = await obtainCode(f.browser, f.client, f.user.username);
+    return exchangeCode(f.t.app, f.client, code, { redirect_uri: 'https://app.example.com/other' });
+  }, { json: [400, 'invalid_grant'] }],
+
+  // Token endpoint
+  ['confidential clients must authenticate', (f) => tokenRequest(f.t.app, f.client, { grant_type: 'client_credentials' }, { method: 'none' }), { json: [401, 'invalid_client'] }],
+  ['a wrong secret (Basic) → 401 invalid_client', (f) => tokenRequest(f.t.app, f.client, { grant_type: 'client_credentials' }, { headers: { authorization: basicAuth(f.client.clientId, 'wrong') }, method: 'none' }), { json: [401, 'invalid_client'] }],
+  ['a wrong secret (post) → 401 invalid_client', (f) => tokenRequest(f.t.app, { ...f.client, clientSecret: 'wrong' }, { grant_type: 'client_credentials' }, { method: 'post' }), { json: [401, 'invalid_client'] }],
+  ['a rotated refresh token is refused', async (f) => {
+    const tokens = await obtainTokens(f.t.app, f.browser, f.client, f.user.username, { scope: 'openid offline_access' });
+    await tokenRequest(f.t.app, f.client, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+    return tokenRequest(f.t.app, f.client, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+  }, { json: [400, 'invalid_grant'] }],
+  ['a refresh token is bound to its client', async (f) => {
+    const tokens = await obtainTokens(f.t.app, f.browser, f.client, f.user.username, { scope: 'openid offline_access' });
+    return tokenRequest(f.t.app, f.other, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+  }, { json: [400, 'invalid_grant'] }],
+  ['a refresh may narrow scope, never widen it', async (f) => {
+    const tokens = await obtainTokens(f.t.app, f.browser, f.client, f.user.username, { scope: 'openid offline_access' });
+    return tokenRequest(f.t.app, f.client, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, scope: 'openid offline_access email' });
+  }, { json: [400, 'invalid_scope'] }],
+  ['granted scope never exceeds what the client may have', (f) => tokenRequest(f.t.app, f.client, { grant_type: 'client_credentials', scope: 'authly:admin' }), { json: [400, 'invalid_scope'] }],
+
+  // Sessions, login and consent
+  ['login failures give one generic message', async (f) => {
+    const { b, action, csrf } = await loginForm(f);
+    return b.post(action, { csrf_token: csrf, username: f.user.username, password: 'wrong password' });
+  }, { page: 200 }],
+  ['the login form is CSRF-protected', async (f) => {
+    const { b, action } = await loginForm(f);
+    return b.post(action, { csrf_token: 'forged', username: f.user.username, password: 'x' });
+  }, { page: 403 }],
+  ['the login form is bound to the browser that started it', async (f) => {
+    const { action, csrf } = await loginForm(f);
+    return new InjectBrowser(f.t.app).post(action, { csrf_token: csrf, username: f.user.username, password: 'x' });
+  }, { page: 400 }],
+  ['the consent form is CSRF-protected', async (f) => {
+    const start = await f.browser.get(authorizeUrl(f.client.clientId, { prompt: 'consent' }));
+    const page = await f.browser.get(start.headers.location as string);
+    return f.browser.post(formAction(page.body), { csrf_token: 'forged', decision: 'allow' });
+  }, { page: 403 }],
+  ['the logout confirmation is CSRF-protected', (f) => f.browser.post('/oidc/logout', { confirm: 'yes', csrf_token: 'forged' }), { page: 403 }],
+  ['prompt=none without a session → login_required', (f) => f.t.app.inject({ method: 'GET', url: authorizeUrl(f.client.clientId, { prompt: 'none' }) }), { redirect: 'login_required' }],
+
+  // Tokens and keys
+  ['a forged access token is refused', (f) => userinfo(f.t.app, 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.'), { json: [401, 'invalid_token'] }],
+  ['a client_credentials token has no user: userinfo refuses it', async (f) => userinfo(f.t.app, await tokenFor(f.t.app, f.client.clientId, f.client.clientSecret!)), { json: [401, 'invalid_token'] }],
+
+  // Everywhere
+  ['non-UTF-8 input → 400 invalid_request', (f) => form(f, '/oauth/token', 'grant_type=client_credentials&scope=%FF', { authorization: basicAuth(f.client.clientId, f.client.clientSecret!) }), { json: [400, 'invalid_request'] }],
+  ['wrong content type at the token endpoint → 400 invalid_request', (f) => f.t.app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/json', authorization: basicAuth(f.client.clientId, f.client.clientSecret!) }, payload: '{"grant_type":"client_credentials"}' }), { json: [400, 'invalid_request'] }],
+  ['request is refused explicitly', (f) => f.get(authorizeUrl(f.client.clientId, { request: 'eyJhbGciOiJub25lIn0.e30.' })), { redirect: 'request_not_supported' }],
+  ['request_uri is refused explicitly', (f) => f.get(authorizeUrl(f.client.clientId, { request_uri: 'https://app.example.com/r' })), { redirect: 'request_uri_not_supported' }],
+  ['request bodies are size-limited', (f) => form(f, '/oauth/token', `grant_type=client_credentials&x=${'a'.repeat(70 * 1024)}`), { json: [413, 'invalid_request'] }],
+  ['repeated parameters refused at the token endpoint', (f) => form(f, '/oauth/token', 'grant_type=client_credentials&grant_type=client_credentials', { authorization: basicAuth(f.client.clientId, f.client.clientSecret!) }), { json: [400, 'invalid_request'] }],
+  ['repeated parameters refused at the authorization endpoint', (f) => f.get(`${authorizeUrl(f.client.clientId)}&scope=openid`), { redirect: 'invalid_request' }],
+  ['repeated client_id at the authorization endpoint → error page', (f) => f.get(`${authorizeUrl(f.client.clientId)}&client_id=${f.client.clientId}`), { page: 400 }],
+  ['admin API: no token → 401', (f) => f.t.app.inject({ method: 'GET', url: '/admin/clients' }), { json: [401, 'invalid_token'] }],
+  ['admin API: a token without the admin scope → 403', async (f) => f.t.app.inject({ method: 'GET', url: '/admin/clients', headers: { authorization: `Bearer ${await tokenFor(f.t.app, f.client.clientId, f.client.clientSecret!)}` } }), { json: [403, 'insufficient_scope'] }],
+  ['admin API: invalid JSON → 400 validation_failed', async (f) => {
+    const token = await tokenFor(f.t.app, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET, 'authly:admin');
+    return f.t.app.inject({ method: 'POST', url: '/admin/clients', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: '{"client_name":' });
+  }, { json: [400, 'validation_failed'] }],
+  ['revocation requires client authentication', (f) => form(f, '/oauth/revoke', 'token=abc'), { json: [401, 'invalid_client'] }],
+  ['introspection requires client authentication', (f) => form(f, '/oauth/introspect', 'token=abc'), { json: [401, 'invalid_client'] }],
+];
+
+describe('SECURITY.md: one failing request per rule', () => {
+  const f = {} as Fixtures;
+
+  beforeAll(async () => {
+    // No reuse grace window: a replayed refresh token must fail at once.
+    f.t = await createTestApp({ ...ADMIN_ENV, REFRESH_TOKEN_REUSE_GRACE_SECONDS: '0' });
+    const grantTypes = ['authorization_code', 'refresh_token', 'client_credentials'];
+    f.client = await createClient(f.t.app, { grantTypes, redirectUris: [REDIRECT_URI, 'http://127.0.0.1/cb'] });
+    f.other = await createClient(f.t.app, { grantTypes });
+    f.pub = await createClient(f.t.app, { tokenEndpointAuthMethod: 'none' });
+    f.user = await createUser(f.t.app);
+    f.browser = new InjectBrowser(f.t.app);
+    f.get = (url) => f.browser.get(url);
+    await obtainCode(f.browser, f.client, f.user.username); // signed in, consent remembered
+  });
+  afterAll(() => f.t.close());
+
+  it.each(ROWS)('%s', async (_rule, request, expected) => {
+    const res = await request(f);
+    const summary = `${res.statusCode} ${String(res.headers.location ?? '')} ${res.body.slice(0, 200)}`;
+    if ('json' in expected) {
+      expect(res.statusCode, summary).toBe(expected.json[0]);
+      expect((res.json() as { error: string }).error, summary).toBe(expected.json[1]);
+    } else if ('redirect' in expected) {
+      expect(res.statusCode, summary).toBe(303);
+      const location = new URL(res.headers.location as string);
+      expect(`${location.origin}${location.pathname}`).toBe(REDIRECT_URI);
+      expect(location.searchParams.get('error'), summary).toBe(expected.redirect);
+      expect(location.searchParams.get('state')).toBe('st-123');
+      expect(location.searchParams.get('iss')).toBe(TEST_ISSUER);
+      expect(location.searchParams.get('error_description')).toBeTruthy();
+    } else {
+      expect(res.statusCode, summary).toBe(expected.page);
+      expect(res.headers.location, summary).toBeUndefined();
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+      if (expected.page === 200) expect(res.body).toContain('Invalid username or password.');
+    }
+  });
+});
