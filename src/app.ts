@@ -22,6 +22,7 @@ import { revocationRoutes } from './routes/revocation/revocation-route.js';
 import { tokenRoutes } from './routes/token/token-route.js';
 import { userinfoRoutes } from './routes/userinfo/userinfo-route.js';
 import { bootstrap, type BootstrapReport } from './services/bootstrap.js';
+import { startCleanupJob } from './services/cleanup-job.js';
 import type { ServiceContext } from './services/context.js';
 import { KeyStore, type SigningAlg } from './tokens/key-store.js';
 import { Metrics } from './services/metrics.js';
@@ -70,6 +71,10 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  if (config.cleanupIntervalMinutes > 0) {
+    const cleanup = startCleanupJob(ctx, app.log, config.cleanupIntervalMinutes);
+    app.addHook('onClose', () => cleanup.stop());
+  }
   if (!deps.db) app.addHook('onClose', () => db.close());
 
   // Security headers everywhere; HTML pages tighten the CSP further per page (src/views/page.ts).

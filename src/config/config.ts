@@ -62,6 +62,12 @@ export const ENV_VARS = {
   },
   ID_TOKEN_EXPIRE_MINUTES: { schema: int(1, 1440), default: '60', description: 'ID token lifetime.' },
   SESSION_EXPIRE_HOURS: { schema: int(1, 8760), default: '24', description: 'Browser session (single sign-on) lifetime.' },
+  CLEANUP_INTERVAL_MINUTES: {
+    schema: int(0, 10080),
+    default: '60',
+    description:
+      'Minutes between background deletions of expired codes, tokens, sessions and grants (plus up to 10% jitter); 0 disables the job.',
+  },
   REQUIRE_USER_CONSENT: {
     schema: bool,
     default: 'true',
@@ -133,6 +139,7 @@ export interface Config {
   authorizationCodeTtlSeconds: number;
   idTokenTtlSeconds: number;
   sessionTtlSeconds: number;
+  cleanupIntervalMinutes: number;
   requireUserConsent: boolean;
   lockoutMaxAttempts: number;
   lockoutDurationSeconds: number;
@@ -224,6 +231,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     authorizationCodeTtlSeconds: v<number>('AUTHORIZATION_CODE_EXPIRE_MINUTES') * 60,
     idTokenTtlSeconds: v<number>('ID_TOKEN_EXPIRE_MINUTES') * 60,
     sessionTtlSeconds: v<number>('SESSION_EXPIRE_HOURS') * 3600,
+    cleanupIntervalMinutes: v('CLEANUP_INTERVAL_MINUTES'),
     requireUserConsent: v('REQUIRE_USER_CONSENT'),
     lockoutMaxAttempts: v('AUTHLY_LOCKOUT_MAX_ATTEMPTS'),
     lockoutDurationSeconds: v('AUTHLY_LOCKOUT_DURATION_SECONDS'),

@@ -35,6 +35,12 @@ export class Metrics {
     labelNames: ['status'] as const,
     registers: [this.registry],
   });
+  readonly cleanupDeleted = new Counter({
+    name: 'authly_cleanup_deleted_total',
+    help: 'Rows deleted by the cleanup job (expired or unusable), by table.',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
 
   constructor(db: Db) {
     collectDefaultMetrics({ register: this.registry });

@@ -1,0 +1,110 @@
+import type { Db, Queryable } from '../db/db.js';
+import {
+  deleteConsentsWithoutGrants,
+  deleteDeadGrants,
+  deleteExpiredAccessTokens,
+  deleteExpiredAuthorizationCodes,
+  deleteExpiredInteractions,
+  deleteExpiredRefreshTokens,
+  deleteExpiredSessions,
+  deleteStaleAuthFailures,
+} from '../repositories/cleanup-repository.js';
+import { tryLockCleanup, unlockCleanup } from '../repositories/locks-repository.js';
+import type { ServiceContext } from './context.js';
+
+/** Rows per DELETE statement: small enough to keep locks and WAL bursts short. */
+export const DEFAULT_CLEANUP_BATCH_SIZE = 1000;
+
+export const CLEANUP_TABLES = [
+  'authorization_codes',
+  'access_tokens',
+  'refresh_tokens',
+  'sessions',
+  'interactions',
+  'auth_failures',
+  'grants',
+  'consents',
+] as const;
+export type CleanupTable = (typeof CLEANUP_TABLES)[number];
+
+export interface CleanupResult {
+  /** True when another run (another replica, or this process) held the lock: nothing was done. */
+  skipped: boolean;
+  deleted: Record<CleanupTable, number>;
+}
+
+export interface CleanupLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+}
+
+type Ctx = Pick<ServiceContext, 'db' | 'config'> & Partial<Pick<ServiceContext, 'metrics'>>;
+
+/**
+ * In order: tokens and codes first, so the grants they held become deletable in the same run, and grants
+ * before consents for the same reason.
+ */
+function steps(ctx: Ctx): [CleanupTable, (conn: Queryable, batch: number) => Promise<number>][] {
+  const { refreshTokenTtlSeconds: retention, lockoutDurationSeconds: window } = ctx.config;
+  return [
+    ['authorization_codes', deleteExpiredAuthorizationCodes],
+    ['access_tokens', deleteExpiredAccessTokens],
+    ['refresh_tokens', deleteExpiredRefreshTokens],
+    ['sessions', deleteExpiredSessions],
+    ['interactions', deleteExpiredInteractions],
+    ['auth_failures', (conn, batch) => deleteStaleAuthFailures(conn, batch, window)],
+    ['grants', (conn, batch) => deleteDeadGrants(conn, batch, retention)],
+    ['consents', (conn, batch) => deleteConsentsWithoutGrants(conn, batch, retention)],
+  ];
+}
+
+const zeroCounts = (): Record<CleanupTable, number> =>
+  Object.fromEntries(CLEANUP_TABLES.map((table) => [table, 0])) as Record<CleanupTable, number>;
+
+// PGlite has one session, where an advisory lock is re-entrant: this guard keeps two runs in one process
+// apart, the advisory lock keeps replicas apart.
+const running = new WeakSet<Db>();
+
+/**
+ * Deletes expired and unusable rows in bounded batches, each table until a batch comes back short. Safe
+ * with several replicas: a session advisory lock on one dedicated connection lets one run at a time, and a
+ * run that finds it taken skips (`skipped: true`). Counts go to the log (`cleanup.completed`) and to
+ * authly_cleanup_deleted_total.
+ */
+export async function runCleanup(
+  ctx: Ctx,
+  options: { batchSize?: number; log?: CleanupLogger } = {},
+): Promise<CleanupResult> {
+  const batch = options.batchSize ?? DEFAULT_CLEANUP_BATCH_SIZE;
+  const deleted = zeroCounts();
+  if (running.has(ctx.db)) return skipped(options.log, deleted);
+  running.add(ctx.db);
+  const started = Date.now();
+  try {
+    const locked = await ctx.db.withConnection(async (conn) => {
+      if (!(await tryLockCleanup(conn))) return false;
+      try {
+        for (const [table, remove] of steps(ctx)) {
+          for (;;) {
+            const n = await remove(conn, batch);
+            deleted[table] += n;
+            if (n < batch) break;
+          }
+        }
+      } finally {
+        await unlockCleanup(conn);
+      }
+      return true;
+    });
+    if (!locked) return skipped(options.log, deleted);
+  } finally {
+    running.delete(ctx.db);
+  }
+  for (const table of CLEANUP_TABLES) if (deleted[table] > 0) ctx.metrics?.cleanupDeleted.inc({ table }, deleted[table]);
+  options.log?.info({ event: 'cleanup.completed', deleted, durationMs: Date.now() - started }, 'cleanup completed');
+  return { skipped: false, deleted };
+}
+
+function skipped(log: CleanupLogger | undefined, deleted: Record<CleanupTable, number>): CleanupResult {
+  log?.info({ event: 'cleanup.skipped' }, 'cleanup skipped: another run holds the lock');
+  return { skipped: true, deleted };
+}

@@ -1,0 +1,140 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/config.js';
+import type { Db } from '../../../src/db/db.js';
+import { openPostgres } from '../../../src/db/postgres-driver.js';
+import { CLEANUP_TABLES, runCleanup, type CleanupResult } from '../../../src/services/cleanup-service.js';
+import { Metrics } from '../../../src/services/metrics.js';
+import { createTestDb, TEST_DATABASE_URL, type TestDb } from '../../helpers/test-db.js';
+
+const config = loadConfig({ JWT_SECRET_KEY: 'test-secret-key-that-is-at-least-32-characters', AUTHLY_LOCKOUT_DURATION_SECONDS: '900' });
+
+const USER = '00000000-0000-4000-8000-000000000001';
+const OTHER_USER = '00000000-0000-4000-8000-000000000002';
+const G_LIVE = '10000000-0000-4000-8000-000000000001';
+const G_OLD = '10000000-0000-4000-8000-000000000002';
+const G_REVOKED = '10000000-0000-4000-8000-000000000003';
+const G_RECENT = '10000000-0000-4000-8000-000000000004';
+
+/** What the seed below holds that is expired or unusable, per table; everything else must survive. */
+const EXPECTED = {
+  authorization_codes: 3,
+  access_tokens: 5,
+  refresh_tokens: 3,
+  sessions: 3,
+  interactions: 2,
+  auth_failures: 2,
+  grants: 2,
+  consents: 1,
+};
+
+const PAST = "now() - interval '1 hour'";
+const FUTURE = "now() + interval '1 hour'";
+const LONG_AGO = "now() - interval '30 days'";
+
+async function seed(db: Db): Promise<void> {
+  const sql = [
+    `INSERT INTO users (id, username) VALUES ('${USER}', 'alice'), ('${OTHER_USER}', 'bob')`,
+    `INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method, grant_types, response_types)
+     VALUES ('app', 'App', 'public', 'none', '{authorization_code}', '{code}'), ('other', 'Other', 'public', 'none', '{authorization_code}', '{code}')`,
+    // Live (has live tokens), old without tokens, revoked (only expired tokens), recent without tokens.
+    `INSERT INTO grants (id, client_id, user_id, scope, auth_time, created_at, revoked_at) VALUES
+       ('${G_LIVE}', 'app', '${USER}', 'openid', now(), ${LONG_AGO}, NULL),
+       ('${G_OLD}', 'app', '${USER}', 'openid', now(), ${LONG_AGO}, NULL),
+       ('${G_REVOKED}', 'app', '${USER}', 'openid', now(), now(), now()),
+       ('${G_RECENT}', 'app', '${USER}', 'openid', now(), now(), NULL)`,
+    `INSERT INTO authorization_codes (code_hash, grant_id, client_id, redirect_uri, expires_at) VALUES
+       ('c1', '${G_LIVE}', 'app', 'https://a/cb', ${PAST}), ('c2', '${G_LIVE}', 'app', 'https://a/cb', ${PAST}),
+       ('c3', '${G_REVOKED}', 'app', 'https://a/cb', ${PAST}), ('c4', '${G_LIVE}', 'app', 'https://a/cb', ${FUTURE})`,
+    `INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, expires_at, revoked_at) VALUES
+       ('a1', '${G_LIVE}', 'app', '${USER}', 'openid', ${PAST}, NULL), ('a2', '${G_LIVE}', 'app', '${USER}', 'openid', ${PAST}, now()),
+       ('a3', '${G_REVOKED}', 'app', '${USER}', 'openid', ${PAST}, now()), ('a4', '${G_REVOKED}', 'app', '${USER}', 'openid', ${PAST}, now()),
+       ('a5', NULL, 'app', NULL, '', ${PAST}, NULL), ('a6', '${G_LIVE}', 'app', '${USER}', 'openid', ${FUTURE}, NULL),
+       ('a7', NULL, 'app', NULL, '', ${FUTURE}, now())`,
+    // Expired (plain, rotated, revoked); rotated but unexpired stays for replay detection; one live.
+    `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at, rotated_at, revoked_at) VALUES
+       ('r1', '${G_LIVE}', 'app', '${USER}', 'openid', ${PAST}, NULL, NULL),
+       ('r2', '${G_LIVE}', 'app', '${USER}', 'openid', ${PAST}, now(), NULL),
+       ('r3', '${G_REVOKED}', 'app', '${USER}', 'openid', ${PAST}, NULL, now()),
+       ('r4', '${G_LIVE}', 'app', '${USER}', 'openid', ${FUTURE}, now(), NULL),
+       ('r5', '${G_LIVE}', 'app', '${USER}', 'openid', ${FUTURE}, NULL, NULL)`,
+    `INSERT INTO sessions (id_hash, sid, user_id, auth_time, expires_at) VALUES
+       ('s1', 'sid1', '${USER}', now(), ${PAST}), ('s2', 'sid2', '${USER}', now(), ${PAST}),
+       ('s3', 'sid3', '${OTHER_USER}', now(), ${PAST}), ('s4', 'sid4', '${USER}', now(), ${FUTURE})`,
+    `INSERT INTO interactions (uid, client_id, params, expires_at) VALUES
+       ('i1', 'app', '{}', ${PAST}), ('i2', 'app', '{}', ${PAST}), ('i3', 'app', '{}', ${FUTURE})`,
+    // Window 900 s: two stale counters go; a stale one still locked and a fresh one stay.
+    `INSERT INTO auth_failures (key, failures, first_failure_at, locked_until) VALUES
+       ('f1', 1, ${PAST}, NULL), ('f2', 5, ${PAST}, ${PAST}), ('f3', 5, ${PAST}, ${FUTURE}), ('f4', 1, now(), NULL)`,
+    // alice/app has grants left; bob/app has none and is old; bob/other has none but is recent.
+    `INSERT INTO consents (user_id, client_id, scopes, updated_at) VALUES
+       ('${USER}', 'app', '{openid}', ${LONG_AGO}), ('${OTHER_USER}', 'app', '{openid}', ${LONG_AGO}),
+       ('${OTHER_USER}', 'other', '{openid}', now())`,
+  ];
+  for (const statement of sql) await db.query(statement);
+}
+
+async function keys(db: Db, table: string, column: string): Promise<string[]> {
+  const { rows } = await db.query<{ k: string }>(`SELECT ${column}::text AS k FROM ${table} ORDER BY 1`);
+  return rows.map((r) => r.k);
+}
+
+const NONE = Object.fromEntries(CLEANUP_TABLES.map((t) => [t, 0]));
+
+describe('cleanup service', () => {
+  let t: TestDb;
+  beforeEach(async () => {
+    t = await createTestDb();
+    await seed(t.db);
+  });
+  afterEach(() => t.drop());
+
+  it('deletes exactly the expired and unusable rows in batches of 2, keeps live ones, and reports counts', async () => {
+    const metrics = new Metrics(t.db);
+    const lines: Record<string, unknown>[] = [];
+    const result = await runCleanup({ db: t.db, config, metrics }, { batchSize: 2, log: { info: (fields) => lines.push(fields) } });
+    expect(result).toEqual({ skipped: false, deleted: EXPECTED });
+
+    expect(await keys(t.db, 'authorization_codes', 'code_hash')).toEqual(['c4']);
+    expect(await keys(t.db, 'access_tokens', 'jti')).toEqual(['a6', 'a7']);
+    expect(await keys(t.db, 'refresh_tokens', 'token_hash')).toEqual(['r4', 'r5']);
+    expect(await keys(t.db, 'sessions', 'sid')).toEqual(['sid4']);
+    expect(await keys(t.db, 'interactions', 'uid')).toEqual(['i3']);
+    expect(await keys(t.db, 'auth_failures', 'key')).toEqual(['f3', 'f4']);
+    expect(await keys(t.db, 'grants', 'id')).toEqual([G_LIVE, G_RECENT]);
+    expect(await keys(t.db, 'consents', "user_id::text || '/' || client_id")).toEqual([`${USER}/app`, `${OTHER_USER}/other`]);
+
+    expect(lines).toEqual([{ event: 'cleanup.completed', deleted: EXPECTED, durationMs: expect.any(Number) }]);
+    const counted = (await metrics.cleanupDeleted.get()).values.map((v) => [v.labels.table, v.value]);
+    expect(Object.fromEntries(counted)).toEqual(EXPECTED);
+
+    // Nothing left to do: a second run deletes nothing.
+    expect(await runCleanup({ db: t.db, config }, { batchSize: 2 })).toEqual({ skipped: false, deleted: NONE });
+  });
+
+  it('with the default batch size deletes the same rows', async () => {
+    expect(await runCleanup({ db: t.db, config })).toEqual({ skipped: false, deleted: EXPECTED });
+  });
+
+  it('two runs at once in one process: one cleans, the other skips', async () => {
+    const results = await Promise.all([runCleanup({ db: t.db, config }, { batchSize: 2 }), runCleanup({ db: t.db, config }, { batchSize: 2 })]);
+    expect(results.map((r) => r.skipped).sort()).toEqual([false, true]);
+    expect(results.find((r) => !r.skipped)!.deleted).toEqual(EXPECTED);
+    expect(results.find((r) => r.skipped)!.deleted).toEqual(NONE);
+  });
+
+  it.runIf(TEST_DATABASE_URL)('replicas (separate pools) running at once never double-count or fail (PostgreSQL)', async () => {
+    const replicas = Array.from({ length: 4 }, () => openPostgres({ url: t.url!, max: 2, searchPath: t.schema! }));
+    try {
+      const results: CleanupResult[] = await Promise.all(replicas.map((db) => runCleanup({ db, config }, { batchSize: 2 })));
+      const total = Object.fromEntries(
+        CLEANUP_TABLES.map((table) => [table, results.reduce((sum, r) => sum + r.deleted[table], 0)]),
+      );
+      expect(total).toEqual(EXPECTED);
+      expect(results.some((r) => !r.skipped)).toBe(true);
+      // The lock was released: a later run gets it and finds nothing.
+      expect(await runCleanup({ db: replicas[0]!, config })).toEqual({ skipped: false, deleted: NONE });
+    } finally {
+      await Promise.all(replicas.map((db) => db.close()));
+    }
+  });
+});
