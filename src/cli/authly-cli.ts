@@ -5,9 +5,10 @@ import { defaultIo, type CliIo } from './cli-io.js';
 const HELP = `Usage: authly <command>
 
 Commands:
-  serve      start the server (configuration from the environment and ./.env)
-  migrate    apply pending database migrations and print their names
-  admin      manage clients, users and scopes through the admin API (authly admin --help)
+  serve        start the server (configuration from the environment and ./.env)
+  migrate      apply pending database migrations and print their names
+  maintenance  delete expired codes, tokens, sessions and unusable grants now, directly in the database
+  admin        manage clients, users and scopes through the admin API (authly admin --help)
 
 Options:
   -h, --help     show help
@@ -36,6 +37,30 @@ async function migrateCommand(io: CliIo): Promise<number> {
 }
 
 /**
+ * `maintenance`: the cleanup the server runs on its interval, once, straight against the configured
+ * database (like migrate), so it works while no server runs. Replicas running it at once are safe.
+ */
+async function maintenanceCommand(io: CliIo): Promise<number> {
+  const { loadConfig } = await import('../config/config.js');
+  const { openDatabase } = await import('../db/open-database.js');
+  const { runCleanup } = await import('../services/cleanup-service.js');
+  const config = loadConfig(io.env);
+  const db = await openDatabase(config);
+  try {
+    const result = await runCleanup({ db, config });
+    if (result.skipped) {
+      io.stdout.write('Cleanup skipped: another cleanup is running.\n');
+      return 0;
+    }
+    const lines = Object.entries(result.deleted).map(([table, n]) => `Deleted ${n} from ${table}\n`);
+    io.stdout.write(lines.join(''));
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+/**
  * The `authly` command: returns the exit code instead of exiting, so tests run it in-process. The server
  * modules are imported only by the commands that need them, so `authly admin` stays light.
  */
@@ -55,6 +80,9 @@ export async function run(argv: string[], ioOverrides: Partial<CliIo> = {}): Pro
       case 'migrate':
         if (rest.length > 0) break;
         return await migrateCommand(io);
+      case 'maintenance':
+        if (rest.length > 0) break;
+        return await maintenanceCommand(io);
       case '--version':
         io.stdout.write(`${version()}\n`);
         return 0;
