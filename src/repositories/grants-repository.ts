@@ -34,3 +34,45 @@ export async function revokeGrant(db: Queryable, grantId: string): Promise<void>
   await db.query('UPDATE access_tokens SET revoked_at = now() WHERE grant_id = $1 AND revoked_at IS NULL', [grantId]);
   await db.query('UPDATE refresh_tokens SET revoked_at = now() WHERE grant_id = $1 AND revoked_at IS NULL', [grantId]);
 }
+
+export interface GrantSummary {
+  id: string;
+  clientId: string;
+  scope: string;
+  authTime: Date;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+/** A user's grants (revoked ones too, until cleanup removes them), newest first, with the total. */
+export async function listGrantsOfUser(
+  db: Queryable,
+  userId: string,
+  limit: number,
+  offset: number,
+): Promise<{ items: GrantSummary[]; total: number }> {
+  const { rows } = await db.query<GrantSummary>(
+    `SELECT id, client_id AS "clientId", scope, auth_time AS "authTime", created_at AS "createdAt", revoked_at AS "revokedAt"
+     FROM grants WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`,
+    [userId, limit, offset],
+  );
+  const count = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM grants WHERE user_id = $1', [userId]);
+  return { items: rows, total: count.rows[0]?.n ?? 0 };
+}
+
+/** True when the grant exists and belongs to the user. */
+export async function grantBelongsToUser(db: Queryable, grantId: string, userId: string): Promise<boolean> {
+  const { rows } = await db.query('SELECT 1 FROM grants WHERE id = $1 AND user_id = $2', [grantId, userId]);
+  return rows.length > 0;
+}
+
+/** Revokes every grant of a user and every token issued under them. */
+export async function revokeGrantsOfUser(db: Queryable, userId: string): Promise<void> {
+  await db.query('UPDATE grants SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
+  await db.query(
+    `UPDATE access_tokens SET revoked_at = now()
+     WHERE grant_id IN (SELECT id FROM grants WHERE user_id = $1) AND revoked_at IS NULL`,
+    [userId],
+  );
+  await db.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
+}

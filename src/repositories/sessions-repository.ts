@@ -38,3 +38,33 @@ export async function deleteSessionBySid(db: Queryable, sid: string): Promise<bo
   const { rowCount } = await db.query('DELETE FROM sessions WHERE sid = $1', [sid]);
   return rowCount > 0;
 }
+
+/** A user's live sessions, newest first, with the total: never the cookie hash. */
+export async function listLiveSessionsOfUser(
+  db: Queryable,
+  userId: string,
+  limit: number,
+  offset: number,
+): Promise<{ items: Session[]; total: number }> {
+  const { rows } = await db.query<Session>(
+    `SELECT sid, user_id AS "userId", auth_time AS "authTime", created_at AS "createdAt", expires_at AS "expiresAt"
+     FROM sessions WHERE user_id = $1 AND expires_at > now()
+     ORDER BY created_at DESC, sid LIMIT $2 OFFSET $3`,
+    [userId, limit, offset],
+  );
+  const count = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND expires_at > now()',
+    [userId],
+  );
+  return { items: rows, total: count.rows[0]?.n ?? 0 };
+}
+
+/** Ends one session of a user by its public id; false when the user has no such session. */
+export async function deleteSessionOfUser(db: Queryable, userId: string, sid: string): Promise<boolean> {
+  return (await db.query('DELETE FROM sessions WHERE user_id = $1 AND sid = $2', [userId, sid])).rowCount > 0;
+}
+
+/** Ends every session of a user; the number ended. */
+export async function deleteSessionsOfUser(db: Queryable, userId: string): Promise<number> {
+  return (await db.query('DELETE FROM sessions WHERE user_id = $1', [userId])).rowCount;
+}

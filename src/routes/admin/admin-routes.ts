@@ -4,8 +4,10 @@ import { ROUTES } from '../../config/routes.js';
 import { ValidationFailed } from '../../errors/admin-errors.js';
 import { requireAdminToken } from './admin-auth.js';
 import { clientsRoutes } from './clients-routes.js';
+import { maintenanceRoutes } from './maintenance-routes.js';
 import { scopesRoutes } from './scopes-routes.js';
 import { statusRoutes } from './status-route.js';
+import { userAccessRoutes } from './user-access-routes.js';
 import { usersRoutes } from './users-routes.js';
 
 /** Per client address and replica; generous for scripts, a ceiling for runaway loops and argon2 floods. */
@@ -27,7 +29,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     reply.header('cache-control', 'no-store');
   });
 
-  for (const routes of [statusRoutes, clientsRoutes, usersRoutes, scopesRoutes]) {
+  for (const routes of [statusRoutes, clientsRoutes, usersRoutes, userAccessRoutes, scopesRoutes, maintenanceRoutes]) {
     await app.register(routes, { prefix: ROUTES.admin });
   }
 }

@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { GrantSummary } from '../../repositories/grants-repository.js';
+import type { Session } from '../../repositories/sessions-repository.js';
+import {
+  listUserGrants,
+  listUserSessions,
+  revokeUserGrant,
+  revokeUserGrants,
+  revokeUserSession,
+  revokeUserSessions,
+} from '../../services/admin/user-access-admin-service.js';
+import { audit } from './admin-auth.js';
+import { page, pageQuery, parseInput, toWire } from './admin-wire.js';
+
+const listQuery = z.strictObject(pageQuery);
+
+// The public sid only: the cookie hash (the sessions primary key) never leaves the server.
+export const presentSession = (session: Session) => toWire(session, ['sid', 'authTime', 'createdAt', 'expiresAt']);
+export const presentGrant = (grant: GrantSummary) =>
+  toWire(grant, ['id', 'clientId', 'scope', 'authTime', 'createdAt', 'revokedAt']);
+
+type WithId = { Params: { id: string } };
+
+/** /users/:id/sessions and /users/:id/grants: list, revoke one, revoke all. */
+export async function userAccessRoutes(app: FastifyInstance): Promise<void> {
+  const { ctx } = app;
+  const read = { config: { adminScope: 'admin:users:read' as const } };
+  const write = { config: { adminScope: 'admin:users:write' as const } };
+
+  app.get<WithId>('/users/:id/sessions', read, async (request) => {
+    const query = parseInput(listQuery, request.query, 'query');
+    return page(await listUserSessions(ctx, request.params.id, query), query, presentSession);
+  });
+
+  app.delete<{ Params: { id: string; sid: string } }>('/users/:id/sessions/:sid', write, async (request, reply) => {
+    await revokeUserSession(ctx, request.params.id, request.params.sid);
+    audit(request, 'user.session_revoked', { user_id: request.params.id, sid: request.params.sid });
+    return reply.code(204).send();
+  });
+
+  app.delete<WithId>('/users/:id/sessions', write, async (request, reply) => {
+    await revokeUserSessions(ctx, request.params.id);
+    audit(request, 'user.sessions_revoked', { user_id: request.params.id });
+    return reply.code(204).send();
+  });
+
+  app.get<WithId>('/users/:id/grants', read, async (request) => {
+    const query = parseInput(listQuery, request.query, 'query');
+    return page(await listUserGrants(ctx, request.params.id, query), query, presentGrant);
+  });
+
+  app.delete<{ Params: { id: string; grantId: string } }>('/users/:id/grants/:grantId', write, async (request, reply) => {
+    await revokeUserGrant(ctx, request.params.id, request.params.grantId);
+    audit(request, 'user.grant_revoked', { user_id: request.params.id, grant_id: request.params.grantId });
+    return reply.code(204).send();
+  });
+
+  app.delete<WithId>('/users/:id/grants', write, async (request, reply) => {
+    await revokeUserGrants(ctx, request.params.id);
+    audit(request, 'user.grants_revoked', { user_id: request.params.id });
+    return reply.code(204).send();
+  });
+}
