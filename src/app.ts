@@ -54,6 +54,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     keys,
     clientSecretKey: deriveKey(secret, 'client-secret'),
     csrfKey: deriveKey(secret, 'csrf'),
+    refreshTokenKey: deriveKey(secret, 'refresh-token-successor'),
     metrics: new Metrics(db),
   };
   const report = await bootstrap(ctx);

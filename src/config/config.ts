@@ -55,6 +55,12 @@ export const ENV_VARS = {
   },
   ACCESS_TOKEN_EXPIRE_MINUTES: { schema: int(1, 1440), default: '15', description: 'Access token lifetime.' },
   REFRESH_TOKEN_EXPIRE_DAYS: { schema: int(1, 365), default: '7', description: 'Refresh token lifetime.' },
+  REFRESH_TOKEN_REUSE_GRACE_SECONDS: {
+    schema: int(0, 60),
+    default: '5',
+    description:
+      'Seconds after a rotation in which repeating the same refresh returns the same successor instead of revoking the family; 0 disables.',
+  },
   AUTHORIZATION_CODE_EXPIRE_MINUTES: {
     schema: int(1, 10),
     default: '10',
@@ -136,6 +142,7 @@ export interface Config {
   logLevel: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  refreshTokenReuseGraceSeconds: number;
   authorizationCodeTtlSeconds: number;
   idTokenTtlSeconds: number;
   sessionTtlSeconds: number;
@@ -228,6 +235,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     logLevel: v('LOG_LEVEL'),
     accessTokenTtlSeconds: v<number>('ACCESS_TOKEN_EXPIRE_MINUTES') * 60,
     refreshTokenTtlSeconds: v<number>('REFRESH_TOKEN_EXPIRE_DAYS') * 86400,
+    refreshTokenReuseGraceSeconds: v('REFRESH_TOKEN_REUSE_GRACE_SECONDS'),
     authorizationCodeTtlSeconds: v<number>('AUTHORIZATION_CODE_EXPIRE_MINUTES') * 60,
     idTokenTtlSeconds: v<number>('ID_TOKEN_EXPIRE_MINUTES') * 60,
     sessionTtlSeconds: v<number>('SESSION_EXPIRE_HOURS') * 3600,

@@ -1,16 +1,31 @@
+import type { Queryable } from '../db/db.js';
 import { InvalidGrant, InvalidRequest, InvalidScope } from '../errors/oauth-errors.js';
+import { constantTimeEqual, decryptAesGcm, encryptAesGcm } from '../lib/crypto.js';
 import { isSubset, parseScope } from '../lib/scopes.js';
+import type { Client } from '../repositories/clients-repository.js';
 import { findGrant, revokeGrant } from '../repositories/grants-repository.js';
-import { findRefreshTokenForUpdate, markRefreshTokenRotated } from '../repositories/tokens-repository.js';
+import {
+  clearStaleRefreshSuccessors,
+  findLiveRefreshToken,
+  findRefreshTokenForUpdate,
+  forgetRefreshSuccessorsOfGrant,
+  markRefreshTokenRotated,
+  type RotatableRefreshTokenRecord,
+} from '../repositories/tokens-repository.js';
 import { findUserById } from '../repositories/users-repository.js';
-import { issueTokens } from '../services/token-service.js';
+import type { ServiceContext } from '../services/context.js';
+import { issueTokens, type TokenResponse } from '../services/token-service.js';
 import { hashOpaqueToken } from '../tokens/opaque-token.js';
 import type { GrantHandler } from './grant-handler.js';
 
+type Outcome = TokenResponse | InvalidGrant | InvalidScope;
+
 /**
  * Every refresh rotates the refresh token. The row is locked FOR UPDATE, so concurrent uses of one token
- * serialize: the first rotates, the rest see a rotated token, which is a replay and revokes the family
- * (RFC 9700 section 4.14.2).
+ * serialize: the first rotates; a later one is a replay and revokes the family (RFC 9700 section 4.14.2),
+ * unless it comes within REFRESH_TOKEN_REUSE_GRACE_SECONDS of the rotation while the successor is still
+ * live. Then it is a client retrying or racing itself, and it gets the *same* successor back (with a fresh
+ * access token), so one token never has two live successors.
  */
 export const refreshTokenGrant: GrantHandler = {
   grantType: 'refresh_token',
@@ -18,13 +33,17 @@ export const refreshTokenGrant: GrantHandler = {
     const { refresh_token: refreshToken, scope } = params;
     if (!refreshToken) throw new InvalidRequest('refresh_token is required');
     const tokenHash = hashOpaqueToken(refreshToken);
+    const graceSeconds = ctx.config.refreshTokenReuseGraceSeconds;
 
-    const outcome = await ctx.db.transaction(async (tx) => {
-      const token = await findRefreshTokenForUpdate(tx, tokenHash);
+    const outcome = await ctx.db.transaction(async (tx): Promise<Outcome> => {
+      const token = await findRefreshTokenForUpdate(tx, tokenHash, graceSeconds);
       if (!token || token.clientId !== client.clientId) return new InvalidGrant('refresh token is invalid');
       if (token.revokedAt) return new InvalidGrant('refresh token has been revoked');
       if (token.rotatedAt) {
+        const repeat = await repeatWithinGrace(ctx, tx, client, tokenHash, token, scope);
+        if (repeat) return repeat;
         await revokeGrant(tx, token.grantId);
+        await forgetRefreshSuccessorsOfGrant(tx, token.grantId);
         return new InvalidGrant('refresh token was already used; its token family has been revoked');
       }
       if (token.expiresAt.getTime() <= Date.now()) return new InvalidGrant('refresh token has expired');
@@ -38,8 +57,7 @@ export const refreshTokenGrant: GrantHandler = {
       // RFC 6749 section 6: a refresh may narrow the scope, never widen it.
       if (!isSubset(requested, original)) return new InvalidScope('requested scope exceeds the original grant');
 
-      await markRefreshTokenRotated(tx, tokenHash);
-      return issueTokens(ctx, tx, {
+      const issued = await issueTokens(ctx, tx, {
         client,
         scopes: requested,
         user: { userId: token.userId, grantId: token.grantId, authTime: grant.authTime, sid: grant.sid, nonce: null },
@@ -47,8 +65,60 @@ export const refreshTokenGrant: GrantHandler = {
         refreshTokenScopes: original,
         includeIdToken: requested.includes('openid'),
       });
+      const successor = issued.refresh_token!;
+      // The successor's value is kept only encrypted, bound to this row, and only while a repeat may need it.
+      await markRefreshTokenRotated(tx, tokenHash, {
+        hash: hashOpaqueToken(successor),
+        ciphertext: graceSeconds > 0 ? encryptAesGcm(ctx.refreshTokenKey, successor, tokenHash) : null,
+      });
+      await clearStaleRefreshSuccessors(tx, token.grantId, graceSeconds);
+      return issued;
     });
     if (outcome instanceof InvalidGrant || outcome instanceof InvalidScope) throw outcome;
     return outcome;
   },
 };
+
+/**
+ * A repeat of a refresh that already rotated `token`, within the grace window: returns the same successor
+ * refresh token with a fresh access token (and ID token) of the same grant, or undefined when the repeat
+ * does not qualify (window passed or off, successor no longer live) and must be treated as reuse.
+ * The successor must still be live (not rotated, revoked or expired; client, user and grant active), so
+ * a repeat can never revive anything; its scope is the scope of the token it replaces, and the access
+ * token gets the requested scope only if that is within it, as for any refresh.
+ */
+async function repeatWithinGrace(
+  ctx: ServiceContext,
+  tx: Queryable,
+  client: Client,
+  tokenHash: string,
+  token: RotatableRefreshTokenRecord,
+  scope: string | undefined,
+): Promise<Outcome | undefined> {
+  if (!token.successorCiphertext || !token.successorHash) return undefined;
+  const successor = await findLiveRefreshToken(tx, token.successorHash);
+  if (!successor || successor.clientId !== client.clientId || successor.grantId !== token.grantId) return undefined;
+  let value: string;
+  try {
+    value = decryptAesGcm(ctx.refreshTokenKey, token.successorCiphertext, tokenHash);
+  } catch {
+    // A changed server secret (or a tampered row) makes the value unrecoverable: treat as reuse.
+    return undefined;
+  }
+  if (!constantTimeEqual(hashOpaqueToken(value), token.successorHash)) return undefined;
+
+  const grant = await findGrant(tx, token.grantId);
+  if (!grant) return undefined;
+  const original = parseScope(successor.scope);
+  const requested = scope === undefined ? original : parseScope(scope);
+  if (!isSubset(requested, original)) return new InvalidScope('requested scope exceeds the original grant');
+
+  const { id_token: idToken, ...issued } = await issueTokens(ctx, tx, {
+    client,
+    scopes: requested,
+    user: { userId: successor.userId, grantId: successor.grantId, authTime: grant.authTime, sid: grant.sid, nonce: null },
+    includeRefreshToken: false,
+    includeIdToken: requested.includes('openid'),
+  });
+  return { ...issued, refresh_token: value, ...(idToken ? { id_token: idToken } : {}) };
+}

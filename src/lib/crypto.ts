@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** A random URL-safe token; 32 bytes = 256 bits unless asked otherwise. */
 export function randomToken(bytes = 32): string {
@@ -22,4 +22,26 @@ export function constantTimeEqual(a: string, b: string): boolean {
     return false;
   }
   return timingSafeEqual(ab, bb);
+}
+
+/**
+ * AES-256-GCM with a 96-bit random IV. `aad` binds the ciphertext to its context (for example the row
+ * it is stored on), so it cannot be moved elsewhere and still decrypt. Output: v1.iv.tag.body (base64url).
+ */
+export function encryptAesGcm(key: Buffer, plain: string, aad: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+  return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
+}
+
+/** The inverse of encryptAesGcm; throws when the envelope, key or aad does not match. */
+export function decryptAesGcm(key: Buffer, envelope: string, aad: string): string {
+  const [version, iv, tag, body] = envelope.split('.');
+  if (version !== 'v1' || !iv || !tag || body === undefined) throw new Error('unknown AES-GCM envelope');
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  decipher.setAAD(Buffer.from(aad, 'utf8'));
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
 }

@@ -72,19 +72,70 @@ export async function insertRefreshToken(
   );
 }
 
-/** Locks the refresh token row for the rest of the transaction, so concurrent rotations serialize. */
-export async function findRefreshTokenForUpdate(db: Queryable, tokenHash: string): Promise<RefreshTokenRecord | undefined> {
-  const { rows } = await db.query<RefreshTokenRecord>(
+/** A refresh token locked for rotation, with what the reuse grace window needs about its successor. */
+export interface RotatableRefreshTokenRecord extends RefreshTokenRecord {
+  successorHash: string | null;
+  /** Set only while the successor is still retrievable: rotated at most `graceSeconds` ago. */
+  successorCiphertext: string | null;
+}
+
+/**
+ * Locks the refresh token row for the rest of the transaction, so concurrent uses of one token serialize
+ * (READ COMMITTED re-reads the row once the holder commits, so a waiter sees its rotation). Also returns
+ * the successor of a rotated token; the grace window is judged by the database clock, the same clock
+ * that wrote rotated_at, so replicas with skewed clocks agree.
+ */
+export async function findRefreshTokenForUpdate(
+  db: Queryable,
+  tokenHash: string,
+  graceSeconds: number,
+): Promise<RotatableRefreshTokenRecord | undefined> {
+  const { rows } = await db.query<RotatableRefreshTokenRecord>(
     `SELECT grant_id AS "grantId", client_id AS "clientId", user_id AS "userId", scope, expires_at AS "expiresAt",
-            rotated_at AS "rotatedAt", revoked_at AS "revokedAt"
+            rotated_at AS "rotatedAt", revoked_at AS "revokedAt", successor_hash AS "successorHash",
+            CASE WHEN rotated_at > now() - $2::int * interval '1 second' THEN successor_ciphertext END AS "successorCiphertext"
      FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
-    [tokenHash],
+    [tokenHash, graceSeconds],
   );
   return rows[0];
 }
 
-export async function markRefreshTokenRotated(db: Queryable, tokenHash: string): Promise<void> {
-  await db.query('UPDATE refresh_tokens SET rotated_at = now() WHERE token_hash = $1', [tokenHash]);
+/**
+ * Marks a locked token rotated and records its successor: the hash always, the encrypted value only when
+ * the grace window is on (null otherwise), so a repeat within the window can hand back the same token.
+ */
+export async function markRefreshTokenRotated(
+  db: Queryable,
+  tokenHash: string,
+  successor: { hash: string; ciphertext: string | null },
+): Promise<void> {
+  await db.query(
+    'UPDATE refresh_tokens SET rotated_at = now(), successor_hash = $2, successor_ciphertext = $3 WHERE token_hash = $1',
+    [tokenHash, successor.hash, successor.ciphertext],
+  );
+}
+
+/**
+ * Forgets the encrypted successors of a family whose grace window has passed, so no decryptable token
+ * outlives the window by more than one rotation. SKIP LOCKED: a row another transaction holds (a
+ * concurrent refresh or revocation) is left for the next pass instead of waited on, so this can never
+ * take part in a lock cycle.
+ */
+export async function clearStaleRefreshSuccessors(db: Queryable, grantId: string, graceSeconds: number): Promise<void> {
+  await db.query(
+    `UPDATE refresh_tokens SET successor_ciphertext = NULL WHERE token_hash IN
+       (SELECT token_hash FROM refresh_tokens
+        WHERE grant_id = $1 AND successor_ciphertext IS NOT NULL AND rotated_at <= now() - $2::int * interval '1 second'
+        FOR UPDATE SKIP LOCKED)`,
+    [grantId, graceSeconds],
+  );
+}
+
+/** Forgets every encrypted successor of a family, once it has been revoked (nothing there is redeemable). */
+export async function forgetRefreshSuccessorsOfGrant(db: Queryable, grantId: string): Promise<void> {
+  await db.query('UPDATE refresh_tokens SET successor_ciphertext = NULL WHERE grant_id = $1 AND successor_ciphertext IS NOT NULL', [
+    grantId,
+  ]);
 }
 
 /** A refresh token in any state (live, rotated, revoked or expired), found by its hash. */

@@ -10,5 +10,7 @@ export interface ServiceContext {
   keys: KeyStore;
   clientSecretKey: Buffer;
   csrfKey: Buffer;
+  /** AES-256-GCM key for a rotated refresh token's successor, kept only for the reuse grace window. */
+  refreshTokenKey: Buffer;
   metrics: Metrics;
 }

@@ -5,6 +5,7 @@ import { insertScope } from '../../src/repositories/scopes-repository.js';
 import type { User } from '../../src/repositories/users-repository.js';
 import { FetchBrowser, startE2eServer, type E2eServer } from '../helpers/e2e-server.js';
 import { createClient, createUser, REDIRECT_URI, TEST_PASSWORD, type TestClient } from '../helpers/fixtures.js';
+import { endRefreshGraceWindow } from '../helpers/refresh-grace.js';
 import { codeFlow, discover, expectedAtHash, oauthErrorOf } from './openid-client-support.js';
 
 /**
@@ -86,7 +87,10 @@ describe('openid-client against a running Authly', () => {
       expect(refreshed.claims()).toMatchObject({ sub: user.id, auth_time: claims.auth_time, sid: claims.sid });
       expect((await client.fetchUserInfo(config, refreshed.access_token, claims.sub)).sub).toBe(user.id);
 
-      // The rotated-out token is a replay (RFC 9700 section 4.14.2): refused, and the family is revoked.
+      // Within the reuse grace window a repeat returns the same successor, not a second one.
+      expect((await client.refreshTokenGrant(config, tokens.refresh_token!)).refresh_token).toBe(refreshed.refresh_token);
+      // After the window the rotated-out token is a replay (RFC 9700 section 4.14.2): refused, family revoked.
+      await endRefreshGraceWindow(server.app.ctx.db, tokens.refresh_token!);
       expect(await oauthErrorOf(client.refreshTokenGrant(config, tokens.refresh_token!))).toEqual({ error: 'invalid_grant', status: 400 });
       expect(await oauthErrorOf(client.refreshTokenGrant(config, refreshed.refresh_token!))).toEqual({ error: 'invalid_grant', status: 400 });
       expect(await oauthErrorOf(client.fetchUserInfo(config, refreshed.access_token, claims.sub))).toEqual({
@@ -109,6 +113,7 @@ describe('openid-client against a running Authly', () => {
 
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+    await endRefreshGraceWindow(server.app.ctx.db, tokens.refresh_token!);
     expect(await oauthErrorOf(client.refreshTokenGrant(config, tokens.refresh_token!))).toEqual({ error: 'invalid_grant', status: 400 });
   });
 

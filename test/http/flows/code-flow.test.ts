@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, TEST_ISSUER, type TestApp } from '../../helpers/test-app.js';
+import { endRefreshGraceWindow } from '../../helpers/refresh-grace.js';
 import { basicAuth, createClient, createUser, pkcePair, REDIRECT_URI, TEST_PASSWORD, type TestClient } from '../../helpers/fixtures.js';
 import { csrfToken, formAction, InjectBrowser, redirectParams } from '../../helpers/browser.js';
 import type { User } from '../../../src/repositories/users-repository.js';
@@ -112,6 +113,10 @@ describe('authorization code flow through the login and consent pages', () => {
     const refreshed = await token({ grant_type: 'refresh_token', refresh_token: fresh.json().refresh_token, scope: 'openid email' });
     expect(refreshed.statusCode).toBe(200);
     expect(refreshed.json().scope).toBe('openid email');
+    // Within the reuse grace window a repeat gets the same successor; after it, a repeat is a replay.
+    const repeat = await token({ grant_type: 'refresh_token', refresh_token: fresh.json().refresh_token });
+    expect(repeat.json().refresh_token).toBe(refreshed.json().refresh_token);
+    await endRefreshGraceWindow(t.app.ctx.db, fresh.json().refresh_token);
     const again = await token({ grant_type: 'refresh_token', refresh_token: fresh.json().refresh_token });
     expect(again.json()).toMatchObject({ error: 'invalid_grant' });
   });
