@@ -10,13 +10,18 @@ async function count(db: Queryable, sql: string, params: readonly unknown[]): Pr
   return (await db.query(sql, params)).rowCount;
 }
 
-/** Codes past their expiry: an exchange would fail anyway. */
-export function deleteExpiredAuthorizationCodes(db: Queryable, batch: number): Promise<number> {
+/**
+ * Unused codes past their expiry, and used ones once the refresh lifetime has passed too: a used code is
+ * kept that long so that a late replay still revokes what its first use issued (RFC 6749 section 4.1.2).
+ */
+export function deleteExpiredAuthorizationCodes(db: Queryable, batch: number, retentionSeconds: number): Promise<number> {
   return count(
     db,
     `DELETE FROM authorization_codes WHERE code_hash IN
-       (SELECT code_hash FROM authorization_codes WHERE expires_at < now() LIMIT $1)`,
-    [batch],
+       (SELECT code_hash FROM authorization_codes
+        WHERE expires_at < now() AND (consumed_at IS NULL OR expires_at < now() - make_interval(secs => $2::int))
+        LIMIT $1)`,
+    [batch, retentionSeconds],
   );
 }
 

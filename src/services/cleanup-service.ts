@@ -46,7 +46,7 @@ type Ctx = Pick<ServiceContext, 'db' | 'config'> & Partial<Pick<ServiceContext, 
 function steps(ctx: Ctx): [CleanupTable, (conn: Queryable, batch: number) => Promise<number>][] {
   const { refreshTokenTtlSeconds: retention, lockoutDurationSeconds: window } = ctx.config;
   return [
-    ['authorization_codes', deleteExpiredAuthorizationCodes],
+    ['authorization_codes', (conn, batch) => deleteExpiredAuthorizationCodes(conn, batch, retention)],
     ['access_tokens', deleteExpiredAccessTokens],
     ['refresh_tokens', deleteExpiredRefreshTokens],
     ['sessions', deleteExpiredSessions],

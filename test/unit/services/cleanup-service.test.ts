@@ -45,6 +45,9 @@ async function seed(db: Db): Promise<void> {
     `INSERT INTO authorization_codes (code_hash, grant_id, client_id, redirect_uri, expires_at) VALUES
        ('c1', '${G_LIVE}', 'app', 'https://a/cb', ${PAST}), ('c2', '${G_LIVE}', 'app', 'https://a/cb', ${PAST}),
        ('c3', '${G_REVOKED}', 'app', 'https://a/cb', ${PAST}), ('c4', '${G_LIVE}', 'app', 'https://a/cb', ${FUTURE})`,
+    // A used code, expired but within the refresh lifetime: kept, so a late replay still revokes its grant.
+    `INSERT INTO authorization_codes (code_hash, grant_id, client_id, redirect_uri, expires_at, consumed_at) VALUES
+       ('c5', '${G_LIVE}', 'app', 'https://a/cb', now() - interval '1 minute', now() - interval '5 minutes')`,
     `INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, expires_at, revoked_at) VALUES
        ('a1', '${G_LIVE}', 'app', '${USER}', 'openid', ${PAST}, NULL), ('a2', '${G_LIVE}', 'app', '${USER}', 'openid', ${PAST}, now()),
        ('a3', '${G_REVOKED}', 'app', '${USER}', 'openid', ${PAST}, now()), ('a4', '${G_REVOKED}', 'app', '${USER}', 'openid', ${PAST}, now()),
@@ -94,7 +97,7 @@ describe('cleanup service', () => {
     const result = await runCleanup({ db: t.db, config, metrics }, { batchSize: 2, log: { info: (fields) => lines.push(fields) } });
     expect(result).toEqual({ skipped: false, deleted: EXPECTED });
 
-    expect(await keys(t.db, 'authorization_codes', 'code_hash')).toEqual(['c4']);
+    expect(await keys(t.db, 'authorization_codes', 'code_hash')).toEqual(['c4', 'c5']);
     expect(await keys(t.db, 'access_tokens', 'jti')).toEqual(['a6', 'a7']);
     expect(await keys(t.db, 'refresh_tokens', 'token_hash')).toEqual(['r4', 'r5']);
     expect(await keys(t.db, 'sessions', 'sid')).toEqual(['sid4']);
