@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ROUTES } from '../../config/routes.js';
 import { InvalidClient, InvalidRequest } from '../../errors/oauth-errors.js';
-import { formBody, singleParams } from '../../http/params.js';
-import { authenticateClientThrottled } from '../../services/client-authentication.js';
+import { readClientRequest } from '../../http/client-request.js';
 import { introspectToken } from '../../services/token-introspection.js';
 
 /**
@@ -17,12 +16,7 @@ export async function introspectionRoutes(app: FastifyInstance): Promise<void> {
   const { ctx } = app;
   app.post(ROUTES.introspection, async (request, reply) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-    const params = singleParams(formBody(request.body, request.headers['content-type']));
-    const client = await authenticateClientThrottled(
-      ctx,
-      { authorization: request.headers.authorization, clientId: params.client_id, clientSecret: params.client_secret },
-      request.ip,
-    );
+    const { params, client } = await readClientRequest(ctx, request);
     if (client.clientType === 'public') throw new InvalidClient('public clients may not introspect tokens');
     if (!params.token) throw new InvalidRequest('token is required');
     return introspectToken(ctx, client, params.token, params.token_type_hint);

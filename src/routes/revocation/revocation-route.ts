@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ROUTES } from '../../config/routes.js';
 import { InvalidRequest } from '../../errors/oauth-errors.js';
-import { formBody, singleParams } from '../../http/params.js';
-import { authenticateClientThrottled } from '../../services/client-authentication.js';
+import { readClientRequest } from '../../http/client-request.js';
 import { revokeToken } from '../../services/token-revocation.js';
 
 /**
@@ -14,12 +13,7 @@ export async function revocationRoutes(app: FastifyInstance): Promise<void> {
   const { ctx } = app;
   app.post(ROUTES.revocation, async (request, reply) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-    const params = singleParams(formBody(request.body, request.headers['content-type']));
-    const client = await authenticateClientThrottled(
-      ctx,
-      { authorization: request.headers.authorization, clientId: params.client_id, clientSecret: params.client_secret },
-      request.ip,
-    );
+    const { params, client } = await readClientRequest(ctx, request);
     if (!params.token) throw new InvalidRequest('token is required');
     const revoked = await revokeToken(ctx, client, params.token, params.token_type_hint);
     if (revoked) request.log.info({ event: 'token.revoked', client_id: client.clientId, token_type: revoked }, 'token revoked');

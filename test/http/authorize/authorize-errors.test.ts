@@ -126,7 +126,7 @@ describe('authorization endpoint: errors returned to the verified redirect URI',
         username: user.username,
       });
       expect(first.statusCode).toBe(303);
-      expect(new URL(first.headers.location as string).searchParams.get('code')).toBeTruthy();
+      expect(new URL(first.headers.location as string).searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
       // Same browser, signed in, but otherClient was never consented to.
       const res = await browser.get(`/oauth/authorize?${authorizeParams(otherClient.clientId, { prompt: 'none' })}`);
@@ -136,7 +136,7 @@ describe('authorization endpoint: errors returned to the verified redirect URI',
       const ok = await browser.get(`/oauth/authorize?${authorizeParams(client.clientId, { prompt: 'none' })}`);
       expect(ok.statusCode).toBe(303);
       const params = new URL(ok.headers.location as string).searchParams;
-      expect(params.get('code')).toBeTruthy();
+      expect(params.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(params.get('state')).toBe('st-123');
       expect(params.get('iss')).toBe(TEST_ISSUER);
     });

@@ -31,7 +31,7 @@ describe('prompt, max_age and consent', () => {
   async function signedIn(client: TestClient) {
     const browser = new InjectBrowser(t.app);
     const done = await completeInteraction(browser, await browser.get(authorizeUrl(client.clientId)), { username: user.username });
-    expect(redirectParams(done).get('code')).toBeTruthy();
+    expect(redirectParams(done).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     return browser;
   }
 
@@ -49,7 +49,7 @@ describe('prompt, max_age and consent', () => {
     const browser = await signedIn(client);
     const res = await browser.get(authorizeUrl(client.clientId));
     expect(res.statusCode).toBe(303);
-    expect(redirectParams(res).get('code')).toBeTruthy();
+    expect(redirectParams(res).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
   it('the first authorization for a client shows consent, the second does not', async () => {
@@ -81,7 +81,7 @@ describe('prompt, max_age and consent', () => {
     const client = await createClient(t.app);
     const browser = await signedIn(client);
     const res = await browser.get(authorizeUrl(client.clientId, { max_age: '3600' }));
-    expect(redirectParams(res).get('code')).toBeTruthy();
+    expect(redirectParams(res).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
   it('max_age=0 with prompt=none → login_required', async () => {
@@ -122,7 +122,7 @@ describe('prompt, max_age and consent', () => {
     const client = await createClient(t.app);
     const browser = await signedIn(client);
     const res = await browser.get(authorizeUrl(client.clientId, { prompt: 'select_account' }));
-    expect(redirectParams(res).get('code')).toBeTruthy();
+    expect(redirectParams(res).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 });
 

@@ -38,7 +38,7 @@ describe('authorization request details', () => {
 
   function expectCode(res: LightMyRequestResponse) {
     expect(res.statusCode, res.body.slice(0, 200)).toBe(303);
-    expect(redirectParams(res).get('code')).toBeTruthy();
+    expect(redirectParams(res).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
   }
   function expectError(res: LightMyRequestResponse, error: string, description: string) {
     expect(res.statusCode).toBe(303);

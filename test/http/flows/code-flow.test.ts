@@ -101,7 +101,7 @@ describe('authorization code flow through the login and consent pages', () => {
     const sso = await browser.get(authorizeUrl(second.challenge));
     expect(sso.statusCode).toBe(303);
     const ssoParams = redirectParams(sso);
-    expect(ssoParams.get('code')).toBeTruthy();
+    expect(ssoParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const fresh = await token({
       grant_type: 'authorization_code',
       code: ssoParams.get('code')!,

@@ -1,0 +1,22 @@
+import type { FastifyRequest } from 'fastify';
+import type { Client } from '../repositories/clients-repository.js';
+import { authenticateClientThrottled } from '../services/client-authentication.js';
+import type { ServiceContext } from '../services/context.js';
+import { formBody, singleParams, type SingleParams } from './params.js';
+
+/**
+ * The start of every client-authenticated endpoint (revocation, introspection): a form body without
+ * repeated parameters, and the client authenticated as at the token endpoint, behind its throttle.
+ */
+export async function readClientRequest(
+  ctx: ServiceContext,
+  request: FastifyRequest,
+): Promise<{ params: SingleParams; client: Client }> {
+  const params = singleParams(formBody(request.body, request.headers['content-type']));
+  const client = await authenticateClientThrottled(
+    ctx,
+    { authorization: request.headers.authorization, clientId: params.client_id, clientSecret: params.client_secret },
+    request.ip,
+  );
+  return { params, client };
+}
