@@ -161,7 +161,7 @@ describe('authorization endpoint: errors returned to the verified redirect URI',
 
       const csp = res.headers['content-security-policy'] as string;
       const nonce = /<script nonce="([^"]+)">/.exec(res.body)?.[1];
-      expect(nonce).toBeTruthy();
+      expect(nonce).toMatch(/^[A-Za-z0-9+/]{22}==$/);
       expect(csp).toContain(`script-src 'nonce-${nonce}'`);
       expect(csp).toContain('form-action https://app.example.com');
       expect(csp).not.toContain("form-action 'self'");

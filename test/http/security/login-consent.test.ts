@@ -200,14 +200,14 @@ describe('login and consent pages', () => {
       const old = await withCookie(first);
       expect(redirectParams(old).get('error')).toBe('login_required');
       const current = await withCookie(second);
-      expect(redirectParams(current).get('code')).toBeTruthy();
+      expect(redirectParams(current).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     });
 
     it('a disabled user loses single sign-on at once', async () => {
       const victim = await createUser(t.app);
       const browser = new InjectBrowser(t.app);
       await completeInteraction(browser, await browser.get(authorizeUrl(client.clientId)), { username: victim.username });
-      expect(redirectParams(await browser.get(authorizeUrl(client.clientId, { prompt: 'none' }))).get('code')).toBeTruthy();
+      expect(redirectParams(await browser.get(authorizeUrl(client.clientId, { prompt: 'none' }))).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
       await t.app.ctx.db.query('UPDATE users SET is_active = false WHERE id = $1', [victim.id]);
       expect(redirectParams(await browser.get(authorizeUrl(client.clientId, { prompt: 'none' }))).get('error')).toBe('login_required');
     });
@@ -295,7 +295,7 @@ describe('login and consent pages', () => {
       const { browser, action, csrf } = await atConsentPage();
       const cookie = `authly_interaction=${action.split('/')[2]}`;
       const first = await browser.post(action, { csrf_token: csrf, decision: 'allow' });
-      expect(redirectParams(first).get('code')).toBeTruthy();
+      expect(redirectParams(first).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
       const again = await browser.post(action, { csrf_token: csrf, decision: 'allow' });
       expectErrorPage(again, 400, 'This sign-in request has expired or was already completed. Return to the application and try again.');
       // Replaying the interaction cookie the first response cleared does not help.
@@ -313,7 +313,7 @@ describe('login and consent pages', () => {
       const skipClient = await createClient(t.app, { skipConsent: true });
       const { browser, action, csrf } = await atLoginPage({}, skipClient);
       const first = await browser.post(action, { csrf_token: csrf, username: user.username, password: TEST_PASSWORD });
-      expect(redirectParams(first).get('code')).toBeTruthy();
+      expect(redirectParams(first).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
       const again = await browser.post(action, { csrf_token: csrf, username: user.username, password: TEST_PASSWORD });
       expect(again.statusCode).toBe(400);
       expect(again.headers.location).toBeUndefined();

@@ -70,7 +70,7 @@ describe('NUL characters in parameters', () => {
       if (res.statusCode === 303 && !(res.headers.location as string).startsWith('/interaction/')) {
         const location = new URL(res.headers.location as string);
         expect(`${location.origin}${location.pathname}`).toBe(REDIRECT_URI);
-        expect(location.searchParams.get('error')).toBeTruthy();
+        expect(location.searchParams.get('error')).toBe('invalid_request');
       }
     },
   );

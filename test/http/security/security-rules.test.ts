@@ -185,7 +185,8 @@ describe('SECURITY.md: one failing request per rule', () => {
       expect(location.searchParams.get('error'), summary).toBe(expected.redirect);
       expect(location.searchParams.get('state')).toBe('st-123');
       expect(location.searchParams.get('iss')).toBe(TEST_ISSUER);
-      expect(location.searchParams.get('error_description')).toBeTruthy();
+      // RFC 6749 section 5.2: a non-empty description in printable ASCII without '"' and '\\'.
+      expect(location.searchParams.get('error_description')).toMatch(/^[\x20\x21\x23-\x5B\x5D-\x7E]+$/);
     } else {
       expect(res.statusCode, summary).toBe(expected.page);
       expect(res.headers.location, summary).toBeUndefined();
