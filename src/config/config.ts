@@ -107,6 +107,52 @@ export const ENV_VARS = {
     secret: true,
     description: 'When set, private signing keys are stored AES-256-GCM encrypted with a key derived from it.',
   },
+  REDIS_URL: {
+    schema: z.string().regex(/^rediss?:\/\//, { message: 'expected a redis:// or rediss:// URL' }),
+    secret: true,
+    description:
+      'Redis URL. When set, Redis holds the rate-limit counters shared by all replicas and caches hot reads. ' +
+      'Unset: in-memory (one instance).',
+  },
+  AUTHLY_REDIS_CACHE: {
+    schema: bool,
+    default: 'true',
+    description: 'With REDIS_URL: cache clients, signing keys and discovery in Redis, invalidated on admin writes across replicas.',
+  },
+  AUTHLY_REDIS_RATE_LIMIT: {
+    schema: bool,
+    default: 'true',
+    description: 'With REDIS_URL: keep rate-limit counters in Redis so that the limit is shared by all replicas.',
+  },
+  RATE_LIMIT_ENABLED: { schema: bool, default: 'true', description: 'Rate-limit requests per client IP (429 with Retry-After).' },
+  RATE_LIMIT_MAX_REQUESTS: {
+    schema: int(1, 1_000_000),
+    default: '1000',
+    description: 'General policy: requests per IP per window. Login, token and admin endpoints have stricter policies.',
+  },
+  RATE_LIMIT_WINDOW_SECONDS: { schema: int(1, 86400), default: '60', description: 'Rate-limit window in seconds.' },
+  CORS_ORIGINS: {
+    schema: z.string().min(1),
+    description:
+      'Comma-separated origins (https://app.example.com) allowed to call the token, userinfo, revocation, JWKS and ' +
+      'discovery endpoints from a browser. Unset: no cross-origin access.',
+  },
+  ALLOWED_HOSTS: {
+    schema: z.string().min(1),
+    description: 'Comma-separated host names accepted in the Host header (others get 400). Unset: any host.',
+  },
+  TRUST_PROXY: {
+    schema: z.string().min(1),
+    default: 'false',
+    description:
+      'Trust X-Forwarded-For/-Proto/-Host from: false, true (any), a hop count, or comma-separated proxy IPs/CIDRs.',
+  },
+  WORKERS: { schema: int(1, 64), default: '1', description: 'Worker processes (node:cluster) sharing the port.' },
+  SHUTDOWN_TIMEOUT_SECONDS: {
+    schema: int(1, 600),
+    default: '25',
+    description: 'On SIGTERM: readiness turns 503, in-flight requests finish; forced exit after this many seconds.',
+  },
   AUTHLY_ADMIN_CLIENT_ID: { schema: z.string().min(1).max(255), description: 'Bootstrap admin client id.' },
   AUTHLY_ADMIN_CLIENT_SECRET: {
     schema: z.string().min(16, { message: 'expected at least 16 characters' }),
@@ -153,6 +199,18 @@ export interface Config {
   jwtSecretKey: string | undefined;
   jwtAlgorithm: 'RS256' | 'ES256' | 'EdDSA';
   keyEncryptionKey: string | undefined;
+  redisUrl: string | undefined;
+  redisCache: boolean;
+  redisRateLimit: boolean;
+  rateLimit: { enabled: boolean; max: number; windowSeconds: number };
+  /** Exact origins allowed for CORS, or ['*'] for any origin (never with credentials). */
+  corsOrigins: string[];
+  /** Lower-case host names (no port); empty means any. */
+  allowedHosts: string[];
+  /** Fastify's trustProxy: false, true, a hop count, or proxy addresses/CIDRs. */
+  trustProxy: boolean | number | string[];
+  workers: number;
+  shutdownTimeoutSeconds: number;
   admin: {
     clientId: string | undefined;
     clientSecret: string | undefined;
@@ -197,6 +255,55 @@ function parseVar(env: Env, name: EnvName): unknown {
 
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+const list = (raw: string | undefined): string[] =>
+  (raw ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+function parseOrigins(raw: string | undefined): string[] {
+  const origins = list(raw);
+  if (origins.includes('*')) {
+    if (origins.length > 1) throw new ConfigError('CORS_ORIGINS: "*" cannot be combined with other origins');
+    return origins;
+  }
+  return origins.map((origin) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      // reported below
+    }
+    // An origin is scheme://host[:port] and nothing else (RFC 6454); a trailing path would never match.
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin) {
+      throw new ConfigError(`CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com`);
+    }
+    return origin;
+  });
+}
+
+function parseHosts(raw: string | undefined): string[] {
+  return list(raw).map((host) => {
+    if (!/^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/i.test(host)) {
+      throw new ConfigError(`ALLOWED_HOSTS: "${host}" is not a host name (no scheme or port)`);
+    }
+    return host.toLowerCase();
+  });
+}
+
+function parseTrustProxy(raw: string): Config['trustProxy'] {
+  if (raw === 'false' || raw === '0') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const entries = list(raw);
+  for (const entry of entries) {
+    if (!/^[0-9a-f:.]+(\/\d{1,3})?$/i.test(entry) && !['loopback', 'linklocal', 'uniquelocal'].includes(entry)) {
+      throw new ConfigError(`TRUST_PROXY: "${entry}" is not true, false, a hop count, an IP address or a CIDR`);
+    }
+  }
+  return entries;
 }
 
 /** Parse and validate the whole environment. Throws ConfigError naming the first bad variable. */
@@ -246,6 +353,19 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     jwtSecretKey: v('JWT_SECRET_KEY'),
     jwtAlgorithm: algorithm as Config['jwtAlgorithm'],
     keyEncryptionKey: v('AUTHLY_KEY_ENCRYPTION_KEY'),
+    redisUrl: v('REDIS_URL'),
+    redisCache: v('AUTHLY_REDIS_CACHE'),
+    redisRateLimit: v('AUTHLY_REDIS_RATE_LIMIT'),
+    rateLimit: {
+      enabled: v('RATE_LIMIT_ENABLED'),
+      max: v('RATE_LIMIT_MAX_REQUESTS'),
+      windowSeconds: v('RATE_LIMIT_WINDOW_SECONDS'),
+    },
+    corsOrigins: parseOrigins(v('CORS_ORIGINS')),
+    allowedHosts: parseHosts(v('ALLOWED_HOSTS')),
+    trustProxy: parseTrustProxy(v<string>('TRUST_PROXY')),
+    workers: v('WORKERS'),
+    shutdownTimeoutSeconds: v('SHUTDOWN_TIMEOUT_SECONDS'),
     admin: {
       clientId: v('AUTHLY_ADMIN_CLIENT_ID'),
       clientSecret: v('AUTHLY_ADMIN_CLIENT_SECRET'),

@@ -103,6 +103,13 @@ describe('loadConfig', () => {
       [{ AUTHLY_ADMIN_EMAIL: 'not-an-email' }, 'AUTHLY_ADMIN_EMAIL: expected an email address (got "not-an-email")'],
       [{ AUTHLY_ADMIN_CLIENT_ID: 'admin' }, /^AUTHLY_ADMIN_CLIENT_ID: .*AUTHLY_ADMIN_CLIENT_SECRET/],
       [{ AUTHLY_ADMIN_USERNAME: 'admin' }, /^AUTHLY_ADMIN_USERNAME: .*AUTHLY_ADMIN_PASSWORD/],
+      [{ REDIS_URL: 'http://cache:6379' }, 'REDIS_URL: expected a redis:// or rediss:// URL'],
+      [{ CORS_ORIGINS: 'https://app.example.com/' }, 'CORS_ORIGINS: "https://app.example.com/" is not an origin like https://app.example.com'],
+      [{ CORS_ORIGINS: 'app.example.com' }, 'CORS_ORIGINS: "app.example.com" is not an origin like https://app.example.com'],
+      [{ CORS_ORIGINS: '*,https://a.example.com' }, 'CORS_ORIGINS: "*" cannot be combined with other origins'],
+      [{ ALLOWED_HOSTS: 'auth.example.com:443' }, 'ALLOWED_HOSTS: "auth.example.com:443" is not a host name (no scheme or port)'],
+      [{ TRUST_PROXY: 'nginx' }, 'TRUST_PROXY: "nginx" is not true, false, a hop count, an IP address or a CIDR'],
+      [{ WORKERS: '0' }, 'WORKERS: expected at least 1 (got "0")'],
     ] as const)('%o', (env, message) => {
       const err = errorOf(env);
       if (typeof message === 'string') expect(err.message).toBe(message);
@@ -115,6 +122,27 @@ describe('loadConfig', () => {
     expect(err.message).toMatch(/^JWT_ALGORITHM: HS256 is refused: /);
     expect(err.message).toContain('JWKS');
     expect(err.message).toContain('RS256');
+  });
+
+  it('parses the list-valued HTTP settings', () => {
+    const config = loadConfig({
+      CORS_ORIGINS: ' https://app.example.com , http://localhost:3000',
+      ALLOWED_HOSTS: 'Auth.Example.com,*.example.org',
+    });
+    expect(config.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:3000']);
+    expect(config.allowedHosts).toEqual(['auth.example.com', '*.example.org']);
+    expect(loadConfig({ CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+  });
+
+  it.each([
+    ['false', false],
+    ['true', true],
+    ['2', 2],
+    ['127.0.0.1, 10.0.0.0/8,::1', ['127.0.0.1', '10.0.0.0/8', '::1']],
+    ['loopback', ['loopback']],
+  ] as const)('TRUST_PROXY=%s', (raw, expected) => {
+    expect(loadConfig({ TRUST_PROXY: raw }).trustProxy).toEqual(expected);
   });
 
   it.each(['RS256', 'ES256', 'EdDSA'])('JWT_ALGORITHM=%s is accepted', (alg) => {

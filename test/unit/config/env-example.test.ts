@@ -45,6 +45,17 @@ describe('.env.example', () => {
       AUTHLY_ADMIN_EMAIL: 'root@example.com',
       AUTHLY_ADMIN_PASSWORD: 'p'.repeat(12),
       AUTHLY_BOOTSTRAP_DEV_MODE: 'false',
+      REDIS_URL: 'redis://127.0.0.1:6379/1',
+      AUTHLY_REDIS_CACHE: 'false',
+      AUTHLY_REDIS_RATE_LIMIT: 'false',
+      RATE_LIMIT_ENABLED: 'false',
+      RATE_LIMIT_MAX_REQUESTS: '50',
+      RATE_LIMIT_WINDOW_SECONDS: '10',
+      CORS_ORIGINS: 'https://app.example.com',
+      ALLOWED_HOSTS: 'auth.example.com',
+      TRUST_PROXY: '10.0.0.0/8',
+      WORKERS: '2',
+      SHUTDOWN_TIMEOUT_SECONDS: '5',
     };
     expect(Object.keys(samples).sort()).toEqual(Object.keys(ENV_VARS).sort());
     // Variables that only load together with others: the baseline sets them all to other valid values.
