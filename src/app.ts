@@ -8,7 +8,9 @@ import { registerErrorHandler } from './http/error-handler.js';
 import { registerFormParser } from './http/form-body.js';
 import './http/fastify-types.js';
 import { loggerOptions, requestIdFor } from './http/logging.js';
+import { rateLimiting } from './plugins/rate-limit.js';
 import { requestMetrics } from './plugins/request-metrics.js';
+import { createSharedState } from './plugins/shared-state.js';
 import { adminRoutes } from './routes/admin/admin-routes.js';
 import { authorizeRoutes } from './routes/authorize/authorize-route.js';
 import { discoveryRoutes } from './routes/discovery/discovery-route.js';
@@ -48,6 +50,9 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   const keys = new KeyStore(db, algorithms, config.keyEncryptionKey);
   await keys.init();
   const secret = resolveServerSecret(config);
+  const metrics = new Metrics(db);
+  // Redis (optional), the client cache and the rate-limit counters.
+  const shared = createSharedState(config, metrics);
   const ctx: ServiceContext = {
     config,
     db,
@@ -55,7 +60,9 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     clientSecretKey: deriveKey(secret, 'client-secret'),
     csrfKey: deriveKey(secret, 'csrf'),
     refreshTokenKey: deriveKey(secret, 'refresh-token-successor'),
-    metrics: new Metrics(db),
+    metrics,
+    clients: shared.clients,
+    redis: shared.redis,
   };
   const report = await bootstrap(ctx);
 
@@ -69,6 +76,8 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   });
   app.decorate('ctx', ctx);
   app.decorate('bootstrapReport', report);
+  shared.start(app.log.child({ component: 'redis' }));
+  app.addHook('onClose', () => shared.close());
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -83,6 +92,14 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     strictTransportSecurity: config.issuer.startsWith('https:'),
   });
+  // Rate limits per client IP before any work is done for the request (src/plugins/rate-limit.ts).
+  if (config.rateLimit.enabled) {
+    await app.register(rateLimiting, {
+      config,
+      counter: shared.counter,
+      onExceeded: (policy) => metrics.rateLimitExceeded.inc({ policy }),
+    });
+  }
   await app.register(fastifyCookie);
   registerFormParser(app);
   registerErrorHandler(app);

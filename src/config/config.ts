@@ -124,6 +124,11 @@ export const ENV_VARS = {
     default: 'true',
     description: 'With REDIS_URL: keep rate-limit counters in Redis so that the limit is shared by all replicas.',
   },
+  AUTHLY_REDIS_KEY_PREFIX: {
+    schema: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, { message: 'expected 1 to 64 letters, digits, ":", "_", "." or "-"' }),
+    default: 'authly:',
+    description: 'Prefix of every Redis key and channel Authly uses, so that several deployments can share one Redis.',
+  },
   RATE_LIMIT_ENABLED: { schema: bool, default: 'true', description: 'Rate-limit requests per client IP (429 with Retry-After).' },
   RATE_LIMIT_MAX_REQUESTS: {
     schema: int(1, 1_000_000),
@@ -202,6 +207,7 @@ export interface Config {
   redisUrl: string | undefined;
   redisCache: boolean;
   redisRateLimit: boolean;
+  redisKeyPrefix: string;
   rateLimit: { enabled: boolean; max: number; windowSeconds: number };
   /** Exact origins allowed for CORS, or ['*'] for any origin (never with credentials). */
   corsOrigins: string[];
@@ -356,6 +362,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     redisUrl: v('REDIS_URL'),
     redisCache: v('AUTHLY_REDIS_CACHE'),
     redisRateLimit: v('AUTHLY_REDIS_RATE_LIMIT'),
+    redisKeyPrefix: v('AUTHLY_REDIS_KEY_PREFIX'),
     rateLimit: {
       enabled: v('RATE_LIMIT_ENABLED'),
       max: v('RATE_LIMIT_MAX_REQUESTS'),

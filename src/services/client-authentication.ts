@@ -1,7 +1,7 @@
-import type { Queryable } from '../db/db.js';
 import { InvalidClient, InvalidRequest } from '../errors/oauth-errors.js';
 import { constantTimeEqual, hmacSha256Base64url } from '../lib/crypto.js';
-import { findClient, type Client } from '../repositories/clients-repository.js';
+import type { Client } from '../repositories/clients-repository.js';
+import { lookupClient } from './client-lookup.js';
 import type { ServiceContext } from './context.js';
 import { throttle } from './throttle-service.js';
 
@@ -51,7 +51,11 @@ function parseBasic(header: string): { id: string; secret: string } {
  * public clients. Exactly one method may be used (RFC 6749 section 2.3). Confidential clients may use
  * either secret method; their registered method is the one advertised to them.
  */
-export async function authenticateClient(db: Queryable, key: Buffer, input: ClientCredentialsInput): Promise<Client> {
+export async function authenticateClient(
+  findClient: (clientId: string) => Promise<Client | undefined>,
+  key: Buffer,
+  input: ClientCredentialsInput,
+): Promise<Client> {
   let clientId: string;
   let secret: string | undefined;
   let usedBasic = false;
@@ -77,7 +81,7 @@ export async function authenticateClient(db: Queryable, key: Buffer, input: Clie
     err.usedBasic = usedBasic;
     return err;
   };
-  const client = await findClient(db, clientId);
+  const client = await findClient(clientId);
   if (!client || !client.isActive) {
     if (secret !== undefined) verifyClientSecret(key, secret, null);
     throw fail('client authentication failed');
@@ -110,7 +114,7 @@ export async function authenticateClientThrottled(ctx: ServiceContext, input: Cl
   const subject = { account: claimedClientId(input) ?? '', ip };
   await limiter.check(subject);
   try {
-    return await authenticateClient(ctx.db, ctx.clientSecretKey, input);
+    return await authenticateClient((clientId) => lookupClient(ctx, clientId), ctx.clientSecretKey, input);
   } catch (err) {
     if (err instanceof InvalidClient) await limiter.failed(subject);
     throw err;

@@ -1,5 +1,8 @@
 import type { Config } from '../config/config.js';
+import type { Cache } from '../cache/cache-hub.js';
 import type { Db } from '../db/db.js';
+import type { RedisConnection } from '../db/redis-connection.js';
+import type { Client } from '../repositories/clients-repository.js';
 import type { KeyStore } from '../tokens/key-store.js';
 import type { Metrics } from './metrics.js';
 
@@ -13,4 +16,8 @@ export interface ServiceContext {
   /** AES-256-GCM key for a rotated refresh token's successor, kept only for the reuse grace window. */
   refreshTokenKey: Buffer;
   metrics: Metrics;
+  /** Read-through client cache (src/services/client-lookup.ts), invalidated by admin writes. */
+  clients: Cache<Client>;
+  /** Redis when REDIS_URL is set (readiness and metrics report its state), else undefined. */
+  redis: RedisConnection | undefined;
 }

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/db.js';
+import { pingDatabase } from '../repositories/health-repository.js';
 
 /** Authly's Prometheus metrics, on a registry of its own (one per app, so tests never collide). */
 export class Metrics {
@@ -41,10 +42,43 @@ export class Metrics {
     labelNames: ['table'] as const,
     registers: [this.registry],
   });
+  readonly cacheRequests = new Counter({
+    name: 'authly_cache_requests_total',
+    help: 'Cache lookups by cache (clients, ...) and result: hit, miss (loaded from the database), bypass (cache unusable, e.g. Redis down).',
+    labelNames: ['cache', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly rateLimitExceeded = new Counter({
+    name: 'authly_rate_limit_exceeded_total',
+    help: 'Requests refused with 429 by a rate-limit policy: general, login, token or admin.',
+    labelNames: ['policy'] as const,
+    registers: [this.registry],
+  });
+
+  /** authly_redis_up (1 or 0), registered only when REDIS_URL is set: absent means "not configured". */
+  watchRedis(isUp: () => boolean): void {
+    new Gauge({
+      name: 'authly_redis_up',
+      help: 'Whether Redis is reachable and this process hears cache invalidations (1) or not (0).',
+      registers: [this.registry],
+      collect() {
+        this.set(isUp() ? 1 : 0);
+      },
+    });
+  }
 
   constructor(db: Db) {
     collectDefaultMetrics({ register: this.registry });
     const registry = this.registry;
+    for (const policy of ['general', 'login', 'token', 'admin']) this.rateLimitExceeded.inc({ policy }, 0);
+    new Gauge({
+      name: 'authly_database_up',
+      help: 'Whether the database answered a ping within 1 s at scrape time (1) or not (0).',
+      registers: [registry],
+      async collect() {
+        this.set((await pingWithin(db, 1000)) ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'authly_database_connections',
       help: 'Database pool connections by state.',
@@ -57,5 +91,20 @@ export class Metrics {
         this.set({ state: 'waiting' }, stats.waiting);
       },
     });
+  }
+}
+
+/** True when the database answers within `ms`; never throws (a scrape must not fail with the database). */
+export async function pingWithin(db: Db, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      pingDatabase(db).then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+    ]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
   }
 }

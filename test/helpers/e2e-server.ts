@@ -55,6 +55,8 @@ export async function startE2eServer(env: Record<string, string> = {}): Promise<
       AUTHLY_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'authly-e2e-')),
       JWT_SECRET_KEY: 'e2e-test-secret-key-that-is-at-least-32-characters',
       AUTHLY_BOOTSTRAP_DEV_MODE: 'false',
+      // Tests send many requests from one address; rate-limit tests turn it on explicitly.
+      RATE_LIMIT_ENABLED: 'false',
       ...env,
     });
     const app = await buildApp(config, { db: testDb.db, logStream });

@@ -30,6 +30,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     AUTHLY_DATA_DIR: dataDir,
     JWT_SECRET_KEY: 'test-secret-key-that-is-at-least-32-characters',
     AUTHLY_BOOTSTRAP_DEV_MODE: 'false',
+    // Tests send many requests from one address; rate-limit tests turn it on explicitly.
+    RATE_LIMIT_ENABLED: 'false',
     ...env,
   });
   const testDb = await createTestDb();

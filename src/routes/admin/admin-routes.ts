@@ -1,4 +1,3 @@
-import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import { ROUTES } from '../../config/routes.js';
 import { ValidationFailed } from '../../errors/admin-errors.js';
@@ -10,19 +9,13 @@ import { statusRoutes } from './status-route.js';
 import { userAccessRoutes } from './user-access-routes.js';
 import { usersRoutes } from './users-routes.js';
 
-/** Per client address and replica; generous for scripts, a ceiling for runaway loops and argon2 floods. */
-export const ADMIN_RATE_LIMIT = { max: 600, timeWindow: '1 minute' } as const;
-
 /**
  * The admin JSON API under ROUTES.admin. Everything here is encapsulated: the JSON-only body parser, the
- * bearer-token check, rate limit and no-store apply to these routes and nothing else.
+ * bearer-token check and no-store apply to these routes and nothing else. The admin rate-limit policy is
+ * applied app-wide by src/plugins/rate-limit.ts, in an onRequest hook that runs before the token check.
  */
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
   acceptJsonOnly(app);
-  // As a context hook added before the token check, so unauthenticated floods count too (the plugin's
-  // own per-route hooks would run after it).
-  await app.register(rateLimit, { global: false });
-  app.addHook('onRequest', app.rateLimit(ADMIN_RATE_LIMIT));
   requireAdminToken(app);
   // Responses carry client secrets and personal data.
   app.addHook('onSend', async (_request, reply) => {

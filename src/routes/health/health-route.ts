@@ -3,6 +3,9 @@ import { ROUTES } from '../../config/routes.js';
 import { pingDatabase } from '../../repositories/health-repository.js';
 
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
+  // Redis is reported but never makes readiness fail: without it Authly keeps serving (cache bypassed,
+  // per-process rate limits), so taking replicas out of the load balancer would only make things worse.
+  const redisCheck = (): 'ok' | 'unavailable' | 'disabled' => (!app.ctx.redis ? 'disabled' : app.ctx.redis.isUp ? 'ok' : 'unavailable');
   // Liveness: the process answers.
   app.get(ROUTES.health, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
@@ -16,9 +19,9 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
         pingDatabase(app.ctx.db),
         new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
       ]);
-      return { status: 'ready', checks: { database: 'ok' } };
+      return { status: 'ready', checks: { database: 'ok', redis: redisCheck() } };
     } catch {
-      return reply.code(503).send({ status: 'unavailable', checks: { database: 'unavailable' } });
+      return reply.code(503).send({ status: 'unavailable', checks: { database: 'unavailable', redis: redisCheck() } });
     }
   });
 }

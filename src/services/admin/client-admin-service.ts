@@ -20,7 +20,7 @@ import type { ServiceContext } from '../context.js';
 import { registrationProblems, responseTypesFor } from './client-registration-rules.js';
 import type { Page, PageRequest } from './pagination.js';
 
-type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey'>;
+type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey' | 'clients'>;
 
 /** What an administrator may set on a client (RFC 7591 metadata plus Authly's own flags). */
 export type ClientMetadata = Omit<Client, 'clientId' | 'clientSecretHash' | 'clientType' | 'createdAt' | 'updatedAt'>;
@@ -131,11 +131,12 @@ export async function updateClient(ctx: Ctx, clientId: string, input: Partial<Cl
     }
     await assertValid(tx, { ...metadataOf(existing), ...(changes as Partial<ClientMetadata>) });
     return (await updateClientRow(tx, clientId, changes))!;
-  });
+  }).finally(() => ctx.clients.invalidate(clientId));
 }
 
 export async function deleteClient(ctx: Ctx, clientId: string): Promise<void> {
   if (!storable(clientId) || !(await deleteClientRow(ctx.db, clientId))) throw new NotFound('client');
+  await ctx.clients.invalidate(clientId);
 }
 
 /** Issues a new secret and forgets the old one at once: the old secret stops working immediately. */
@@ -146,6 +147,8 @@ export async function rotateClientSecret(ctx: Ctx, clientId: string): Promise<Cl
   }
   const clientSecret = newClientSecret();
   const client = await updateClientRow(ctx.db, clientId, { clientSecretHash: hashClientSecret(ctx.clientSecretKey, clientSecret) });
+  // After the write: every replica must refuse the old secret once this call has answered.
+  await ctx.clients.invalidate(clientId);
   if (!client) throw new NotFound('client');
   return { client, clientSecret };
 }

@@ -24,7 +24,7 @@ describe('health endpoints', () => {
   it('/health/ready → 200 with the database check', async () => {
     const res = await t.app.inject('/health/ready');
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ready', checks: { database: 'ok' } });
+    expect(res.json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'disabled' } });
     expect(res.headers['cache-control']).toBe('no-store');
   });
 });
@@ -59,7 +59,7 @@ describe('readiness with the database gone', () => {
     await testDb.db.close();
     const res = await app.inject('/health/ready');
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toEqual({ status: 'unavailable', checks: { database: 'unavailable' } });
+    expect(res.json()).toEqual({ status: 'unavailable', checks: { database: 'unavailable', redis: 'disabled' } });
     expect(res.headers['cache-control']).toBe('no-store');
     const live = await app.inject('/health');
     expect(live.statusCode).toBe(200);

@@ -48,6 +48,7 @@ describe('.env.example', () => {
       REDIS_URL: 'redis://127.0.0.1:6379/1',
       AUTHLY_REDIS_CACHE: 'false',
       AUTHLY_REDIS_RATE_LIMIT: 'false',
+      AUTHLY_REDIS_KEY_PREFIX: 'authly-staging:',
       RATE_LIMIT_ENABLED: 'false',
       RATE_LIMIT_MAX_REQUESTS: '50',
       RATE_LIMIT_WINDOW_SECONDS: '10',

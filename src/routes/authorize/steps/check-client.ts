@@ -1,11 +1,11 @@
-import { findClient } from '../../../repositories/clients-repository.js';
+import { lookupClient } from '../../../services/client-lookup.js';
 import { onlyValue, UntrustedRedirectError, type AuthorizeStep } from './authorize-context.js';
 
 export const checkClient: AuthorizeStep = async (c) => {
   const clientId = onlyValue(c.raw, 'client_id');
   if (clientId === undefined) throw new UntrustedRedirectError('The request has no client_id.');
   if (clientId === 'repeated') throw new UntrustedRedirectError('The client_id parameter is repeated.');
-  const client = await findClient(c.services.db, clientId);
+  const client = await lookupClient(c.services, clientId);
   if (!client || !client.isActive) throw new UntrustedRedirectError('The application is unknown.');
   c.client = client;
   c.request.clientId = client.clientId;

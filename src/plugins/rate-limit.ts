@@ -1,0 +1,139 @@
+import fastifyRateLimit, { normalizeIP, type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { WindowCounter } from '../cache/rate-limit-counter.js';
+import type { Config } from '../config/config.js';
+import { ROUTES } from '../config/routes.js';
+
+/**
+ * Request rate limits per client IP (request.ip, which honours TRUST_PROXY). Every request counts against
+ * the general policy (RATE_LIMIT_MAX_REQUESTS per RATE_LIMIT_WINDOW_SECONDS); three endpoints also count
+ * against a stricter named policy of their own:
+ *
+ * - login (POST of the sign-in form), 30 per minute: each attempt costs an argon2id hash (tens of ms of
+ *   CPU), so this caps what one address can burn; real users need a handful. Guessing one account is
+ *   stopped earlier by the lockout (AUTHLY_LOCKOUT_*, src/services/throttle-service.ts), which this
+ *   complements: the lockout counts failures per account and IP, this counts every attempt per IP.
+ * - token, 300 per minute (5 per second): every grant writes rows; a backend is expected to reuse its
+ *   access tokens for their lifetime, and a busy web application redeeming codes for many users stays
+ *   well below this.
+ * - admin (the whole admin API), 300 per minute: generous for scripts and the CLI, a ceiling for runaway
+ *   loops; counted before the bearer token is checked, so unauthenticated floods count too.
+ *
+ * Probes and scrapers (/health, /health/ready, /metrics) are never limited. RATE_LIMIT_ENABLED=false turns
+ * every policy off (the lockout stays). Counters live in Redis when REDIS_URL and AUTHLY_REDIS_RATE_LIMIT
+ * are set, shared by all replicas; while Redis is down each process counts on its own (so N replicas allow
+ * up to N times the limit until it recovers), and they go back to Redis by themselves.
+ */
+export type PolicyName = 'general' | 'login' | 'token' | 'admin';
+
+export interface RatePolicy {
+  name: PolicyName;
+  max: number;
+  windowSeconds: number;
+}
+
+export const NAMED_POLICIES: Record<Exclude<PolicyName, 'general'>, RatePolicy> = {
+  login: { name: 'login', max: 30, windowSeconds: 60 },
+  token: { name: 'token', max: 300, windowSeconds: 60 },
+  admin: { name: 'admin', max: 300, windowSeconds: 60 },
+};
+
+export function generalPolicy(config: Pick<Config, 'rateLimit'>): RatePolicy {
+  return { name: 'general', max: config.rateLimit.max, windowSeconds: config.rateLimit.windowSeconds };
+}
+
+const UNLIMITED = new Set<string>([ROUTES.health, ROUTES.healthReady, ROUTES.metrics]);
+
+/** Which named policy a request falls under, by its route pattern (undefined: the general one only). */
+export function namedPolicyFor(method: string, routeUrl: string | undefined): RatePolicy | undefined {
+  if (routeUrl === undefined) return undefined;
+  if (method === 'POST' && routeUrl === ROUTES.interactionLogin) return NAMED_POLICIES.login;
+  if (method === 'POST' && routeUrl === ROUTES.token) return NAMED_POLICIES.token;
+  if (routeUrl === ROUTES.admin || routeUrl.startsWith(`${ROUTES.admin}/`)) return NAMED_POLICIES.admin;
+  return undefined;
+}
+
+/**
+ * RFC 6749 has no error code for this. `slow_down` (RFC 8628 section 3.5) tells a device-flow client to
+ * lengthen its polling interval, and `temporarily_unavailable` (RFC 6749 section 4.1.2.1) is defined only
+ * for authorization responses and says the server is overloaded, not that this caller sent too much. An
+ * extension code (RFC 6749 section 8.5) says what happened, and it is the one the lockout already answers
+ * with (src/http/error-handler.ts), so clients handle a single code for "too many, retry after".
+ */
+export const RATE_LIMITED_BODY = { error: 'rate_limited', error_description: 'too many requests; try again later' } as const;
+
+export interface RateLimitOptions {
+  config: Readonly<Config>;
+  counter: WindowCounter;
+  /** Called once per refused request with the policy that refused it. */
+  onExceeded(policy: PolicyName): void;
+}
+
+/** @fastify/rate-limit's store interface over our counter (Redis with a per-process fallback). */
+function storeOver(counter: WindowCounter): FastifyRateLimitStoreCtor {
+  return class implements FastifyRateLimitStore {
+    incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number): void {
+      counter.incr(key, timeWindow).then(
+        (count) => callback(null, { current: count.current, ttl: count.ttlMs }),
+        (err: Error) => callback(err),
+      );
+    }
+    child(): FastifyRateLimitStore {
+      return this;
+    }
+  };
+}
+
+type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
+type Outcome = { policy: RatePolicy; max: number; remaining: number; resetSeconds: number; exceeded: boolean };
+
+export const rateLimiting = fp(async (app: FastifyInstance, options: RateLimitOptions) => {
+  await app.register(fastifyRateLimit, {
+    global: false,
+    store: storeOver(options.counter),
+    // The store never fails (it falls back to per-process counting); if it ever did, let the request
+    // through rather than answer 500.
+    skipOnError: true,
+  });
+  // One limiter per policy, keyed by policy and client address (IPv6 grouped by /64, like the plugin).
+  const limiterFor = (policy: RatePolicy): Limiter =>
+    app.createRateLimit({
+      max: policy.max,
+      timeWindow: policy.windowSeconds * 1000,
+      keyGenerator: (request) => `${policy.name}:${normalizeIP(request.ip)}`,
+    });
+  const general = generalPolicy(options.config);
+  const limiters = new Map<PolicyName, { policy: RatePolicy; limit: Limiter }>(
+    [general, ...Object.values(NAMED_POLICIES)].map((policy) => [policy.name, { policy, limit: limiterFor(policy) }]),
+  );
+
+  const evaluate = async (request: FastifyRequest, name: PolicyName): Promise<Outcome> => {
+    const { policy, limit } = limiters.get(name)!;
+    const result = await limit(request);
+    if (result.isAllowed) return { policy, max: policy.max, remaining: policy.max, resetSeconds: 0, exceeded: false };
+    return { policy, max: result.max, remaining: result.remaining, resetSeconds: result.ttlInSeconds, exceeded: result.isExceeded };
+  };
+
+  // A context-level onRequest hook, so it runs before the routes' own hooks (the admin bearer check).
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const url = request.routeOptions.url;
+    if (url !== undefined && UNLIMITED.has(url)) return;
+    const named = namedPolicyFor(request.method, url);
+    const outcomes = await Promise.all([evaluate(request, 'general'), ...(named ? [evaluate(request, named.name)] : [])]);
+    // Report the named policy when it refuses, else whichever refuses, else the one closest to refusing.
+    const refused = outcomes.filter((o) => o.exceeded);
+    const shown = refused.at(-1) ?? outcomes.reduce((a, b) => (b.remaining < a.remaining ? b : a));
+    // RateLimit header fields (draft-ietf-httpapi-ratelimit-headers): limit, remaining, seconds to reset.
+    reply.header('ratelimit-limit', shown.max);
+    reply.header('ratelimit-remaining', shown.remaining);
+    reply.header('ratelimit-reset', shown.resetSeconds);
+    if (!shown.exceeded) return;
+    options.onExceeded(shown.policy.name);
+    return reply
+      .code(429)
+      .header('retry-after', Math.max(1, shown.resetSeconds))
+      .header('cache-control', 'no-store')
+      .send(RATE_LIMITED_BODY);
+  });
+});

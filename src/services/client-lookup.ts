@@ -1,0 +1,25 @@
+import type { CacheSpec } from '../cache/cache-hub.js';
+import { findClient, type Client } from '../repositories/clients-repository.js';
+import type { ServiceContext } from './context.js';
+
+/**
+ * Clients are read on every token, introspection, revocation and authorization request and written only
+ * through the admin API, which invalidates them (src/services/admin/client-admin-service.ts). L1 lives 30 s
+ * at most (a bound for the rare lost invalidation, e.g. a replica partitioned from Redis without noticing);
+ * the Redis copy 5 minutes.
+ */
+export const CLIENT_CACHE: CacheSpec<Client> = {
+  name: 'clients',
+  l1TtlMs: 30_000,
+  l1MaxEntries: 10_000,
+  l2TtlSeconds: 300,
+  revive(json) {
+    const client = json as Client & { createdAt: string; updatedAt: string };
+    return { ...client, createdAt: new Date(client.createdAt), updatedAt: new Date(client.updatedAt) };
+  },
+};
+
+/** A client by id, through the cache (never caching "not found"). The result is frozen: do not mutate it. */
+export function lookupClient(ctx: Pick<ServiceContext, 'db' | 'clients'>, clientId: string): Promise<Client | undefined> {
+  return ctx.clients.get(clientId, () => findClient(ctx.db, clientId));
+}
