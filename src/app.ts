@@ -4,10 +4,13 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import type { Db } from './db/db.js';
 import { openDatabase } from './db/open-database.js';
+import { registerAllowedHosts } from './http/allowed-hosts.js';
+import { registerCors } from './http/cors.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { registerFormParser } from './http/form-body.js';
 import './http/fastify-types.js';
 import { loggerOptions, requestIdFor } from './http/logging.js';
+import { registerRequestAudit } from './http/request-audit.js';
 import { rateLimiting } from './plugins/rate-limit.js';
 import { requestMetrics } from './plugins/request-metrics.js';
 import { createSharedState } from './plugins/shared-state.js';
@@ -24,11 +27,24 @@ import { revocationRoutes } from './routes/revocation/revocation-route.js';
 import { tokenRoutes } from './routes/token/token-route.js';
 import { userinfoRoutes } from './routes/userinfo/userinfo-route.js';
 import { bootstrap, type BootstrapReport } from './services/bootstrap.js';
+import { AuditLog } from './services/audit.js';
 import { startCleanupJob } from './services/cleanup-job.js';
 import type { ServiceContext } from './services/context.js';
 import { KeyStore, type SigningAlg } from './tokens/key-store.js';
 import { Metrics } from './services/metrics.js';
 import { deriveKey, resolveServerSecret } from './services/server-secret.js';
+
+/** 64 KiB: far above any legitimate form post or admin JSON body (SECURITY.md: bodies are size-limited). */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Fastify's trustProxy from TRUST_PROXY. Fastify 5 treats a bare number as "trust nothing" (it cannot
+ * check the immediate peer), so a hop count becomes a function trusting that many hops from the socket,
+ * the Express semantics: only safe when nothing but those proxies can reach the server.
+ */
+function trustProxyOption(value: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address: string, hop: number) => hop < value : value;
+}
 
 export interface AppDeps {
   /** An open, migrated database; without one, buildApp opens the configured one and closes it on close. */
@@ -40,11 +56,28 @@ export interface AppDeps {
 declare module 'fastify' {
   interface FastifyInstance {
     bootstrapReport: BootstrapReport;
+    /** Set by the SIGTERM handler (src/main.ts): readiness answers 503 while in-flight requests finish. */
+    lifecycle: { draining: boolean };
   }
 }
 
 /** Builds the app without listening: services first, then plugins and routes in one visible order. */
 export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Promise<FastifyInstance> {
+  // Built first so that services can log through the same pino instance (the audit log).
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel, deps.logStream),
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    // Form posts and admin JSON are small; a larger body is refused with 413 before it is buffered.
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Behind a proxy (TRUST_PROXY), request.ip/protocol/host come from X-Forwarded-*, only from those
+    // proxies. Nothing builds URLs from them: the issuer and cookie flags come from DEFAULT_ISSUER_URL.
+    trustProxy: trustProxyOption(config.trustProxy),
+    // During a graceful shutdown idle keep-alive connections are closed; in-flight requests finish.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
   const db = deps.db ?? (await openDatabase(config));
   const algorithms: SigningAlg[] = [...new Set<SigningAlg>(['RS256', config.jwtAlgorithm])];
   const keys = new KeyStore(db, algorithms, config.keyEncryptionKey);
@@ -63,24 +96,22 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     metrics,
     clients: shared.clients,
     redis: shared.redis,
+    audit: new AuditLog(app.log, (event) => metrics.auditEvents.inc({ event })),
   };
   const report = await bootstrap(ctx);
 
-  const app = Fastify({
-    logger: loggerOptions(config.logLevel, deps.logStream),
-    genReqId: requestIdFor,
-    requestIdHeader: false,
-    bodyLimit: 64 * 1024,
-    trustProxy: false,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-  });
   app.decorate('ctx', ctx);
+  app.decorate('lifecycle', { draining: false });
   app.decorate('bootstrapReport', report);
   shared.start(app.log.child({ component: 'redis' }));
   app.addHook('onClose', () => shared.close());
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // First check of every request (health probes exempt), then CORS headers for the browser-facing APIs.
+  registerAllowedHosts(app, config.allowedHosts);
+  registerCors(app, config.corsOrigins);
+  registerRequestAudit(app);
   if (config.cleanupIntervalMinutes > 0) {
     const cleanup = startCleanupJob(ctx, app.log, config.cleanupIntervalMinutes);
     app.addHook('onClose', () => cleanup.stop());

@@ -35,6 +35,7 @@ export const authorizationCodeGrant: GrantHandler = {
       if (consumed.outcome === 'replayed') {
         // RFC 6749 section 4.1.2: a second use fails and revokes what the first use issued.
         await revokeGrant(tx, consumed.grantId);
+        ctx.audit.record('token.reuse_detected', { client_id: client.clientId, grant_id: consumed.grantId, reason: 'authorization_code_replayed' });
         return new InvalidGrant('authorization code was already used');
       }
       const authCode = consumed.code;

@@ -44,6 +44,12 @@ export const refreshTokenGrant: GrantHandler = {
         if (repeat) return repeat;
         await revokeGrant(tx, token.grantId);
         await forgetRefreshSuccessorsOfGrant(tx, token.grantId);
+        ctx.audit.record('token.reuse_detected', {
+          client_id: client.clientId,
+          subject: token.userId,
+          grant_id: token.grantId,
+          reason: 'refresh_token_replayed',
+        });
         return new InvalidGrant('refresh token was already used; its token family has been revoked');
       }
       if (token.expiresAt.getTime() <= Date.now()) return new InvalidGrant('refresh token has expired');

@@ -4,6 +4,7 @@ import type { Db } from '../db/db.js';
 import type { RedisConnection } from '../db/redis-connection.js';
 import type { Client } from '../repositories/clients-repository.js';
 import type { KeyStore } from '../tokens/key-store.js';
+import type { AuditLog } from './audit.js';
 import type { Metrics } from './metrics.js';
 
 /** What services need: handed down from the composition root (src/plugins/services.ts). */
@@ -20,4 +21,6 @@ export interface ServiceContext {
   clients: Cache<Client>;
   /** Redis when REDIS_URL is set (readiness and metrics report its state), else undefined. */
   redis: RedisConnection | undefined;
+  /** Security events; routes hand services a copy bound to the request's ip and id (withOrigin). */
+  audit: AuditLog;
 }

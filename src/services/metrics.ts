@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/db.js';
 import { pingDatabase } from '../repositories/health-repository.js';
+import { AUDIT_EVENTS } from './audit.js';
 
 /** Authly's Prometheus metrics, on a registry of its own (one per app, so tests never collide). */
 export class Metrics {
@@ -67,8 +68,17 @@ export class Metrics {
     });
   }
 
+  readonly auditEvents = new Counter({
+    name: 'authly_audit_events_total',
+    help: 'Audit log events by name (a fixed list, see src/services/audit.ts).',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+
   constructor(db: Db) {
     collectDefaultMetrics({ register: this.registry });
+    // Every series exists from the start, so rate() and absent-series alerts work before the first event.
+    for (const event of AUDIT_EVENTS) this.auditEvents.inc({ event }, 0);
     const registry = this.registry;
     for (const policy of ['general', 'login', 'token', 'admin']) this.rateLimitExceeded.inc({ policy }, 0);
     new Gauge({

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { bearerToken, verifyAccessToken } from '../../services/access-token-verifier.js';
 import { authorizeAdmin, type AdminActor, type AdminRequirement } from '../../services/admin/admin-authorization.js';
+import type { AuditEvent, AuditFields } from '../../services/audit.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -26,7 +27,18 @@ export function requireAdminToken(app: FastifyInstance): void {
   });
 }
 
-/** One log line per admin change, naming the actor and the subject (never secrets or passwords). */
-export function audit(request: import('fastify').FastifyRequest, event: string, subject: Record<string, string>): void {
-  request.log.info({ event, ...subject, actor: request.adminActor }, 'admin change');
+/**
+ * One audit line per admin change (src/services/audit.ts), naming the actor and the subject, never
+ * secrets or passwords. The actor is the admin user behind the token, or the client for client_credentials.
+ */
+export function audit(request: import('fastify').FastifyRequest, event: AdminAuditEvent, subject: AuditFields = {}): void {
+  const actor = request.adminActor;
+  request.audit.record(`admin.${event}`, {
+    ...subject,
+    actor: actor?.userId ?? actor?.clientId ?? null,
+    actor_type: actor?.userId ? 'user' : 'client',
+    ...(actor ? { client_id: actor.clientId } : {}),
+  });
 }
+
+type AdminAuditEvent = AuditEvent extends infer E ? (E extends `admin.${infer Rest}` ? Rest : never) : never;

@@ -14,6 +14,8 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
   // Readiness: the database answers within a short timeout.
   app.get(ROUTES.healthReady, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
+    // Shutting down (SIGTERM): out of the load balancer first, while in-flight requests finish.
+    if (app.lifecycle.draining) return reply.code(503).send({ status: 'draining' });
     try {
       await Promise.race([
         pingDatabase(app.ctx.db),

@@ -121,10 +121,15 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
     } catch (err) {
       if (!(err instanceof TooManyAttempts)) throw err;
       ctx.metrics.loginAttempts.inc({ status: 'throttled' });
+      request.audit.record('login.locked', { client_id: loaded.client.clientId });
       reply.header('retry-after', String(err.retryAfterSeconds));
       return renderLogin(reply, loaded, 429, username, 'Too many failed attempts. Try again later.');
     }
-    if (!user) return renderLogin(reply, loaded, 200, username, 'Invalid username or password.');
+    if (!user) {
+      // The attempted login name is left out: people type their password into it by mistake.
+      request.audit.record('login.failed', { client_id: loaded.client.clientId, reason: 'invalid_credentials' });
+      return renderLogin(reply, loaded, 200, username, 'Invalid username or password.');
+    }
 
     const { cookie, session } = await startSession(ctx, user.id, request.cookies[SESSION_COOKIE]);
     reply.setCookie(SESSION_COOKIE, cookie, {
@@ -135,6 +140,7 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
       maxAge: config.sessionTtlSeconds,
     });
     const login = { authTime: session.authTime, sid: session.sid };
+    request.audit.record('login.succeeded', { actor: user.id, actor_type: 'user', client_id: loaded.client.clientId, sid: session.sid });
     await recordInteractionLogin(ctx.db, loaded.interaction.uid, { userId: user.id, ...login });
     loaded.interaction.sid = session.sid;
 
@@ -159,10 +165,12 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
       }
       clearInteractionCookie(reply, config, loaded.interaction.uid);
       ctx.metrics.authorizations.inc({ result: 'access_denied' });
+      request.audit.record('consent.denied', { actor: current.user.id, actor_type: 'user', client_id: loaded.client.clientId });
       return sendAuthorizationError(reply, config.issuer, loaded.target, new AccessDenied('the user denied the request'));
     }
     const scopes = grantableScopes(loaded.interaction.params, current.user);
     await addConsentedScopes(ctx.db, current.user.id, loaded.client.clientId, scopes);
+    request.audit.record('consent.granted', { actor: current.user.id, actor_type: 'user', client_id: loaded.client.clientId, scope: scopes.join(' ') });
     return finish(reply, loaded, current.user, { authTime: current.session.authTime, sid: current.session.sid });
   });
 }

@@ -69,7 +69,7 @@ export async function logoutRoutes(app: FastifyInstance): Promise<void> {
   async function logOut(request: FastifyRequest, reply: FastifyReply, session: Session, logout: LogoutRequest) {
     await endSession(ctx, session);
     clearSessionCookie(reply);
-    request.log.info({ event: 'session.ended', client_id: logout.client?.clientId }, 'session ended by logout');
+    request.audit.record('session.ended', { actor: session.userId, actor_type: 'user', client_id: logout.client?.clientId, sid: session.sid, reason: 'logout' });
     return signedOut(reply, logout);
   }
 

@@ -16,7 +16,7 @@ export async function revocationRoutes(app: FastifyInstance): Promise<void> {
     const { params, client } = await readClientRequest(ctx, request);
     if (!params.token) throw new InvalidRequest('token is required');
     const revoked = await revokeToken(ctx, client, params.token, params.token_type_hint);
-    if (revoked) request.log.info({ event: 'token.revoked', client_id: client.clientId, token_type: revoked }, 'token revoked');
+    if (revoked) request.audit.record('token.revoked', { actor: client.clientId, actor_type: 'client', client_id: client.clientId, token_type: revoked });
     return reply.code(200).send();
   });
 }

@@ -101,6 +101,11 @@ describe('logs carry no credentials', () => {
     expect(hits).toEqual([]);
   });
 
+  it('the flow wrote audit lines, and they are among the lines checked above', () => {
+    const events = t.logs.map((l) => JSON.parse(l) as { log?: string; event?: string }).filter((l) => l.log === 'audit').map((l) => l.event);
+    expect(events).toEqual(expect.arrayContaining(['login.failed', 'login.succeeded', 'consent.granted', 'token.issued', 'token.reuse_detected']));
+  });
+
   it('JWT parts never appear (not even a token signature alone)', () => {
     for (const jwt of [secrets.accessToken!, secrets.idToken!]) {
       const signature = jwt.split('.')[2]!;

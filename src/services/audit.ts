@@ -1,0 +1,93 @@
+/**
+ * The audit log: one JSON line per security event, on the server's pino logger with `log: "audit"`, so a
+ * log pipeline can route them apart from request logs. Lines name who (actor), for which client, from
+ * where (ip, request_id) and what happened — never a secret, password, code or token: only identifiers
+ * (user ids, client ids, jti, grant ids). The field set is closed (AuditFields) so nobody can pass a token
+ * by accident, and the event names are a closed list so `authly_audit_events_total{event}` stays bounded.
+ */
+
+export const AUDIT_EVENTS = [
+  'login.succeeded',
+  'login.failed',
+  'login.locked',
+  'consent.granted',
+  'consent.denied',
+  'token.issued',
+  'token.revoked',
+  'token.reuse_detected',
+  'session.ended',
+  'admin.client.created',
+  'admin.client.updated',
+  'admin.client.deleted',
+  'admin.client.secret_rotated',
+  'admin.user.created',
+  'admin.user.updated',
+  'admin.user.deleted',
+  'admin.user.password_set',
+  'admin.user.session_revoked',
+  'admin.user.sessions_revoked',
+  'admin.user.grant_revoked',
+  'admin.user.grants_revoked',
+  'admin.scope.created',
+  'admin.scope.deleted',
+  'admin.maintenance.cleanup',
+] as const;
+
+export type AuditEvent = (typeof AUDIT_EVENTS)[number];
+
+const KNOWN_EVENTS: ReadonlySet<string> = new Set(AUDIT_EVENTS);
+
+export function isAuditEvent(name: string): name is AuditEvent {
+  return KNOWN_EVENTS.has(name);
+}
+
+/** Where the request came from; bound once per request at the HTTP edge. */
+export interface AuditOrigin {
+  ip?: string;
+  request_id?: string;
+}
+
+/** Everything an audit line may carry besides the origin. Identifiers only, by design. */
+export interface AuditFields {
+  /** Who acted: a user id, or a client id for client-only actions (admin API via client_credentials). */
+  actor?: string | null;
+  actor_type?: 'user' | 'client';
+  client_id?: string;
+  /** The user the event is about, when not the actor (token subject, admin target). */
+  subject?: string;
+  user_id?: string;
+  grant_type?: string;
+  grant_id?: string;
+  jti?: string;
+  sid?: string;
+  scope?: string;
+  token_type?: string;
+  reason?: string;
+}
+
+/** The slice of a pino logger the audit log writes to (services must not import Fastify). */
+export interface AuditSink {
+  info(obj: Record<string, unknown>, msg: string): void;
+}
+
+export class AuditLog {
+  constructor(
+    private readonly sink: AuditSink,
+    private readonly count: (event: AuditEvent) => void = () => {},
+    private readonly origin: AuditOrigin = {},
+  ) {}
+
+  /** The same log with the request's origin attached to every line. */
+  withOrigin(origin: AuditOrigin): AuditLog {
+    return new AuditLog(this.sink, this.count, origin);
+  }
+
+  record(event: AuditEvent, fields: AuditFields = {}): void {
+    this.count(event);
+    const line: Record<string, unknown> = { log: 'audit', event };
+    for (const [key, value] of Object.entries({ ...fields, ...this.origin })) {
+      if (value !== undefined) line[key] = value;
+    }
+    this.sink.info(line, event);
+  }
+}
