@@ -12,7 +12,6 @@ Creates, with openssl, into the output directory (default nginx/certs/, which gi
   ca.crt, ca.key          a local certificate authority (10 years); trust ca.crt in your client
   server.crt, server.key  a server certificate (825 days) signed by that CA, with the subject
                           alternative names localhost, 127.0.0.1, ::1 and every HOST given
-  dhparam.pem is not needed: nginx.conf uses ECDHE only.
 
 Options:
   -o, --out DIR   output directory (default: nginx/certs next to this script)
