@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { FallbackWindowCounter, LocalWindowCounter, RedisWindowCounter } from '../../../src/cache/rate-limit-counter.js';
+import type { RedisConnection } from '../../../src/db/redis-connection.js';
+import { namedPolicyFor, NAMED_POLICIES } from '../../../src/plugins/rate-limit.js';
+
+describe('LocalWindowCounter', () => {
+  it('counts within a window and starts over when it has passed', () => {
+    const counter = new LocalWindowCounter();
+    expect(counter.incrSync('k', 1000, 0)).toEqual({ current: 1, ttlMs: 1000 });
+    expect(counter.incrSync('k', 1000, 400)).toEqual({ current: 2, ttlMs: 600 });
+    expect(counter.incrSync('other', 1000, 400)).toEqual({ current: 1, ttlMs: 1000 });
+    expect(counter.incrSync('k', 1000, 1000)).toEqual({ current: 1, ttlMs: 1000 });
+  });
+
+  it('stays bounded: expired windows are swept first, then the oldest key goes', () => {
+    const counter = new LocalWindowCounter(2);
+    counter.incrSync('a', 100, 0);
+    counter.incrSync('b', 1000, 0);
+    counter.incrSync('c', 1000, 200); // 'a' has expired and is swept
+    expect(counter.size).toBe(2);
+    expect(counter.incrSync('b', 1000, 200).current).toBe(2);
+    counter.incrSync('d', 1000, 300); // nothing expired: the oldest ('b') goes
+    expect(counter.size).toBe(2);
+    expect(counter.incrSync('c', 1000, 300).current).toBe(2);
+  });
+});
+
+describe('FallbackWindowCounter', () => {
+  const failingRedis = { isUp: true, client: { eval: async () => Promise.reject(new Error('connection lost')) } } as unknown as RedisConnection;
+
+  it('counts per process when Redis is down', async () => {
+    const down = { isUp: false } as RedisConnection;
+    const counter = new FallbackWindowCounter(new LocalWindowCounter(), new RedisWindowCounter(down, 'p:'), down);
+    await counter.incr('k', 1000);
+    expect((await counter.incr('k', 1000)).current).toBe(2);
+  });
+
+  it('counts per process when a Redis command fails mid-request', async () => {
+    const counter = new FallbackWindowCounter(new LocalWindowCounter(), new RedisWindowCounter(failingRedis, 'p:'), failingRedis);
+    await counter.incr('k', 1000);
+    expect((await counter.incr('k', 1000)).current).toBe(2);
+  });
+
+  it('uses Redis while it answers', async () => {
+    const calls: unknown[][] = [];
+    const redis = { isUp: true, client: { eval: async (...args: unknown[]) => (calls.push(args), [7, 500]) } } as unknown as RedisConnection;
+    const counter = new FallbackWindowCounter(new LocalWindowCounter(), new RedisWindowCounter(redis, 'p:'), redis);
+    expect(await counter.incr('general:1.2.3.4', 60000)).toEqual({ current: 7, ttlMs: 500 });
+    expect(calls[0]!.slice(1)).toEqual([1, 'p:rl:general:1.2.3.4', '60000']);
+  });
+});
+
+describe('namedPolicyFor', () => {
+  it.each([
+    ['POST', '/oauth/token', NAMED_POLICIES.token],
+    ['GET', '/oauth/token', undefined],
+    ['POST', '/interaction/:uid/login', NAMED_POLICIES.login],
+    ['POST', '/interaction/:uid/consent', undefined],
+    ['GET', '/admin/status', NAMED_POLICIES.admin],
+    ['DELETE', '/admin/clients/:client_id', NAMED_POLICIES.admin],
+    ['GET', '/administrator', undefined],
+    ['POST', '/oauth/introspect', undefined],
+    ['GET', undefined, undefined],
+  ] as const)('%s %s', (method, url, policy) => {
+    expect(namedPolicyFor(method, url)).toBe(policy);
+  });
+
+  it('named policies are stricter than the default general policy (1000 per minute)', () => {
+    for (const policy of Object.values(NAMED_POLICIES)) expect(policy.max / policy.windowSeconds).toBeLessThan(1000 / 60);
+  });
+});
