@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as client from 'openid-client';
@@ -232,6 +234,28 @@ describe.skipIf(!hasTool('nginx') || !hasTool('openssl'))('nginx in front of a r
     expect(log).not.toContain('s3cret-state');
     expect(log).not.toMatch(/code=/);
     expect(entries.filter((e) => e.path === '/oauth/authorize').length).toBeGreaterThan(0);
+  });
+
+  it('tells Authly the client address (X-Forwarded-For overwritten, not appended: a forged one is dropped)', async () => {
+    const other = tlsFetch({ ca: prefix.caPem, localAddress: '127.0.0.2' });
+    const response = await other(`${issuer}${ROUTES.health}`, { headers: { 'x-request-id': 'nginx-xff-1', 'x-forwarded-for': '6.6.6.6' } });
+    expect(response.status).toBe(200);
+    await vi.waitFor(() => expect(server.logs.some((l) => l.includes('"reqId":"nginx-xff-1"') && l.includes('remoteAddress'))).toBe(true));
+    const line = server.logs.find((l) => l.includes('"reqId":"nginx-xff-1"') && l.includes('remoteAddress'))!;
+    // TRUST_PROXY=127.0.0.1 (nginx): Authly takes the address nginx saw.
+    expect((JSON.parse(line) as { req: { remoteAddress: string } }).req.remoteAddress).toBe('127.0.0.2');
+    expect(server.logs.join('\n')).not.toContain('6.6.6.6');
+  });
+
+  it.skipIf(!hasTool('curl'))('passes scripts/post_deployment_tests.sh over https (HSTS checked)', async () => {
+    // Asynchronously: Authly runs in this process and must keep answering while the script runs.
+    const ca = `${prefix.dir}/certs/ca.crt`;
+    const script = path.join(NGINX_DIR, '../scripts/post_deployment_tests.sh');
+    const { stdout } = await promisify(execFile)(script, ['--cacert', ca, '--metrics', 'open', issuer]);
+    expect(stdout).toContain('PASS  Strict-Transport-Security: max-age=63072000; includeSubDomains');
+    expect(stdout).toContain(`PASS  discovery issuer is ${issuer}`);
+    expect(stdout).not.toContain('FAIL');
+    expect(stdout.trim().split('\n').at(-1)).toBe('All checks passed');
   });
 
   it('limits the login POST per address with a JSON 429 in Authly\'s shape', async () => {
