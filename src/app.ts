@@ -102,6 +102,11 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
 
   app.decorate('ctx', ctx);
   app.decorate('lifecycle', { draining: false });
+  // While draining, every response ends its connection: keep-alive clients reconnect (to another replica)
+  // and a request that was in flight when close() began does not hold the server open afterwards.
+  app.addHook('onSend', async (_request, reply) => {
+    if (app.lifecycle.draining) reply.header('connection', 'close');
+  });
   app.decorate('bootstrapReport', report);
   shared.start(app.log.child({ component: 'redis' }));
   app.addHook('onClose', () => shared.close());

@@ -1,7 +1,10 @@
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { buildApp } from './app.js';
+import { runPrimary } from './cluster.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { ROUTES } from './config/routes.js';
 import { migrate } from './db/migrate.js';
@@ -32,31 +35,95 @@ function banner(config: Readonly<Config>, app: FastifyInstance, dbDescription: s
 
 /**
  * Starts the server: config → database → migrations → app → listen, with a graceful shutdown on
- * SIGTERM/SIGINT (in-flight requests finish, then the pool closes).
+ * SIGTERM/SIGINT. With WORKERS > 1 this process becomes the cluster primary (src/cluster.ts) and each
+ * forked worker runs this same function as a single server; it then resolves with no app.
  */
-export async function start(): Promise<FastifyInstance> {
+export async function start(): Promise<FastifyInstance | undefined> {
   loadDotEnv();
   const config = loadConfig();
+  if (config.workers > 1 && cluster.isPrimary) {
+    await startPrimary(config);
+    return undefined;
+  }
+  return startServer(config);
+}
+
+async function startServer(config: Readonly<Config>): Promise<FastifyInstance> {
+  // In a worker the primary has already migrated (once, not N times racing).
+  const isWorker = cluster.isWorker;
   const db = await openDatabase(config);
-  if (config.autoMigrate) await migrate(db);
+  if (config.autoMigrate && !isWorker) await migrate(db);
   const app = await buildApp(config, { db });
   app.addHook('onClose', () => db.close());
   await app.listen({ host: config.host, port: config.port });
-  process.stdout.write(banner(config, app, db.description));
+  if (!isWorker) process.stdout.write(banner(config, app, db.description));
+  handleShutdownSignals(app, config);
+  return app;
+}
 
+/** How long SIGTERM keeps serving with readiness at 503, so load balancers stop sending new requests. */
+export function drainDelayMs(config: Pick<Config, 'shutdownTimeoutSeconds'>): number {
+  return Math.min(5000, (config.shutdownTimeoutSeconds * 1000) / 5);
+}
+
+/**
+ * Graceful shutdown. SIGTERM (Kubernetes, Docker): readiness turns 503 at once, requests are still
+ * served for drainDelayMs, then app.close() stops accepting connections, closes idle keep-alive ones,
+ * waits for in-flight requests and runs the onClose hooks (cleanup job, Redis, database pool). SIGINT
+ * (Ctrl+C) skips the delay. Whatever hangs, the process is out after SHUTDOWN_TIMEOUT_SECONDS.
+ */
+function handleShutdownSignals(app: FastifyInstance, config: Readonly<Config>): void {
   let closing = false;
-  const shutdown = (signal: string) => {
+  const shutdown = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, 'shutting down');
-    app.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    app.lifecycle.draining = true;
+    const delay = signal === 'SIGTERM' ? drainDelayMs(config) : 0;
+    app.log.info({ signal, drain_ms: delay }, 'draining');
+    setTimeout(() => {
+      app.log.error({ timeout_seconds: config.shutdownTimeoutSeconds }, 'shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutSeconds * 1000).unref();
+    setTimeout(() => {
+      app.log.info('closing');
+      app.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          app.log.error({ err }, 'error while closing');
+          process.exit(1);
+        },
+      );
+    }, delay);
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  return app;
+}
+
+/**
+ * WORKERS > 1: what must happen once happens here, before forking — migrations, signing keys and the
+ * bootstrap (building the app once without listening) — so workers never race each other over them.
+ * Embedded PGlite cannot be shared between processes; loadConfig refuses WORKERS > 1 without DATABASE_URL.
+ */
+async function startPrimary(config: Readonly<Config>): Promise<void> {
+  const log = pino({ level: config.logLevel, base: { pid: process.pid, role: 'primary' } });
+  const db = await openDatabase(config);
+  let text: string;
+  try {
+    if (config.autoMigrate) await migrate(db);
+    const app = await buildApp({ ...config, cleanupIntervalMinutes: 0 }, { db });
+    text = banner(config, app, db.description) + `  Workers:    ${config.workers}\n`;
+    await app.close();
+  } finally {
+    await db.close();
+  }
+  const code = await runPrimary({
+    workers: config.workers,
+    shutdownTimeoutSeconds: config.shutdownTimeoutSeconds,
+    log: (level, msg, fields) => log[level](fields ?? {}, msg),
+    onListening: () => process.stdout.write(text),
+  });
+  log.info({ code }, 'all workers exited');
+  process.exit(code);
 }
 
 /** Runs an entry point, turning a configuration error into one line and exit code 2. */

@@ -117,7 +117,7 @@ export const ENV_VARS = {
   AUTHLY_REDIS_CACHE: {
     schema: bool,
     default: 'true',
-    description: 'With REDIS_URL: cache clients, signing keys and discovery in Redis, invalidated on admin writes across replicas.',
+    description: 'With REDIS_URL: share the client cache through Redis, invalidated on admin writes across replicas.',
   },
   AUTHLY_REDIS_RATE_LIMIT: {
     schema: bool,
@@ -388,6 +388,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   }
   if (Boolean(config.admin.username) !== Boolean(config.admin.password)) {
     throw new ConfigError('AUTHLY_ADMIN_USERNAME: AUTHLY_ADMIN_USERNAME and AUTHLY_ADMIN_PASSWORD go together');
+  }
+  // Each worker is a process of its own, and an embedded PGlite directory can be opened by one process only.
+  if (config.workers > 1 && !config.databaseUrl) {
+    throw new ConfigError('WORKERS: more than one worker needs DATABASE_URL (the embedded database cannot be shared between processes)');
   }
   if (environment === 'production') {
     if (issuerUrl.protocol !== 'https:' && !isLoopback(issuerUrl.hostname)) {

@@ -145,6 +145,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ TRUST_PROXY: raw }).trustProxy).toEqual(expected);
   });
 
+  it('WORKERS > 1 needs DATABASE_URL: an embedded PGlite cannot be shared between processes', () => {
+    expect(errorOf({ WORKERS: '2' }).message).toBe(
+      'WORKERS: more than one worker needs DATABASE_URL (the embedded database cannot be shared between processes)',
+    );
+    expect(loadConfig({ WORKERS: '2', DATABASE_URL: 'postgres://db/authly' }).workers).toBe(2);
+    expect(loadConfig({ WORKERS: '1' }).workers).toBe(1);
+  });
+
   it.each(['RS256', 'ES256', 'EdDSA'])('JWT_ALGORITHM=%s is accepted', (alg) => {
     expect(loadConfig({ JWT_ALGORITHM: alg }).jwtAlgorithm).toBe(alg);
   });

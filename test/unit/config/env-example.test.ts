@@ -68,6 +68,7 @@ describe('.env.example', () => {
       AUTHLY_ADMIN_CLIENT_SECRET: adminClient,
       AUTHLY_ADMIN_USERNAME: adminUser,
       AUTHLY_ADMIN_PASSWORD: adminUser,
+      WORKERS: { DATABASE_URL: 'postgres://x/y' },
     };
     for (const [name, value] of Object.entries(samples)) {
       const base = partners[name] ?? {};

@@ -1,0 +1,106 @@
+import cluster, { type Worker } from 'node:cluster';
+
+/**
+ * The cluster primary for WORKERS > 1 (like the guides' `--workers`): forks that many workers, which
+ * share the listening port through node:cluster, restarts one that dies unexpectedly (with a backoff, so
+ * a worker that cannot start does not spin), and on SIGTERM/SIGINT forwards the signal and resolves with
+ * the exit code once every worker has drained and exited. The primary serves no requests and holds no
+ * database connection; main.ts prepares everything that must happen once (migrations, keys, bootstrap)
+ * before calling this.
+ *
+ * Messages: a worker may send `{ type: 'authly:broadcast', ... }` to reach every other worker (for
+ * example a cache invalidation); the primary relays it as is. Other message types are ignored here, so
+ * new kinds can be added without touching the relay.
+ */
+export interface PrimaryOptions {
+  workers: number;
+  shutdownTimeoutSeconds: number;
+  log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** Called once, when the first generation of workers is listening. */
+  onListening?: () => void;
+}
+
+export const BROADCAST_TYPE = 'authly:broadcast';
+
+export function isBroadcast(message: unknown): message is { type: typeof BROADCAST_TYPE } {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === BROADCAST_TYPE;
+}
+
+/** A worker that lived this long before dying was healthy; its death does not count towards the backoff. */
+const HEALTHY_UPTIME_MS = 30_000;
+const MAX_RESTART_DELAY_MS = 30_000;
+
+export function restartDelayMs(consecutiveFailures: number): number {
+  return Math.min(MAX_RESTART_DELAY_MS, 500 * 2 ** Math.max(0, consecutiveFailures - 1));
+}
+
+export function runPrimary(options: PrimaryOptions): Promise<number> {
+  const { log } = options;
+  const startedAt = new Map<Worker, number>();
+  let stopping = false;
+  let failures = 0;
+  let failedExit = false;
+  let pendingRestart: NodeJS.Timeout | undefined;
+  let firstListening = 0;
+
+  const fork = () => {
+    const worker = cluster.fork();
+    startedAt.set(worker, Date.now());
+    worker.on('listening', () => {
+      if (++firstListening === options.workers) options.onListening?.();
+    });
+  };
+
+  cluster.on('message', (from, message: unknown) => {
+    if (!isBroadcast(message)) return;
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      if (worker && worker !== from && worker.isConnected()) worker.send(message);
+    }
+  });
+
+  return new Promise<number>((resolve) => {
+    const finishIfDone = () => {
+      if (stopping && Object.keys(cluster.workers ?? {}).length === 0) {
+        if (pendingRestart) clearTimeout(pendingRestart);
+        resolve(failedExit ? 1 : 0);
+      }
+    };
+
+    cluster.on('exit', (worker, code, signal) => {
+      const uptime = Date.now() - (startedAt.get(worker) ?? Date.now());
+      startedAt.delete(worker);
+      if (stopping) {
+        if (code !== 0) failedExit = true;
+        log(code === 0 ? 'info' : 'warn', 'worker exited', { worker_pid: worker.process.pid, code, signal });
+        finishIfDone();
+        return;
+      }
+      failures = uptime >= HEALTHY_UPTIME_MS ? 1 : failures + 1;
+      const delay = restartDelayMs(failures);
+      log('error', 'worker died; restarting', { worker_pid: worker.process.pid, code, signal, restart_in_ms: delay });
+      pendingRestart = setTimeout(() => {
+        pendingRestart = undefined;
+        if (!stopping) fork();
+      }, delay);
+    });
+
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log('info', 'stopping workers', { signal });
+      if (pendingRestart) clearTimeout(pendingRestart);
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+      // Workers force themselves out after the same timeout; this is the backstop for a stuck one.
+      setTimeout(() => {
+        for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
+        log('error', 'workers did not exit in time; killed');
+        resolve(1);
+      }, (options.shutdownTimeoutSeconds + 5) * 1000).unref();
+      finishIfDone();
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+
+    for (let i = 0; i < options.workers; i++) fork();
+  });
+}

@@ -1,0 +1,130 @@
+import { readdirSync, readFileSync, mkdtempSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/e2e-server.js';
+import { buildServer, createScratchDatabase, logFields, spawnServer, type ServerProcess } from '../helpers/server-process.js';
+import { TEST_DATABASE_URL } from '../helpers/test-db.js';
+
+/** Live child processes of `pid`, from /proc (field 4 of /proc/<pid>/stat is the parent). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === pid && fields[0] !== 'Z') out.push(Number(entry));
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  return out.sort();
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** One request on a connection of its own, so the cluster may hand each to another worker. */
+function freshGet(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    }).on('error', reject);
+  });
+}
+
+/** WORKERS needs PostgreSQL (an embedded PGlite cannot be shared by processes): skipped on PGlite. */
+describe.skipIf(!TEST_DATABASE_URL)('WORKERS=2 (node:cluster, a real process tree)', () => {
+  let build: ReturnType<typeof buildServer>;
+  let database: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let server: ServerProcess;
+  let port: number;
+
+  beforeAll(async () => {
+    build = buildServer();
+    database = await createScratchDatabase();
+    port = await freePort();
+    server = spawnServer(build.main, {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DEFAULT_ISSUER_URL: `http://127.0.0.1:${port}`,
+      AUTHLY_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'authly-workers-')),
+      JWT_SECRET_KEY: 'workers-test-secret-key-at-least-32-characters',
+      AUTHLY_BOOTSTRAP_DEV_MODE: 'false',
+      DATABASE_URL: database!.url,
+      DATABASE_POOL_MAX: '3',
+      WORKERS: '2',
+      SHUTDOWN_TIMEOUT_SECONDS: '5',
+      CLEANUP_INTERVAL_MINUTES: '0',
+      LOG_LEVEL: 'info',
+    });
+    await server.waitForLine((l) => l.includes('Authly is running'), 90_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (server.child.exitCode === null) {
+      for (const pid of childrenOf(server.child.pid!)) process.kill(pid, 'SIGKILL');
+      server.child.kill('SIGKILL');
+    }
+    await server.exited;
+    await database?.drop();
+    build.cleanup();
+  });
+
+  const listeningPids = () =>
+    new Set(server.lines.map(logFields).filter((f) => typeof f?.msg === 'string' && f.msg.startsWith('Server listening')).map((f) => f!.pid as number));
+
+  it('forks two workers that both serve the port; the banner is printed once', async () => {
+    const primary = server.child.pid!;
+    const workers = childrenOf(primary);
+    expect(workers).toHaveLength(2);
+    expect(listeningPids()).toEqual(new Set(workers));
+    expect(server.lines.filter((l) => l.includes('Authly is running'))).toHaveLength(1);
+    expect(server.lines.some((l) => l.includes('Workers:    2'))).toBe(true);
+
+    for (let i = 0; i < 16; i++) expect(await freshGet(`http://127.0.0.1:${port}/.well-known/jwks.json`)).toBe(200);
+    await server.waitForLine((l) => logFields(l)?.msg === 'request completed');
+    const servedBy = new Set(
+      server.lines
+        .map(logFields)
+        .filter((f) => f?.msg === 'request completed')
+        .map((f) => f!.pid as number),
+    );
+    expect(servedBy).toEqual(new Set(workers));
+  });
+
+  it('a worker that dies is replaced', async () => {
+    const [victim, survivor] = childrenOf(server.child.pid!);
+    process.kill(victim!, 'SIGKILL');
+    await server.waitForLine((l) => logFields(l)?.msg === 'worker died; restarting');
+    const line = await server.waitForLine((l) => {
+      const f = logFields(l);
+      return typeof f?.msg === 'string' && f.msg.startsWith('Server listening') && f.pid !== victim && f.pid !== survivor;
+    });
+    const replacement = logFields(line)!.pid as number;
+    expect(childrenOf(server.child.pid!)).toEqual([survivor!, replacement].sort());
+    expect(await freshGet(`http://127.0.0.1:${port}/health`)).toBe(200);
+  });
+
+  it('SIGTERM stops every worker and the primary exits 0', async () => {
+    const workers = childrenOf(server.child.pid!);
+    expect(workers).toHaveLength(2);
+    const signalledAt = Date.now();
+    server.child.kill('SIGTERM');
+    const exit = await server.exited;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    for (const pid of workers) expect(alive(pid)).toBe(false);
+    const exits = server.lines.map(logFields).filter((f) => f?.msg === 'worker exited');
+    expect(exits.map((f) => f!.code)).toEqual([0, 0]);
+  }, 30_000);
+});
