@@ -20,7 +20,7 @@ export interface BootstrapReport {
   credentialsFile?: string;
 }
 
-export type BootstrapContext = Pick<ServiceContext, 'config' | 'db' | 'clientSecretKey'>;
+export type BootstrapContext = Pick<ServiceContext, 'config' | 'db' | 'clientSecretKey'> & Partial<Pick<ServiceContext, 'clients'>>;
 
 /** The development admin client's id, and the file its credentials are written to in AUTHLY_DATA_DIR. */
 export const DEV_ADMIN_CLIENT_ID = 'authly-admin-dev';
@@ -52,7 +52,7 @@ export async function bootstrap(ctx: BootstrapContext): Promise<BootstrapReport>
   const devMode = ctx.config.environment === 'development' && admin.bootstrapDevMode && !admin.clientId;
   if (!admin.clientId && !admin.username && !devMode) return {};
 
-  return ctx.db.transaction(async (tx) => {
+  const ensured = await ctx.db.transaction(async (tx) => {
     await lockBootstrap(tx);
     let report: BootstrapReport = {};
     if (admin.clientId && admin.clientSecret) {
@@ -63,6 +63,10 @@ export async function bootstrap(ctx: BootstrapContext): Promise<BootstrapReport>
     if (devMode) report = { ...report, ...(await ensureDevCredentials(tx, ctx)) };
     return report;
   });
+  // This start may have given the admin client a new secret that other replicas still hold in their
+  // client cache (sent once Redis is reachable, src/cache/cache-hub.ts).
+  if (ensured.adminClientId) await ctx.clients?.invalidate(ensured.adminClientId);
+  return ensured;
 }
 
 function adminClient(clientId: string, clientSecretHash: string): Omit<Client, 'createdAt' | 'updatedAt'> {

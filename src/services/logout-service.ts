@@ -1,6 +1,7 @@
 import { decodeProtectedHeader, type JWTPayload } from 'jose';
 import { constantTimeEqual, hmacSha256Base64url } from '../lib/crypto.js';
-import { findClient, type Client } from '../repositories/clients-repository.js';
+import type { Client } from '../repositories/clients-repository.js';
+import { lookupClient } from './client-lookup.js';
 import { deleteSessionBySid, type Session } from '../repositories/sessions-repository.js';
 import { verifyJwt } from '../tokens/jwt.js';
 import type { ServiceContext } from './context.js';
@@ -79,7 +80,7 @@ const checkClient: Step = async (ctx, params, out) => {
   const hint = out.hint;
   const clientId = explicit ?? hint?.azp ?? (hint?.audience.length === 1 ? hint.audience[0] : undefined);
   if (clientId === undefined) return;
-  const client = await findClient(ctx.db, clientId);
+  const client = await lookupClient(ctx, clientId);
   if (client?.isActive) {
     const { clientName, postLogoutRedirectUris } = client;
     out.client = { clientId: client.clientId, clientName, postLogoutRedirectUris };
