@@ -67,7 +67,7 @@ describe('Dockerfile', () => {
 
   it('.dockerignore keeps secrets, dependencies, data and build output out of the context', () => {
     const ignored = readFileSync('.dockerignore', 'utf8').split('\n').map((l) => l.trim());
-    for (const entry of ['.git', '.env', '.env.*', 'node_modules', 'dist', 'data', 'coverage', 'test']) {
+    for (const entry of ['.git', '.env', '.env.*', 'secrets', 'node_modules', 'dist', 'data', 'coverage', 'test']) {
       expect(ignored).toContain(entry);
     }
   });

