@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import { userSelectList, type User } from './users-repository.js';
 
 export interface AccessTokenRecord {
   jti: string;
@@ -31,23 +32,48 @@ export interface LiveAccessTokenRecord extends AccessTokenRecord {
   username: string | null;
 }
 
+const LIVE_ACCESS_TOKEN_COLUMNS = `t.jti, t.grant_id AS "grantId", t.client_id AS "clientId", t.user_id AS "userId", t.scope,
+  t.expires_at AS "expiresAt", u.username`;
+
+const LIVE_ACCESS_TOKEN_FROM = `FROM access_tokens t
+  JOIN clients c ON c.client_id = t.client_id AND c.is_active
+  LEFT JOIN users u ON u.id = t.user_id
+  LEFT JOIN grants g ON g.id = t.grant_id
+  WHERE t.jti = $1 AND t.revoked_at IS NULL AND t.expires_at > now()
+    AND (t.user_id IS NULL OR u.is_active) AND (t.grant_id IS NULL OR g.revoked_at IS NULL)`;
+
+const USER_PREFIX = 'user.';
+
 /**
  * The one lookup behind every check of an access token (userinfo, admin API, introspection): live only
  * while not revoked, not expired, and its client, user and grant are still active.
  */
 export async function findLiveAccessToken(db: Queryable, jti: string): Promise<LiveAccessTokenRecord | undefined> {
-  const { rows } = await db.query<LiveAccessTokenRecord>(
-    `SELECT t.jti, t.grant_id AS "grantId", t.client_id AS "clientId", t.user_id AS "userId", t.scope, t.expires_at AS "expiresAt",
-            u.username
-     FROM access_tokens t
-     JOIN clients c ON c.client_id = t.client_id AND c.is_active
-     LEFT JOIN users u ON u.id = t.user_id
-     LEFT JOIN grants g ON g.id = t.grant_id
-     WHERE t.jti = $1 AND t.revoked_at IS NULL AND t.expires_at > now()
-       AND (t.user_id IS NULL OR u.is_active) AND (t.grant_id IS NULL OR g.revoked_at IS NULL)`,
+  const { rows } = await db.query<LiveAccessTokenRecord>(`SELECT ${LIVE_ACCESS_TOKEN_COLUMNS} ${LIVE_ACCESS_TOKEN_FROM}`, [jti]);
+  return rows[0];
+}
+
+/**
+ * findLiveAccessToken and the token's user in one round trip (userinfo): the same liveness conditions,
+ * with the user's row (absent for client_credentials tokens).
+ */
+export async function findLiveAccessTokenWithUser(
+  db: Queryable,
+  jti: string,
+): Promise<{ token: LiveAccessTokenRecord; user: User | undefined } | undefined> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT ${LIVE_ACCESS_TOKEN_COLUMNS}, ${userSelectList('u', USER_PREFIX)} ${LIVE_ACCESS_TOKEN_FROM}`,
     [jti],
   );
-  return rows[0];
+  const row = rows[0];
+  if (!row) return undefined;
+  const token: Record<string, unknown> = {};
+  const user: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    if (key.startsWith(USER_PREFIX)) user[key.slice(USER_PREFIX.length)] = value;
+    else token[key] = value;
+  }
+  return { token: token as unknown as LiveAccessTokenRecord, user: user.id == null ? undefined : (user as unknown as User) };
 }
 
 /**

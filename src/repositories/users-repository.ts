@@ -61,9 +61,22 @@ const COLUMNS: Record<keyof UserFields, string> = {
   isActive: 'is_active',
 };
 
-const SELECT = `SELECT id, ${Object.entries(COLUMNS)
-  .map(([key, column]) => `${column} AS "${key}"`)
-  .join(', ')}, last_login_at AS "lastLoginAt", created_at AS "createdAt", updated_at AS "updatedAt" FROM users`;
+/**
+ * The select list of a User, columns qualified by `alias`; `prefix` is put before every field name, so a
+ * query that joins users can tell the user's fields from its own.
+ */
+export function userSelectList(alias: string, prefix = ''): string {
+  const all: [string, string][] = [
+    ['id', 'id'],
+    ...Object.entries(COLUMNS),
+    ['lastLoginAt', 'last_login_at'],
+    ['createdAt', 'created_at'],
+    ['updatedAt', 'updated_at'],
+  ];
+  return all.map(([key, column]) => `${alias}.${column} AS "${prefix}${key}"`).join(', ');
+}
+
+const SELECT = `SELECT ${userSelectList('users')} FROM users`;
 
 const toParam = (key: keyof UserFields, value: unknown) =>
   key === 'address' && value !== null && value !== undefined ? JSON.stringify(value) : value;

@@ -1,8 +1,12 @@
 import type { JWTPayload } from 'jose';
 import { InvalidToken } from '../errors/oauth-errors.js';
 import { parseScope } from '../lib/scopes.js';
-import { findLiveAccessToken, type LiveAccessTokenRecord } from '../repositories/tokens-repository.js';
+import { findLiveAccessToken, findLiveAccessTokenWithUser, type LiveAccessTokenRecord } from '../repositories/tokens-repository.js';
+import type { User } from '../repositories/users-repository.js';
+import { nowSeconds } from '../lib/time.js';
 import { verifyJwt } from '../tokens/jwt.js';
+import type { KeyStore } from '../tokens/key-store.js';
+import { VerifiedJwtCache } from '../tokens/verified-jwt-cache.js';
 import type { ServiceContext } from './context.js';
 
 export interface VerifiedAccessToken extends LiveAccessTokenRecord {
@@ -15,11 +19,26 @@ export interface LiveAccessToken {
   claims: JWTPayload;
 }
 
+/** One cache of verified signatures per key store (that is, per app instance). */
+const verifiedTokens = new WeakMap<KeyStore, VerifiedJwtCache>();
+
+function verifiedCache(keys: KeyStore): VerifiedJwtCache {
+  let cache = verifiedTokens.get(keys);
+  if (!cache) verifiedTokens.set(keys, (cache = new VerifiedJwtCache()));
+  return cache;
+}
+
 /** The claims of an access token signed by Authly (signature, issuer, typ; expiry unless ignored) with a jti, or undefined. */
 export async function accessTokenClaims(ctx: ServiceContext, token: string, options: { ignoreExpiry?: boolean } = {}): Promise<JWTPayload | undefined> {
+  const cache = options.ignoreExpiry ? undefined : verifiedCache(ctx.keys);
+  const generation = ctx.keys.generation;
+  const cached = cache?.get(token, generation, nowSeconds());
+  if (cached) return cached;
   try {
     const claims = await verifyJwt(token, ctx.keys, { issuer: ctx.config.issuer, typ: 'at+jwt', ...options });
-    return typeof claims.jti === 'string' ? claims : undefined;
+    if (typeof claims.jti !== 'string') return undefined;
+    cache?.set(token, generation, claims);
+    return claims;
   } catch {
     return undefined;
   }
@@ -50,6 +69,18 @@ export async function verifyAccessToken(ctx: ServiceContext, token: string): Pro
   const live = await liveRecord(ctx, claims);
   if (!live) throw new InvalidToken('the access token is invalid, expired or revoked');
   return { ...live.record, scopes: parseScope(live.record.scope) };
+}
+
+/**
+ * verifyAccessToken for userinfo: the same checks and the same database lookup, which also brings the
+ * token's user (undefined for client_credentials tokens) in the same round trip.
+ */
+export async function verifyAccessTokenWithUser(ctx: ServiceContext, token: string): Promise<VerifiedAccessToken & { user: User | undefined }> {
+  const claims = await accessTokenClaims(ctx, token);
+  if (!claims) throw new InvalidToken('the access token is invalid or expired');
+  const live = await findLiveAccessTokenWithUser(ctx.db, claims.jti!);
+  if (!live) throw new InvalidToken('the access token is invalid, expired or revoked');
+  return { ...live.token, scopes: parseScope(live.token.scope), user: live.user };
 }
 
 /** RFC 6750 section 2.1: `Authorization: Bearer <token>`; the query form is not accepted. */

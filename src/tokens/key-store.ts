@@ -60,6 +60,8 @@ export class KeyStore {
   private keys: SigningKey[] = [];
   private readonly encryption: KeyEncryption | undefined;
   private lastReload = 0;
+  /** Bumped whenever the key set is reloaded: results cached against older keys are stale. */
+  generation = 0;
 
   constructor(
     private readonly db: Db,
@@ -87,6 +89,7 @@ export class KeyStore {
     const rows = await listSigningKeys(this.db);
     this.keys = await Promise.all(rows.map((row) => this.load(row)));
     this.lastReload = Date.now();
+    this.generation++;
   }
 
   /** The newest active key for an algorithm. */

@@ -1,19 +1,18 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ROUTES } from '../../config/routes.js';
 import { InsufficientScope, InvalidToken } from '../../errors/oauth-errors.js';
-import { findUserById } from '../../repositories/users-repository.js';
-import { bearerToken, verifyAccessToken } from '../../services/access-token-verifier.js';
+import { bearerToken, verifyAccessTokenWithUser } from '../../services/access-token-verifier.js';
 import { claimsForScopes } from '../../services/userinfo.js';
 
 /** OIDC Core section 5.3, GET and POST, Bearer token in the Authorization header. */
 export async function userinfoRoutes(app: FastifyInstance): Promise<void> {
   const { ctx } = app;
   const handler = async (request: FastifyRequest) => {
-    const token = await verifyAccessToken(ctx, bearerToken(request.headers.authorization));
+    // One round trip: the live-token check and the user's row together.
+    const { user, ...token } = await verifyAccessTokenWithUser(ctx, bearerToken(request.headers.authorization));
     // client_credentials tokens carry no user, and userinfo needs an openid-scoped user token.
     if (!token.userId) throw new InvalidToken('the access token is not bound to a user');
     if (!token.scopes.includes('openid')) throw new InsufficientScope('the access token lacks the openid scope');
-    const user = await findUserById(ctx.db, token.userId);
     if (!user) throw new InvalidToken('the access token is invalid, expired or revoked');
     return claimsForScopes(user, token.scopes);
   };
