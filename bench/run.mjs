@@ -69,7 +69,7 @@ async function measure(t, scenario, options) {
 }
 
 /** Revoked tokens stay refused (userinfo 401, introspection inactive), and (Authly) every token has its jti row. */
-async function correctness(t, databaseUrl) {
+async function correctness(t, countAccessTokens) {
   const [victim] = await mintTokens(t, t.browsers, 1);
   t.issued += 1;
   const revokeStatus = await revoke(t, victim.access_token);
@@ -87,23 +87,36 @@ async function correctness(t, databaseUrl) {
   ).json();
   const parts = [`revoke ${revokeStatus}, userinfo after revocation ${ui.status}, introspection active=${intro.active}`];
   let ok = revokeStatus === 200 && ui.status === 401 && intro.active === false;
-  if (databaseUrl) {
-    const c = new pg.Client({ connectionString: databaseUrl });
-    await c.connect();
-    const { rows } = await c.query('SELECT count(*)::int AS n FROM access_tokens');
-    await c.end();
-    parts.push(`${rows[0].n} access_tokens rows for ${t.issued} access tokens issued to the bench`);
-    ok &&= rows[0].n >= t.issued;
+  if (countAccessTokens) {
+    const rows = await countAccessTokens();
+    parts.push(`${rows} access_tokens rows for ${t.issued} access tokens issued to the bench`);
+    ok &&= rows >= t.issued;
   }
   return `${ok ? 'PASS' : 'FAIL'}: ${parts.join('; ')}`;
 }
 
-async function ceiling(alg) {
+/** Authly's argon2id parameters, from its build (the peer is given the same). */
+async function argon2Params() {
   const { ARGON2_PARAMS } = await import(pathToFileURL(path.join(ROOT, 'dist/services/password-hasher.js')).href);
-  const params = { memoryCost: ARGON2_PARAMS.memoryCost, timeCost: ARGON2_PARAMS.timeCost, parallelism: ARGON2_PARAMS.parallelism };
+  return { memoryCost: ARGON2_PARAMS.memoryCost, timeCost: ARGON2_PARAMS.timeCost, parallelism: ARGON2_PARAMS.parallelism };
+}
+
+async function ceiling(alg, params, measure) {
+  if (!measure) return { jose: {}, argon2: { params, verifyPerSecond: null } };
   const jose = {};
   for (const a of [...new Set(['RS256', alg])]) jose[a] = await joseCeiling(a);
   return { jose, argon2: { params, verifyPerSecond: await argon2Ceiling(params) } };
+}
+
+async function countRows(databaseUrl) {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query('SELECT count(*)::int AS n FROM access_tokens');
+    return rows[0].n;
+  } finally {
+    await c.end();
+  }
 }
 
 /** The whole run; returns the result object (also used by the smoke test). */
@@ -119,11 +132,11 @@ export async function runBench(options, log = () => {}) {
       node: process.version,
       loadBefore: os.loadavg().map((x) => x.toFixed(2)).join(' '),
     },
-    options: { ...options, databaseUrl: undefined, redisUrl: options.redisUrl ? '(set)' : undefined, authlyEnv: undefined },
+    options: { ...options, databaseUrl: undefined, redisUrl: options.redisUrl ? '(set)' : undefined, authlyEnv: undefined, externalAuthly: undefined },
     scenarios: {},
   };
   log('measuring the ceiling (jose, argon2id) ...');
-  result.ceiling = await ceiling(options.alg);
+  result.ceiling = await ceiling(options.alg, options.argon2Params ?? (await argon2Params()), options.measureCeiling !== false);
 
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'authly-bench-'));
   if (options.cpuProfDir) mkdirSync(options.cpuProfDir, { recursive: true });
@@ -132,13 +145,13 @@ export async function runBench(options, log = () => {}) {
   try {
     const targets = {};
     if (options.servers.includes('authly')) {
-      const db = await createBenchDatabase(options.databaseUrl);
-      databases.push(db);
-      const authly = await startAuthly({ root: ROOT, databaseUrl: db.url, options, fixtures: FIXTURES, workDir });
+      const db = options.externalAuthly ? undefined : await createBenchDatabase(options.databaseUrl);
+      if (db) databases.push(db);
+      const authly = await startAuthly({ root: options.authlyRoot ?? ROOT, databaseUrl: db?.url, options, fixtures: FIXTURES, workDir });
       servers.push(authly);
       targets.authly = await prepareTarget(authly, options, log);
       targets.authly.server = authly;
-      targets.authly.databaseUrl = db.url;
+      targets.authly.countAccessTokens = options.externalAuthly?.countAccessTokens ?? (() => countRows(db.url));
     }
     if (options.servers.includes('peer')) {
       const peer = await startPeer({ options, fixtures: FIXTURES, workDir, argon2Params: result.ceiling.argon2.params });
@@ -172,9 +185,9 @@ export async function runBench(options, log = () => {}) {
 
     result.memory = Object.fromEntries(names.map((n) => [n, rssMiB(targets[n].server.child.pid)]));
     result.correctness = {};
-    for (const name of names) result.correctness[name] = await correctness(targets[name], targets[name].databaseUrl);
+    for (const name of names) result.correctness[name] = await correctness(targets[name], targets[name].countAccessTokens);
 
-    if (targets.authly && options.workersScaling.length) {
+    if (targets.authly && options.workersScaling.length && !options.externalAuthly) {
       result.workers = await workersScaling(options, workDir, databases, servers, result, log);
     }
   } finally {
@@ -190,7 +203,7 @@ export async function runBench(options, log = () => {}) {
 async function workersScaling(options, workDir, databases, servers, result, log) {
   const db = await createBenchDatabase(options.databaseUrl);
   databases.push(db);
-  const authly = await startAuthly({ root: ROOT, databaseUrl: db.url, options, fixtures: FIXTURES, workDir, workers: 2 });
+  const authly = await startAuthly({ root: options.authlyRoot ?? ROOT, databaseUrl: db.url, options, fixtures: FIXTURES, workDir, workers: 2 });
   servers.push(authly);
   const processes = rssMiB(authly.child.pid).perProcess.length;
   const out = { processes, scenarios: {} };

@@ -24,6 +24,7 @@ const SPEC = {
   workersScaling: { env: 'BENCH_WORKERS_SCALING', default: 'client_credentials,introspection', help: 'scenarios re-run with WORKERS=2 ("" to skip)' },
   codeRate: { env: 'BENCH_CODE_RATE', default: '1500', help: 'authorization codes minted per measured second (pool size)' },
   cpuProf: { env: 'BENCH_CPU_PROF', default: '', help: 'a directory: run Authly under node --cpu-prof into it' },
+  authlyRoot: { env: 'BENCH_AUTHLY_ROOT', default: '', help: 'another built checkout of Authly to measure (before/after comparisons)' },
   out: { env: 'BENCH_OUT', default: 'bench/results', help: 'directory for the JSON results' },
   quiet: { env: 'BENCH_QUIET', default: '', help: 'no progress lines on stderr' },
 };
@@ -70,6 +71,7 @@ export function parseOptions(argv = process.argv.slice(2), env = process.env) {
     codeRate: int('codeRate', 1),
     cpuProfDir: raw.cpuProf || undefined,
     outDir: raw.out,
+    authlyRoot: raw.authlyRoot || undefined,
     quiet: Boolean(raw.quiet),
     nodeArgs: raw.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${raw.cpuProf}`] : [],
     authlyEnv: {},

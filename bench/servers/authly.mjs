@@ -40,6 +40,11 @@ async function json(res, expected) {
 }
 
 export async function startAuthly({ root, databaseUrl, options, fixtures, workDir, workers = 1 }) {
+  if (options.externalAuthly) {
+    // An Authly the caller runs (the smoke test: in-process, built from src/ by vitest).
+    const { issuer, adminSecret } = options.externalAuthly;
+    return { name: 'authly', issuer, child: { pid: process.pid, stop: async () => {} }, adminSecret, seed: () => seedAuthly(issuer, adminSecret, fixtures) };
+  }
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const adminSecret = randomBytes(32).toString('base64url');

@@ -1,0 +1,3 @@
+import type { BenchResult } from '../run.mjs';
+
+export function markdownTable(result: BenchResult): string;
