@@ -263,7 +263,7 @@ describe.skipIf(!hasTool('nginx') || !hasTool('openssl'))('nginx in front of a r
     const flooder = tlsFetch({ ca: prefix.caPem, localAddress: '127.0.0.3' });
     const statuses: number[] = [];
     let limited: Response | undefined;
-    for (let i = 0; i < 14; i++) {
+    for (let i = 0; i < 20; i++) {
       const response = await flooder(`${issuer}/interaction/unknown-uid/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -272,9 +272,11 @@ describe.skipIf(!hasTool('nginx') || !hasTool('openssl'))('nginx in front of a r
       statuses.push(response.status);
       if (response.status === 429 && !limited) limited = response;
     }
-    // rate=30r/m with burst=10: the first requests reach Authly, the rest are refused by nginx.
+    // rate=30r/m with burst=10: the first requests reach Authly, the rest are refused by nginx (one
+    // more slot frees every 2 s, so a slow machine may let one or two more through).
     expect(statuses.slice(0, 10)).not.toContain(429);
-    expect(statuses.slice(-2)).toEqual([429, 429]);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(5);
+    expect(statuses.at(-1)).toBe(429);
     expect(limited!.headers.get('retry-after')).toBe('5');
     expect(limited!.headers.get('content-type')).toBe('application/json');
     expect(await limited!.json()).toEqual({ error: 'rate_limited', error_description: 'too many requests; try again later' });

@@ -277,3 +277,33 @@ describe.skipIf(!hasTool('openssl'))('deploy_production.sh (with a stand-in dock
     expect(log.indexOf('pull')).toBeLessThan(log.indexOf('up -d'));
   });
 });
+
+describe('migrate_database.sh --compose and maintenance.sh full (with stand-ins)', () => {
+  it('runs authly migrate in a one-off container of the production stack', async () => {
+    const bin = tempDir('authly-migrate-');
+    try {
+      const calls = stubCommand(bin, 'docker');
+      const result = await run('migrate_database.sh', ['--compose'], { PATH: `${bin}:${process.env.PATH}` });
+      expect(result.status).toBe(0);
+      expect(readFileSync(calls, 'utf8').trim().split('\n')).toEqual([
+        'compose version',
+        `compose -f ${ROOT}/docker-compose.yml -f ${ROOT}/docker-compose.prod.yml run --rm authly node dist/cli/authly.js migrate`,
+      ]);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  it('does not run VACUUM FULL without confirmation', async () => {
+    const bin = tempDir('authly-maint-');
+    try {
+      const calls = stubCommand(bin, 'psql');
+      const result = await run('maintenance.sh', ['--database-url', 'postgres://db.invalid/authly', 'full'], { PATH: `${bin}:${process.env.PATH}` });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain('VACUUM FULL locks');
+      expect(readFileSync(calls, 'utf8')).toBe('');
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+});
