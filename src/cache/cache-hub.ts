@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { RedisConnection, RedisState } from '../db/redis-connection.js';
 
 /**
@@ -19,6 +19,9 @@ import type { RedisConnection, RedisState } from '../db/redis-connection.js';
  * - While Redis is configured but down, the cache is bypassed entirely (invalidations could be lost), and
  *   L1 is flushed when it comes back; invalidations that could not be sent are replayed first.
  * - Token revocation state is never cached here: only definitions that admin writes change.
+ * - Values in Redis carry an HMAC bound to the cache and key: whoever can write to Redis still cannot
+ *   make Authly accept a forged or moved client (a changed redirect URI, a public client). An entry that
+ *   does not verify is ignored as if absent.
  */
 export type CacheResult = 'hit' | 'miss' | 'bypass';
 
@@ -47,6 +50,8 @@ export interface CacheHubOptions {
   observe?: (cache: string, result: CacheResult) => void;
   /** How long a writer waits for the other replicas to acknowledge an invalidation. */
   ackTimeoutMs?: number;
+  /** Shared mode: the key of the HMAC that authenticates every value stored in Redis. */
+  integrityKey?: Buffer;
 }
 
 interface InvalidationMessage {
@@ -139,9 +144,27 @@ export class CacheHub {
     return `${this.options.prefix}cache:${kind === 'value' ? 'v' : 'g'}:${name}:${k}`;
   }
 
+  /** The JSON stored for `key` (null when absent or when its HMAC does not verify) and its generation. */
   async readShared(name: string, key: string): Promise<{ raw: string | null; generation: string }> {
-    const [raw, generation] = await this.options.redis!.client.mget(this.redisKey(name, key, 'value'), this.redisKey(name, key, 'generation'));
-    return { raw: raw ?? null, generation: generation ?? '' };
+    const [sealed, generation] = await this.options.redis!.client.mget(this.redisKey(name, key, 'value'), this.redisKey(name, key, 'generation'));
+    return { raw: sealed ? this.unseal(name, key, sealed) : null, generation: generation ?? '' };
+  }
+
+  private mac(name: string, key: string, json: string): Buffer {
+    return createHmac('sha256', this.options.integrityKey ?? Buffer.alloc(32)).update(`${name}\u0000${key}\u0000${json}`).digest();
+  }
+
+  private seal(name: string, key: string, json: string): string {
+    return `${this.mac(name, key, json).toString('base64url')}.${json}`;
+  }
+
+  private unseal(name: string, key: string, sealed: string): string | null {
+    const dot = sealed.indexOf('.');
+    if (dot < 0) return null;
+    const json = sealed.slice(dot + 1);
+    const given = Buffer.from(sealed.slice(0, dot), 'base64url');
+    const expected = this.mac(name, key, json);
+    return given.length === expected.length && timingSafeEqual(given, expected) ? json : null;
   }
 
   async writeShared(name: string, key: string, generation: string, value: unknown, ttlSeconds: number): Promise<void> {
@@ -151,7 +174,7 @@ export class CacheHub {
       this.redisKey(name, key, 'value'),
       this.redisKey(name, key, 'generation'),
       generation,
-      JSON.stringify(value),
+      this.seal(name, key, JSON.stringify(value)),
       String(ttlSeconds),
     );
   }

@@ -5,6 +5,7 @@ import { RedisConnection, type RedisLog } from '../db/redis-connection.js';
 import type { Client } from '../repositories/clients-repository.js';
 import { CLIENT_CACHE } from '../services/client-lookup.js';
 import type { Metrics } from '../services/metrics.js';
+import { deriveKey, resolveServerSecret } from '../services/server-secret.js';
 
 /**
  * What replicas share through Redis (REDIS_URL), or keep per process without it: the client cache and
@@ -39,6 +40,7 @@ export function createSharedState(config: Readonly<Config>, metrics: Metrics): S
     redis,
     prefix: config.redisKeyPrefix,
     observe: (cache, result) => metrics.cacheRequests.inc({ cache, result }),
+    integrityKey: deriveKey(resolveServerSecret(config), 'cache-integrity'),
   });
   const shared = redis && config.redisRateLimit ? new RedisWindowCounter(redis, config.redisKeyPrefix) : undefined;
   if (redis) metrics.watchRedis(() => redis.isUp);

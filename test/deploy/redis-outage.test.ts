@@ -97,3 +97,27 @@ describe.skipIf(!hasTool('redis-server'))('Redis outage', () => {
     expect(await clientCache('hit')).toBeGreaterThan(hitsBefore);
   });
 });
+
+describe.skipIf(!hasTool('redis-server'))('Redis down at start-up', () => {
+  it('starts and serves without it, then connects by itself when it appears', async () => {
+    const port = await freePort();
+    const t = await createTestApp({ ...ADMIN_ENV, REDIS_URL: `redis://127.0.0.1:${port}`, AUTHLY_REDIS_KEY_PREFIX: uniqueRedisPrefix() });
+    let server: RedisServer | undefined;
+    try {
+      await t.app.ctx.redis!.waitFor('down');
+      expect((await requestToken(t.app, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET)).statusCode).toBe(200);
+      expect((await t.app.inject({ method: 'GET', url: '/health/ready' })).json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'unavailable' } });
+
+      const up = t.app.ctx.redis!.waitFor('up');
+      server = await startRedisServer(port);
+      await up;
+      await t.app.ctx.clients.whenUsable();
+      expect((await t.app.inject({ method: 'GET', url: '/health/ready' })).json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok' } });
+      expect(logEvents(t.logs, 'redis.down')).toHaveLength(1);
+      expect(logEvents(t.logs, 'redis.up')).toHaveLength(1);
+    } finally {
+      await t.close();
+      await server?.stop();
+    }
+  });
+});

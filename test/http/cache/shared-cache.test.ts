@@ -40,7 +40,7 @@ describe.skipIf(!redisUrl)('CacheHub, shared mode (Redis L2 and invalidation acr
   async function replica() {
     const redis = new RedisConnection(redisUrl!);
     connections.push(redis);
-    const hub = new CacheHub({ mode: 'shared', redis, prefix });
+    const hub = new CacheHub({ mode: 'shared', redis, prefix, integrityKey: Buffer.alloc(32, 7) });
     const cache = hub.define(SPEC);
     redis.start(silent);
     await hub.whenUsable();
@@ -96,6 +96,24 @@ describe.skipIf(!redisUrl)('CacheHub, shared mode (Redis L2 and invalidation acr
     await b.redis.client.ping(); // B's refused write-back has been processed
     expect(await b.redis.client.get(b.hub.redisKey('rows', 'r3', 'value'))).toBeNull();
     expect((await a.cache.get('r3', load('r3')))?.version).toBe(2);
+  });
+
+  it('ignores a value in Redis that does not carry a valid HMAC (forged, or moved from another key)', async () => {
+    db.set('r4', { id: 'r4', version: 1, at: new Date(0) });
+    db.set('r5', { id: 'r5', version: 1, at: new Date(0) });
+    const forged = JSON.stringify({ id: 'r4', version: 666, at: new Date(0) });
+    await a.redis.client.set(a.hub.redisKey('rows', 'r4', 'value'), `${Buffer.alloc(32).toString('base64url')}.${forged}`);
+    expect((await a.cache.get('r4', load('r4')))?.version).toBe(1);
+    // A genuine entry of r5, copied under r4's key, does not verify either (the HMAC binds the key).
+    await b.cache.get('r5', load('r5'));
+    await b.redis.client.ping();
+    const genuine = await b.redis.client.get(b.hub.redisKey('rows', 'r5', 'value'));
+    expect(genuine).toMatch(/^[\w-]{43}\.\{/);
+    db.set('r6', { id: 'r6', version: 1, at: new Date(0) });
+    await a.redis.client.set(a.hub.redisKey('rows', 'r6', 'value'), genuine!);
+    const loadsBefore = loads.length;
+    expect((await b.cache.get('r6', load('r6')))?.id).toBe('r6');
+    expect(loads.length).toBe(loadsBefore + 1); // it went to the database
   });
 
   it('keys are bounded: a very long id is hashed', () => {
