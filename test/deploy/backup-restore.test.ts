@@ -195,5 +195,6 @@ describe.skipIf(!ADMIN_URL || !hasTool('pg_dump') || !hasTool('pg_restore') || !
     } finally {
       await server.close();
     }
-  });
+    // A long scenario: three CLI runs from the TypeScript sources, two server starts, dump and restore.
+  }, 180_000);
 });
