@@ -88,13 +88,34 @@ export async function revokeAccessTokenOfClient(db: Queryable, jti: string, clie
   return rows.length > 0;
 }
 
-export async function insertRefreshToken(
+/**
+ * An access token and its refresh token in one statement (one round trip instead of two): a
+ * data-modifying WITH runs exactly once whether or not it is referenced.
+ */
+export async function insertAccessAndRefreshTokens(
   db: Queryable,
-  token: Omit<RefreshTokenRecord, 'rotatedAt' | 'revokedAt'> & { tokenHash: string },
+  access: AccessTokenRecord,
+  refresh: Omit<RefreshTokenRecord, 'rotatedAt' | 'revokedAt'> & { tokenHash: string },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [token.tokenHash, token.grantId, token.clientId, token.userId, token.scope, token.expiresAt],
+    `WITH access AS (
+       INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+     )
+     INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at) VALUES ($7, $8, $9, $10, $11, $12)`,
+    [
+      access.jti,
+      access.grantId,
+      access.clientId,
+      access.userId,
+      access.scope,
+      access.expiresAt,
+      refresh.tokenHash,
+      refresh.grantId,
+      refresh.clientId,
+      refresh.userId,
+      refresh.scope,
+      refresh.expiresAt,
+    ],
   );
 }
 
