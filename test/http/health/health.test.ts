@@ -5,6 +5,7 @@ import { loadConfig } from '../../../src/config/config.js';
 import { openPostgres } from '../../../src/db/postgres-driver.js';
 import { createTestApp, type TestApp } from '../../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../../helpers/test-db.js';
+import { metricValue } from '../../helpers/redis.js';
 
 describe('health endpoints', () => {
   let t: TestApp;
@@ -56,6 +57,7 @@ describe('readiness with the database gone', () => {
 
   it('/health/ready → 503 while /health stays 200', async () => {
     expect((await app.inject('/health/ready')).statusCode).toBe(200);
+    expect(await metricValue(app, 'authly_database_up')).toBe(1);
     await testDb.db.close();
     const res = await app.inject('/health/ready');
     expect(res.statusCode).toBe(503);
@@ -63,5 +65,6 @@ describe('readiness with the database gone', () => {
     expect(res.headers['cache-control']).toBe('no-store');
     const live = await app.inject('/health');
     expect(live.statusCode).toBe(200);
+    expect(await metricValue(app, 'authly_database_up')).toBe(0);
   });
 });
