@@ -128,3 +128,48 @@ describe.skipIf(!TEST_DATABASE_URL)('WORKERS=2 (node:cluster, a real process tre
     expect(exits.map((f) => f!.code)).toEqual([0, 0]);
   }, 30_000);
 });
+
+describe.skipIf(!TEST_DATABASE_URL)('WORKERS=2 when the primary is killed outright', () => {
+  let build: ReturnType<typeof buildServer>;
+  let database: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let server: ServerProcess;
+  let workers: number[] = [];
+
+  beforeAll(async () => {
+    build = buildServer();
+    database = await createScratchDatabase();
+    const port = await freePort();
+    server = spawnServer(build.main, {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DEFAULT_ISSUER_URL: `http://127.0.0.1:${port}`,
+      AUTHLY_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'authly-workers-')),
+      JWT_SECRET_KEY: 'workers-test-secret-key-at-least-32-characters',
+      AUTHLY_BOOTSTRAP_DEV_MODE: 'false',
+      DATABASE_URL: database!.url,
+      DATABASE_POOL_MAX: '2',
+      WORKERS: '2',
+      SHUTDOWN_TIMEOUT_SECONDS: '5',
+      CLEANUP_INTERVAL_MINUTES: '0',
+    });
+    await server.waitForLine((l) => l.includes('Authly is running'), 90_000);
+  }, 120_000);
+  afterAll(async () => {
+    for (const pid of workers) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    await database?.drop();
+    build.cleanup();
+  });
+
+  // node:cluster exits a worker whose IPC channel to the primary closes unexpectedly: no orphan keeps
+  // serving unsupervised on the port.
+  it('the orphaned workers exit by themselves', async () => {
+    workers = childrenOf(server.child.pid!);
+    expect(workers).toHaveLength(2);
+    server.child.kill('SIGKILL');
+    await server.exited;
+    // Not our children, so their exit cannot be awaited: poll until they are gone.
+    const deadline = Date.now() + 10_000;
+    while (workers.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(workers.filter(alive)).toEqual([]);
+  }, 30_000);
+});
