@@ -82,6 +82,7 @@ export class CacheHub {
   /** Shared mode: true while Redis is up and nothing is left to replay. */
   private ready = false;
   private readyWaiters: (() => void)[] = [];
+  private recovering = false;
 
   constructor(readonly options: CacheHubOptions) {
     this.mode = options.mode === 'shared' && !options.redis ? 'local' : options.mode;
@@ -125,7 +126,12 @@ export class CacheHub {
       await this.dropShared(name, key);
       await this.publishAndWait(name, key);
     } catch {
+      // Redis failed although it looked up (a timeout, a dying connection): stop using the cache until
+      // this invalidation has been sent.
       this.remember(pendingKey);
+      this.ready = false;
+      this.flushLocal();
+      void this.recover();
     }
   }
 
@@ -226,19 +232,32 @@ export class CacheHub {
     this.options.redis!.client.publish(this.ackChannel, parsed.id).catch(() => undefined);
   }
 
-  private async onRedisState(state: RedisState): Promise<void> {
+  private onRedisState(state: RedisState): void {
     this.ready = false;
     this.flushLocal();
-    if (state === 'down') return;
+    if (state === 'up') void this.recover();
+  }
+
+  /**
+   * Sends the invalidations that could not reach Redis, then turns the cache back on. Runs when Redis
+   * comes back and after a failed invalidation; retries every second while Redis is up but failing, and
+   * leaves it to the next 'up' transition while it is down.
+   */
+  private async recover(): Promise<void> {
+    if (this.recovering) return;
+    this.recovering = true;
     try {
       await this.replay();
+      // No await between the last pending key and this: nothing can slip in unsent.
+      if (this.options.redis!.isUp && this.pending.size === 0 && !this.pendingOverflow) {
+        this.flushLocal();
+        this.ready = true;
+        for (const resolve of this.readyWaiters.splice(0)) resolve();
+      }
     } catch {
-      return; // Still failing: stay bypassed; the next transition to up tries again.
-    }
-    if (this.options.redis!.isUp) {
-      this.flushLocal();
-      this.ready = true;
-      for (const resolve of this.readyWaiters.splice(0)) resolve();
+      if (this.options.redis!.isUp) setTimeout(() => void this.recover(), 1000).unref();
+    } finally {
+      this.recovering = false;
     }
   }
 
@@ -254,7 +273,9 @@ export class CacheHub {
       } while (cursor !== '0');
       this.pendingOverflow = false;
     }
-    for (const pendingKey of [...this.pending]) {
+    // Keys remembered while this runs are sent too.
+    for (let next = this.pending.values().next(); !next.done; next = this.pending.values().next()) {
+      const pendingKey = next.value;
       const [name, key] = pendingKey.split('\u0000') as [string, string];
       await this.dropShared(name, key);
       await redis.publish(this.invalidateChannel, JSON.stringify({ id: randomUUID(), cache: name, key } satisfies InvalidationMessage));
