@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Copy, DockerfileParser, Env, From, Healthcheck } from 'dockerfile-ast';
@@ -205,20 +206,28 @@ describe.skipIf(skip)('the Dockerfile, performed step by step (no engine)', () =
     expect(existsSync(path.join(app, '.env'))).toBe(false);
   });
 
-  it('runs as CMD, unprivileged, on a read-only tree, writing nothing; HEALTHCHECK passes; SIGTERM exits 0', async () => {
+  it('runs as CMD, unprivileged, on a read-only tree, secrets from files, writing nothing; HEALTHCHECK passes; SIGTERM exits 0', async () => {
     database = await createScratchDatabase();
     const port = await freePort();
     // The whole image tree read-only, as with readOnlyRootFilesystem; AUTHLY_DATA_DIR (ENV /data) does not
     // exist on this machine and cannot be created by the unprivileged user: any write would fail.
     spawnSync('chmod', ['-R', 'a-w,a+rX', runtime.root]);
     chmodSync(work, 0o755);
+    // Secrets as files, as Docker secrets and Kubernetes secret volumes give them (NAME_FILE).
+    const secrets = path.join(work, 'run-secrets');
+    mkdirSync(secrets);
+    const secret = (name: string, value: string) => {
+      writeFileSync(path.join(secrets, name), `${value}\n`, { mode: 0o444 });
+      return path.join(secrets, name);
+    };
     const env: NodeJS.ProcessEnv = {
       ...runtime.env,
       PATH: process.env.PATH,
       PORT: String(port),
       HOST: '127.0.0.1',
-      DATABASE_URL: database.url,
-      JWT_SECRET_KEY: 'k'.repeat(8) + Math.random().toString(36).repeat(4),
+      DATABASE_URL_FILE: secret('database_url', database.url),
+      JWT_SECRET_KEY_FILE: secret('jwt_secret_key', randomBytes(48).toString('base64')),
+      AUTHLY_KEY_ENCRYPTION_KEY_FILE: secret('key_encryption_key', randomBytes(48).toString('base64')),
       DEFAULT_ISSUER_URL: `http://127.0.0.1:${port}`,
     };
     expect(env.ENVIRONMENT).toBe('production');
