@@ -9,7 +9,7 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ENV_VARS, loadConfig } from '../../src/config/config.js';
-import { ROUTES } from '../../src/config/routes.js';
+import { pathFor, ROUTES } from '../../src/config/routes.js';
 
 /**
  * The Kubernetes manifests, validated offline against the Kubernetes OpenAPI schemas: kubernetes-models
@@ -233,6 +233,21 @@ describe('Kubernetes manifests', () => {
         expect(ROUTES.metrics.startsWith(p.path)).toBe(false);
       }
     }
+    // Every public endpoint (and what scripts/post_deployment_tests.sh probes) is routed, with the
+    // Ingress's path-element semantics for Prefix.
+    const routed = (route: string) =>
+      all
+        .filter((o) => o.kind === 'Ingress' && o.metadata.name === 'authly')
+        .flatMap((o) => o.spec.rules.flatMap((r: any) => r.http.paths))
+        .some((p: any) => {
+          const prefix = p.path.replace(/\/$/, '');
+          return p.pathType === 'Exact' ? route === p.path : route === prefix || route.startsWith(`${prefix}/`);
+        });
+    const publicRoutes = ['health', 'healthReady', 'openidConfiguration', 'oauthAuthorizationServer', 'jwks', 'authorization', 'token', 'revocation', 'introspection', 'userinfo', 'endSession'] as const;
+    for (const name of publicRoutes) expect(routed(ROUTES[name]), name).toBe(true);
+    expect(routed(pathFor('interactionLogin', { uid: 'abc' }))).toBe(true);
+    expect(routed(ROUTES.metrics)).toBe(false);
+    expect(routed(ROUTES.admin)).toBe(false);
   });
 
   it('network policies: default deny; authly from the ingress controller and monitoring; databases only from authly', () => {
