@@ -107,7 +107,19 @@ export async function startNginx(prefix: NginxPrefix, ports: NginxPorts): Promis
   // Node would give it as a pipe.
   const stdoutPath = path.join(prefix.dir, 'stdout.log');
   const stdoutFd = openSync(stdoutPath, 'a');
-  const child: ChildProcess = spawn('nginx', nginxArgs(prefix, ' daemon off;'), { stdio: ['ignore', stdoutFd, 'pipe'] });
+  // nginx runs under a small shell watchdog that stops it when this test process goes away, even when
+  // the process is killed (a timed-out run), so no nginx outlives its test.
+  const watchdog = [
+    'parent=$1; shift',
+    '"$@" & child=$!',
+    `trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit $?' TERM INT`,
+    'while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1 & wait $!; done',
+    'kill -TERM "$child" 2>/dev/null',
+    'wait "$child"',
+  ].join('\n');
+  const child: ChildProcess = spawn('sh', ['-c', watchdog, 'nginx-watchdog', String(process.pid), 'nginx', ...nginxArgs(prefix, ' daemon off;')], {
+    stdio: ['ignore', stdoutFd, 'pipe'],
+  });
   closeSync(stdoutFd);
   const accessLog = () => readFileSync(stdoutPath, 'utf8').split('\n').filter(Boolean);
   const stderr: string[] = [];
