@@ -142,6 +142,14 @@ export async function runBench(options, log = () => {}) {
   if (options.cpuProfDir) mkdirSync(options.cpuProfDir, { recursive: true });
   const databases = [];
   const servers = [];
+  // Ctrl-C (or a kill) still stops the servers and drops the databases.
+  const onSignal = () => {
+    Promise.allSettled(servers.map((s) => s.child.stop()))
+      .then(() => Promise.allSettled(databases.map((d) => d.drop())))
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const targets = {};
     if (options.servers.includes('authly')) {
@@ -191,6 +199,8 @@ export async function runBench(options, log = () => {}) {
       result.workers = await workersScaling(options, workDir, databases, servers, result, log);
     }
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     for (const s of servers) await s.child.stop();
     for (const d of databases) await d.drop().catch(() => {});
     rmSync(workDir, { recursive: true, force: true });

@@ -22,8 +22,9 @@ const SPEC = {
   redis: { env: 'REDIS_URL', default: '', help: 'Redis for Authly (cache, rate-limit counters) when set' },
   logLevel: { env: 'BENCH_LOG_LEVEL', default: 'info', help: "Authly's LOG_LEVEL (info is the production default)" },
   workersScaling: { env: 'BENCH_WORKERS_SCALING', default: 'client_credentials,introspection', help: 'scenarios re-run with WORKERS=2 ("" to skip)' },
-  codeRate: { env: 'BENCH_CODE_RATE', default: '1500', help: 'authorization codes minted per measured second (pool size)' },
+  codeRate: { env: 'BENCH_CODE_RATE', default: '600', help: 'authorization codes minted per measured second (pool size)' },
   cpuProf: { env: 'BENCH_CPU_PROF', default: '', help: 'a directory: run Authly under node --cpu-prof into it' },
+  authlyEnv: { env: 'BENCH_AUTHLY_ENV', default: '', help: 'extra environment for Authly, KEY=VALUE,KEY=VALUE (e.g. DATABASE_POOL_MAX=20)' },
   authlyRoot: { env: 'BENCH_AUTHLY_ROOT', default: '', help: 'another built checkout of Authly to measure (before/after comparisons)' },
   out: { env: 'BENCH_OUT', default: 'bench/results', help: 'directory for the JSON results' },
   quiet: { env: 'BENCH_QUIET', default: '', help: 'no progress lines on stderr' },
@@ -74,6 +75,12 @@ export function parseOptions(argv = process.argv.slice(2), env = process.env) {
     authlyRoot: raw.authlyRoot || undefined,
     quiet: Boolean(raw.quiet),
     nodeArgs: raw.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${raw.cpuProf}`] : [],
-    authlyEnv: {},
+    authlyEnv: Object.fromEntries(
+      list(raw.authlyEnv).map((pair) => {
+        const eq = pair.indexOf('=');
+        if (eq < 1) throw new Error(`--authly-env wants KEY=VALUE pairs, got ${pair}`);
+        return [pair.slice(0, eq), pair.slice(eq + 1)];
+      }),
+    ),
   };
 }

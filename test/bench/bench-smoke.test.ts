@@ -65,5 +65,5 @@ describe.skipIf(!TEST_DATABASE_URL)('bench harness smoke run', () => {
     expect(result.correctness.authly).toMatch(/^PASS: revoke 200, userinfo after revocation 401, introspection active=false; \d+ access_tokens rows/);
     expect(result.correctness.peer).toBe('PASS: revoke 200, userinfo after revocation 401, introspection active=false');
     expect(markdownTable(result)).toMatch(/^\| client_credentials \| \d+ \| \d+ \| \d+\.\d\d× /m);
-  }, 30_000);
+  }, 60_000);
 });
