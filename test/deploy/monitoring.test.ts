@@ -176,7 +176,8 @@ describe('the metrics named in rules and dashboards exist in a live scrape', () 
     const response = await fetch(`${server.issuer}${ROUTES.metrics}`);
     expect(response.status).toBe(200);
     scrape = parseScrape(await response.text());
-  });
+    // Generous: on a loaded machine the server start, certificates and the flow take a while.
+  }, 180_000);
   afterAll(() => server?.close());
 
   it('has every metric and every label the expressions select on', () => {

@@ -95,7 +95,8 @@ describe.skipIf(!hasTool('nginx') || !hasTool('openssl'))('nginx in front of a r
     });
     // FetchBrowser and openid-client call the global fetch: this file's worker talks TLS with the test CA.
     vi.stubGlobal('fetch', secureFetch);
-  });
+    // Generous: on a loaded machine the server start, certificates and the flow take a while.
+  }, 180_000);
   afterAll(async () => {
     vi.unstubAllGlobals();
     await nginx?.stop();
