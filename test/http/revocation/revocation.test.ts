@@ -204,6 +204,7 @@ describe('token revocation', () => {
       const disabled = await createClient(t.app);
       const tokens = await fresh(disabled);
       await t.app.ctx.db.query('UPDATE clients SET is_active = false WHERE client_id = $1', [disabled.clientId]);
+      await t.app.ctx.clients.invalidate(disabled.clientId); // as the admin API does after a write
       const res = await revoke(t.app, disabled, { token: tokens.access_token });
       expect(res.statusCode).toBe(401);
       expect(res.json()).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
