@@ -49,6 +49,13 @@ async function refill(t, scenario, options) {
     const count = Math.ceil(options.codeRate * (options.duration + options.warmup));
     t.pools.codes = new Pool(await mintCodes(t, t.browsers, count));
   }
+  if (scenario === 'refresh_token') {
+    // Rotation returns each token to the pool, but those in flight when a run stops are lost: start
+    // every measurement with a full pool (three per connection).
+    const tokens = await mintTokens(t, t.browsers, options.connections * 3);
+    t.issued += tokens.length;
+    t.pools.refresh = new Pool(tokens.map((x) => x.refresh_token));
+  }
   if (scenario === 'introspection' || scenario === 'userinfo') {
     const tokens = await mintTokens(t, t.browsers, 16);
     t.issued += tokens.length;
