@@ -33,12 +33,15 @@ export async function runLoad(url, spec, { duration, connections }) {
       if (spec.takeHeaders) req = { ...req, headers: { ...spec.headers, ...spec.takeHeaders() } };
       return req;
     },
-    onResponse: (status, body, context, headers) => {
+    onResponse: (status, body, context, rawHeaders) => {
       if (context.skip) return;
+      // autocannon keeps header names as sent (Koa sends "Location", Node "location").
+      const headers = {};
+      for (const [k, v] of Object.entries(rawHeaders ?? {})) headers[k.toLowerCase()] = v;
       if (spec.verify(status, body, headers)) ok++;
       else {
         bad++;
-        if (badSamples.length < 3) badSamples.push(`${status} ${String(body).slice(0, 200)}`);
+        if (badSamples.length < 3) badSamples.push(`${status} ${headers?.location ?? ""} ${String(body).slice(0, 200)}`.trim());
       }
     },
   };
