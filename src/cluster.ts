@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 /**
  * The cluster primary for WORKERS > 1 (like the guides' `--workers`): forks that many workers, which
@@ -9,8 +10,9 @@ import cluster, { type Worker } from 'node:cluster';
  * before calling this.
  *
  * Messages: a worker may send `{ type: 'authly:broadcast', ... }` to reach every other worker (for
- * example a cache invalidation); the primary relays it as is. Other message types are ignored here, so
- * new kinds can be added without touching the relay.
+ * example a cache invalidation); the primary relays it as is. A worker serving /metrics sends
+ * `authly:metrics:request`; the primary collects every worker's registry and answers with the sum
+ * (src/routes/metrics/cluster-metrics.ts). Other message types are ignored here.
  */
 export interface PrimaryOptions {
   workers: number;
@@ -21,6 +23,52 @@ export interface PrimaryOptions {
 }
 
 export const BROADCAST_TYPE = 'authly:broadcast';
+export const METRICS_REQUEST = 'authly:metrics:request';
+export const METRICS_COLLECT = 'authly:metrics:collect';
+export const METRICS_REPORT = 'authly:metrics:report';
+export const METRICS_RESPONSE = 'authly:metrics:response';
+
+export type MetricsMessage =
+  | { type: typeof METRICS_REQUEST | typeof METRICS_COLLECT; id: string }
+  | { type: typeof METRICS_REPORT; id: string; metrics: MetricObjectWithValues<MetricValue<string>>[] }
+  | { type: typeof METRICS_RESPONSE; id: string; body: string | undefined }
+  | undefined;
+
+/** How long the primary waits for every worker's registry; a slower worker is left out of that scrape. */
+const METRICS_COLLECT_TIMEOUT_MS = 2000;
+
+/** One scrape: ask every live worker for its registry, answer the requester with the aggregate. */
+function collectClusterMetrics(requester: Worker, id: string): void {
+  const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => Boolean(w?.isConnected()));
+  const reports: MetricObjectWithValues<MetricValue<string>>[][] = [];
+  const listeners: [Worker, (message: MetricsMessage) => void][] = [];
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    for (const [worker, listener] of listeners) worker.off('message', listener);
+    const send = (body: string | undefined) => {
+      if (requester.isConnected()) requester.send({ type: METRICS_RESPONSE, id, body });
+    };
+    // Counters and histograms are summed; gauges follow their `aggregator` (sum unless set).
+    AggregatorRegistry.aggregate(reports)
+      .metrics()
+      .then(send, () => send(undefined));
+  };
+  const timer = setTimeout(finish, METRICS_COLLECT_TIMEOUT_MS);
+  for (const worker of workers) {
+    const listener = (message: MetricsMessage) => {
+      if (message?.type !== METRICS_REPORT || message.id !== id) return;
+      reports.push(message.metrics);
+      if (reports.length === workers.length) finish();
+    };
+    listeners.push([worker, listener]);
+    worker.on('message', listener);
+    worker.send({ type: METRICS_COLLECT, id });
+  }
+  if (workers.length === 0) finish();
+}
 
 export function isBroadcast(message: unknown): message is { type: typeof BROADCAST_TYPE } {
   return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === BROADCAST_TYPE;
@@ -52,6 +100,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   };
 
   cluster.on('message', (from, message: unknown) => {
+    const metricsMessage = message as MetricsMessage;
+    if (metricsMessage?.type === METRICS_REQUEST) return collectClusterMetrics(from, metricsMessage.id);
     if (!isBroadcast(message)) return;
     for (const worker of Object.values(cluster.workers ?? {})) {
       if (worker && worker !== from && worker.isConnected()) worker.send(message);

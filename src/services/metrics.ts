@@ -62,6 +62,8 @@ export class Metrics {
       name: 'authly_redis_up',
       help: 'Whether Redis is reachable and this process hears cache invalidations (1) or not (0).',
       registers: [this.registry],
+      // With WORKERS > 1 the cluster's figure is its worst worker's (src/routes/metrics/cluster-metrics.ts).
+      aggregator: 'min',
       collect() {
         this.set(isUp() ? 1 : 0);
       },
@@ -85,6 +87,7 @@ export class Metrics {
       name: 'authly_database_up',
       help: 'Whether the database answered a ping within 1 s at scrape time (1) or not (0).',
       registers: [registry],
+      aggregator: 'min',
       async collect() {
         this.set((await pingWithin(db, 1000)) ? 1 : 0);
       },

@@ -102,6 +102,27 @@ describe.skipIf(!TEST_DATABASE_URL)('WORKERS=2 (node:cluster, a real process tre
     expect(servedBy).toEqual(new Set(workers));
   });
 
+  it('/metrics sums every worker: a scrape counts requests served by both, whichever worker answers', async () => {
+    const jwksCount = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('authly_http_requests_total{') && l.includes('route="/.well-known/jwks.json"'))
+        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    const scrape = async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { connection: 'close' } });
+      expect(res.status).toBe(200);
+      return res.text();
+    };
+    const before = jwksCount(await scrape());
+    for (let i = 0; i < 20; i++) expect(await freshGet(`http://127.0.0.1:${port}/.well-known/jwks.json`)).toBe(200);
+    // Several scrapes, on fresh connections, land on both workers; each must see all 20 requests.
+    for (let i = 0; i < 6; i++) {
+      const text = await scrape();
+      expect(jwksCount(text) - before).toBe(20);
+      expect(text).toMatch(/^authly_database_up 1$/m);
+    }
+  });
+
   it('a worker that dies is replaced', async () => {
     const [victim, survivor] = childrenOf(server.child.pid!);
     process.kill(victim!, 'SIGKILL');
