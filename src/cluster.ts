@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { METRICS_COLLECT, METRICS_REPORT, METRICS_REQUEST, METRICS_RESPONSE, type MetricsMessage } from './lib/cluster-messages.js';
 
 /**
  * The cluster primary for WORKERS > 1 (like the guides' `--workers`): forks that many workers, which
@@ -23,17 +24,6 @@ export interface PrimaryOptions {
 }
 
 export const BROADCAST_TYPE = 'authly:broadcast';
-export const METRICS_REQUEST = 'authly:metrics:request';
-export const METRICS_COLLECT = 'authly:metrics:collect';
-export const METRICS_REPORT = 'authly:metrics:report';
-export const METRICS_RESPONSE = 'authly:metrics:response';
-
-export type MetricsMessage =
-  | { type: typeof METRICS_REQUEST | typeof METRICS_COLLECT; id: string }
-  | { type: typeof METRICS_REPORT; id: string; metrics: MetricObjectWithValues<MetricValue<string>>[] }
-  | { type: typeof METRICS_RESPONSE; id: string; body: string | undefined }
-  | undefined;
-
 /** How long the primary waits for every worker's registry; a slower worker is left out of that scrape. */
 const METRICS_COLLECT_TIMEOUT_MS = 2000;
 

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
-import { METRICS_COLLECT, METRICS_REPORT, METRICS_REQUEST, METRICS_RESPONSE, type MetricsMessage } from '../../cluster.js';
+import { METRICS_COLLECT, METRICS_REPORT, METRICS_REQUEST, METRICS_RESPONSE, type MetricsMessage } from '../../lib/cluster-messages.js';
 
 /**
  * With WORKERS > 1 every worker counts its own requests, and a scrape lands on one of them at random; so a
