@@ -95,13 +95,14 @@ export async function revokeAccessTokenOfClient(db: Queryable, jti: string, clie
 export async function insertAccessAndRefreshTokens(
   db: Queryable,
   access: AccessTokenRecord,
-  refresh: Omit<RefreshTokenRecord, 'rotatedAt' | 'revokedAt'> & { tokenHash: string },
+  refresh: Omit<RefreshTokenRecord, 'rotatedAt' | 'revokedAt'> & { tokenHash: string; issuedAt: Date },
 ): Promise<void> {
   await db.query(
     `WITH access AS (
        INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
      )
-     INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at) VALUES ($7, $8, $9, $10, $11, $12)`,
+     INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at, created_at)
+     VALUES ($7, $8, $9, $10, $11, $12, $13)`,
     [
       access.jti,
       access.grantId,
@@ -115,6 +116,7 @@ export async function insertAccessAndRefreshTokens(
       refresh.userId,
       refresh.scope,
       refresh.expiresAt,
+      refresh.issuedAt,
     ],
   );
 }

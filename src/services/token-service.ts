@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/db.js';
 import type { Client } from '../repositories/clients-repository.js';
 import { insertAccessAndRefreshTokens, insertAccessToken } from '../repositories/tokens-repository.js';
-import { epochSeconds, nowSeconds, secondsFromNow } from '../lib/time.js';
+import { epochSeconds, nowSeconds } from '../lib/time.js';
 import { atHash, signJwt } from '../tokens/jwt.js';
 import { newOpaqueToken } from '../tokens/opaque-token.js';
 import type { ServiceContext } from './context.js';
@@ -85,7 +85,10 @@ export async function issueTokens(ctx: ServiceContext, tx: Queryable, req: Issue
       clientId: req.client.clientId,
       userId: req.user.userId,
       scope: (req.refreshTokenScopes ?? req.scopes).join(' '),
-      expiresAt: secondsFromNow(config.refreshTokenTtlSeconds),
+      // Both from the same clock reading, so introspection's exp - iat is exactly the lifetime (the
+      // transaction's now() may lie a second earlier than this moment).
+      issuedAt: new Date(iat * 1000),
+      expiresAt: new Date((iat + config.refreshTokenTtlSeconds) * 1000),
     });
     response.refresh_token = refresh.value;
   } else {
