@@ -6,9 +6,11 @@ import { ROUTES } from '../config/routes.js';
  * 400 before any handler runs. Authly never builds URLs from the Host header (the issuer comes from
  * configuration), so this is defence in depth against host-header games and stray virtual hosts, as
  * Django's ALLOWED_HOSTS is. The port is ignored; "*.example.com" matches any subdomain of example.com
- * (not example.com itself). The health probes are exempt: Kubernetes sends Host: <pod IP>:<port>.
+ * (not example.com itself). The health probes and /metrics are exempt: Kubernetes probes send
+ * Host: <pod IP>:<port>, and Prometheus scrapes the pod or container address (authly:8000), never the
+ * public name (/metrics is kept private by nginx, the Ingress and the NetworkPolicy instead).
  */
-const EXEMPT_ROUTES: ReadonlySet<string> = new Set([ROUTES.health, ROUTES.healthReady]);
+const EXEMPT_ROUTES: ReadonlySet<string> = new Set([ROUTES.health, ROUTES.healthReady, ROUTES.metrics]);
 
 export function hostAllowed(hostname: string, allowedHosts: readonly string[]): boolean {
   const host = hostname.toLowerCase().replace(/\.$/, '');
