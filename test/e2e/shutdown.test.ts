@@ -1,11 +1,8 @@
-import { mkdtempSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/e2e-server.js';
 import { basicAuth } from '../helpers/fixtures.js';
-import { buildServer, createScratchDatabase, logFields, spawnServer, type ServerProcess } from '../helpers/server-process.js';
+import { baseServerEnv, buildServer, createScratchDatabase, logFields, spawnServer, type ServerProcess } from '../helpers/server-process.js';
 
 const ADMIN_ID = 'shutdown-admin';
 const ADMIN_SECRET = 'shutdown-admin-secret-0123456789';
@@ -46,12 +43,7 @@ describe('graceful shutdown (a real server process)', () => {
     database = await createScratchDatabase();
     port = await freePort();
     server = spawnServer(build.main, {
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DEFAULT_ISSUER_URL: `http://127.0.0.1:${port}`,
-      AUTHLY_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'authly-shutdown-')),
-      JWT_SECRET_KEY: 'shutdown-test-secret-key-at-least-32-characters',
-      AUTHLY_BOOTSTRAP_DEV_MODE: 'false',
+      ...baseServerEnv(port),
       AUTHLY_ADMIN_CLIENT_ID: ADMIN_ID,
       AUTHLY_ADMIN_CLIENT_SECRET: ADMIN_SECRET,
       SHUTDOWN_TIMEOUT_SECONDS: '5',

@@ -1,10 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/e2e-server.js';
 import { uniqueRedisPrefix } from '../helpers/redis.js';
-import { buildServer, createScratchDatabase, logFields, spawnServer, type ServerProcess } from '../helpers/server-process.js';
+import { baseServerEnv, buildServer, createScratchDatabase, logFields, spawnServer, type ServerProcess } from '../helpers/server-process.js';
 import { TEST_DATABASE_URL } from '../helpers/test-db.js';
 import { testRedisUrl } from '../helpers/tools.js';
 
@@ -33,12 +30,7 @@ describe.skipIf(!TEST_DATABASE_URL || !redisUrl)('two Authly processes on one Po
     // One after the other: the first applies the migrations.
     for (const port of ports) {
       const server = spawnServer(build.main, {
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DEFAULT_ISSUER_URL: `http://127.0.0.1:${ports[0]}`,
-        AUTHLY_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'authly-replica-')),
-        JWT_SECRET_KEY: 'replica-test-secret-key-at-least-32-characters',
-        AUTHLY_BOOTSTRAP_DEV_MODE: 'false',
+        ...baseServerEnv(port, ports[0]!),
         AUTHLY_ADMIN_CLIENT_ID: ADMIN.id,
         AUTHLY_ADMIN_CLIENT_SECRET: ADMIN.secret,
         DATABASE_URL: database!.url,

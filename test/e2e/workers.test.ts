@@ -1,10 +1,8 @@
-import { readdirSync, readFileSync, mkdtempSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/e2e-server.js';
-import { buildServer, createScratchDatabase, logFields, spawnServer, type ServerProcess } from '../helpers/server-process.js';
+import { baseServerEnv, buildServer, createScratchDatabase, logFields, spawnServer, type ServerProcess } from '../helpers/server-process.js';
 import { TEST_DATABASE_URL } from '../helpers/test-db.js';
 
 /** Live child processes of `pid`, from /proc (field 4 of /proc/<pid>/stat is the parent). */
@@ -54,12 +52,7 @@ describe.skipIf(!TEST_DATABASE_URL)('WORKERS=2 (node:cluster, a real process tre
     database = await createScratchDatabase();
     port = await freePort();
     server = spawnServer(build.main, {
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DEFAULT_ISSUER_URL: `http://127.0.0.1:${port}`,
-      AUTHLY_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'authly-workers-')),
-      JWT_SECRET_KEY: 'workers-test-secret-key-at-least-32-characters',
-      AUTHLY_BOOTSTRAP_DEV_MODE: 'false',
+      ...baseServerEnv(port),
       DATABASE_URL: database!.url,
       DATABASE_POOL_MAX: '3',
       WORKERS: '2',
@@ -161,12 +154,7 @@ describe.skipIf(!TEST_DATABASE_URL)('WORKERS=2 when the primary is killed outrig
     database = await createScratchDatabase();
     const port = await freePort();
     server = spawnServer(build.main, {
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DEFAULT_ISSUER_URL: `http://127.0.0.1:${port}`,
-      AUTHLY_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'authly-workers-')),
-      JWT_SECRET_KEY: 'workers-test-secret-key-at-least-32-characters',
-      AUTHLY_BOOTSTRAP_DEV_MODE: 'false',
+      ...baseServerEnv(port),
       DATABASE_URL: database!.url,
       DATABASE_POOL_MAX: '2',
       WORKERS: '2',

@@ -56,6 +56,21 @@ export interface ServerProcess {
   stderr(): string;
 }
 
+/**
+ * What every spawned test server needs: loopback on `port`, an issuer (its own URL unless given), a data
+ * directory of its own, a server secret and no development bootstrap. Tests add what they are about.
+ */
+export function baseServerEnv(port: number, issuerPort = port): Record<string, string> {
+  return {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DEFAULT_ISSUER_URL: `http://127.0.0.1:${issuerPort}`,
+    AUTHLY_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'authly-process-')),
+    JWT_SECRET_KEY: 'process-test-secret-key-at-least-32-characters',
+    AUTHLY_BOOTSTRAP_DEV_MODE: 'false',
+  };
+}
+
 export function spawnServer(main: string, env: Record<string, string>): ServerProcess {
   const child = spawn(process.execPath, [main], {
     cwd: path.dirname(path.dirname(main)),
