@@ -1,6 +1,9 @@
 import type { Queryable } from '../db/db.js';
 
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+/** The JWS algorithms the clients table accepts for ID tokens (its CHECK): never none or HS*. */
+export type IdTokenSigningAlg = 'RS256' | 'ES256' | 'EdDSA';
+export type AccessTokenFormat = 'jwt' | 'opaque';
 
 export interface Client {
   clientId: string;
@@ -21,6 +24,10 @@ export interface Client {
   skipConsent: boolean;
   requirePkce: boolean;
   isActive: boolean;
+  /** OpenID Connect Dynamic Client Registration 1.0 section 2: the alg of this client's ID tokens. */
+  idTokenSignedResponseAlg: IdTokenSigningAlg;
+  /** null: the server default (ACCESS_TOKEN_FORMAT). */
+  accessTokenFormat: AccessTokenFormat | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -47,6 +54,8 @@ const COLUMNS: Record<keyof NewClient, string> = {
   skipConsent: 'skip_consent',
   requirePkce: 'require_pkce',
   isActive: 'is_active',
+  idTokenSignedResponseAlg: 'id_token_signed_response_alg',
+  accessTokenFormat: 'access_token_format',
 };
 
 const SELECT = `SELECT ${Object.entries(COLUMNS)

@@ -65,7 +65,8 @@ export class KeyStore {
 
   constructor(
     private readonly db: Db,
-    private readonly algorithms: readonly SigningAlg[],
+    /** The configured algorithms (RS256 first, src/app.ts): each has an active key once init() ran. */
+    readonly algorithms: readonly SigningAlg[],
     encryptionSecret?: string,
   ) {
     this.encryption = encryptionSecret ? new KeyEncryption(encryptionSecret) : undefined;

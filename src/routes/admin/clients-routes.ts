@@ -12,11 +12,18 @@ import {
   updateClient,
   type ClientWithSecret,
 } from '../../services/admin/client-admin-service.js';
-import { GRANT_TYPES, RESPONSE_TYPES, TOKEN_ENDPOINT_AUTH_METHODS } from '../../services/admin/client-registration-rules.js';
+import {
+  ACCESS_TOKEN_FORMATS,
+  GRANT_TYPES,
+  ID_TOKEN_SIGNING_ALGS,
+  RESPONSE_TYPES,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+} from '../../services/admin/client-registration-rules.js';
 import { audit } from './admin-auth.js';
 import { camelKeys, httpUrl, page, pageQuery, parseInput, text, toWire, uniqueArray } from './admin-wire.js';
 
-// RFC 7591 section 2 names; the registration rules themselves live in the service.
+// RFC 7591 section 2 and OpenID Connect Dynamic Client Registration 1.0 section 2 names; the
+// registration rules themselves (including which algs this server holds keys for) live in the service.
 const metadata = {
   client_name: text(),
   redirect_uris: uniqueArray(z.string().max(2000), 50),
@@ -39,6 +46,9 @@ const metadata = {
   skip_consent: z.boolean(),
   require_pkce: z.boolean(),
   is_active: z.boolean(),
+  id_token_signed_response_alg: z.enum(ID_TOKEN_SIGNING_ALGS),
+  // null: the server default (ACCESS_TOKEN_FORMAT).
+  access_token_format: z.enum(ACCESS_TOKEN_FORMATS).nullable(),
 };
 
 const createBody = z.strictObject({
@@ -70,6 +80,8 @@ const CLIENT_FIELDS = [
   'skipConsent',
   'requirePkce',
   'isActive',
+  'idTokenSignedResponseAlg',
+  'accessTokenFormat',
   'createdAt',
   'updatedAt',
 ] as const satisfies readonly (keyof Client)[];

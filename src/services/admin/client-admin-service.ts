@@ -17,10 +17,10 @@ import {
 import { findScopes } from '../../repositories/scopes-repository.js';
 import { hashClientSecret } from '../client-authentication.js';
 import type { ServiceContext } from '../context.js';
-import { registrationProblems, responseTypesFor } from './client-registration-rules.js';
+import { idTokenAlgProblem, registrationProblems, responseTypesFor } from './client-registration-rules.js';
 import type { Page, PageRequest } from './pagination.js';
 
-type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey' | 'clients'>;
+type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey' | 'clients' | 'keys'>;
 
 /** What an administrator may set on a client (RFC 7591 metadata plus Authly's own flags). */
 export type ClientMetadata = Omit<Client, 'clientId' | 'clientSecretHash' | 'clientType' | 'createdAt' | 'updatedAt'>;
@@ -47,6 +47,9 @@ export const CLIENT_DEFAULTS = {
   skipConsent: false,
   requirePkce: true,
   isActive: true,
+  // OIDC Core section 3.1.3.7: RS256 is the alg every relying party supports.
+  idTokenSignedResponseAlg: 'RS256',
+  accessTokenFormat: null,
 } satisfies Omit<ClientMetadata, 'clientName' | 'responseTypes'>;
 
 /** 256 bits from the CSPRNG (SECURITY.md), so the fast keyed hash of client-authentication.ts suffices. */
@@ -56,8 +59,10 @@ function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-async function assertValid(db: Queryable, client: ClientMetadata): Promise<void> {
+async function assertValid(ctx: Pick<Ctx, 'keys'>, db: Queryable, client: ClientMetadata): Promise<void> {
   const problems = registrationProblems(client);
+  const algProblem = idTokenAlgProblem(client.idTokenSignedResponseAlg, ctx.keys.algorithms);
+  if (algProblem) problems.id_token_signed_response_alg = algProblem;
   const requested = parseScope(client.scope);
   if (requested.length > 0 && problems.scope === undefined) {
     const known = new Set((await findScopes(db, requested)).map((s) => s.name));
@@ -76,7 +81,7 @@ export async function createClient(ctx: Ctx, input: NewClientInput): Promise<Cli
   const { clientId, ...given } = withoutUndefined(input);
   const grantTypes = given.grantTypes ?? CLIENT_DEFAULTS.grantTypes;
   const metadata: ClientMetadata = { ...CLIENT_DEFAULTS, responseTypes: responseTypesFor(grantTypes), ...given };
-  await assertValid(ctx.db, metadata);
+  await assertValid(ctx, ctx.db, metadata);
   const isPublic = metadata.tokenEndpointAuthMethod === 'none';
   const clientSecret = isPublic ? null : newClientSecret();
   try {
@@ -129,7 +134,7 @@ export async function updateClient(ctx: Ctx, clientId: string, input: Partial<Cl
     if (changes.grantTypes !== undefined && changes.responseTypes === undefined) {
       changes.responseTypes = responseTypesFor(changes.grantTypes);
     }
-    await assertValid(tx, { ...metadataOf(existing), ...(changes as Partial<ClientMetadata>) });
+    await assertValid(ctx, tx, { ...metadataOf(existing), ...(changes as Partial<ClientMetadata>) });
     return (await updateClientRow(tx, clientId, changes))!;
   }).finally(() => ctx.clients.invalidate(clientId));
 }

@@ -1,3 +1,5 @@
+import type { AccessTokenFormat, IdTokenSigningAlg } from '../../repositories/clients-repository.js';
+
 /**
  * The registration rules every client must satisfy, checked on create and on the merged result of an
  * update. Pure functions: field names in the result are the wire names (RFC 7591), so they go straight
@@ -8,6 +10,13 @@ export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_crede
 /** OAuth 2.1 keeps only the code response type (implicit and hybrid are gone). */
 export const RESPONSE_TYPES = ['code'] as const;
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+/**
+ * The ID token algorithms Authly can sign with (the clients table's CHECK); a server offers those it holds
+ * keys for (RS256 and JWT_ALGORITHM). none and HS* never: an ID token must be verifiable from the JWKS.
+ */
+export const ID_TOKEN_SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const satisfies readonly IdTokenSigningAlg[];
+/** Per-client access token format; null (not listed) means the server's ACCESS_TOKEN_FORMAT. */
+export const ACCESS_TOKEN_FORMATS = ['jwt', 'opaque'] as const satisfies readonly AccessTokenFormat[];
 
 export interface ClientRegistration {
   tokenEndpointAuthMethod: string;
@@ -55,6 +64,15 @@ export function redirectUriProblem(uri: string): string | undefined {
     return 'must use https, http on a loopback host, or a private-use scheme such as com.example.app (RFC 8252 section 7.1)';
   }
   return undefined;
+}
+
+/**
+ * Why a client cannot be given this ID token alg, or undefined when it can: the server must hold a signing
+ * key for it (`available`, the key store's algorithms), or it could not issue the client's ID tokens.
+ */
+export function idTokenAlgProblem(alg: string, available: readonly string[]): string | undefined {
+  if (available.includes(alg)) return undefined;
+  return `expected one of ${available.map((a) => `"${a}"`).join('|')} (the algorithms this server holds signing keys for)`;
 }
 
 /** Every broken rule as `{ field: reason }`; empty when the registration is consistent. */

@@ -39,6 +39,8 @@ describe('admin API: clients', () => {
       skip_consent: false,
       require_pkce: true,
       is_active: true,
+      id_token_signed_response_alg: 'RS256',
+      access_token_format: null,
       created_at: expect.stringMatching(ISO_TIMESTAMP),
       updated_at: expect.stringMatching(ISO_TIMESTAMP),
       // 32 random bytes, base64url: 256 bits.
@@ -145,6 +147,8 @@ describe('admin API: clients', () => {
   const BODY_INVALID = 'the request body is not valid';
   const RULES_INVALID = 'the client registration is not valid';
   const base = { client_name: 'Bad', redirect_uris: [REDIRECT] };
+  const ANY_ALG = 'expected one of "RS256"|"ES256"|"EdDSA"';
+  const KEYED_ALG = 'expected one of "RS256" (the algorithms this server holds signing keys for)';
   it.each([
     ['a fragment', { ...base, redirect_uris: [`${REDIRECT}#x`] }, RULES_INVALID, { 'redirect_uris.0': 'must not contain a fragment (RFC 6749 section 3.1.2)' }],
     ['a relative URI', { ...base, redirect_uris: ['/cb'] }, RULES_INVALID, { 'redirect_uris.0': 'must be an absolute URI' }],
@@ -224,6 +228,15 @@ describe('admin API: clients', () => {
     ['an ftp client_uri', { ...base, client_uri: 'ftp://example.com' }, BODY_INVALID, { client_uri: 'expected an absolute http(s) URL' }],
     ['a contact that is no email', { ...base, contacts: ['ops'] }, BODY_INVALID, { 'contacts.0': 'expected an email address' }],
     ['a string boolean', { ...base, skip_consent: 'yes' }, BODY_INVALID, { skip_consent: 'expected boolean, received string' }],
+    // OIDC Dynamic Client Registration section 2: never an unsigned or shared-secret ID token.
+    ['the ID token alg none', { ...base, id_token_signed_response_alg: 'none' }, BODY_INVALID, { id_token_signed_response_alg: ANY_ALG }],
+    ['the ID token alg HS256', { ...base, id_token_signed_response_alg: 'HS256' }, BODY_INVALID, { id_token_signed_response_alg: ANY_ALG }],
+    ['an unknown ID token alg', { ...base, id_token_signed_response_alg: 'PS256' }, BODY_INVALID, { id_token_signed_response_alg: ANY_ALG }],
+    ['a lower-case ID token alg', { ...base, id_token_signed_response_alg: 'rs256' }, BODY_INVALID, { id_token_signed_response_alg: ANY_ALG }],
+    ['ES256, which this server holds no key for', { ...base, id_token_signed_response_alg: 'ES256' }, RULES_INVALID, { id_token_signed_response_alg: KEYED_ALG }],
+    ['EdDSA, which this server holds no key for', { ...base, id_token_signed_response_alg: 'EdDSA' }, RULES_INVALID, { id_token_signed_response_alg: KEYED_ALG }],
+    ['an unknown access token format', { ...base, access_token_format: 'reference' }, BODY_INVALID, { access_token_format: 'expected one of "jwt"|"opaque"' }],
+    ['an empty access token format', { ...base, access_token_format: '' }, BODY_INVALID, { access_token_format: 'expected one of "jwt"|"opaque"' }],
     ['an array body', [base], BODY_INVALID, { body: 'expected object, received array' }],
   ])('refuses %s with 400 naming the field', async (_case, body, message, fields) => {
     const res = await call('POST', '/admin/clients', body);
@@ -303,6 +316,40 @@ describe('admin API: clients', () => {
     const fragment = await call('PATCH', '/admin/clients/spa.example-1', { redirect_uris: ['https://spa.example.com/#x'] });
     expect(fragment.statusCode).toBe(400);
     expect(fragment.json()).toMatchObject({ fields: { 'redirect_uris.0': 'must not contain a fragment (RFC 6749 section 3.1.2)' } });
+  });
+
+  it('stores the ID token alg and the access token format: create, get, update, and null back to the server default', async () => {
+    const res = await call('POST', '/admin/clients', {
+      client_name: 'Formats',
+      redirect_uris: [REDIRECT],
+      id_token_signed_response_alg: 'RS256',
+      access_token_format: 'opaque',
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ id_token_signed_response_alg: 'RS256', access_token_format: 'opaque' });
+    const url = `/admin/clients/${(res.json() as { client_id: string }).client_id}`;
+    expect((await call('GET', url)).json()).toMatchObject({ id_token_signed_response_alg: 'RS256', access_token_format: 'opaque' });
+
+    const toJwt = await call('PATCH', url, { access_token_format: 'jwt' });
+    expect(toJwt.statusCode).toBe(200);
+    expect(toJwt.json()).toMatchObject({ id_token_signed_response_alg: 'RS256', access_token_format: 'jwt' });
+    // A PATCH without the fields keeps them; null returns to ACCESS_TOKEN_FORMAT.
+    expect((await call('PATCH', url, { client_name: 'Renamed' })).json()).toMatchObject({ access_token_format: 'jwt' });
+    expect((await call('PATCH', url, { access_token_format: null })).json()).toMatchObject({ access_token_format: null });
+    expect((await call('GET', url)).json()).toMatchObject({ client_name: 'Renamed', id_token_signed_response_alg: 'RS256', access_token_format: null });
+
+    const refused = await call('PATCH', url, { id_token_signed_response_alg: 'ES256' });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toEqual({
+      error: 'validation_failed',
+      message: RULES_INVALID,
+      fields: { id_token_signed_response_alg: KEYED_ALG },
+    });
+    expect((await call('PATCH', url, { id_token_signed_response_alg: null })).json()).toEqual({
+      error: 'validation_failed',
+      message: BODY_INVALID,
+      fields: { id_token_signed_response_alg: ANY_ALG },
+    });
   });
 
   it.each([
