@@ -14,8 +14,10 @@ export const SUPPORTED_CLAIMS = [
 /**
  * The OpenID Provider / RFC 8414 metadata. Every URL comes from the route table the server mounts, and
  * only what is implemented is listed (test/http/discovery checks that every advertised URL answers).
+ * `signingAlgs` are the key store's algorithms (RS256 first): exactly those a client's
+ * id_token_signed_response_alg may name.
  */
-export function discoveryDocument(config: Pick<Config, 'issuer' | 'jwtAlgorithm'>): Record<string, unknown> {
+export function discoveryDocument(config: Pick<Config, 'issuer'>, signingAlgs: readonly string[]): Record<string, unknown> {
   const { issuer } = config;
   return {
     issuer,
@@ -30,7 +32,7 @@ export function discoveryDocument(config: Pick<Config, 'issuer' | 'jwtAlgorithm'
     response_modes_supported: ['query', 'form_post'],
     grant_types_supported: SUPPORTED_GRANT_TYPES,
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: ['RS256'],
+    id_token_signing_alg_values_supported: signingAlgs,
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     revocation_endpoint: urlFor(issuer, 'revocation'),
     // As at the token endpoint: public clients revoke their own tokens with client_id alone (RFC 7009 section 5).

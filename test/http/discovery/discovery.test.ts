@@ -37,7 +37,8 @@ describe('discovery', () => {
       authorization_response_iss_parameter_supported: true,
       subject_types_supported: ['public'],
     });
-    expect(doc.id_token_signing_alg_values_supported).toContain('RS256');
+    // Exactly the algorithms a client's id_token_signed_response_alg may name (the key store's).
+    expect(doc.id_token_signing_alg_values_supported).toEqual(['RS256']);
     expect(doc.response_modes_supported).toEqual(expect.arrayContaining(['query', 'form_post']));
     expect(doc.response_modes_supported).not.toContain('fragment');
     const grants = doc.grant_types_supported as string[];
@@ -107,5 +108,22 @@ describe('discovery', () => {
     const { rows } = await t.app.ctx.db.query<{ name: string }>('SELECT name FROM scopes');
     const known = new Set(rows.map((r) => r.name));
     for (const scope of doc.scopes_supported as string[]) expect(known.has(scope), scope).toBe(true);
+  });
+});
+
+/** id_token_signing_alg_values_supported follows the key store: RS256 first, then JWT_ALGORITHM. */
+describe.each(['ES256', 'EdDSA'])('discovery with JWT_ALGORITHM=%s', (alg) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ JWT_ALGORITHM: alg });
+  });
+  afterAll(() => t?.close());
+
+  it('lists exactly the algorithms the server holds signing keys for, each published in the JWKS', async () => {
+    const doc = (await t.app.inject('/.well-known/openid-configuration')).json() as Record<string, unknown>;
+    expect(doc.id_token_signing_alg_values_supported).toEqual(['RS256', alg]);
+    expect(t.app.ctx.keys.algorithms).toEqual(['RS256', alg]);
+    const jwks = (await t.app.inject('/.well-known/jwks.json')).json() as { keys: { alg: string }[] };
+    expect(new Set(jwks.keys.map((k) => k.alg))).toEqual(new Set(['RS256', alg]));
   });
 });

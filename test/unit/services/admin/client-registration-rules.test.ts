@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redirectUriProblem, registrationProblems, responseTypesFor } from '../../../../src/services/admin/client-registration-rules.js';
+import { idTokenAlgProblem, redirectUriProblem, registrationProblems, responseTypesFor } from '../../../../src/services/admin/client-registration-rules.js';
 
 const PRIVATE_USE = 'must use https, http on a loopback host, or a private-use scheme such as com.example.app (RFC 8252 section 7.1)';
 const HTTP = 'http is allowed only for loopback hosts (RFC 8252 section 7.3); use https';
@@ -85,5 +85,12 @@ describe('registration consistency', () => {
   it('derives response_types from grant_types', () => {
     expect(responseTypesFor(['authorization_code', 'refresh_token'])).toEqual(['code']);
     expect(responseTypesFor(['client_credentials'])).toEqual([]);
+  });
+
+  it('allows an ID token alg only when the server holds a key for it (never none or HS*)', () => {
+    expect(idTokenAlgProblem('ES256', ['RS256', 'ES256'])).toBeUndefined();
+    for (const alg of ['EdDSA', 'none', 'HS256']) {
+      expect(idTokenAlgProblem(alg, ['RS256', 'ES256'])).toBe('expected one of "RS256"|"ES256" (the algorithms this server holds signing keys for)');
+    }
   });
 });
