@@ -53,6 +53,8 @@ const CLIENT_FIELDS: readonly FieldOption[] = [
   bool('skip-consent', 'skip_consent', 'true or false: never show the consent page'),
   bool('require-pkce', 'require_pkce', 'true or false (false only for confidential clients)'),
   bool('active', 'is_active', 'true or false'),
+  str('id-token-alg', 'id_token_signed_response_alg', 'RS256 (default), or ES256 or EdDSA when the server has that key (JWT_ALGORITHM)'),
+  str('access-token-format', 'access_token_format', "jwt or opaque; '' for the server default (ACCESS_TOKEN_FORMAT)"),
 ];
 
 const USER_FIELDS: readonly FieldOption[] = [

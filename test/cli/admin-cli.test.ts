@@ -124,6 +124,30 @@ describe('authly admin CLI against a listening server', () => {
     expect(await admin('--json', 'client', 'delete', id)).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 
+  it('sets the ID token alg and the access token format; an empty format returns to the server default', async () => {
+    const created = await admin(
+      'client', 'create', '--id', 'cli-formats', '--name', 'Formats', '--redirect-uri', 'https://cli.example.com/cb',
+      '--id-token-alg', 'RS256', '--access-token-format', 'opaque',
+    );
+    expect(created.code).toBe(0);
+    expect(record(created.stdout)).toMatchObject({ id_token_signed_response_alg: 'RS256', access_token_format: 'opaque' });
+    expect(record((await admin('client', 'update', 'cli-formats', '--access-token-format', 'jwt')).stdout).access_token_format).toBe('jwt');
+    expect(await adminJson('client', 'update', 'cli-formats', '--access-token-format', '')).toMatchObject({ access_token_format: null });
+    // This server holds RS256 keys only (JWT_ALGORITHM unset).
+    expect(await admin('client', 'update', 'cli-formats', '--id-token-alg', 'ES256')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: the client registration is not valid (id_token_signed_response_alg: expected one of "RS256" (the algorithms this server holds signing keys for))\n',
+    });
+    expect((await admin('client', 'update', 'cli-formats', '--id-token-alg', 'none')).stderr).toBe(
+      'error: the request body is not valid (id_token_signed_response_alg: expected one of "RS256"|"ES256"|"EdDSA")\n',
+    );
+    const help = (await cli(['admin', 'client', 'update', '--help'])).stdout;
+    expect(help).toMatch(/^ {2}--id-token-alg VALUE\s+RS256 \(default\)/m);
+    expect(help).toMatch(/^ {2}--access-token-format VALUE\s+jwt or opaque/m);
+    expect((await admin('client', 'delete', 'cli-formats')).code).toBe(0);
+  });
+
   it('manages users, with passwords from stdin', async () => {
     const created = await admin('user', 'create', '--username', 'cli-user', '--email', 'cli@example.com', '--name', 'Cli User', '--admin', 'true');
     expect(created.code).toBe(0);
