@@ -15,7 +15,15 @@ export const CLIENT_CACHE: CacheSpec<Client> = {
   l2TtlSeconds: 300,
   revive(json) {
     const client = json as Client & { createdAt: string; updatedAt: string };
-    return { ...client, createdAt: new Date(client.createdAt), updatedAt: new Date(client.updatedAt) };
+    return {
+      ...client,
+      // An entry that a replica still on the previous release put in Redis lacks these columns: their
+      // migration defaults (migrations/20261124220000_add_client_token_formats.sql) are what it stands for.
+      idTokenSignedResponseAlg: client.idTokenSignedResponseAlg ?? 'RS256',
+      accessTokenFormat: client.accessTokenFormat ?? null,
+      createdAt: new Date(client.createdAt),
+      updatedAt: new Date(client.updatedAt),
+    };
   },
 };
 

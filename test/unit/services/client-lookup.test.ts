@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import type { Client } from '../../../src/repositories/clients-repository.js';
+import { CLIENT_CACHE } from '../../../src/services/client-lookup.js';
+
+const CLIENT: Client = {
+  clientId: 'cached',
+  clientSecretHash: 'hmac-sha256$x',
+  clientName: 'Cached',
+  clientType: 'confidential',
+  tokenEndpointAuthMethod: 'client_secret_basic',
+  redirectUris: ['https://app.example.com/cb'],
+  postLogoutRedirectUris: [],
+  grantTypes: ['authorization_code'],
+  responseTypes: ['code'],
+  scope: 'openid',
+  clientUri: null,
+  logoUri: null,
+  tosUri: null,
+  policyUri: null,
+  contacts: [],
+  skipConsent: false,
+  requirePkce: true,
+  isActive: true,
+  idTokenSignedResponseAlg: 'ES256',
+  accessTokenFormat: 'opaque',
+  createdAt: new Date('2026-11-24T10:00:00.000Z'),
+  updatedAt: new Date('2026-11-24T11:00:00.000Z'),
+};
+
+/** Redis holds clients as JSON (src/cache/cache-hub.ts); revive must give back what the database gave. */
+describe('client cache revive', () => {
+  const throughJson = (value: unknown) => CLIENT_CACHE.revive(JSON.parse(JSON.stringify(value)));
+
+  it('gives back the client, dates and per-client token formats included', () => {
+    expect(throughJson(CLIENT)).toEqual(CLIENT);
+    expect(throughJson({ ...CLIENT, accessTokenFormat: null })).toEqual({ ...CLIENT, accessTokenFormat: null });
+  });
+
+  it('reads an entry cached by the previous release (without the newer columns) as their migration defaults', () => {
+    const { idTokenSignedResponseAlg: _alg, accessTokenFormat: _format, ...older } = CLIENT;
+    expect(throughJson(older)).toEqual({ ...CLIENT, idTokenSignedResponseAlg: 'RS256', accessTokenFormat: null });
+  });
+});
