@@ -1,14 +1,19 @@
 import type { Queryable } from '../db/db.js';
+import { batchedStatement } from './batched-statements.js';
 
-/** Seconds until the longest lock among the keys ends, or 0 when none is locked. */
-export async function findLockSeconds(db: Queryable, keys: readonly string[]): Promise<number> {
-  const { rows } = await db.query<{ seconds: number | null }>(
-    `SELECT ceil(extract(epoch FROM max(locked_until) - now()))::int AS seconds
+/**
+ * Seconds until the longest lock among the keys ends, or 0 when none is locked. Every token, introspection
+ * and revocation request asks, so concurrent asks share one query (batched-statements.ts).
+ */
+export const findLockSeconds = batchedStatement(async (db: Queryable, keySets: (readonly string[])[]): Promise<number[]> => {
+  const { rows } = await db.query<{ key: string; seconds: number }>(
+    `SELECT key, ceil(extract(epoch FROM locked_until - now()))::int AS seconds
      FROM auth_failures WHERE key = ANY($1::text[]) AND locked_until > now()`,
-    [keys],
+    [[...new Set(keySets.flat())]],
   );
-  return rows[0]?.seconds ?? 0;
-}
+  const locked = new Map(rows.map((row) => [row.key, row.seconds]));
+  return keySets.map((keys) => Math.max(0, ...keys.map((key) => locked.get(key) ?? 0)));
+});
 
 /**
  * Counts one failure for a key in one atomic upsert: the count restarts when the window has passed, and

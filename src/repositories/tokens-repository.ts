@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import { batchedStatement } from './batched-statements.js';
 import { userSelectList, type User } from './users-repository.js';
 
 export interface AccessTokenRecord {
@@ -20,12 +21,25 @@ export interface RefreshTokenRecord {
   revokedAt: Date | null;
 }
 
-export async function insertAccessToken(db: Queryable, token: AccessTokenRecord): Promise<void> {
+/**
+ * Records an access token by jti. On the pool, concurrent issues share one multi-row INSERT: one commit
+ * (one WAL flush) for all of them, each caller answered only after it (batched-statements.ts).
+ */
+export const insertAccessToken = batchedStatement(async (db: Queryable, tokens: AccessTokenRecord[]): Promise<void[]> => {
   await db.query(
-    `INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [token.jti, token.grantId, token.clientId, token.userId, token.scope, token.expiresAt],
+    `INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, expires_at)
+     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[])`,
+    [
+      tokens.map((t) => t.jti),
+      tokens.map((t) => t.grantId),
+      tokens.map((t) => t.clientId),
+      tokens.map((t) => t.userId),
+      tokens.map((t) => t.scope),
+      tokens.map((t) => t.expiresAt),
+    ],
   );
-}
+  return tokens.map(() => undefined);
+});
 
 /** A live access token with what introspection reports about its user. */
 export interface LiveAccessTokenRecord extends AccessTokenRecord {
@@ -39,42 +53,47 @@ const LIVE_ACCESS_TOKEN_FROM = `FROM access_tokens t
   JOIN clients c ON c.client_id = t.client_id AND c.is_active
   LEFT JOIN users u ON u.id = t.user_id
   LEFT JOIN grants g ON g.id = t.grant_id
-  WHERE t.jti = $1 AND t.revoked_at IS NULL AND t.expires_at > now()
+  WHERE t.jti = ANY($1::text[]) AND t.revoked_at IS NULL AND t.expires_at > now()
     AND (t.user_id IS NULL OR u.is_active) AND (t.grant_id IS NULL OR g.revoked_at IS NULL)`;
 
 const USER_PREFIX = 'user.';
 
+/** Rows by jti, for a batch of lookups: one result per jti (undefined when absent). */
+function byJti<R extends { jti: string }>(jtis: string[], rows: R[]): (R | undefined)[] {
+  const found = new Map(rows.map((row) => [row.jti, row]));
+  return jtis.map((jti) => found.get(jti));
+}
+
 /**
  * The one lookup behind every check of an access token (userinfo, admin API, introspection): live only
- * while not revoked, not expired, and its client, user and grant are still active.
+ * while not revoked, not expired, and its client, user and grant are still active. Concurrent lookups
+ * share one query; each still runs after its request arrived, so a revocation committed before is seen.
  */
-export async function findLiveAccessToken(db: Queryable, jti: string): Promise<LiveAccessTokenRecord | undefined> {
-  const { rows } = await db.query<LiveAccessTokenRecord>(`SELECT ${LIVE_ACCESS_TOKEN_COLUMNS} ${LIVE_ACCESS_TOKEN_FROM}`, [jti]);
-  return rows[0];
-}
+export const findLiveAccessToken = batchedStatement(async (db: Queryable, jtis: string[]) => {
+  const { rows } = await db.query<LiveAccessTokenRecord>(`SELECT ${LIVE_ACCESS_TOKEN_COLUMNS} ${LIVE_ACCESS_TOKEN_FROM}`, [jtis]);
+  return byJti(jtis, rows);
+});
 
 /**
  * findLiveAccessToken and the token's user in one round trip (userinfo): the same liveness conditions,
  * with the user's row (absent for client_credentials tokens).
  */
-export async function findLiveAccessTokenWithUser(
-  db: Queryable,
-  jti: string,
-): Promise<{ token: LiveAccessTokenRecord; user: User | undefined } | undefined> {
-  const { rows } = await db.query<Record<string, unknown>>(
+export const findLiveAccessTokenWithUser = batchedStatement(async (db: Queryable, jtis: string[]) => {
+  const { rows } = await db.query<Record<string, unknown> & { jti: string }>(
     `SELECT ${LIVE_ACCESS_TOKEN_COLUMNS}, ${userSelectList('u', USER_PREFIX)} ${LIVE_ACCESS_TOKEN_FROM}`,
-    [jti],
+    [jtis],
   );
-  const row = rows[0];
-  if (!row) return undefined;
-  const token: Record<string, unknown> = {};
-  const user: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) {
-    if (key.startsWith(USER_PREFIX)) user[key.slice(USER_PREFIX.length)] = value;
-    else token[key] = value;
-  }
-  return { token: token as unknown as LiveAccessTokenRecord, user: user.id == null ? undefined : (user as unknown as User) };
-}
+  return byJti(jtis, rows).map((row) => {
+    if (!row) return undefined;
+    const token: Record<string, unknown> = {};
+    const user: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(row)) {
+      if (key.startsWith(USER_PREFIX)) user[key.slice(USER_PREFIX.length)] = value;
+      else token[key] = value;
+    }
+    return { token: token as unknown as LiveAccessTokenRecord, user: user.id == null ? undefined : (user as unknown as User) };
+  });
+});
 
 /**
  * Revokes one access token, only if it belongs to `clientId` (RFC 7009 section 2.1: a client may revoke
