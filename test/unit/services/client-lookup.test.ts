@@ -1,26 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Client } from '../../../src/repositories/clients-repository.js';
+import { CLIENT_DEFAULTS } from '../../../src/services/admin/client-admin-service.js';
 import { CLIENT_CACHE } from '../../../src/services/client-lookup.js';
 
 const CLIENT: Client = {
+  ...CLIENT_DEFAULTS,
   clientId: 'cached',
   clientSecretHash: 'hmac-sha256$x',
   clientName: 'Cached',
   clientType: 'confidential',
-  tokenEndpointAuthMethod: 'client_secret_basic',
   redirectUris: ['https://app.example.com/cb'],
-  postLogoutRedirectUris: [],
-  grantTypes: ['authorization_code'],
   responseTypes: ['code'],
-  scope: 'openid',
-  clientUri: null,
-  logoUri: null,
-  tosUri: null,
-  policyUri: null,
-  contacts: [],
-  skipConsent: false,
-  requirePkce: true,
-  isActive: true,
   idTokenSignedResponseAlg: 'ES256',
   accessTokenFormat: 'opaque',
   createdAt: new Date('2026-11-24T10:00:00.000Z'),
