@@ -95,6 +95,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     refreshTokenKey: deriveKey(secret, 'refresh-token-successor'),
     metrics,
     clients: shared.clients,
+    scopes: shared.scopes,
     redis: shared.redis,
     audit: new AuditLog(app.log, (event) => metrics.auditEvents.inc({ event })),
   };

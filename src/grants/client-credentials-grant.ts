@@ -10,7 +10,7 @@ export const clientCredentialsGrant: GrantHandler = {
     if (client.clientType !== 'confidential') {
       throw new UnauthorizedClient('client_credentials requires a confidential client');
     }
-    const scopes = await resolveRequestedScopes(ctx.db, client, params.scope, (allowed) =>
+    const scopes = await resolveRequestedScopes(ctx, client, params.scope, (allowed) =>
       allowed.filter((s) => !USER_ONLY_SCOPES.has(s)),
     );
     const userScope = scopes.find((s) => USER_ONLY_SCOPES.has(s));

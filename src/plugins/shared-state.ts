@@ -3,7 +3,9 @@ import { FallbackWindowCounter, LocalWindowCounter, RedisWindowCounter, type Win
 import type { Config } from '../config/config.js';
 import { RedisConnection, type RedisLog } from '../db/redis-connection.js';
 import type { Client } from '../repositories/clients-repository.js';
+import type { Scope } from '../repositories/scopes-repository.js';
 import { CLIENT_CACHE } from '../services/client-lookup.js';
+import { SCOPE_CACHE } from '../services/scope-policy.js';
 import type { Metrics } from '../services/metrics.js';
 import { deriveKey, resolveServerSecret } from '../services/server-secret.js';
 
@@ -14,6 +16,7 @@ import { deriveKey, resolveServerSecret } from '../services/server-secret.js';
 export interface SharedState {
   redis: RedisConnection | undefined;
   clients: Cache<Client>;
+  scopes: Cache<Scope>;
   counter: WindowCounter;
   /** Connects to Redis in the background (logging through `log`). */
   start(log: RedisLog): void;
@@ -47,6 +50,7 @@ export function createSharedState(config: Readonly<Config>, metrics: Metrics): S
   return {
     redis,
     clients: hub.define(CLIENT_CACHE),
+    scopes: hub.define(SCOPE_CACHE),
     counter: new FallbackWindowCounter(new LocalWindowCounter(), shared, redis),
     start: (log) => redis?.start(log),
     close: async () => redis?.close(),

@@ -7,7 +7,7 @@ import type { ServiceContext } from '../context.js';
 import type { Page, PageRequest } from './pagination.js';
 import { ADMIN_SCOPES, USER_ONLY_SCOPES } from '../scope-policy.js';
 
-type Ctx = Pick<ServiceContext, 'db'>;
+type Ctx = Pick<ServiceContext, 'db' | 'scopes'>;
 
 /** The OpenID Connect scopes and the admin scopes: the server itself depends on them. */
 export const BUILT_IN_SCOPES: ReadonlySet<string> = new Set([...USER_ONLY_SCOPES, ...ADMIN_SCOPES]);
@@ -36,4 +36,5 @@ export async function deleteScope(ctx: Ctx, name: string): Promise<void> {
   const users = await countClientsUsingScope(ctx.db, name);
   if (users > 0) throw new Conflict(`${name} is registered by ${users} client(s); remove it from them first`);
   if (!(await deleteScopeRow(ctx.db, name))) throw new NotFound('scope');
+  await ctx.scopes.invalidate(name);
 }

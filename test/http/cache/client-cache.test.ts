@@ -41,6 +41,26 @@ describe('client cache without Redis (one instance)', () => {
     expect(await clients('hit')).toBe(hits + 2);
   });
 
+  it('caches scopes for token requests, and forgets a deleted scope at once', async () => {
+    const scopes = (result: string) => metricValue(t.app, 'authly_cache_requests_total', { cache: 'scopes', result });
+    expect((await admin('POST', '/admin/scopes', { name: 'cached:read', description: 'Cached' })).statusCode).toBe(201);
+    const res = await admin('POST', '/admin/clients', { client_name: 'Scoped', grant_types: ['client_credentials'], scope: 'cached:read' });
+    const client = res.json() as { client_id: string; client_secret: string };
+    const misses = (await scopes('miss')) ?? 0;
+    const hits = (await scopes('hit')) ?? 0;
+    for (let i = 0; i < 3; i++) expect((await requestToken(t.app, client.client_id, client.client_secret, 'cached:read')).statusCode).toBe(200);
+    expect(await scopes('miss')).toBe(misses + 1);
+    expect(await scopes('hit')).toBe(hits + 2);
+
+    expect((await admin('PATCH', `/admin/clients/${client.client_id}`, { scope: '' })).statusCode).toBe(200);
+    expect((await admin('DELETE', '/admin/scopes/cached:read')).statusCode).toBe(204);
+    expect((await admin('POST', '/admin/scopes', { name: 'cached:read', description: 'Again' })).statusCode).toBe(201);
+    expect((await admin('PATCH', `/admin/clients/${client.client_id}`, { scope: 'cached:read' })).statusCode).toBe(200);
+    expect((await requestToken(t.app, client.client_id, client.client_secret, 'cached:read')).statusCode).toBe(200);
+    // Read again from the database: the deletion dropped the cached row.
+    expect(await scopes('miss')).toBe(misses + 2);
+  });
+
   it('does not remember an unknown client: created afterwards, it works at once', async () => {
     const clientId = 'created-after-a-miss';
     expect((await requestToken(t.app, clientId, 'anything')).statusCode).toBe(401);

@@ -2,6 +2,5 @@ import { defaultUserScopes, resolveRequestedScopes } from '../../../services/sco
 import type { AuthorizeStep } from './authorize-context.js';
 
 export const checkScope: AuthorizeStep = async (c) => {
-  const { db } = c.services;
-  c.request.scopes = await resolveRequestedScopes(db, c.client!, c.params.scope, (allowed) => defaultUserScopes(db, allowed));
+  c.request.scopes = await resolveRequestedScopes(c.services, c.client!, c.params.scope, (allowed) => defaultUserScopes(c.services, allowed));
 };
