@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyServerOptions, RawRequestDefaultExpression } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions, RawRequestDefaultExpression } from 'fastify';
 
 // Query parameters whose values are credentials or personal data: never logged.
 const SENSITIVE_PARAMS = new Set([
@@ -54,4 +54,17 @@ export function loggerOptions(level: string, stream?: NodeJS.WritableStream): Fa
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   } as FastifyServerOptions['logger'];
+}
+
+/**
+ * One access-log line per request, when it completes: method, redacted URL, client address, status and
+ * time (Fastify's default is two lines, one on arrival; each is a synchronous write, and at thousands of
+ * requests per second the second line cost a third of the throughput of a small response). A request
+ * that never completes is still visible: errors are logged by the error handler and aborted requests by
+ * Fastify.
+ */
+export function registerRequestLogging(app: FastifyInstance): void {
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  });
 }
