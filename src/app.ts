@@ -9,7 +9,7 @@ import { registerCors } from './http/cors.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { registerFormParser } from './http/form-body.js';
 import './http/fastify-types.js';
-import { loggerOptions, registerRequestLogging, requestIdFor } from './http/logging.js';
+import { AccessLogController, loggerOptions, requestIdFor } from './http/logging.js';
 import { registerRequestAudit } from './http/request-audit.js';
 import { rateLimiting } from './plugins/rate-limit.js';
 import { requestMetrics } from './plugins/request-metrics.js';
@@ -67,8 +67,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   const app = Fastify({
     logger: loggerOptions(config.logLevel, deps.logStream),
     genReqId: requestIdFor,
-    // One line per request instead of two (registerRequestLogging).
-    disableRequestLogging: true,
+    logController: new AccessLogController(),
     requestIdHeader: false,
     // Form posts and admin JSON are small; a larger body is refused with 413 before it is buffered.
     bodyLimit: BODY_LIMIT_BYTES,
@@ -120,7 +119,6 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   registerAllowedHosts(app, config.allowedHosts);
   registerCors(app, config.corsOrigins);
   registerRequestAudit(app);
-  registerRequestLogging(app);
   if (config.cleanupIntervalMinutes > 0) {
     const cleanup = startCleanupJob(ctx, app.log, config.cleanupIntervalMinutes);
     app.addHook('onClose', () => cleanup.stop());
