@@ -102,6 +102,13 @@ export const ENV_VARS = {
     default: 'RS256',
     description: 'Algorithm of access-token signing keys: RS256, ES256 or EdDSA. ID tokens always offer RS256.',
   },
+  ACCESS_TOKEN_FORMAT: {
+    schema: z.enum(['jwt', 'opaque']),
+    default: 'jwt',
+    description:
+      'Access tokens: jwt (RFC 9068, verifiable by resource servers with the JWKS) or opaque (random, checked ' +
+      'through introspection). Clients may override it (access_token_format).',
+  },
   AUTHLY_KEY_ENCRYPTION_KEY: {
     schema: z.string().min(32, { message: 'expected at least 32 characters' }),
     secret: true,
@@ -203,6 +210,7 @@ export interface Config {
   lockoutDurationSeconds: number;
   jwtSecretKey: string | undefined;
   jwtAlgorithm: 'RS256' | 'ES256' | 'EdDSA';
+  accessTokenFormat: 'jwt' | 'opaque';
   keyEncryptionKey: string | undefined;
   redisUrl: string | undefined;
   redisCache: boolean;
@@ -358,6 +366,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     lockoutDurationSeconds: v('AUTHLY_LOCKOUT_DURATION_SECONDS'),
     jwtSecretKey: v('JWT_SECRET_KEY'),
     jwtAlgorithm: algorithm as Config['jwtAlgorithm'],
+    accessTokenFormat: v('ACCESS_TOKEN_FORMAT'),
     keyEncryptionKey: v('AUTHLY_KEY_ENCRYPTION_KEY'),
     redisUrl: v('REDIS_URL'),
     redisCache: v('AUTHLY_REDIS_CACHE'),

@@ -4,7 +4,7 @@ import { parseScope } from '../lib/scopes.js';
 import { consumeAuthorizationCode, type AuthorizationCode } from '../repositories/authorization-codes-repository.js';
 import { findGrant, revokeGrant } from '../repositories/grants-repository.js';
 import { findUserById } from '../repositories/users-repository.js';
-import { issueTokens } from '../services/token-service.js';
+import { finishTokens, recordTokens } from '../services/token-service.js';
 import { hashOpaqueToken } from '../tokens/opaque-token.js';
 import type { GrantHandler } from './grant-handler.js';
 
@@ -49,7 +49,7 @@ export const authorizationCodeGrant: GrantHandler = {
       if (!grant || grant.revokedAt || !user?.isActive) return new InvalidGrant('authorization grant is no longer valid');
 
       const scopes = parseScope(grant.scope);
-      return issueTokens(ctx, tx, {
+      return recordTokens(ctx, tx, {
         client,
         scopes,
         user: { userId: grant.userId, grantId: grant.id, authTime: grant.authTime, sid: grant.sid, nonce: grant.nonce },
@@ -58,6 +58,7 @@ export const authorizationCodeGrant: GrantHandler = {
       });
     });
     if (outcome instanceof InvalidGrant) throw outcome;
-    return outcome;
+    // Signed after the commit: the row locks and the pooled connection are not held for the signatures.
+    return finishTokens(ctx, outcome);
   },
 };

@@ -14,11 +14,11 @@ import {
 } from '../repositories/tokens-repository.js';
 import { findUserById } from '../repositories/users-repository.js';
 import type { ServiceContext } from '../services/context.js';
-import { issueTokens, type TokenResponse } from '../services/token-service.js';
+import { finishTokens, recordTokens, type RecordedTokens } from '../services/token-service.js';
 import { hashOpaqueToken } from '../tokens/opaque-token.js';
 import type { GrantHandler } from './grant-handler.js';
 
-type Outcome = TokenResponse | InvalidGrant | InvalidScope;
+type Outcome = RecordedTokens | InvalidGrant | InvalidScope;
 
 /**
  * Every refresh rotates the refresh token. The row is locked FOR UPDATE, so concurrent uses of one token
@@ -63,7 +63,7 @@ export const refreshTokenGrant: GrantHandler = {
       // RFC 6749 section 6: a refresh may narrow the scope, never widen it.
       if (!isSubset(requested, original)) return new InvalidScope('requested scope exceeds the original grant');
 
-      const issued = await issueTokens(ctx, tx, {
+      const recorded = await recordTokens(ctx, tx, {
         client,
         scopes: requested,
         user: { userId: token.userId, grantId: token.grantId, authTime: grant.authTime, sid: grant.sid, nonce: null },
@@ -71,17 +71,18 @@ export const refreshTokenGrant: GrantHandler = {
         refreshTokenScopes: original,
         includeIdToken: requested.includes('openid'),
       });
-      const successor = issued.refresh_token!;
+      const successor = recorded.refreshToken!;
       // The successor's value is kept only encrypted, bound to this row, and only while a repeat may need it.
       await markRefreshTokenRotated(tx, tokenHash, {
         hash: hashOpaqueToken(successor),
         ciphertext: graceSeconds > 0 ? encryptAesGcm(ctx.refreshTokenKey, successor, tokenHash) : null,
       });
       await clearStaleRefreshSuccessors(tx, token.grantId, graceSeconds);
-      return issued;
+      return recorded;
     });
     if (outcome instanceof InvalidGrant || outcome instanceof InvalidScope) throw outcome;
-    return outcome;
+    // Signed after the commit: the row lock and the pooled connection are not held for the signatures.
+    return finishTokens(ctx, outcome);
   },
 };
 
@@ -119,12 +120,12 @@ async function repeatWithinGrace(
   const requested = scope === undefined ? original : parseScope(scope);
   if (!isSubset(requested, original)) return new InvalidScope('requested scope exceeds the original grant');
 
-  const { id_token: idToken, ...issued } = await issueTokens(ctx, tx, {
+  const recorded = await recordTokens(ctx, tx, {
     client,
     scopes: requested,
     user: { userId: successor.userId, grantId: successor.grantId, authTime: grant.authTime, sid: grant.sid, nonce: null },
     includeRefreshToken: false,
     includeIdToken: requested.includes('openid'),
   });
-  return { ...issued, refresh_token: value, ...(idToken ? { id_token: idToken } : {}) };
+  return { ...recorded, refreshToken: value };
 }

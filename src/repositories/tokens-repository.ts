@@ -8,6 +8,7 @@ export interface AccessTokenRecord {
   clientId: string;
   userId: string | null;
   scope: string;
+  issuedAt: Date;
   expiresAt: Date;
 }
 
@@ -27,14 +28,15 @@ export interface RefreshTokenRecord {
  */
 export const insertAccessToken = batchedStatement(async (db: Queryable, tokens: AccessTokenRecord[]): Promise<void[]> => {
   await db.query(
-    `INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, expires_at)
-     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[])`,
+    `INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at)
+     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::timestamptz[])`,
     [
       tokens.map((t) => t.jti),
       tokens.map((t) => t.grantId),
       tokens.map((t) => t.clientId),
       tokens.map((t) => t.userId),
       tokens.map((t) => t.scope),
+      tokens.map((t) => t.issuedAt),
       tokens.map((t) => t.expiresAt),
     ],
   );
@@ -47,7 +49,7 @@ export interface LiveAccessTokenRecord extends AccessTokenRecord {
 }
 
 const LIVE_ACCESS_TOKEN_COLUMNS = `t.jti, t.grant_id AS "grantId", t.client_id AS "clientId", t.user_id AS "userId", t.scope,
-  t.expires_at AS "expiresAt", u.username`;
+  t.created_at AS "issuedAt", t.expires_at AS "expiresAt", u.username`;
 
 const LIVE_ACCESS_TOKEN_FROM = `FROM access_tokens t
   JOIN clients c ON c.client_id = t.client_id AND c.is_active
@@ -118,16 +120,18 @@ export async function insertAccessAndRefreshTokens(
 ): Promise<void> {
   await db.query(
     `WITH access AS (
-       INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+       INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
      )
      INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at, created_at)
-     VALUES ($7, $8, $9, $10, $11, $12, $13)`,
+     VALUES ($8, $9, $10, $11, $12, $13, $14)`,
     [
       access.jti,
       access.grantId,
       access.clientId,
       access.userId,
       access.scope,
+      access.issuedAt,
       access.expiresAt,
       refresh.tokenHash,
       refresh.grantId,

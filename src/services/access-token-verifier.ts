@@ -3,8 +3,9 @@ import { InvalidToken } from '../errors/oauth-errors.js';
 import { parseScope } from '../lib/scopes.js';
 import { findLiveAccessToken, findLiveAccessTokenWithUser, type LiveAccessTokenRecord } from '../repositories/tokens-repository.js';
 import type { User } from '../repositories/users-repository.js';
-import { nowSeconds } from '../lib/time.js';
+import { epochSeconds, nowSeconds } from '../lib/time.js';
 import { verifyJwt } from '../tokens/jwt.js';
+import { opaqueAccessTokenJtiOf } from '../tokens/opaque-token.js';
 import type { KeyStore } from '../tokens/key-store.js';
 import { VerifiedJwtCache } from '../tokens/verified-jwt-cache.js';
 import type { ServiceContext } from './context.js';
@@ -15,7 +16,7 @@ export interface VerifiedAccessToken extends LiveAccessTokenRecord {
 
 export interface LiveAccessToken {
   record: LiveAccessTokenRecord;
-  /** The verified JWT claims (iss, sub, aud, exp, iat, ...). */
+  /** The verified JWT claims (iss, sub, aud, exp, iat, ...); for an opaque token, the same from its row. */
   claims: JWTPayload;
 }
 
@@ -29,7 +30,7 @@ function verifiedCache(keys: KeyStore): VerifiedJwtCache {
 }
 
 /** The claims of an access token signed by Authly (signature, issuer, typ; expiry unless ignored) with a jti, or undefined. */
-export async function accessTokenClaims(ctx: ServiceContext, token: string, options: { ignoreExpiry?: boolean } = {}): Promise<JWTPayload | undefined> {
+async function jwtAccessTokenClaims(ctx: ServiceContext, token: string, options: { ignoreExpiry?: boolean }): Promise<JWTPayload | undefined> {
   const cache = options.ignoreExpiry ? undefined : verifiedCache(ctx.keys);
   const generation = ctx.keys.generation;
   const cached = cache?.get(token, generation, nowSeconds());
@@ -45,28 +46,48 @@ export async function accessTokenClaims(ctx: ServiceContext, token: string, opti
 }
 
 /**
- * The one database check of a verified access token (userinfo, admin API, introspection): the lookup that
- * knows about revocation, disabled users and clients and revoked grants.
+ * The jti under which an access token is recorded: an opaque token's hash, or a JWT's verified jti (with
+ * its claims), or undefined for anything else. An opaque token's expiry is its row's.
  */
-async function liveRecord(ctx: ServiceContext, claims: JWTPayload): Promise<LiveAccessToken | undefined> {
-  const record = await findLiveAccessToken(ctx.db, claims.jti!);
-  return record ? { record, claims } : undefined;
+export async function accessTokenReference(
+  ctx: ServiceContext,
+  token: string,
+  options: { ignoreExpiry?: boolean } = {},
+): Promise<{ jti: string; claims?: JWTPayload } | undefined> {
+  const opaqueJti = opaqueAccessTokenJtiOf(token);
+  if (opaqueJti) return { jti: opaqueJti };
+  const claims = await jwtAccessTokenClaims(ctx, token, options);
+  return claims && { jti: claims.jti!, claims };
+}
+
+/** An opaque token's claims, as its JWT form would carry them: everything comes from its row. */
+function recordClaims(ctx: ServiceContext, record: LiveAccessTokenRecord): JWTPayload {
+  return {
+    iss: ctx.config.issuer,
+    sub: record.userId ?? record.clientId,
+    aud: ctx.config.issuer,
+    exp: epochSeconds(record.expiresAt),
+    iat: epochSeconds(record.issuedAt),
+    client_id: record.clientId,
+    scope: record.scope,
+  };
 }
 
 /** A live access token (signature, issuer, typ, expiry, then the database), or undefined: introspection. */
 export async function findLiveAccessTokenByValue(ctx: ServiceContext, token: string): Promise<LiveAccessToken | undefined> {
-  const claims = await accessTokenClaims(ctx, token);
-  return claims ? liveRecord(ctx, claims) : undefined;
+  const reference = await accessTokenReference(ctx, token);
+  // The one database check: it knows about revocation, disabled users and clients and revoked grants.
+  const record = reference && (await findLiveAccessToken(ctx.db, reference.jti));
+  return record && { record, claims: reference.claims ?? recordClaims(ctx, record) };
 }
 
 /**
  * Checks an access token presented to Authly itself (userinfo, admin API): the JWT signature, issuer and
- * typ, and then the same database lookup as introspection. Throws InvalidToken otherwise.
+ * typ (or an opaque token's hash), and then the same database lookup as introspection. Throws InvalidToken
+ * otherwise.
  */
 export async function verifyAccessToken(ctx: ServiceContext, token: string): Promise<VerifiedAccessToken> {
-  const claims = await accessTokenClaims(ctx, token);
-  if (!claims) throw new InvalidToken('the access token is invalid or expired');
-  const live = await liveRecord(ctx, claims);
+  const live = await findLiveAccessTokenByValue(ctx, token);
   if (!live) throw new InvalidToken('the access token is invalid, expired or revoked');
   return { ...live.record, scopes: parseScope(live.record.scope) };
 }
@@ -76,9 +97,8 @@ export async function verifyAccessToken(ctx: ServiceContext, token: string): Pro
  * token's user (undefined for client_credentials tokens) in the same round trip.
  */
 export async function verifyAccessTokenWithUser(ctx: ServiceContext, token: string): Promise<VerifiedAccessToken & { user: User | undefined }> {
-  const claims = await accessTokenClaims(ctx, token);
-  if (!claims) throw new InvalidToken('the access token is invalid or expired');
-  const live = await findLiveAccessTokenWithUser(ctx.db, claims.jti!);
+  const reference = await accessTokenReference(ctx, token);
+  const live = reference && (await findLiveAccessTokenWithUser(ctx.db, reference.jti));
   if (!live) throw new InvalidToken('the access token is invalid, expired or revoked');
   return { ...live.token, scopes: parseScope(live.token.scope), user: live.user };
 }

@@ -60,7 +60,8 @@ export async function introspectToken(ctx: ServiceContext, caller: Client, token
         exp: claims.exp!,
         iat: claims.iat!,
         token_type: 'Bearer',
-        jti: record.jti,
+        // An opaque token's jti is its hash: not reported.
+        ...(claims.jti ? { jti: claims.jti } : {}),
         ...(record.username ? { username: record.username } : {}),
       };
     }

@@ -2,7 +2,7 @@ import { revokeGrant } from '../repositories/grants-repository.js';
 import { findRefreshToken, revokeAccessTokenOfClient } from '../repositories/tokens-repository.js';
 import type { Client } from '../repositories/clients-repository.js';
 import { hashOpaqueToken } from '../tokens/opaque-token.js';
-import { accessTokenClaims } from './access-token-verifier.js';
+import { accessTokenReference } from './access-token-verifier.js';
 import type { ServiceContext } from './context.js';
 import { lookupOrder, type TokenKind } from './token-type-hint.js';
 
@@ -12,8 +12,8 @@ import { lookupOrder, type TokenKind } from './token-type-hint.js';
  * already revoked tokens, and other clients' tokens, revoke nothing, and the endpoint answers 200 for all
  * of them alike, so it is no oracle for whether a token exists or whose it is.
  *
- * - An access token (a JWT) is identified by its signature and issuer; its expiry is ignored, since a
- *   revoked-and-expired token is as dead as an expired one. Only that jti is revoked.
+ * - An access token is identified by its hash (opaque) or its signature and issuer (a JWT); its expiry is
+ *   ignored, since a revoked-and-expired token is as dead as an expired one. Only that jti is revoked.
  * - A refresh token (opaque) is found by its SHA-256 hash in any state, and revokes its whole grant: every
  *   refresh and access token of the family (section 2.1 allows it, and a client revoking its refresh
  *   token means to end the authorization). A rotated one does the same, as its replay at the token
@@ -28,9 +28,11 @@ export async function revokeToken(ctx: ServiceContext, client: Client, token: st
       await ctx.db.transaction((tx) => revokeGrant(tx, found.grantId));
       return kind;
     }
-    const claims = await accessTokenClaims(ctx, token, { ignoreExpiry: true });
-    if (!claims) continue;
-    return (await revokeAccessTokenOfClient(ctx.db, claims.jti!, client.clientId)) ? kind : undefined;
+    const reference = await accessTokenReference(ctx, token, { ignoreExpiry: true });
+    if (!reference) continue;
+    if (await revokeAccessTokenOfClient(ctx.db, reference.jti, client.clientId)) return kind;
+    // A verified JWT is an access token; an opaque value may still be a refresh token.
+    if (reference.claims) return undefined;
   }
   return undefined;
 }

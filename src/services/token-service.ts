@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/db.js';
-import type { Client } from '../repositories/clients-repository.js';
-import { insertAccessAndRefreshTokens, insertAccessToken } from '../repositories/tokens-repository.js';
+import type { AccessTokenFormat, Client } from '../repositories/clients-repository.js';
+import { insertAccessAndRefreshTokens, insertAccessToken, type AccessTokenRecord } from '../repositories/tokens-repository.js';
 import { epochSeconds, nowSeconds } from '../lib/time.js';
 import { atHash, signJwt } from '../tokens/jwt.js';
-import { newOpaqueToken } from '../tokens/opaque-token.js';
+import { newOpaqueAccessToken, newOpaqueToken } from '../tokens/opaque-token.js';
+import type { SigningAlg } from '../tokens/key-store.js';
 import type { ServiceContext } from './context.js';
 
 export interface TokenResponse {
@@ -14,6 +15,13 @@ export interface TokenResponse {
   scope: string;
   refresh_token?: string;
   id_token?: string;
+}
+
+/** The token response, with what the audit log records about it. */
+export interface IssuedTokens {
+  response: TokenResponse;
+  jti: string;
+  subject: string;
 }
 
 export interface IssueRequest {
@@ -34,48 +42,44 @@ export interface IssueRequest {
 }
 
 /**
- * Issues the token response. Access tokens are RFC 9068 JWTs, recorded by jti so they can be revoked;
- * refresh tokens are opaque and stored as hashes. Writes go through `tx` so a grant issues atomically.
+ * Tokens whose rows are written but which are not signed yet: what a grant's transaction returns, so the
+ * signatures (an RS256 ID token costs more than the whole transaction) are made after the commit, without
+ * holding a pooled connection and row locks. Nothing stored depends on a signature.
  */
-export async function issueTokens(ctx: ServiceContext, tx: Queryable, req: IssueRequest): Promise<TokenResponse> {
-  const { config, keys } = ctx;
-  const iat = nowSeconds();
-  const scope = req.scopes.join(' ');
-  const jti = randomUUID();
-  const accessExpires = iat + config.accessTokenTtlSeconds;
-  const sub = req.user?.userId ?? req.client.clientId;
+export interface RecordedTokens {
+  req: IssueRequest;
+  iat: number;
+  jti: string;
+  format: AccessTokenFormat;
+  /** Set for opaque access tokens: the value whose hash is the jti. */
+  opaqueAccessToken?: string;
+  refreshToken?: string;
+}
 
-  const accessToken = await signJwt(
-    {
-      iss: config.issuer,
-      sub,
-      aud: config.issuer,
-      exp: accessExpires,
-      iat,
-      jti,
-      client_id: req.client.clientId,
-      scope,
-      ...(req.user ? { auth_time: epochSeconds(req.user.authTime) } : {}),
-    },
-    keys.signingKey(config.jwtAlgorithm),
-    'at+jwt',
-  );
-  const accessRecord = {
+export function accessTokenFormat(ctx: ServiceContext, client: Client): AccessTokenFormat {
+  return client.accessTokenFormat ?? ctx.config.accessTokenFormat;
+}
+
+/**
+ * Writes the access token's row (its jti: a UUID for a JWT, the hash for an opaque token) and the refresh
+ * token's (its hash) through `tx`, so that a grant issues atomically.
+ */
+export async function recordTokens(ctx: ServiceContext, tx: Queryable, req: IssueRequest): Promise<RecordedTokens> {
+  const { config } = ctx;
+  const iat = nowSeconds();
+  const format = accessTokenFormat(ctx, req.client);
+  const opaque = format === 'opaque' ? newOpaqueAccessToken() : undefined;
+  const jti = opaque?.jti ?? randomUUID();
+  const accessRecord: AccessTokenRecord = {
     jti,
     grantId: req.user?.grantId ?? null,
     clientId: req.client.clientId,
     userId: req.user?.userId ?? null,
-    scope,
-    expiresAt: new Date(accessExpires * 1000),
+    scope: req.scopes.join(' '),
+    issuedAt: new Date(iat * 1000),
+    expiresAt: new Date((iat + config.accessTokenTtlSeconds) * 1000),
   };
-
-  const response: TokenResponse = {
-    access_token: accessToken,
-    token_type: 'Bearer',
-    expires_in: config.accessTokenTtlSeconds,
-    scope,
-  };
-
+  const recorded: RecordedTokens = { req, iat, jti, format, ...(opaque ? { opaqueAccessToken: opaque.value } : {}) };
   if (req.user && req.includeRefreshToken) {
     const refresh = newOpaqueToken();
     // Both rows in one statement: one round trip fewer on every code exchange and refresh.
@@ -85,19 +89,55 @@ export async function issueTokens(ctx: ServiceContext, tx: Queryable, req: Issue
       clientId: req.client.clientId,
       userId: req.user.userId,
       scope: (req.refreshTokenScopes ?? req.scopes).join(' '),
-      // Both from the same clock reading, so introspection's exp - iat is exactly the lifetime (the
-      // transaction's now() may lie a second earlier than this moment).
-      issuedAt: new Date(iat * 1000),
+      // Both from the same clock reading, so introspection's exp - iat is exactly the lifetime.
+      issuedAt: accessRecord.issuedAt,
       expiresAt: new Date((iat + config.refreshTokenTtlSeconds) * 1000),
     });
-    response.refresh_token = refresh.value;
+    recorded.refreshToken = refresh.value;
   } else {
     await insertAccessToken(tx, accessRecord);
   }
+  return recorded;
+}
 
+/** The ID token's alg: the client's id_token_signed_response_alg while the server holds its key, else RS256. */
+function idTokenAlg(ctx: ServiceContext, client: Client): SigningAlg {
+  return ctx.keys.algorithms.includes(client.idTokenSignedResponseAlg) ? client.idTokenSignedResponseAlg : 'RS256';
+}
+
+/** Signs what recordTokens wrote (after the transaction committed) and builds the token response. */
+export async function finishTokens(ctx: ServiceContext, recorded: RecordedTokens): Promise<IssuedTokens> {
+  const { config, keys } = ctx;
+  const { req, iat, jti } = recorded;
+  const scope = req.scopes.join(' ');
+  const subject = req.user?.userId ?? req.client.clientId;
+  const accessToken =
+    recorded.opaqueAccessToken ??
+    (await signJwt(
+      {
+        iss: config.issuer,
+        sub: subject,
+        aud: config.issuer,
+        exp: iat + config.accessTokenTtlSeconds,
+        iat,
+        jti,
+        client_id: req.client.clientId,
+        scope,
+        ...(req.user ? { auth_time: epochSeconds(req.user.authTime) } : {}),
+      },
+      keys.signingKey(config.jwtAlgorithm),
+      'at+jwt',
+    ));
+  const response: TokenResponse = {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: config.accessTokenTtlSeconds,
+    scope,
+    ...(recorded.refreshToken ? { refresh_token: recorded.refreshToken } : {}),
+  };
   if (req.user && req.includeIdToken) {
-    // OIDC Core section 2 and 3.1.3.6. ID tokens use RS256, the algorithm every RP must support.
-    const idKey = keys.signingKey('RS256');
+    // OIDC Core section 2 and 3.1.3.6; RS256 unless the client registered another alg.
+    const idKey = keys.signingKey(idTokenAlg(ctx, req.client));
     response.id_token = await signJwt(
       {
         iss: config.issuer,
@@ -115,5 +155,10 @@ export async function issueTokens(ctx: ServiceContext, tx: Queryable, req: Issue
       'JWT',
     );
   }
-  return response;
+  return { response, jti, subject };
+}
+
+/** recordTokens then finishTokens, for callers with no transaction of their own to end first. */
+export async function issueTokens(ctx: ServiceContext, tx: Queryable, req: IssueRequest): Promise<IssuedTokens> {
+  return finishTokens(ctx, await recordTokens(ctx, tx, req));
 }

@@ -65,6 +65,7 @@ export async function mintAccessToken(app: FastifyInstance, options: MintOptions
       clientId: options.clientId,
       userId: options.userId ?? null,
       scope,
+      issuedAt: new Date(iat * 1000),
       expiresAt: new Date(exp * 1000),
     });
   }

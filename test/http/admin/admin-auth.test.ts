@@ -65,7 +65,7 @@ describe('admin API: authentication and authorization', () => {
   });
 
   it.each([
-    ['a forged JWT', 'Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', 'the access token is invalid or expired'],
+    ['a forged JWT', 'Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', 'the access token is invalid, expired or revoked'],
     ['Basic credentials', `Basic ${Buffer.from(`${ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID}:${ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET}`).toString('base64')}`, 'the Authorization header must carry a Bearer access token'],
     ['a token with a space', 'Bearer abc def', 'the Authorization header must carry a Bearer access token'],
   ])('refuses %s with 401 invalid_token', async (_case, authorization, description) => {
@@ -133,7 +133,7 @@ describe('admin API: authentication and authorization', () => {
         includeIdToken: false,
       }),
     );
-    const bearer = `Bearer ${issued.access_token}`;
+    const bearer = `Bearer ${issued.response.access_token}`;
     const res = await inject('GET', '/admin/status', bearer);
     expect(res.statusCode).toBe(403);
     expect(res.json()).toEqual({ error: 'insufficient_scope', error_description: 'the user of this access token is not an administrator' });

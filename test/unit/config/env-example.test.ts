@@ -38,6 +38,7 @@ describe('.env.example', () => {
       AUTHLY_LOCKOUT_DURATION_SECONDS: '60',
       JWT_SECRET_KEY: 'k'.repeat(40),
       JWT_ALGORITHM: 'ES256',
+      ACCESS_TOKEN_FORMAT: 'opaque',
       AUTHLY_KEY_ENCRYPTION_KEY: 'e'.repeat(40),
       AUTHLY_ADMIN_CLIENT_ID: 'admin-client',
       AUTHLY_ADMIN_CLIENT_SECRET: 's'.repeat(20),
