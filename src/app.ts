@@ -1,5 +1,4 @@
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import type { Db } from './db/db.js';
@@ -11,6 +10,7 @@ import { registerFormParser } from './http/form-body.js';
 import './http/fastify-types.js';
 import { AccessLogController, loggerOptions, requestIdFor } from './http/logging.js';
 import { registerRequestAudit } from './http/request-audit.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import { rateLimiting } from './plugins/rate-limit.js';
 import { requestMetrics } from './plugins/request-metrics.js';
 import { createSharedState } from './plugins/shared-state.js';
@@ -126,7 +126,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   if (!deps.db) app.addHook('onClose', () => db.close());
 
   // Security headers everywhere; HTML pages tighten the CSP further per page (src/views/page.ts).
-  await app.register(fastifyHelmet, {
+  registerSecurityHeaders(app, {
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     strictTransportSecurity: config.issuer.startsWith('https:'),
   });

@@ -7,6 +7,8 @@ describe('lib/crypto', () => {
     expect(tokens.size).toBe(1000);
     for (const t of tokens) expect(t).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(randomToken(16)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // Larger than the block tokens are drawn from: still exactly that many random bytes.
+    expect(Buffer.from(randomToken(5000), 'base64url')).toHaveLength(5000);
   });
 
   it('sha256Base64url matches a known vector', () => {
