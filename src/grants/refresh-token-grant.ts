@@ -5,14 +5,12 @@ import { isSubset, parseScope } from '../lib/scopes.js';
 import type { Client } from '../repositories/clients-repository.js';
 import { findGrant, revokeGrant } from '../repositories/grants-repository.js';
 import {
-  clearStaleRefreshSuccessors,
   findLiveRefreshToken,
   findRefreshTokenForUpdate,
   forgetRefreshSuccessorsOfGrant,
   markRefreshTokenRotated,
   type RotatableRefreshTokenRecord,
 } from '../repositories/tokens-repository.js';
-import { findUserById } from '../repositories/users-repository.js';
 import type { ServiceContext } from '../services/context.js';
 import { finishTokens, recordTokens, type RecordedTokens } from '../services/token-service.js';
 import { hashOpaqueToken } from '../tokens/opaque-token.js';
@@ -54,9 +52,7 @@ export const refreshTokenGrant: GrantHandler = {
       }
       if (token.expiresAt.getTime() <= Date.now()) return new InvalidGrant('refresh token has expired');
 
-      const grant = await findGrant(tx, token.grantId);
-      const user = await findUserById(tx, token.userId);
-      if (!grant || grant.revokedAt || !user?.isActive) return new InvalidGrant('authorization grant is no longer valid');
+      if (!token.grantAndUserLive) return new InvalidGrant('authorization grant is no longer valid');
 
       const original = parseScope(token.scope);
       const requested = scope === undefined ? original : parseScope(scope);
@@ -66,18 +62,19 @@ export const refreshTokenGrant: GrantHandler = {
       const recorded = await recordTokens(ctx, tx, {
         client,
         scopes: requested,
-        user: { userId: token.userId, grantId: token.grantId, authTime: grant.authTime, sid: grant.sid, nonce: null },
+        user: { userId: token.userId, grantId: token.grantId, authTime: token.grantAuthTime!, sid: token.grantSid, nonce: null },
         includeRefreshToken: true,
         refreshTokenScopes: original,
         includeIdToken: requested.includes('openid'),
       });
       const successor = recorded.refreshToken!;
       // The successor's value is kept only encrypted, bound to this row, and only while a repeat may need it.
-      await markRefreshTokenRotated(tx, tokenHash, {
-        hash: hashOpaqueToken(successor),
-        ciphertext: graceSeconds > 0 ? encryptAesGcm(ctx.refreshTokenKey, successor, tokenHash) : null,
-      });
-      await clearStaleRefreshSuccessors(tx, token.grantId, graceSeconds);
+      await markRefreshTokenRotated(
+        tx,
+        { hash: tokenHash, grantId: token.grantId },
+        { hash: hashOpaqueToken(successor), ciphertext: graceSeconds > 0 ? encryptAesGcm(ctx.refreshTokenKey, successor, tokenHash) : null },
+        graceSeconds,
+      );
       return recorded;
     });
     if (outcome instanceof InvalidGrant || outcome instanceof InvalidScope) throw outcome;

@@ -144,8 +144,15 @@ export async function insertAccessAndRefreshTokens(
   );
 }
 
-/** A refresh token locked for rotation, with what the reuse grace window needs about its successor. */
+/**
+ * A refresh token locked for rotation, with what the reuse grace window needs about its successor, and
+ * what issuing needs about its grant and user (read in the same round trip).
+ */
 export interface RotatableRefreshTokenRecord extends RefreshTokenRecord {
+  /** The grant exists and is not revoked, and the user exists and is active. */
+  grantAndUserLive: boolean;
+  grantAuthTime: Date | null;
+  grantSid: string | null;
   successorHash: string | null;
   /** Set only while the successor is still retrievable: rotated at most `graceSeconds` ago. */
   successorCiphertext: string | null;
@@ -163,10 +170,15 @@ export async function findRefreshTokenForUpdate(
   graceSeconds: number,
 ): Promise<RotatableRefreshTokenRecord | undefined> {
   const { rows } = await db.query<RotatableRefreshTokenRecord>(
-    `SELECT grant_id AS "grantId", client_id AS "clientId", user_id AS "userId", scope, expires_at AS "expiresAt",
-            rotated_at AS "rotatedAt", revoked_at AS "revokedAt", successor_hash AS "successorHash",
-            CASE WHEN rotated_at > now() - $2::int * interval '1 second' THEN successor_ciphertext END AS "successorCiphertext"
-     FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
+    `SELECT t.grant_id AS "grantId", t.client_id AS "clientId", t.user_id AS "userId", t.scope, t.expires_at AS "expiresAt",
+            t.rotated_at AS "rotatedAt", t.revoked_at AS "revokedAt", t.successor_hash AS "successorHash",
+            CASE WHEN t.rotated_at > now() - $2::int * interval '1 second' THEN t.successor_ciphertext END AS "successorCiphertext",
+            (g.id IS NOT NULL AND g.revoked_at IS NULL AND coalesce(u.is_active, false)) AS "grantAndUserLive",
+            g.auth_time AS "grantAuthTime", g.sid AS "grantSid"
+     FROM refresh_tokens t
+     LEFT JOIN grants g ON g.id = t.grant_id
+     LEFT JOIN users u ON u.id = t.user_id
+     WHERE t.token_hash = $1 FOR UPDATE OF t`,
     [tokenHash, graceSeconds],
   );
   return rows[0];
@@ -175,31 +187,27 @@ export async function findRefreshTokenForUpdate(
 /**
  * Marks a locked token rotated and records its successor: the hash always, the encrypted value only when
  * the grace window is on (null otherwise), so a repeat within the window can hand back the same token.
+ * In the same statement, forgets the encrypted successors of the family whose window has passed, so no
+ * decryptable token outlives the window by more than one rotation (the token rotated now is not among
+ * them: it had not been rotated). SKIP LOCKED: a row another transaction holds (a concurrent refresh or
+ * revocation) is left for the next rotation instead of waited on, so this can never take part in a lock
+ * cycle.
  */
 export async function markRefreshTokenRotated(
   db: Queryable,
-  tokenHash: string,
+  token: { hash: string; grantId: string },
   successor: { hash: string; ciphertext: string | null },
+  graceSeconds: number,
 ): Promise<void> {
   await db.query(
-    'UPDATE refresh_tokens SET rotated_at = now(), successor_hash = $2, successor_ciphertext = $3 WHERE token_hash = $1',
-    [tokenHash, successor.hash, successor.ciphertext],
-  );
-}
-
-/**
- * Forgets the encrypted successors of a family whose grace window has passed, so no decryptable token
- * outlives the window by more than one rotation. SKIP LOCKED: a row another transaction holds (a
- * concurrent refresh or revocation) is left for the next pass instead of waited on, so this can never
- * take part in a lock cycle.
- */
-export async function clearStaleRefreshSuccessors(db: Queryable, grantId: string, graceSeconds: number): Promise<void> {
-  await db.query(
-    `UPDATE refresh_tokens SET successor_ciphertext = NULL WHERE token_hash IN
+    `WITH rotated AS (
+       UPDATE refresh_tokens SET rotated_at = now(), successor_hash = $2, successor_ciphertext = $3 WHERE token_hash = $1
+     )
+     UPDATE refresh_tokens SET successor_ciphertext = NULL WHERE token_hash IN
        (SELECT token_hash FROM refresh_tokens
-        WHERE grant_id = $1 AND successor_ciphertext IS NOT NULL AND rotated_at <= now() - $2::int * interval '1 second'
+        WHERE grant_id = $4 AND successor_ciphertext IS NOT NULL AND rotated_at <= now() - $5::int * interval '1 second'
         FOR UPDATE SKIP LOCKED)`,
-    [grantId, graceSeconds],
+    [token.hash, successor.hash, successor.ciphertext, token.grantId, graceSeconds],
   );
 }
 
