@@ -2,8 +2,7 @@ import { InvalidGrant, InvalidRequest } from '../errors/oauth-errors.js';
 import { PKCE_VALUE, verifyS256 } from '../lib/pkce.js';
 import { parseScope } from '../lib/scopes.js';
 import { consumeAuthorizationCode, type AuthorizationCode } from '../repositories/authorization-codes-repository.js';
-import { findGrant, revokeGrant } from '../repositories/grants-repository.js';
-import { findUserById } from '../repositories/users-repository.js';
+import { findGrantWithUserStatus, revokeGrant } from '../repositories/grants-repository.js';
 import { finishTokens, recordTokens } from '../services/token-service.js';
 import { hashOpaqueToken } from '../tokens/opaque-token.js';
 import type { GrantHandler } from './grant-handler.js';
@@ -44,9 +43,8 @@ export const authorizationCodeGrant: GrantHandler = {
       const pkceError = checkPkce(authCode, verifier);
       if (pkceError) return pkceError;
 
-      const grant = await findGrant(tx, authCode.grantId);
-      const user = grant && (await findUserById(tx, grant.userId));
-      if (!grant || grant.revokedAt || !user?.isActive) return new InvalidGrant('authorization grant is no longer valid');
+      const grant = await findGrantWithUserStatus(tx, authCode.grantId);
+      if (!grant || grant.revokedAt || !grant.userActive) return new InvalidGrant('authorization grant is no longer valid');
 
       const scopes = parseScope(grant.scope);
       return recordTokens(ctx, tx, {
