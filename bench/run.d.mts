@@ -23,6 +23,8 @@ export interface BenchOptions {
   rounds: number;
   scenarios: string[];
   alg: 'RS256' | 'ES256' | 'EdDSA';
+  /** Authly's ACCESS_TOKEN_FORMAT (default opaque, like the peer's access tokens). */
+  format?: 'opaque' | 'jwt';
   servers: ('authly' | 'peer')[];
   logLevel: string;
   workersScaling: string[];

@@ -26,7 +26,8 @@ export async function runLoad(url, spec, { duration, connections }) {
           exhausted = true;
           context.skip = true;
           setImmediate(() => instance?.stop());
-          return { ...req, method: 'GET', path: '/.well-known/openid-configuration', body: undefined };
+          // Fresh headers: the form request's Content-Length must not go out on a GET without a body.
+          return { method: 'GET', path: '/.well-known/openid-configuration', headers: {}, body: undefined };
         }
         req = { ...req, body };
       }

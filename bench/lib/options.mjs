@@ -16,13 +16,14 @@ const SPEC = {
   connections: { env: 'BENCH_CONNECTIONS', default: '32', help: 'autocannon connections' },
   rounds: { env: 'BENCH_ROUNDS', default: '2', help: 'alternating rounds (Authly, peer, Authly, peer, ...)' },
   scenarios: { env: 'BENCH_SCENARIOS', default: SCENARIOS.join(','), help: 'comma-separated subset of the scenarios' },
-  alg: { env: 'BENCH_ALG', default: 'ES256', help: "Authly's JWT_ALGORITHM for access tokens: RS256, ES256 or EdDSA" },
+  format: { env: 'BENCH_ACCESS_TOKEN_FORMAT', default: 'opaque', help: "Authly's ACCESS_TOKEN_FORMAT: opaque (like the peer's access tokens) or jwt" },
+  alg: { env: 'BENCH_ALG', default: 'ES256', help: "Authly's JWT_ALGORITHM for JWT access tokens: RS256, ES256 or EdDSA" },
   servers: { env: 'BENCH_SERVERS', default: 'authly,peer', help: 'authly,peer or one of them' },
   database: { env: 'BENCH_DATABASE_URL', default: 'postgres://postgres@127.0.0.1:5432/postgres', help: 'PostgreSQL server (a fresh database is created on it and dropped)' },
   redis: { env: 'REDIS_URL', default: '', help: 'Redis for Authly (cache, rate-limit counters) when set' },
   logLevel: { env: 'BENCH_LOG_LEVEL', default: 'info', help: "Authly's LOG_LEVEL (info is the production default)" },
   workersScaling: { env: 'BENCH_WORKERS_SCALING', default: 'client_credentials,introspection', help: 'scenarios re-run with WORKERS=2 ("" to skip)' },
-  codeRate: { env: 'BENCH_CODE_RATE', default: '600', help: 'authorization codes minted per measured second (pool size)' },
+  codeRate: { env: 'BENCH_CODE_RATE', default: '1200', help: 'authorization codes minted per measured second (pool size)' },
   cpuProf: { env: 'BENCH_CPU_PROF', default: '', help: 'a directory: run Authly under node --cpu-prof into it' },
   authlyEnv: { env: 'BENCH_AUTHLY_ENV', default: '', help: 'extra environment for Authly, KEY=VALUE,KEY=VALUE (e.g. DATABASE_POOL_MAX=20)' },
   authlyRoot: { env: 'BENCH_AUTHLY_ROOT', default: '', help: 'another built checkout of Authly to measure (before/after comparisons)' },
@@ -57,6 +58,7 @@ export function parseOptions(argv = process.argv.slice(2), env = process.env) {
   const servers = list(raw.servers);
   for (const s of servers) if (!['authly', 'peer'].includes(s)) throw new Error(`unknown server ${s}`);
   if (!['RS256', 'ES256', 'EdDSA'].includes(raw.alg)) throw new Error('--alg must be RS256, ES256 or EdDSA');
+  if (!['opaque', 'jwt'].includes(raw.format)) throw new Error('--format must be opaque or jwt');
   return {
     duration: int('duration', 1),
     warmup: int('warmup', 0),
@@ -64,6 +66,7 @@ export function parseOptions(argv = process.argv.slice(2), env = process.env) {
     rounds: int('rounds', 1),
     scenarios,
     alg: raw.alg,
+    format: raw.format,
     servers,
     databaseUrl: raw.database,
     redisUrl: raw.redis || undefined,

@@ -49,7 +49,7 @@ export function contextLines(result) {
   const c = result.ceiling;
   const lines = [
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.totalMemGiB} GiB, ${m.platform}; Node ${m.node}; load average before/after ${m.loadBefore} / ${m.loadAfter}`,
-    `Run: ${result.options.connections} connections, ${result.options.warmup} s warm-up + ${result.options.duration} s per measurement, ${result.options.rounds} rounds alternating Authly/peer; access tokens ${result.options.alg}, ID tokens RS256`,
+    `Run: ${result.options.connections} connections, ${result.options.warmup} s warm-up + ${result.options.duration} s per measurement, ${result.options.rounds} rounds alternating Authly/peer; Authly's access tokens ${result.options.format === 'jwt' ? `JWT ${result.options.alg}` : 'opaque'} (the peer's: opaque), ID tokens RS256`,
     `Ceiling on one core (jose, in-process): ${Object.values(c.jose)
       .map((j) => `${j.alg} ${j.signPerSecond} sign/s, ${j.verifyPerSecond} verify/s`)
       .join('; ')}`,

@@ -59,6 +59,7 @@ export async function startAuthly({ root, databaseUrl, options, fixtures, workDi
     AUTHLY_DATA_DIR: path.join(workDir, 'authly-data'),
     JWT_SECRET_KEY: randomBytes(32).toString('base64url'),
     JWT_ALGORITHM: options.alg,
+    ACCESS_TOKEN_FORMAT: options.format ?? 'opaque',
     LOG_LEVEL: options.logLevel,
     // The peer has no rate limiter; brute-force lockout (AUTHLY_LOCKOUT_*) stays on.
     RATE_LIMIT_ENABLED: 'false',
