@@ -2,8 +2,8 @@ import { InvalidGrant, InvalidRequest } from '../errors/oauth-errors.js';
 import { PKCE_VALUE, verifyS256 } from '../lib/pkce.js';
 import { parseScope } from '../lib/scopes.js';
 import { consumeAuthorizationCode, type AuthorizationCode } from '../repositories/authorization-codes-repository.js';
-import { findGrantWithUserStatus, revokeGrant } from '../repositories/grants-repository.js';
-import { finishTokens, recordTokens } from '../services/token-service.js';
+import { revokeGrant } from '../repositories/grants-repository.js';
+import { issueTokens } from '../services/token-service.js';
 import { hashOpaqueToken } from '../tokens/opaque-token.js';
 import type { GrantHandler } from './grant-handler.js';
 
@@ -26,37 +26,31 @@ export const authorizationCodeGrant: GrantHandler = {
     if (!code) throw new InvalidRequest('code is required');
     if (!redirectUri) throw new InvalidRequest('redirect_uri is required');
 
-    // Failures return their error instead of throwing, so the transaction commits: a code is used up by
-    // any exchange attempt, and a replay's revocation sticks.
-    const outcome = await ctx.db.transaction(async (tx) => {
-      const consumed = await consumeAuthorizationCode(tx, hashOpaqueToken(code), client.clientId);
-      if (consumed.outcome === 'unknown') return new InvalidGrant('authorization code is invalid');
-      if (consumed.outcome === 'replayed') {
-        // RFC 6749 section 4.1.2: a second use fails and revokes what the first use issued.
-        await revokeGrant(tx, consumed.grantId);
-        ctx.audit.record('token.reuse_detected', { client_id: client.clientId, grant_id: consumed.grantId, reason: 'authorization_code_replayed' });
-        return new InvalidGrant('authorization code was already used');
-      }
-      const authCode = consumed.code;
-      if (authCode.expiresAt.getTime() <= Date.now()) return new InvalidGrant('authorization code has expired');
-      if (authCode.redirectUri !== redirectUri) return new InvalidGrant('redirect_uri does not match the authorization request');
-      const pkceError = checkPkce(authCode, verifier);
-      if (pkceError) return pkceError;
+    // No transaction: the one atomic UPDATE that uses the code up (and reads its grant) is what makes it
+    // single-use, whatever happens next; tokens issued under a grant revoked meanwhile are dead on arrival,
+    // since every later use of a token checks its grant.
+    const consumed = await consumeAuthorizationCode(ctx.db, hashOpaqueToken(code), client.clientId);
+    if (consumed.outcome === 'unknown') throw new InvalidGrant('authorization code is invalid');
+    if (consumed.outcome === 'replayed') {
+      // RFC 6749 section 4.1.2: a second use fails and revokes what the first use issued.
+      await ctx.db.transaction((tx) => revokeGrant(tx, consumed.grantId));
+      ctx.audit.record('token.reuse_detected', { client_id: client.clientId, grant_id: consumed.grantId, reason: 'authorization_code_replayed' });
+      throw new InvalidGrant('authorization code was already used');
+    }
+    const { code: authCode, grant } = consumed;
+    if (authCode.expiresAt.getTime() <= Date.now()) throw new InvalidGrant('authorization code has expired');
+    if (authCode.redirectUri !== redirectUri) throw new InvalidGrant('redirect_uri does not match the authorization request');
+    const pkceError = checkPkce(authCode, verifier);
+    if (pkceError) throw pkceError;
+    if (grant.revokedAt || !grant.userActive) throw new InvalidGrant('authorization grant is no longer valid');
 
-      const grant = await findGrantWithUserStatus(tx, authCode.grantId);
-      if (!grant || grant.revokedAt || !grant.userActive) return new InvalidGrant('authorization grant is no longer valid');
-
-      const scopes = parseScope(grant.scope);
-      return recordTokens(ctx, tx, {
-        client,
-        scopes,
-        user: { userId: grant.userId, grantId: grant.id, authTime: grant.authTime, sid: grant.sid, nonce: grant.nonce },
-        includeRefreshToken: scopes.includes('offline_access') && client.grantTypes.includes('refresh_token'),
-        includeIdToken: scopes.includes('openid'),
-      });
+    const scopes = parseScope(grant.scope);
+    return issueTokens(ctx, ctx.db, {
+      client,
+      scopes,
+      user: { userId: grant.userId, grantId: grant.id, authTime: grant.authTime, sid: grant.sid, nonce: grant.nonce },
+      includeRefreshToken: scopes.includes('offline_access') && client.grantTypes.includes('refresh_token'),
+      includeIdToken: scopes.includes('openid'),
     });
-    if (outcome instanceof InvalidGrant) throw outcome;
-    // Signed after the commit: the row locks and the pooled connection are not held for the signatures.
-    return finishTokens(ctx, outcome);
   },
 };

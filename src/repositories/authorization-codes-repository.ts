@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import type { Grant } from './grants-repository.js';
 
 export interface AuthorizationCode {
   grantId: string;
@@ -20,25 +21,38 @@ export async function insertAuthorizationCode(
   );
 }
 
+/** A consumed code's grant, with whether its user is still active. */
+export type CodeGrant = Grant & { userActive: boolean };
+
 export type ConsumeResult =
-  | { outcome: 'consumed'; code: AuthorizationCode }
+  | { outcome: 'consumed'; code: AuthorizationCode; grant: CodeGrant }
   | { outcome: 'replayed'; grantId: string }
   | { outcome: 'unknown' };
 
 /**
- * Marks the code used in one atomic UPDATE, so two concurrent exchanges cannot both succeed. A code is
- * bound to its client: another client's attempt neither uses it up nor learns anything. A code that
- * its client already used reports its grant, so the caller can revoke what the first use issued.
+ * Marks the code used in one atomic UPDATE, so two concurrent exchanges cannot both succeed, and returns
+ * its grant and the grant's user status from the same statement. A code is bound to its client: another
+ * client's attempt neither uses it up nor learns anything. A code that its client already used reports
+ * its grant, so the caller can revoke what the first use issued.
  */
 export async function consumeAuthorizationCode(db: Queryable, codeHash: string, clientId: string): Promise<ConsumeResult> {
-  const { rows } = await db.query<AuthorizationCode>(
-    `UPDATE authorization_codes SET consumed_at = now()
-     WHERE code_hash = $1 AND client_id = $2 AND consumed_at IS NULL
-     RETURNING grant_id AS "grantId", client_id AS "clientId", redirect_uri AS "redirectUri",
-               code_challenge AS "codeChallenge", code_challenge_method AS "codeChallengeMethod", expires_at AS "expiresAt"`,
+  const { rows } = await db.query<AuthorizationCode & { grant: CodeGrant }>(
+    `UPDATE authorization_codes c SET consumed_at = now()
+     FROM grants g LEFT JOIN users u ON u.id = g.user_id
+     WHERE c.code_hash = $1 AND c.client_id = $2 AND c.consumed_at IS NULL AND g.id = c.grant_id
+     RETURNING c.grant_id AS "grantId", c.client_id AS "clientId", c.redirect_uri AS "redirectUri",
+               c.code_challenge AS "codeChallenge", c.code_challenge_method AS "codeChallengeMethod", c.expires_at AS "expiresAt",
+               json_build_object('id', g.id, 'clientId', g.client_id, 'userId', g.user_id, 'scope', g.scope,
+                 'authTime', g.auth_time, 'sid', g.sid, 'nonce', g.nonce, 'revokedAt', g.revoked_at,
+                 'userActive', coalesce(u.is_active, false)) AS grant`,
     [codeHash, clientId],
   );
-  if (rows[0]) return { outcome: 'consumed', code: rows[0] };
+  const row = rows[0];
+  if (row) {
+    const { grant, ...code } = row;
+    const revived = { ...grant, authTime: new Date(grant.authTime), revokedAt: grant.revokedAt === null ? null : new Date(grant.revokedAt) };
+    return { outcome: 'consumed', code, grant: revived };
+  }
   const used = await db.query<{ grantId: string }>(
     'SELECT grant_id AS "grantId" FROM authorization_codes WHERE code_hash = $1 AND client_id = $2',
     [codeHash, clientId],

@@ -28,17 +28,6 @@ export async function findGrant(db: Queryable, id: string): Promise<Grant | unde
   return rows[0];
 }
 
-/** A grant with whether its user is still active (a code exchange needs both: one round trip). */
-export async function findGrantWithUserStatus(db: Queryable, id: string): Promise<(Grant & { userActive: boolean }) | undefined> {
-  const { rows } = await db.query<Grant & { userActive: boolean }>(
-    `SELECT g.id, g.client_id AS "clientId", g.user_id AS "userId", g.scope, g.auth_time AS "authTime", g.sid, g.nonce,
-            g.revoked_at AS "revokedAt", coalesce(u.is_active, false) AS "userActive"
-     FROM grants g LEFT JOIN users u ON u.id = g.user_id WHERE g.id = $1`,
-    [id],
-  );
-  return rows[0];
-}
-
 /** Revokes a grant and every token issued under it (RFC 6749 section 4.1.2, RFC 9700 section 4.14.2). */
 export async function revokeGrant(db: Queryable, grantId: string): Promise<void> {
   await db.query('UPDATE grants SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [grantId]);
