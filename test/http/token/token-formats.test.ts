@@ -25,6 +25,7 @@ describe('access token formats and ID token algorithms', () => {
   beforeAll(async () => {
     t = await createTestApp({ ACCESS_TOKEN_FORMAT: 'opaque', JWT_ALGORITHM: 'ES256' });
     user = await createUser(t.app);
+    await t.app.ctx.db.query("INSERT INTO scopes (name, description) VALUES ('api:read', 'API')");
   });
   afterAll(() => t.close());
 
@@ -40,10 +41,6 @@ describe('access token formats and ID token algorithms', () => {
     expect(res.statusCode).toBe(200);
     return (res.json() as Tokens).access_token;
   }
-
-  beforeAll(async () => {
-    await t.app.ctx.db.query("INSERT INTO scopes (name, description) VALUES ('api:read', 'API') ON CONFLICT DO NOTHING");
-  });
 
   it('issues opaque access tokens by default (ACCESS_TOKEN_FORMAT=opaque), recorded by hash only', async () => {
     const client = await serviceClient();
