@@ -48,7 +48,8 @@ describe('graceful shutdown (a real server process)', () => {
       AUTHLY_ADMIN_CLIENT_SECRET: ADMIN_SECRET,
       SHUTDOWN_TIMEOUT_SECONDS: '5',
       CLEANUP_INTERVAL_MINUTES: '0',
-      LOG_LEVEL: 'info',
+      // The arrival line (at debug) tells when the in-flight request has reached the server.
+      LOG_LEVEL: 'debug',
       ...(database ? { DATABASE_URL: database.url } : {}),
     });
     await server.waitForLine((l) => l.includes('Authly is running'), 90_000);
