@@ -56,7 +56,7 @@ export interface RecordedTokens {
   refreshToken?: string;
 }
 
-export function accessTokenFormat(ctx: ServiceContext, client: Client): AccessTokenFormat {
+function accessTokenFormat(ctx: ServiceContext, client: Client): AccessTokenFormat {
   return client.accessTokenFormat ?? ctx.config.accessTokenFormat;
 }
 

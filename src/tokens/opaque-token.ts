@@ -19,7 +19,7 @@ export const hashOpaqueToken = sha256Base64url;
 const OPAQUE_JTI_PREFIX = 'sha256:';
 const OPAQUE_ACCESS_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
-export function opaqueAccessTokenJti(value: string): string {
+function opaqueAccessTokenJti(value: string): string {
   return OPAQUE_JTI_PREFIX + sha256Base64url(value);
 }
 
@@ -32,5 +32,3 @@ export function newOpaqueAccessToken(): { value: string; jti: string } {
 export function opaqueAccessTokenJtiOf(token: string): string | undefined {
   return OPAQUE_ACCESS_TOKEN.test(token) ? opaqueAccessTokenJti(token) : undefined;
 }
-
-export const isOpaqueAccessTokenJti = (jti: string): boolean => jti.startsWith(OPAQUE_JTI_PREFIX);
