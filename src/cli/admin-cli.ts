@@ -42,6 +42,7 @@ const GLOBAL_HELP = `Options for every command:
   --data-dir DIR         where the development admin-credentials.json is (env AUTHLY_DATA_DIR, default ./data)
   --json                 print the API's JSON instead of text
   -h, --help             show help
+  --                     ends the options: what follows is an argument even if it starts with -
 `;
 
 function usageLine(command: Command): string {
@@ -138,7 +139,10 @@ async function execute(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     const { code, message } = err as { code?: string; message: string };
     const option = /'(-[^']*)'/.exec(message)?.[1];
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) throw new UsageError(`unknown option ${option} (see authly admin --help)`);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) {
+      const hint = option.startsWith('--') ? '' : '; put -- before an argument that starts with -';
+      throw new UsageError(`unknown option ${option} (see authly admin --help${hint})`);
+    }
     throw new UsageError(message);
   }
   const { values, positionals } = parsed;

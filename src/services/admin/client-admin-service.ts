@@ -55,6 +55,17 @@ export const CLIENT_DEFAULTS = {
 /** 256 bits from the CSPRNG (SECURITY.md), so the fast keyed hash of client-authentication.ts suffices. */
 const newClientSecret = () => randomToken(32);
 
+/**
+ * 128 random bits, URL-safe: identifiers are public but should not be guessable in bulk. Drawn again
+ * when it would start with '-' or '_', so it never reads as an option on a command line.
+ */
+export function newClientId(): string {
+  for (;;) {
+    const id = randomToken(16);
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
+}
+
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
@@ -87,8 +98,7 @@ export async function createClient(ctx: Ctx, input: NewClientInput): Promise<Cli
   try {
     const client = await insertClient(ctx.db, {
       ...metadata,
-      // 128 random bits, URL-safe: identifiers are public but should not be guessable in bulk.
-      clientId: clientId ?? randomToken(16),
+      clientId: clientId ?? newClientId(),
       clientType: isPublic ? 'public' : 'confidential',
       clientSecretHash: clientSecret === null ? null : hashClientSecret(ctx.clientSecretKey, clientSecret),
     });
