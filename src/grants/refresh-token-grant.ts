@@ -9,10 +9,11 @@ import {
   findRefreshTokenForUpdate,
   forgetRefreshSuccessorsOfGrant,
   markRefreshTokenRotated,
+  rotateLiveRefreshToken,
   type RotatableRefreshTokenRecord,
 } from '../repositories/tokens-repository.js';
 import type { ServiceContext } from '../services/context.js';
-import { finishTokens, recordTokens, type RecordedTokens } from '../services/token-service.js';
+import { finishTokens, freshTokens, recordedFrom, recordTokens, type RecordedTokens } from '../services/token-service.js';
 import { hashOpaqueToken } from '../tokens/opaque-token.js';
 import type { GrantHandler } from './grant-handler.js';
 
@@ -32,6 +33,9 @@ export const refreshTokenGrant: GrantHandler = {
     if (!refreshToken) throw new InvalidRequest('refresh_token is required');
     const tokenHash = hashOpaqueToken(refreshToken);
     const graceSeconds = ctx.config.refreshTokenReuseGraceSeconds;
+
+    const rotated = await rotateInOneStatement(ctx, client, tokenHash, scope);
+    if (rotated) return finishTokens(ctx, rotated);
 
     const outcome = await ctx.db.transaction(async (tx): Promise<Outcome> => {
       const token = await findRefreshTokenForUpdate(tx, tokenHash, graceSeconds);
@@ -82,6 +86,46 @@ export const refreshTokenGrant: GrantHandler = {
     return finishTokens(ctx, outcome);
   },
 };
+
+/**
+ * The common case, a live token used once, in one statement (rotateLiveRefreshToken); undefined when the
+ * token is not in that state, and the transaction in refreshTokenGrant finds out why.
+ */
+async function rotateInOneStatement(
+  ctx: ServiceContext,
+  client: Client,
+  tokenHash: string,
+  scope: string | undefined,
+): Promise<RecordedTokens | undefined> {
+  const requested = scope === undefined ? null : parseScope(scope);
+  const graceSeconds = ctx.config.refreshTokenReuseGraceSeconds;
+  const fresh = freshTokens(ctx, client, true);
+  const successor = fresh.refreshToken!;
+  const rotated = await rotateLiveRefreshToken(ctx.db, {
+    tokenHash,
+    clientId: client.clientId,
+    requestedScopes: requested,
+    access: { jti: fresh.jti, issuedAt: new Date(fresh.iat * 1000), expiresAt: fresh.accessExpiresAt },
+    // The successor's value is kept only encrypted, bound to this row, and only while a repeat may need it.
+    successor: {
+      hash: successor.hash,
+      ciphertext: graceSeconds > 0 ? encryptAesGcm(ctx.refreshTokenKey, successor.value, tokenHash) : null,
+      expiresAt: fresh.refreshExpiresAt,
+    },
+    graceSeconds,
+  });
+  if (!rotated) return undefined;
+  const original = parseScope(rotated.scope);
+  const scopes = requested ?? original;
+  return recordedFrom(fresh, {
+    client,
+    scopes,
+    user: { userId: rotated.userId, grantId: rotated.grantId, authTime: rotated.authTime, sid: rotated.sid, nonce: null },
+    includeRefreshToken: true,
+    refreshTokenScopes: original,
+    includeIdToken: scopes.includes('openid'),
+  });
+}
 
 /**
  * A repeat of a refresh that already rotated `token`, within the grace window: returns the same successor

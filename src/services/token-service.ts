@@ -60,44 +60,79 @@ function accessTokenFormat(ctx: ServiceContext, client: Client): AccessTokenForm
   return client.accessTokenFormat ?? ctx.config.accessTokenFormat;
 }
 
+/** What a grant's new tokens are made of, drawn before anything is written. */
+export interface FreshTokens {
+  iat: number;
+  format: AccessTokenFormat;
+  jti: string;
+  /** Set for opaque access tokens: the value whose hash is the jti. */
+  opaqueAccessToken?: string;
+  /** Drawn only when the grant issues a refresh token. */
+  refreshToken?: { value: string; hash: string };
+  accessExpiresAt: Date;
+  refreshExpiresAt: Date;
+}
+
+export function freshTokens(ctx: ServiceContext, client: Client, withRefreshToken: boolean): FreshTokens {
+  const { config } = ctx;
+  // One clock reading for everything, so introspection's exp - iat is exactly the lifetime.
+  const iat = nowSeconds();
+  const format = accessTokenFormat(ctx, client);
+  const opaque = format === 'opaque' ? newOpaqueAccessToken() : undefined;
+  return {
+    iat,
+    format,
+    jti: opaque?.jti ?? randomUUID(),
+    ...(opaque ? { opaqueAccessToken: opaque.value } : {}),
+    ...(withRefreshToken ? { refreshToken: newOpaqueToken() } : {}),
+    accessExpiresAt: new Date((iat + config.accessTokenTtlSeconds) * 1000),
+    refreshExpiresAt: new Date((iat + config.refreshTokenTtlSeconds) * 1000),
+  };
+}
+
+/** The RecordedTokens of `fresh` once its rows are written for `req`. */
+export function recordedFrom(fresh: FreshTokens, req: IssueRequest): RecordedTokens {
+  const { iat, jti, format, opaqueAccessToken } = fresh;
+  return {
+    req,
+    iat,
+    jti,
+    format,
+    ...(opaqueAccessToken !== undefined ? { opaqueAccessToken } : {}),
+    ...(fresh.refreshToken ? { refreshToken: fresh.refreshToken.value } : {}),
+  };
+}
+
 /**
  * Writes the access token's row (its jti: a UUID for a JWT, the hash for an opaque token) and the refresh
  * token's (its hash) through `tx`, so that a grant issues atomically.
  */
 export async function recordTokens(ctx: ServiceContext, tx: Queryable, req: IssueRequest): Promise<RecordedTokens> {
-  const { config } = ctx;
-  const iat = nowSeconds();
-  const format = accessTokenFormat(ctx, req.client);
-  const opaque = format === 'opaque' ? newOpaqueAccessToken() : undefined;
-  const jti = opaque?.jti ?? randomUUID();
+  const fresh = freshTokens(ctx, req.client, Boolean(req.user && req.includeRefreshToken));
   const accessRecord: AccessTokenRecord = {
-    jti,
+    jti: fresh.jti,
     grantId: req.user?.grantId ?? null,
     clientId: req.client.clientId,
     userId: req.user?.userId ?? null,
     scope: req.scopes.join(' '),
-    issuedAt: new Date(iat * 1000),
-    expiresAt: new Date((iat + config.accessTokenTtlSeconds) * 1000),
+    issuedAt: new Date(fresh.iat * 1000),
+    expiresAt: fresh.accessExpiresAt,
   };
-  const recorded: RecordedTokens = { req, iat, jti, format, ...(opaque ? { opaqueAccessToken: opaque.value } : {}) };
-  if (req.user && req.includeRefreshToken) {
-    const refresh = newOpaqueToken();
+  if (req.user && fresh.refreshToken) {
     // Both rows in one statement: one round trip fewer on every code exchange and refresh.
     await insertAccessAndRefreshTokens(tx, accessRecord, {
-      tokenHash: refresh.hash,
+      tokenHash: fresh.refreshToken.hash,
       grantId: req.user.grantId,
       clientId: req.client.clientId,
       userId: req.user.userId,
       scope: (req.refreshTokenScopes ?? req.scopes).join(' '),
-      // Both from the same clock reading, so introspection's exp - iat is exactly the lifetime.
       issuedAt: accessRecord.issuedAt,
-      expiresAt: new Date((iat + config.refreshTokenTtlSeconds) * 1000),
+      expiresAt: fresh.refreshExpiresAt,
     });
-    recorded.refreshToken = refresh.value;
   } else {
     await insertAccessToken(tx, accessRecord);
   }
-  return recorded;
+  return recordedFrom(fresh, req);
 }
 
 /** The ID token's alg: the client's id_token_signed_response_alg while the server holds its key, else RS256. */
