@@ -1,9 +1,11 @@
 import { InvalidGrant, InvalidRequest } from '../errors/oauth-errors.js';
-import { PKCE_VALUE, verifyS256 } from '../lib/pkce.js';
+import { PKCE_VALUE, s256, verifyS256 } from '../lib/pkce.js';
 import { parseScope } from '../lib/scopes.js';
-import { consumeAuthorizationCode, type AuthorizationCode } from '../repositories/authorization-codes-repository.js';
+import { consumeAuthorizationCode, exchangeLiveAuthorizationCode, type AuthorizationCode } from '../repositories/authorization-codes-repository.js';
 import { revokeGrant } from '../repositories/grants-repository.js';
-import { issueTokens } from '../services/token-service.js';
+import type { Client } from '../repositories/clients-repository.js';
+import type { ServiceContext } from '../services/context.js';
+import { finishTokens, freshTokens, issueTokens, recordedFrom, type RecordedTokens } from '../services/token-service.js';
 import { hashOpaqueToken } from '../tokens/opaque-token.js';
 import type { GrantHandler } from './grant-handler.js';
 
@@ -26,10 +28,16 @@ export const authorizationCodeGrant: GrantHandler = {
     if (!code) throw new InvalidRequest('code is required');
     if (!redirectUri) throw new InvalidRequest('redirect_uri is required');
 
+    const codeHash = hashOpaqueToken(code);
+    if (verifier !== undefined && PKCE_VALUE.test(verifier)) {
+      const exchanged = await exchangeInOneStatement(ctx, client, codeHash, redirectUri, verifier);
+      if (exchanged) return finishTokens(ctx, exchanged);
+    }
+
     // No transaction: the one atomic UPDATE that uses the code up (and reads its grant) is what makes it
     // single-use, whatever happens next; tokens issued under a grant revoked meanwhile are dead on arrival,
     // since every later use of a token checks its grant.
-    const consumed = await consumeAuthorizationCode(ctx.db, hashOpaqueToken(code), client.clientId);
+    const consumed = await consumeAuthorizationCode(ctx.db, codeHash, client.clientId);
     if (consumed.outcome === 'unknown') throw new InvalidGrant('authorization code is invalid');
     if (consumed.outcome === 'replayed') {
       // RFC 6749 section 4.1.2: a second use fails and revokes what the first use issued.
@@ -49,8 +57,41 @@ export const authorizationCodeGrant: GrantHandler = {
       client,
       scopes,
       user: { userId: grant.userId, grantId: grant.id, authTime: grant.authTime, sid: grant.sid, nonce: grant.nonce },
-      includeRefreshToken: scopes.includes('offline_access') && client.grantTypes.includes('refresh_token'),
+      includeRefreshToken: scopes.includes('offline_access') && mayRefresh(client),
       includeIdToken: scopes.includes('openid'),
     });
   },
 };
+
+const mayRefresh = (client: Client) => client.grantTypes.includes('refresh_token');
+
+/**
+ * The common case, a valid code exchanged once with its verifier, in one statement
+ * (exchangeLiveAuthorizationCode); undefined when anything is off, and the path above decides and reports.
+ */
+async function exchangeInOneStatement(
+  ctx: ServiceContext,
+  client: Client,
+  codeHash: string,
+  redirectUri: string,
+  verifier: string,
+): Promise<RecordedTokens | undefined> {
+  const fresh = freshTokens(ctx, client, mayRefresh(client));
+  const exchanged = await exchangeLiveAuthorizationCode(ctx.db, {
+    codeHash,
+    clientId: client.clientId,
+    redirectUri,
+    challenge: s256(verifier),
+    access: { jti: fresh.jti, issuedAt: new Date(fresh.iat * 1000), expiresAt: fresh.accessExpiresAt },
+    refresh: fresh.refreshToken ? { hash: fresh.refreshToken.hash, expiresAt: fresh.refreshExpiresAt } : null,
+  });
+  if (!exchanged) return undefined;
+  const scopes = parseScope(exchanged.scope);
+  return recordedFrom(fresh, {
+    client,
+    scopes,
+    user: { userId: exchanged.userId, grantId: exchanged.grantId, authTime: exchanged.authTime, sid: exchanged.sid, nonce: exchanged.nonce },
+    includeRefreshToken: exchanged.refreshTokenIssued,
+    includeIdToken: scopes.includes('openid'),
+  });
+}

@@ -59,3 +59,68 @@ export async function consumeAuthorizationCode(db: Queryable, codeHash: string, 
   );
   return used.rows[0] ? { outcome: 'replayed', grantId: used.rows[0].grantId } : { outcome: 'unknown' };
 }
+
+/** What an exchange in one statement read about the code's grant. */
+export interface ExchangedCode {
+  grantId: string;
+  userId: string;
+  scope: string;
+  authTime: Date;
+  sid: string | null;
+  nonce: string | null;
+  refreshTokenIssued: boolean;
+}
+
+/**
+ * The common code exchange in one statement, one round trip instead of two: uses the code up only if it is
+ * unused, unexpired, bound to `clientId` and `redirectUri`, its S256 challenge equals `challenge` (computed
+ * from the verifier), its grant is not revoked and its user is active; then writes the access token and,
+ * when the client may refresh and the grant has offline_access, the refresh token. Anything else uses
+ * nothing up and returns undefined: the caller takes consumeAuthorizationCode's path, which uses the code
+ * up and reports. The challenge is compared by the database, not in constant time: a code's first attempt
+ * either succeeds here or uses it up there, so there is no second guess to time.
+ */
+export async function exchangeLiveAuthorizationCode(
+  db: Queryable,
+  input: {
+    codeHash: string;
+    clientId: string;
+    redirectUri: string;
+    challenge: string;
+    access: { jti: string; issuedAt: Date; expiresAt: Date };
+    /** Null when the client may not use refresh tokens. */
+    refresh: { hash: string; expiresAt: Date } | null;
+  },
+): Promise<ExchangedCode | undefined> {
+  const { access, refresh } = input;
+  const { rows } = await db.query<ExchangedCode>(
+    `WITH used AS (
+       UPDATE authorization_codes c SET consumed_at = now()
+       FROM grants g, users u
+       WHERE c.code_hash = $1 AND c.client_id = $2 AND c.consumed_at IS NULL AND c.expires_at > now()
+         AND c.redirect_uri = $3 AND c.code_challenge = $4
+         AND g.id = c.grant_id AND g.revoked_at IS NULL AND u.id = g.user_id AND u.is_active
+       RETURNING g.id, g.user_id, g.scope, g.auth_time, g.sid, g.nonce,
+                 ($8::text IS NOT NULL AND 'offline_access' = ANY (string_to_array(g.scope, ' '))) AS refresh
+     ), access AS (
+       INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at)
+       SELECT $5, id, $2, user_id, scope, $6, $7 FROM used
+     ), refresh AS (
+       INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at, created_at)
+       SELECT $8, id, $2, user_id, scope, $9, $6 FROM used WHERE refresh
+     )
+     SELECT id AS "grantId", user_id AS "userId", scope, auth_time AS "authTime", sid, nonce, refresh AS "refreshTokenIssued" FROM used`,
+    [
+      input.codeHash,
+      input.clientId,
+      input.redirectUri,
+      input.challenge,
+      access.jti,
+      access.issuedAt,
+      access.expiresAt,
+      refresh?.hash ?? null,
+      refresh?.expiresAt ?? null,
+    ],
+  );
+  return rows[0];
+}
