@@ -99,7 +99,7 @@ export function recordedFrom(fresh: FreshTokens, req: IssueRequest): RecordedTok
     jti,
     format,
     ...(opaqueAccessToken !== undefined ? { opaqueAccessToken } : {}),
-    ...(fresh.refreshToken ? { refreshToken: fresh.refreshToken.value } : {}),
+    ...(req.includeRefreshToken && fresh.refreshToken ? { refreshToken: fresh.refreshToken.value } : {}),
   };
 }
 
