@@ -23,7 +23,7 @@ const SPEC = {
   redis: { env: 'REDIS_URL', default: '', help: 'Redis for Authly (cache, rate-limit counters) when set' },
   logLevel: { env: 'BENCH_LOG_LEVEL', default: 'info', help: "Authly's LOG_LEVEL (info is the production default)" },
   workersScaling: { env: 'BENCH_WORKERS_SCALING', default: 'client_credentials,introspection', help: 'scenarios re-run with WORKERS=2 ("" to skip)' },
-  codeRate: { env: 'BENCH_CODE_RATE', default: '1200', help: 'authorization codes minted per measured second (pool size)' },
+  codeRate: { env: 'BENCH_CODE_RATE', default: '3000', help: 'authorization codes minted per measured second (pool size)' },
   cpuProf: { env: 'BENCH_CPU_PROF', default: '', help: 'a directory: run Authly under node --cpu-prof into it' },
   authlyEnv: { env: 'BENCH_AUTHLY_ENV', default: '', help: 'extra environment for Authly, KEY=VALUE,KEY=VALUE (e.g. DATABASE_POOL_MAX=20)' },
   authlyRoot: { env: 'BENCH_AUTHLY_ROOT', default: '', help: 'another built checkout of Authly to measure (before/after comparisons)' },

@@ -10,7 +10,7 @@ const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PAT
  */
 export const requestMetrics = fp(async (app: FastifyInstance) => {
   const { metrics } = app.ctx;
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const labels = {
       method: METHODS.has(request.method) ? request.method : 'other',
       route: request.routeOptions.url ?? 'unmatched',
@@ -18,5 +18,6 @@ export const requestMetrics = fp(async (app: FastifyInstance) => {
     };
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    done();
   });
 });
