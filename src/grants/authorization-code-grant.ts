@@ -82,7 +82,7 @@ async function exchangeInOneStatement(
     clientId: client.clientId,
     redirectUri,
     challenge: s256(verifier),
-    access: { jti: fresh.jti, issuedAt: new Date(fresh.iat * 1000), expiresAt: fresh.accessExpiresAt },
+    access: { jti: fresh.jti, issuedAt: fresh.issuedAt, expiresAt: fresh.accessExpiresAt },
     refresh: fresh.refreshToken ? { hash: fresh.refreshToken.hash, expiresAt: fresh.refreshExpiresAt } : null,
   });
   if (!exchanged) return undefined;

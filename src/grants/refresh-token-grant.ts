@@ -105,7 +105,7 @@ async function rotateInOneStatement(
     tokenHash,
     clientId: client.clientId,
     requestedScopes: requested,
-    access: { jti: fresh.jti, issuedAt: new Date(fresh.iat * 1000), expiresAt: fresh.accessExpiresAt },
+    access: { jti: fresh.jti, issuedAt: fresh.issuedAt, expiresAt: fresh.accessExpiresAt },
     // The successor's value is kept only encrypted, bound to this row, and only while a repeat may need it.
     successor: {
       hash: successor.hash,

@@ -63,6 +63,8 @@ function accessTokenFormat(ctx: ServiceContext, client: Client): AccessTokenForm
 /** What a grant's new tokens are made of, drawn before anything is written. */
 export interface FreshTokens {
   iat: number;
+  /** iat as the rows' created_at. */
+  issuedAt: Date;
   format: AccessTokenFormat;
   jti: string;
   /** Set for opaque access tokens: the value whose hash is the jti. */
@@ -81,6 +83,7 @@ export function freshTokens(ctx: ServiceContext, client: Client, withRefreshToke
   const opaque = format === 'opaque' ? newOpaqueAccessToken() : undefined;
   return {
     iat,
+    issuedAt: new Date(iat * 1000),
     format,
     jti: opaque?.jti ?? randomUUID(),
     ...(opaque ? { opaqueAccessToken: opaque.value } : {}),
@@ -115,7 +118,7 @@ export async function recordTokens(ctx: ServiceContext, tx: Queryable, req: Issu
     clientId: req.client.clientId,
     userId: req.user?.userId ?? null,
     scope: req.scopes.join(' '),
-    issuedAt: new Date(fresh.iat * 1000),
+    issuedAt: fresh.issuedAt,
     expiresAt: fresh.accessExpiresAt,
   };
   if (req.user && fresh.refreshToken) {

@@ -148,12 +148,13 @@ describe('grants in one statement', () => {
       expect(await findRefreshToken(t.testDb.db, again.successor.hash)).toBeUndefined();
     });
 
-    it('writes nothing for another client, a wider scope, a revoked grant, an inactive user or an expired token', async () => {
+    it('writes nothing for another client, a wider scope, a revoked grant, an expired or revoked token, or an inactive user', async () => {
       const cases: [string, (hash: string) => Promise<unknown>, { clientId?: string; requestedScopes?: string[] }][] = [
         ['another client', async () => {}, { clientId: other.clientId }],
         ['a wider scope', async () => {}, { requestedScopes: ['openid', 'profile'] }],
         ['a revoked grant', (hash) => t.testDb.db.query('UPDATE grants SET revoked_at = now() WHERE id = (SELECT grant_id FROM refresh_tokens WHERE token_hash = $1)', [hash]), {}],
         ['an expired token', (hash) => t.testDb.db.query("UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1", [hash]), {}],
+        ['a revoked token', (hash) => t.testDb.db.query('UPDATE refresh_tokens SET revoked_at = now() WHERE token_hash = $1', [hash]), {}],
       ];
       for (const [name, prepare, overrides] of cases) {
         const tokenHash = await liveToken();
