@@ -34,6 +34,8 @@ export abstract class OAuthError extends Error {
 export class InvalidRequest extends OAuthError {
   readonly error = 'invalid_request';
 }
+/** invalid_request at a protected resource: answered with a Bearer challenge (RFC 6750 section 3.1). */
+export class InvalidBearerRequest extends InvalidRequest {}
 export class InvalidClient extends OAuthError {
   readonly error = 'invalid_client';
   override readonly status = 401;

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { AdminApiError } from '../errors/admin-errors.js';
-import { InvalidClient, InvalidToken, OAuthError, safeDescription } from '../errors/oauth-errors.js';
+import { InvalidBearerRequest, InvalidClient, InvalidToken, OAuthError, safeDescription } from '../errors/oauth-errors.js';
 import { TooManyAttempts } from '../services/throttle-service.js';
 
 /** RFC 6750 section 3: the Bearer challenge for protected resources. */
@@ -11,7 +11,7 @@ export function bearerChallenge(err: OAuthError): string {
 
 export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyReply {
   if (err instanceof InvalidClient && err.usedBasic) reply.header('www-authenticate', 'Basic realm="authly"');
-  if (err instanceof InvalidToken || err.status === 403) reply.header('www-authenticate', bearerChallenge(err));
+  if (err instanceof InvalidToken || err instanceof InvalidBearerRequest || err.status === 403) reply.header('www-authenticate', bearerChallenge(err));
   return reply.code(err.status).header('cache-control', 'no-store').send(err.toJSON());
 }
 

@@ -103,6 +103,9 @@ export async function verifyAccessTokenWithUser(ctx: ServiceContext, token: stri
   return { ...live.token, scopes: parseScope(live.token.scope), user: live.user };
 }
 
+/** RFC 6750 section 2.1: the b64token syntax of a Bearer credential. */
+export const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
 /** RFC 6750 section 2.1: `Authorization: Bearer <token>`; the query form is not accepted. */
 export function bearerToken(authorization: string | undefined): string {
   if (!authorization) {
@@ -110,7 +113,7 @@ export function bearerToken(authorization: string | undefined): string {
     err.noCredentials = true;
     throw err;
   }
-  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization.trim());
-  if (!match) throw new InvalidToken('the Authorization header must carry a Bearer access token');
+  const match = /^Bearer (\S+)$/i.exec(authorization.trim());
+  if (!match || !BEARER_TOKEN.test(match[1]!)) throw new InvalidToken('the Authorization header must carry a Bearer access token');
   return match[1]!;
 }

@@ -135,6 +135,10 @@ const ROWS: Row[] = [
   // Tokens and keys
   ['a forged access token is refused', (f) => userinfo(f.t.app, 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.'), { json: [401, 'invalid_token'] }],
   ['a client_credentials token has no user: userinfo refuses it', async (f) => userinfo(f.t.app, await tokenFor(f.t.app, f.client.clientId, f.client.clientSecret!)), { json: [401, 'invalid_token'] }],
+  ['userinfo: a token sent by two methods (header and body) is refused (RFC 6750 section 2)', async (f) => {
+    const token = (await obtainTokens(f.t.app, new InjectBrowser(f.t.app), f.client, f.user.username)).access_token;
+    return form(f, '/oidc/userinfo', `access_token=${encodeURIComponent(token)}`, { authorization: `Bearer ${token}` });
+  }, { json: [400, 'invalid_request'] }],
 
   // Everywhere
   ['non-UTF-8 input → 400 invalid_request', (f) => form(f, '/oauth/token', 'grant_type=client_credentials&scope=%FF', { authorization: basicAuth(f.client.clientId, f.client.clientSecret!) }), { json: [400, 'invalid_request'] }],

@@ -55,6 +55,45 @@ describe('userinfo', () => {
     expect(decodeJwt(full.id_token!).sub).toBe(user.id);
   });
 
+  describe('the token in a form body (RFC 6750 section 2.2)', () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+    it('POST with access_token in the body → 200 with the claims', async () => {
+      const res = await t.app.inject({ method: 'POST', url: '/oidc/userinfo', headers: form, payload: `access_token=${encodeURIComponent(full.access_token)}` });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ sub: user.id, email: user.email });
+    });
+
+    it('a token in both the header and the body → 400 invalid_request with a Bearer challenge (section 2)', async () => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oidc/userinfo',
+        headers: { ...form, authorization: `Bearer ${full.access_token}` },
+        payload: `access_token=${encodeURIComponent(full.access_token)}`,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error).toBe('invalid_request');
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="authly", error="invalid_request"/);
+    });
+
+    it('a repeated access_token parameter → 400 invalid_request', async () => {
+      const token = encodeURIComponent(full.access_token);
+      const res = await t.app.inject({ method: 'POST', url: '/oidc/userinfo', headers: form, payload: `access_token=${token}&access_token=${token}` });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error).toBe('invalid_request');
+    });
+
+    it('a body token that is not a token → 401 invalid_token', async () => {
+      expectInvalidToken(await t.app.inject({ method: 'POST', url: '/oidc/userinfo', headers: form, payload: 'access_token=not%20a%20token' }));
+    });
+
+    it('the query form is not accepted (section 2.3): a GET with ?access_token= has no credentials', async () => {
+      const res = await t.app.inject({ method: 'GET', url: `/oidc/userinfo?access_token=${encodeURIComponent(full.access_token)}` });
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="authly"');
+    });
+  });
+
   describe('no credentials', () => {
     it.each(['GET', 'POST'] as const)('%s without a token → 401 with a bare Bearer challenge', async (method) => {
       const res = await t.app.inject({ method, url: '/oidc/userinfo' });
@@ -67,16 +106,6 @@ describe('userinfo', () => {
       const res = await t.app.inject({ url: `/oidc/userinfo?access_token=${full.access_token}` });
       expect(res.statusCode).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Bearer realm="authly"');
-    });
-
-    it('a token in a form body is not accepted', async () => {
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/oidc/userinfo',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: `access_token=${full.access_token}`,
-      });
-      expect(res.statusCode).toBe(401);
     });
   });
 
