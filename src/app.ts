@@ -157,6 +157,6 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   await app.register(logoutRoutes);
   await app.register(adminRoutes);
   await app.register(healthRoutes);
-  await app.register(metricsRoutes);
+  if (config.metricsEnabled) await app.register(metricsRoutes);
   return app;
 }

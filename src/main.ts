@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { runPrimary } from './cluster.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { configWarnings, dotEnvNames, type ConfigWarning } from './config/config-warnings.js';
 import { ROUTES } from './config/routes.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/open-database.js';
@@ -41,20 +42,27 @@ function banner(config: Readonly<Config>, app: FastifyInstance, dbDescription: s
 export async function start(): Promise<FastifyInstance | undefined> {
   loadDotEnv();
   const config = loadConfig();
+  // Named once, by the process that starts first (workers inherit the same environment).
+  const warnings = cluster.isWorker ? [] : configWarnings(process.env, dotEnvNames());
   if (config.workers > 1 && cluster.isPrimary) {
-    await startPrimary(config);
+    await startPrimary(config, warnings);
     return undefined;
   }
-  return startServer(config);
+  return startServer(config, warnings);
 }
 
-async function startServer(config: Readonly<Config>): Promise<FastifyInstance> {
+function logWarnings(log: Pick<FastifyInstance['log'], 'warn'>, warnings: readonly ConfigWarning[]): void {
+  for (const { variable, message } of warnings) log.warn({ variable }, message);
+}
+
+async function startServer(config: Readonly<Config>, warnings: readonly ConfigWarning[]): Promise<FastifyInstance> {
   // In a worker the primary has already migrated (once, not N times racing).
   const isWorker = cluster.isWorker;
   const db = await openDatabase(config);
   if (config.autoMigrate && !isWorker) await migrate(db);
   const app = await buildApp(config, { db });
   app.addHook('onClose', () => db.close());
+  logWarnings(app.log, warnings);
   await app.listen({ host: config.host, port: config.port });
   if (!isWorker) process.stdout.write(banner(config, app, db.description));
   handleShutdownSignals(app, config);
@@ -104,8 +112,9 @@ function handleShutdownSignals(app: FastifyInstance, config: Readonly<Config>): 
  * bootstrap (building the app once without listening) — so workers never race each other over them.
  * Embedded PGlite cannot be shared between processes; loadConfig refuses WORKERS > 1 without DATABASE_URL.
  */
-async function startPrimary(config: Readonly<Config>): Promise<void> {
+async function startPrimary(config: Readonly<Config>, warnings: readonly ConfigWarning[]): Promise<void> {
   const log = pino({ level: config.logLevel, base: { pid: process.pid, role: 'primary' } });
+  logWarnings(log, warnings);
   const db = await openDatabase(config);
   let text: string;
   try {

@@ -53,6 +53,12 @@ export const ENV_VARS = {
     default: 'info',
     description: 'pino log level.',
   },
+  DEBUG: { schema: bool, default: 'false', description: 'true: log at debug level, unless LOG_LEVEL is set.' },
+  METRICS_ENABLED: {
+    schema: bool,
+    default: 'true',
+    description: 'Serve Prometheus metrics at /metrics. false: /metrics is not served (404).',
+  },
   ACCESS_TOKEN_EXPIRE_MINUTES: { schema: int(1, 1440), default: '15', description: 'Access token lifetime.' },
   REFRESH_TOKEN_EXPIRE_DAYS: { schema: int(1, 365), default: '7', description: 'Refresh token lifetime.' },
   REFRESH_TOKEN_REUSE_GRACE_SECONDS: {
@@ -198,6 +204,7 @@ export interface Config {
   dataDir: string;
   autoMigrate: boolean;
   logLevel: string;
+  metricsEnabled: boolean;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   refreshTokenReuseGraceSeconds: number;
@@ -353,7 +360,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     databasePoolMax: v('DATABASE_POOL_MAX'),
     dataDir: path.resolve(v<string>('AUTHLY_DATA_DIR')),
     autoMigrate: v('AUTOMIGRATE'),
-    logLevel: v('LOG_LEVEL'),
+    // The deployment guides' DEBUG=true means debug logs; an explicit LOG_LEVEL wins.
+    logLevel: v<boolean>('DEBUG') && !readRaw(env, 'LOG_LEVEL') ? 'debug' : v('LOG_LEVEL'),
+    metricsEnabled: v('METRICS_ENABLED'),
     accessTokenTtlSeconds: v<number>('ACCESS_TOKEN_EXPIRE_MINUTES') * 60,
     refreshTokenTtlSeconds: v<number>('REFRESH_TOKEN_EXPIRE_DAYS') * 86400,
     refreshTokenReuseGraceSeconds: v('REFRESH_TOKEN_REUSE_GRACE_SECONDS'),

@@ -96,3 +96,15 @@ describe('metric labels stay bounded whatever clients send', () => {
     expect(distinct(http, 'route').size).toBeLessThan(25);
   });
 });
+
+describe('METRICS_ENABLED=false', () => {
+  it('does not serve /metrics; the probes stay', async () => {
+    const t = await createTestApp({ METRICS_ENABLED: 'false' });
+    try {
+      expect((await t.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
+      expect((await t.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -26,6 +26,8 @@ describe('.env.example', () => {
       AUTHLY_DATA_DIR: '/tmp/authly-elsewhere',
       AUTOMIGRATE: 'false',
       LOG_LEVEL: 'debug',
+      DEBUG: 'true',
+      METRICS_ENABLED: 'false',
       ACCESS_TOKEN_EXPIRE_MINUTES: '5',
       REFRESH_TOKEN_EXPIRE_DAYS: '2',
       REFRESH_TOKEN_REUSE_GRACE_SECONDS: '0',
