@@ -5,7 +5,7 @@ import type { Db } from './db/db.js';
 import { openDatabase } from './db/open-database.js';
 import { registerAllowedHosts } from './http/allowed-hosts.js';
 import { registerCors } from './http/cors.js';
-import { registerErrorHandler } from './http/error-handler.js';
+import { registerErrorHandler, sendUnavailable } from './http/error-handler.js';
 import { registerFormParser } from './http/form-body.js';
 import './http/fastify-types.js';
 import { AccessLogController, loggerOptions, requestIdFor } from './http/logging.js';
@@ -76,7 +76,9 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     trustProxy: trustProxyOption(config.trustProxy),
     // During a graceful shutdown idle keep-alive connections are closed; in-flight requests finish.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // A request arriving on a busy keep-alive connection after close() began gets the OAuth-shaped 503 of
+    // the onRequest hook below; Fastify's own 503 body is not an OAuth error.
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
   const db = deps.db ?? (await openDatabase(config));
@@ -117,6 +119,18 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
+  });
+  // Closing (app.close() has begun): refuse new work before any other hook runs, with Retry-After so the
+  // client retries (on another replica), and end the connection so that it does not hold the close open.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!closing) return done();
+    reply.header('connection', 'close');
+    sendUnavailable(request, reply, 5, 'the server is shutting down; retry');
   });
   // First check of every request (health probes exempt), then CORS headers for the browser-facing APIs.
   registerAllowedHosts(app, config.allowedHosts);
