@@ -4,6 +4,7 @@ import type { Config } from './config/config.js';
 import type { Db } from './db/db.js';
 import { openDatabase } from './db/open-database.js';
 import { registerAllowedHosts } from './http/allowed-hosts.js';
+import { clientErrorHandler } from './http/client-errors.js';
 import { registerCors } from './http/cors.js';
 import { registerErrorHandler, sendUnavailable } from './http/error-handler.js';
 import { registerFormParser } from './http/form-body.js';
@@ -76,6 +77,13 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     trustProxy: trustProxyOption(config.trustProxy),
     // During a graceful shutdown idle keep-alive connections are closed; in-flight requests finish.
     forceCloseConnections: 'idle',
+    // A client gets HTTP_REQUEST_TIMEOUT_SECONDS to send its whole request, then 408 and the socket is
+    // closed: a trickled body cannot hold a connection open nor delay a shutdown. Node checks running
+    // requests every connectionsCheckingInterval (30 s by default), so the bound is checked every second.
+    requestTimeout: config.requestTimeoutSeconds * 1000,
+    http: { connectionsCheckingInterval: 1000, headersTimeout: config.requestTimeoutSeconds * 1000 },
+    keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
+    clientErrorHandler,
     // A request arriving on a busy keep-alive connection after close() began gets the OAuth-shaped 503 of
     // the onRequest hook below; Fastify's own 503 body is not an OAuth error.
     return503OnClosing: false,
