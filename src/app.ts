@@ -4,8 +4,9 @@ import type { Config } from './config/config.js';
 import type { Db } from './db/db.js';
 import { openDatabase } from './db/open-database.js';
 import { registerAllowedHosts } from './http/allowed-hosts.js';
+import { clientErrorHandler } from './http/client-errors.js';
 import { registerCors } from './http/cors.js';
-import { registerErrorHandler } from './http/error-handler.js';
+import { registerErrorHandler, sendUnavailable } from './http/error-handler.js';
 import { registerFormParser } from './http/form-body.js';
 import './http/fastify-types.js';
 import { AccessLogController, loggerOptions, requestIdFor } from './http/logging.js';
@@ -76,7 +77,16 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     trustProxy: trustProxyOption(config.trustProxy),
     // During a graceful shutdown idle keep-alive connections are closed; in-flight requests finish.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // A client gets HTTP_REQUEST_TIMEOUT_SECONDS to send its whole request, then 408 and the socket is
+    // closed: a trickled body cannot hold a connection open nor delay a shutdown. Node checks running
+    // requests every connectionsCheckingInterval (30 s by default), so the bound is checked every second.
+    requestTimeout: config.requestTimeoutSeconds * 1000,
+    http: { connectionsCheckingInterval: 1000, headersTimeout: config.requestTimeoutSeconds * 1000 },
+    keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
+    clientErrorHandler,
+    // A request arriving on a busy keep-alive connection after close() began gets the OAuth-shaped 503 of
+    // the onRequest hook below; Fastify's own 503 body is not an OAuth error.
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
   const db = deps.db ?? (await openDatabase(config));
@@ -117,6 +127,18 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
+  });
+  // Closing (app.close() has begun): refuse new work before any other hook runs, with Retry-After so the
+  // client retries (on another replica), and end the connection so that it does not hold the close open.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!closing) return done();
+    reply.header('connection', 'close');
+    sendUnavailable(request, reply, 5, 'the server is shutting down; retry');
   });
   // First check of every request (health probes exempt), then CORS headers for the browser-facing APIs.
   registerAllowedHosts(app, config.allowedHosts);

@@ -78,7 +78,9 @@ export function drainDelayMs(config: Pick<Config, 'shutdownTimeoutSeconds'>): nu
  * Graceful shutdown. SIGTERM (Kubernetes, Docker): readiness turns 503 at once, requests are still
  * served for drainDelayMs, then app.close() stops accepting connections, closes idle keep-alive ones,
  * waits for in-flight requests and runs the onClose hooks (cleanup job, Redis, database pool). SIGINT
- * (Ctrl+C) skips the delay. Whatever hangs, the process is out after SHUTDOWN_TIMEOUT_SECONDS.
+ * (Ctrl+C) skips the delay. A slow client cannot hold the close open (HTTP_REQUEST_TIMEOUT_SECONDS, then
+ * the remaining connections are cut a second before the deadline); whatever else hangs, the process is
+ * out after SHUTDOWN_TIMEOUT_SECONDS.
  */
 function handleShutdownSignals(app: FastifyInstance, config: Readonly<Config>): void {
   let closing = false;
@@ -94,6 +96,16 @@ function handleShutdownSignals(app: FastifyInstance, config: Readonly<Config>): 
     }, config.shutdownTimeoutSeconds * 1000).unref();
     setTimeout(() => {
       app.log.info('closing');
+      // Node stops checking request timeouts once the server closes, so a request still arriving gets
+      // HTTP_REQUEST_TIMEOUT_SECONDS more (its own bound, counted from now) and at most until a second
+      // before the deadline; then the connections still open are cut and the close completes.
+      setTimeout(
+        () => {
+          app.log.warn('closing the connections still open');
+          app.server.closeAllConnections();
+        },
+        Math.max(0, Math.min(config.requestTimeoutSeconds * 1000, config.shutdownTimeoutSeconds * 1000 - delay - 1000)),
+      ).unref();
       app.close().then(
         () => process.exit(0),
         (err: unknown) => {

@@ -171,6 +171,23 @@ export const ENV_VARS = {
     default: '25',
     description: 'On SIGTERM: readiness turns 503, in-flight requests finish; forced exit after this many seconds.',
   },
+  HTTP_REQUEST_TIMEOUT_SECONDS: {
+    schema: int(1, 600),
+    default: '10',
+    description:
+      'Time a client has to send a whole request (headers and body); a slower one gets 408 and its connection is closed, so a trickled body cannot hold a socket or delay a shutdown.',
+  },
+  HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: {
+    schema: int(1, 600),
+    default: '72',
+    description: 'Idle keep-alive connections are closed after this many seconds (keep it above the load balancer idle timeout).',
+  },
+  AUTHLY_MAX_INFLIGHT_EXPENSIVE: {
+    schema: int(0, 100_000),
+    default: '64',
+    description:
+      'Admission control: token and login requests in flight per process beyond which new ones get 503 with Retry-After at once (health probes and metrics stay fast); 0 disables.',
+  },
   AUTHLY_ADMIN_CLIENT_ID: { schema: z.string().min(1).max(255), description: 'Bootstrap admin client id.' },
   AUTHLY_ADMIN_CLIENT_SECRET: {
     schema: z.string().min(16, { message: 'expected at least 16 characters' }),
@@ -232,6 +249,10 @@ export interface Config {
   trustProxy: boolean | number | string[];
   workers: number;
   shutdownTimeoutSeconds: number;
+  requestTimeoutSeconds: number;
+  keepAliveTimeoutSeconds: number;
+  /** Admission control: expensive requests (token, login) in flight per process; 0 means no cap. */
+  maxInflightExpensive: number;
   admin: {
     clientId: string | undefined;
     clientSecret: string | undefined;
@@ -391,6 +412,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     trustProxy: parseTrustProxy(v<string>('TRUST_PROXY')),
     workers: v('WORKERS'),
     shutdownTimeoutSeconds: v('SHUTDOWN_TIMEOUT_SECONDS'),
+    requestTimeoutSeconds: v('HTTP_REQUEST_TIMEOUT_SECONDS'),
+    keepAliveTimeoutSeconds: v('HTTP_KEEP_ALIVE_TIMEOUT_SECONDS'),
+    maxInflightExpensive: v('AUTHLY_MAX_INFLIGHT_EXPENSIVE'),
     admin: {
       clientId: v('AUTHLY_ADMIN_CLIENT_ID'),
       clientSecret: v('AUTHLY_ADMIN_CLIENT_SECRET'),

@@ -79,6 +79,22 @@ export class ServerError extends OAuthError {
   readonly error = 'server_error';
   override readonly status = 500;
 }
+/**
+ * RFC 6749 sections 4.1.2.1 and 5.2 usage: the server cannot handle the request now (a dependency is down,
+ * too many requests in flight, shutting down). Sent as 503 with Retry-After, which tells clients to retry.
+ */
+export class TemporarilyUnavailable extends OAuthError {
+  readonly error = 'temporarily_unavailable';
+  override readonly status = 503;
+
+  constructor(
+    description: string,
+    readonly retryAfterSeconds: number,
+    detail?: string,
+  ) {
+    super(description, detail);
+  }
+}
 /** RFC 6750 section 3.1: errors at a protected resource carry a Bearer challenge. */
 export class InvalidToken extends OAuthError {
   readonly error = 'invalid_token';

@@ -60,6 +60,9 @@ describe('.env.example', () => {
       TRUST_PROXY: '10.0.0.0/8',
       WORKERS: '2',
       SHUTDOWN_TIMEOUT_SECONDS: '5',
+      HTTP_REQUEST_TIMEOUT_SECONDS: '3',
+      HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '30',
+      AUTHLY_MAX_INFLIGHT_EXPENSIVE: '0',
     };
     expect(Object.keys(samples).sort()).toEqual(Object.keys(ENV_VARS).sort());
     // Variables that only load together with others: the baseline sets them all to other valid values.
