@@ -5,8 +5,9 @@ import type { Db } from './db/db.js';
 import { openDatabase } from './db/open-database.js';
 import { registerAllowedHosts } from './http/allowed-hosts.js';
 import { registerCors } from './http/cors.js';
-import { registerErrorHandler } from './http/error-handler.js';
+import { frameworkErrors, registerErrorHandler } from './http/error-handler.js';
 import { registerFormParser } from './http/form-body.js';
+import { registerInputGuard } from './http/input-guard.js';
 import './http/fastify-types.js';
 import { AccessLogController, loggerOptions, requestIdFor } from './http/logging.js';
 import { registerRequestAudit } from './http/request-audit.js';
@@ -78,6 +79,8 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A path the router cannot decode or an over-long path parameter: answered like the edge guard's refusals.
+    frameworkErrors,
   });
   const db = deps.db ?? (await openDatabase(config));
   const algorithms: SigningAlg[] = [...new Set<SigningAlg>(['RS256', config.jwtAlgorithm])];
@@ -120,6 +123,8 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   });
   // First check of every request (health probes exempt), then CORS headers for the browser-facing APIs.
   registerAllowedHosts(app, config.allowedHosts);
+  // Every string that enters is UTF-8, without NUL and within its length before anything looks it up.
+  registerInputGuard(app);
   registerCors(app, config.corsOrigins);
   registerRequestAudit(app);
   if (config.cleanupIntervalMinutes > 0) {
