@@ -6,8 +6,9 @@ import { openDatabase } from './db/open-database.js';
 import { registerAllowedHosts } from './http/allowed-hosts.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { registerCors } from './http/cors.js';
-import { registerErrorHandler, sendUnavailable } from './http/error-handler.js';
+import { frameworkErrors, registerErrorHandler, sendUnavailable } from './http/error-handler.js';
 import { registerFormParser } from './http/form-body.js';
+import { registerInputGuard } from './http/input-guard.js';
 import './http/fastify-types.js';
 import { AccessLogController, loggerOptions, requestIdFor } from './http/logging.js';
 import { registerRequestAudit } from './http/request-audit.js';
@@ -88,6 +89,8 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     // the onRequest hook below; Fastify's own 503 body is not an OAuth error.
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A path the router cannot decode or an over-long path parameter: answered like the edge guard's refusals.
+    frameworkErrors,
   });
   const db = deps.db ?? (await openDatabase(config));
   const algorithms: SigningAlg[] = [...new Set<SigningAlg>(['RS256', config.jwtAlgorithm])];
@@ -142,6 +145,8 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   });
   // First check of every request (health probes exempt), then CORS headers for the browser-facing APIs.
   registerAllowedHosts(app, config.allowedHosts);
+  // Every string that enters is UTF-8, without NUL and within its length before anything looks it up.
+  registerInputGuard(app);
   registerCors(app, config.corsOrigins);
   registerRequestAudit(app);
   if (config.cleanupIntervalMinutes > 0) {

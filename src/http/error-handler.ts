@@ -1,11 +1,12 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ROUTES } from '../config/routes.js';
-import { AdminApiError } from '../errors/admin-errors.js';
+import { AdminApiError, ValidationFailed } from '../errors/admin-errors.js';
+import { InputRejected } from '../errors/input-errors.js';
 import { InvalidBearerRequest, InvalidClient, InvalidRequest, InvalidToken, OAuthError, safeDescription, TemporarilyUnavailable } from '../errors/oauth-errors.js';
 import { storageFault } from '../errors/storage-errors.js';
 import { TooManyAttempts } from '../services/throttle-service.js';
 import { errorPage } from '../views/authorization-pages.js';
 import { sendPage } from '../views/page.js';
+import { errorShapeFor } from './input-guard.js';
 
 /** RFC 6750 section 3: the Bearer challenge for protected resources. */
 export function bearerChallenge(err: OAuthError): string {
@@ -20,20 +21,23 @@ export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyRep
   return reply.code(err.status).header('cache-control', 'no-store').send(err.toJSON());
 }
 
-/**
- * Who reads the error: the admin API has its own JSON shape, the browser pages (authorization, login and
- * consent, logout) are read by people, everything else by OAuth clients (RFC 6749 section 5.2 bodies).
- */
-export type ErrorAudience = 'admin' | 'page' | 'oauth';
+const INPUT_MESSAGES = {
+  path: 'the request path is not valid',
+  query: 'the query parameters are not valid',
+  body: 'the request body is not valid',
+  header: 'the request headers are not valid',
+} as const;
 
-const PAGE_ROUTES: readonly string[] = [ROUTES.authorization, ROUTES.endSession, ROUTES.interaction, ROUTES.interactionLogin, ROUTES.interactionConsent];
+/** A string refused at the edge, in the admin API's own shape (`{ error, message, fields }`). */
+function adminInputError(err: InputRejected): AdminApiError {
+  if (err.status === 415) return new AdminApiError(415, 'unsupported_media_type', 'the request body must be UTF-8 JSON');
+  return new ValidationFailed({ [err.field]: err.reason }, INPUT_MESSAGES[err.source]);
+}
 
-export function errorAudience(request: FastifyRequest): ErrorAudience {
-  // The route pattern when the request matched one, else the path (unmatched, or before routing).
-  const path = request.routeOptions.url ?? request.url.split('?')[0]!;
-  if (path === ROUTES.admin || path.startsWith(`${ROUTES.admin}/`)) return 'admin';
-  if (PAGE_ROUTES.includes(path) || path.startsWith('/interaction/')) return 'page';
-  return 'oauth';
+/** Pages (authorize, interaction, logout) answer a person: an HTML error page, never raw JSON. */
+function sendErrorPage(reply: FastifyReply, status: number, description: string): FastifyReply {
+  const message = status >= 500 ? 'Something went wrong on our side. Try again later.' : `The request could not be processed (${description}). Return to the application and try again.`;
+  return sendPage(reply, status, errorPage(status >= 500 ? 'Server error' : 'Invalid request', message), { formAction: ["'none'"] });
 }
 
 /**
@@ -42,7 +46,7 @@ export function errorAudience(request: FastifyRequest): ErrorAudience {
  */
 export function sendUnavailable(request: FastifyRequest, reply: FastifyReply, retryAfterSeconds: number, description: string): FastifyReply {
   reply.header('retry-after', String(retryAfterSeconds)).header('cache-control', 'no-store');
-  switch (errorAudience(request)) {
+  switch (errorShapeFor(request.url)) {
     case 'admin':
       return reply.code(503).send(new AdminApiError(503, 'temporarily_unavailable', description).toJSON());
     case 'page':
@@ -60,11 +64,11 @@ export function sendUnavailable(request: FastifyRequest, reply: FastifyReply, re
 /** 400 for input the database refused (too long, not UTF-8): the client's fault, never a 5xx. */
 function sendInvalidInput(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const description = 'a parameter value is too long or is not valid text';
-  switch (errorAudience(request)) {
+  switch (errorShapeFor(request.url)) {
     case 'admin':
       return reply.code(400).send(new AdminApiError(400, 'validation_failed', description).toJSON());
     case 'page':
-      return sendPage(reply, 400, errorPage('Invalid request', `The request is malformed: ${description}.`), { formAction: ["'none'"] });
+      return sendErrorPage(reply, 400, description);
     default:
       return sendOAuthError(reply, new InvalidRequest(description));
   }
@@ -80,38 +84,61 @@ const UNAVAILABLE_DESCRIPTIONS = {
  * The one place errors become responses: OAuth errors as RFC 6749 section 5.2 bodies, admin API errors as
  * their JSON, Fastify's own client errors (bad JSON, body too large, wrong media type) as invalid_request,
  * database faults by their class (src/errors/storage-errors.ts: 503 + Retry-After or 400), and everything
- * else as server_error without details.
+ * else as server_error without details. Strings refused at the edge (src/http/input-guard.ts) take the admin
+ * shape under /admin, and on person-facing pages every error is an HTML page.
  */
+export function sendError(error: Error & { statusCode?: number }, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const shape = errorShapeFor(request.url);
+  if (error instanceof OAuthError && error.detail) request.log.info({ err: error.detail }, 'oauth error');
+  if (error instanceof InputRejected && shape === 'admin') {
+    const adminError = adminInputError(error);
+    return reply.code(adminError.status).header('cache-control', 'no-store').send(adminError.toJSON());
+  }
+  if (shape === 'page' && (error instanceof OAuthError || (error.statusCode ?? 500) < 500) && !(error instanceof TooManyAttempts)) {
+    const status = error instanceof OAuthError ? error.status : (error.statusCode ?? 400);
+    return sendErrorPage(reply, status, error instanceof OAuthError ? error.description : safeDescription(error.message));
+  }
+  if (error instanceof OAuthError) return sendOAuthError(reply, error);
+  if (error instanceof AdminApiError) return reply.code(error.status).send(error.toJSON());
+  if (error instanceof TooManyAttempts) {
+    return reply
+      .code(429)
+      .header('retry-after', String(error.retryAfterSeconds))
+      .header('cache-control', 'no-store')
+      .send({ error: 'rate_limited', error_description: 'too many failed attempts; try again later' });
+  }
+  const fault = storageFault(error);
+  if (fault) {
+    request.log.warn({ err: error, storage_fault: fault.kind, code: fault.code }, 'database fault');
+    if (fault.kind === 'invalid_input') return sendInvalidInput(request, reply);
+    return sendUnavailable(request, reply, fault.retryAfterSeconds, UNAVAILABLE_DESCRIPTIONS[fault.kind]);
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return reply
+      .code(status)
+      .header('cache-control', 'no-store')
+      .send({ error: status === 429 ? 'rate_limited' : 'invalid_request', error_description: safeDescription(error.message) });
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  if (shape === 'page') return sendErrorPage(reply, 500, 'internal error');
+  return reply.code(500).header('cache-control', 'no-store').send({ error: 'server_error', error_description: 'internal error' });
+}
+
+/**
+ * Fastify's frameworkErrors: the router refuses a path it cannot decode (not UTF-8) or a path parameter
+ * beyond maxParamLength before any hook runs; both are answered like the edge guard's refusals.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const rejected =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new InputRejected('a path segment is too long', 'path', 'path', 'a segment is too long', 414)
+      : new InputRejected('the request path must be UTF-8 text without NUL characters', 'path', 'path', 'must be UTF-8 text');
+  return sendError(rejected, request, reply);
+}
+
 export function registerErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof OAuthError) {
-      if (error.detail) request.log.info({ err: error.detail }, 'oauth error');
-      return sendOAuthError(reply, error);
-    }
-    if (error instanceof AdminApiError) return reply.code(error.status).send(error.toJSON());
-    if (error instanceof TooManyAttempts) {
-      return reply
-        .code(429)
-        .header('retry-after', String(error.retryAfterSeconds))
-        .header('cache-control', 'no-store')
-        .send({ error: 'rate_limited', error_description: 'too many failed attempts; try again later' });
-    }
-    const fault = storageFault(error);
-    if (fault) {
-      request.log.warn({ err: error, storage_fault: fault.kind, code: fault.code }, 'database fault');
-      if (fault.kind === 'invalid_input') return sendInvalidInput(request, reply);
-      return sendUnavailable(request, reply, fault.retryAfterSeconds, UNAVAILABLE_DESCRIPTIONS[fault.kind]);
-    }
-    const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      return reply
-        .code(status)
-        .header('cache-control', 'no-store')
-        .send({ error: status === 429 ? 'rate_limited' : 'invalid_request', error_description: safeDescription(error.message) });
-    }
-    request.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).header('cache-control', 'no-store').send({ error: 'server_error', error_description: 'internal error' });
-  });
+  app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: 'not_found', error_description: safeDescription(`no route for ${request.method} ${request.url.split('?')[0]}`) }),
   );

@@ -1,19 +1,17 @@
 import type { FastifyInstance } from 'fastify';
-import { InvalidRequest } from '../errors/oauth-errors.js';
+import { checkParam } from './input-guard.js';
 
 /** Form and query parameters with every repeated key kept, so duplicates can be refused. */
 export type RawParams = Record<string, string[]>;
 
-// U+FFFD is what URLSearchParams makes of bytes that are not UTF-8; NUL is refused by PostgreSQL text.
-const UNACCEPTABLE = /[\uFFFD\u0000]/;
-
-/** Parses application/x-www-form-urlencoded, refusing non-UTF-8 bytes and NUL characters. */
-export function parseUrlEncoded(text: string): RawParams {
+/**
+ * Parses application/x-www-form-urlencoded, refusing non-UTF-8 bytes, NUL characters and values beyond
+ * their length limit (src/http/input-guard.ts).
+ */
+export function parseUrlEncoded(text: string, source: 'query' | 'body' = 'body'): RawParams {
   const params: RawParams = Object.create(null) as RawParams;
   for (const [key, value] of new URLSearchParams(text)) {
-    if (UNACCEPTABLE.test(key) || UNACCEPTABLE.test(value)) {
-      throw new InvalidRequest('parameters must be UTF-8 text without NUL characters');
-    }
+    checkParam(key, value, source);
     (params[key] ??= []).push(value);
   }
   return params;
@@ -33,5 +31,5 @@ export function registerFormParser(app: FastifyInstance): void {
 /** The raw query string of a request, parsed with repeated keys kept. */
 export function rawQuery(url: string): RawParams {
   const q = url.indexOf('?');
-  return q < 0 ? (Object.create(null) as RawParams) : parseUrlEncoded(url.slice(q + 1));
+  return q < 0 ? (Object.create(null) as RawParams) : parseUrlEncoded(url.slice(q + 1), 'query');
 }

@@ -1,3 +1,4 @@
+import { MAX_IDENTIFIER_LENGTH } from '../config/input-limits.js';
 import { InvalidClient, InvalidRequest } from '../errors/oauth-errors.js';
 import { constantTimeEqual, hmacSha256Base64url } from '../lib/crypto.js';
 import type { Client } from '../repositories/clients-repository.js';
@@ -40,6 +41,8 @@ function parseBasic(header: string): { id: string; secret: string } {
     const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
     const credentials = { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
     if (credentials.id.includes('\u0000') || credentials.secret.includes('\u0000')) throw fail();
+    // Bounded before the id becomes a lookup or lockout key, like client_id in a form (input-limits.ts).
+    if (credentials.id.length > MAX_IDENTIFIER_LENGTH) throw fail();
     return credentials;
   } catch {
     throw fail();

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { ROUTES } from '../../config/routes.js';
 import { ValidationFailed } from '../../errors/admin-errors.js';
+import { MAX_JSON_DEPTH } from '../../config/input-limits.js';
+import { findUnacceptableJsonString, jsonDepthWithin } from '../../http/input-guard.js';
 import { requireAdminToken } from './admin-auth.js';
 import { clientsRoutes } from './clients-routes.js';
 import { maintenanceRoutes } from './maintenance-routes.js';
@@ -29,7 +31,9 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
 
 /**
  * Bodies are JSON only (other media types get 415), and malformed JSON is a validation_failed body like
- * every other bad input here. The default parser is kept for its prototype-poisoning protection.
+ * every other bad input here. The default parser is kept for its prototype-poisoning protection. The edge
+ * guard (src/http/input-guard.ts) bounds the nesting before parsing, without recursion, and refuses NUL,
+ * lone surrogates and over-long strings after it; a charset other than UTF-8 was answered 415 before.
  */
 function acceptJsonOnly(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -37,9 +41,14 @@ function acceptJsonOnly(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
+    if (!jsonDepthWithin(text)) {
+      return done(new ValidationFailed({ body: `nested deeper than ${MAX_JSON_DEPTH} levels` }, 'the request body is not valid'), undefined);
+    }
     parseJson(request, text, (err, value) => {
-      if (err) done(new ValidationFailed({ body: 'not valid JSON' }, 'the request body is not valid JSON'), undefined);
-      else done(null, value);
+      if (err) return done(new ValidationFailed({ body: 'not valid JSON' }, 'the request body is not valid JSON'), undefined);
+      const bad = findUnacceptableJsonString(value);
+      if (bad) return done(new ValidationFailed({ [bad.field || 'body']: bad.reason }, 'the request body is not valid'), undefined);
+      done(null, value);
     });
   });
 }

@@ -33,22 +33,13 @@ function reason(issue: z.core.$ZodIssue): string {
   return issue.message.replace(/^Invalid (input|option): /, '');
 }
 
-/** PostgreSQL text and jsonb cannot hold U+0000: every string and key carrying one, by path. */
-function nulFields(value: unknown, path: string[] = []): string[] {
-  if (typeof value === 'string') return value.includes('\u0000') ? [path.join('.')] : [];
-  if (value === null || typeof value !== 'object') return [];
-  return Object.entries(value).flatMap(([key, inner]) =>
-    key.includes('\u0000') ? [[...path, key].join('.')] : nulFields(inner, [...path, key]),
-  );
-}
-
-/** Parses `input` or throws ValidationFailed naming each bad field once (`redirect_uris.0`, `limit`, …). */
+/**
+ * Parses `input` or throws ValidationFailed naming each bad field once (`redirect_uris.0`, `limit`, …).
+ * NUL, text that is not UTF-8 and over-long strings never get here: the edge guard refused them
+ * (src/http/input-guard.ts).
+ */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query'): z.output<S> {
   const message = where === 'body' ? 'the request body is not valid' : 'the query parameters are not valid';
-  const withNul = nulFields(input);
-  if (withNul.length > 0) {
-    throw new ValidationFailed(Object.fromEntries(withNul.map((field) => [field || where, 'must not contain NUL characters'])), message);
-  }
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const fields: Record<string, string> = {};

@@ -1,0 +1,35 @@
+/**
+ * Length limits for every string that enters over HTTP (src/http/input-guard.ts), checked before any lookup,
+ * hash or lockout key is built from it. Identifiers that become keys are bounded well below PostgreSQL's
+ * btree entry limit (about 2,700 bytes); everything else gets a generic bound far above legitimate use.
+ */
+
+/** client_id and login names: column and index keys (users.username, clients.client_id, auth_failures). */
+export const MAX_IDENTIFIER_LENGTH = 255;
+
+/** Per-parameter limits (characters) for form and query parameters; other names get MAX_PARAM_LENGTH. */
+export const PARAM_LIMITS: Readonly<Record<string, number>> = {
+  client_id: MAX_IDENTIFIER_LENGTH,
+  username: MAX_IDENTIFIER_LENGTH,
+  login_hint: MAX_IDENTIFIER_LENGTH,
+  // RFC 7636 section 4.1: 43 to 128 characters; the grant reports a short one, the edge refuses a long one.
+  code_verifier: 128,
+  password: 1024,
+  redirect_uri: 2000,
+  post_logout_redirect_uri: 2000,
+};
+
+/** Any other parameter value: tokens, id_token_hint, state, nonce, scope fit well within it. */
+export const MAX_PARAM_LENGTH = 4096;
+
+/** Parameter names and JSON keys. */
+export const MAX_NAME_LENGTH = 128;
+
+/** Every string in an admin JSON body (the admin schemas bound their fields more tightly). */
+export const MAX_JSON_STRING_LENGTH = 4096;
+
+/** Nesting of arrays and objects in a JSON body; the admin API needs 3 (address, redirect_uris). */
+export const MAX_JSON_DEPTH = 32;
+
+/** The request path (before the query); route parameters are further bounded by maxParamLength. */
+export const MAX_PATH_LENGTH = 2048;
