@@ -76,6 +76,9 @@ describe.skipIf(!TEST_DATABASE_URL)('database outage (PostgreSQL behind a cuttab
     expect(Number(token.headers['retry-after'])).toBeGreaterThan(0);
     expect(token.headers['cache-control']).toBe('no-store');
     expect(token.json()).toEqual({ error: 'temporarily_unavailable', error_description: 'the database is unavailable; retry later' });
+    // Counted apart from bugs in authly_oauth_token_requests_total.
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/authly_oauth_token_requests_total\{grant_type="client_credentials",status="temporarily_unavailable"\} 1\b/);
 
     const { challenge } = pkcePair();
     const authorize = await app.inject({
