@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import type { Db } from './db/db.js';
 import { openDatabase } from './db/open-database.js';
+import { registerAdmissionControl } from './http/admission-control.js';
 import { registerAllowedHosts } from './http/allowed-hosts.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { registerCors } from './http/cors.js';
@@ -143,6 +144,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     reply.header('connection', 'close');
     sendUnavailable(request, reply, 5, 'the server is shutting down; retry');
   });
+  registerAdmissionControl(app, config.maxInflightExpensive, (route) => metrics.admissionRefused.inc({ route }));
   // First check of every request (health probes exempt), then CORS headers for the browser-facing APIs.
   registerAllowedHosts(app, config.allowedHosts);
   // Every string that enters is UTF-8, without NUL and within its length before anything looks it up.

@@ -43,6 +43,12 @@ export class Metrics {
     labelNames: ['table'] as const,
     registers: [this.registry],
   });
+  readonly admissionRefused = new Counter({
+    name: 'authly_admission_refused_total',
+    help: 'Token and login requests refused with 503 because AUTHLY_MAX_INFLIGHT_EXPENSIVE were in flight, by route.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
   readonly cacheRequests = new Counter({
     name: 'authly_cache_requests_total',
     help: 'Cache lookups by cache (clients, ...) and result: hit, miss (loaded from the database), bypass (cache unusable, e.g. Redis down).',

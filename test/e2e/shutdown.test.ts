@@ -117,3 +117,66 @@ describe('graceful shutdown (a real server process)', () => {
     expect(server.lines.some((l) => logFields(l)?.msg === 'shutdown timed out; exiting')).toBe(false);
   }, 60_000);
 });
+
+/**
+ * A client trickling its body must not hold a SIGTERMed server past SHUTDOWN_TIMEOUT_SECONDS (it used to
+ * make the process exit 1 at the timeout): HTTP_REQUEST_TIMEOUT_SECONDS bounds it, Node stops checking
+ * that bound once the server closes, so the shutdown cuts what is still open, and the exit is 0.
+ */
+describe('graceful shutdown with a slow client (a real server process)', () => {
+  let build: ReturnType<typeof buildServer>;
+  let database: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let server: ServerProcess;
+  let port: number;
+
+  beforeAll(async () => {
+    build = buildServer();
+    database = await createScratchDatabase();
+    port = await freePort();
+    server = spawnServer(build.main, {
+      ...baseServerEnv(port),
+      SHUTDOWN_TIMEOUT_SECONDS: '6',
+      HTTP_REQUEST_TIMEOUT_SECONDS: '2',
+      CLEANUP_INTERVAL_MINUTES: '0',
+      LOG_LEVEL: 'debug',
+      ...(database ? { DATABASE_URL: database.url } : {}),
+    });
+    await server.waitForLine((l) => l.includes('Authly is running'), 90_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    await server.exited;
+    await database?.drop();
+    build.cleanup();
+  });
+
+  it('exits 0 before the timeout although a body is still trickling in', async () => {
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.on('error', () => {});
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(
+      'POST /oauth/token HTTP/1.1\r\n' +
+        `Host: 127.0.0.1:${port}\r\n` +
+        'X-Request-ID: trickling-1\r\n' +
+        'Content-Type: application/x-www-form-urlencoded\r\n' +
+        'Content-Length: 10000\r\n\r\ngrant_type=',
+    );
+    // One byte every 200 ms: the body would take half an hour.
+    const trickle = setInterval(() => socket.writable && socket.write('a'), 200);
+    try {
+      await server.waitForLine((l) => logFields(l)?.reqId === 'trickling-1');
+      const signalledAt = Date.now();
+      server.child.kill('SIGTERM');
+      const exit = await server.exited;
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(Date.now() - signalledAt).toBeLessThan(6000);
+      expect(server.lines.some((l) => logFields(l)?.msg === 'shutdown timed out; exiting')).toBe(false);
+      await closed;
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
+    }
+  }, 60_000);
+});

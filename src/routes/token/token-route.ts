@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ROUTES } from '../../config/routes.js';
 import { OAuthError, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../errors/oauth-errors.js';
+import { storageFault } from '../../errors/storage-errors.js';
 import { GRANTS } from '../../grants/grant-registry.js';
 import { formBody, singleParams } from '../../http/params.js';
 import { TooManyAttempts } from '../../services/throttle-service.js';
@@ -41,7 +42,18 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
       });
       return issued.response;
     } catch (err) {
-      const status = err instanceof OAuthError ? err.error : err instanceof TooManyAttempts ? 'rate_limited' : 'server_error';
+      // A database fault is counted apart from bugs: the error handler answers it 503 (or 400 for input).
+      const fault = err instanceof OAuthError || err instanceof TooManyAttempts ? undefined : storageFault(err);
+      const status =
+        err instanceof OAuthError
+          ? err.error
+          : err instanceof TooManyAttempts
+            ? 'rate_limited'
+            : fault
+              ? fault.kind === 'invalid_input'
+                ? 'invalid_request'
+                : 'temporarily_unavailable'
+              : 'server_error';
       ctx.metrics.tokenRequests.inc({ grant_type: grantLabel, status });
       throw err;
     }

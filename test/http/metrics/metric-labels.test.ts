@@ -88,7 +88,7 @@ describe('metric labels stay bounded whatever clients send', () => {
     const token = samples(text, 'authly_oauth_token_requests_total');
     expect(distinct(token, 'grant_type')).toEqual(new Set(['invalid', 'client_credentials']));
     for (const status of distinct(token, 'status')) {
-      expect(['success', 'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope', 'rate_limited', 'server_error']).toContain(
+      expect(['success', 'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope', 'rate_limited', 'temporarily_unavailable', 'server_error']).toContain(
         status,
       );
     }

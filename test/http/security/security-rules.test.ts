@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { createTestApp, TEST_ISSUER, type TestApp } from '../../helpers/test-app.js';
@@ -197,5 +198,29 @@ describe('SECURITY.md: one failing request per rule', () => {
       expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
       if (expected.page === 200) expect(res.body).toContain('Invalid username or password.');
     }
+  });
+});
+
+/**
+ * Rules that one injected request cannot show (a database that goes away, real sockets, concurrency, a
+ * process that exits): each row names the test that fails when the rule breaks. The check below keeps the
+ * pointers honest: the file exists and still holds a test of that name.
+ */
+const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
+  ['a database that is down → 503 temporarily_unavailable + Retry-After (OAuth, admin and page shapes), then recovery', 'test/http/faults/database-outage.test.ts', 'answers 503 + Retry-After in each audience shape while cut, and recovers once restored'],
+  ['database errors by SQLSTATE class: connection/shutdown/deadlock/lock timeout → 503, never 500', 'test/unit/http/error-handler.test.ts', 'on the token endpoint: 503 temporarily_unavailable with Retry-After'],
+  ['input the database refuses (22001 too long, 22021 not UTF-8) → 400, never 5xx', 'test/unit/http/error-handler.test.ts', '(input the database refused) is 400 invalid_request, admin validation_failed'],
+  ['a closed embedded database (PGlite) is a dependency fault, not a bug', 'test/unit/errors/storage-errors.test.ts', 'a driver-typed StorageUnavailable is unavailable'],
+  ['bodies time out: a trickled body gets 408 and its socket is closed', 'test/e2e/slow-clients.test.ts', 'trickled bodies get 408 invalid_request and their sockets are closed by the server'],
+  ['a request racing the shutdown gets an OAuth 503 with Retry-After, never a bare body', 'test/e2e/slow-clients.test.ts', 'gets 503 temporarily_unavailable with Retry-After and Connection: close'],
+  ['a slow client cannot hold a SIGTERMed server past its shutdown timeout', 'test/e2e/shutdown.test.ts', 'exits 0 before the timeout although a body is still trickling in'],
+  ['token and login beyond the in-flight cap → 503 + Retry-After at once', 'test/unit/http/admission-control.test.ts', 'refuses beyond the cap with 503 temporarily_unavailable and Retry-After, then admits again'],
+  ['/health answers while 500 token requests are in flight', 'test/e2e/health-under-flood.test.ts', 'answers every /health probe with 200 while 500 token requests are in flight'],
+];
+
+describe('SECURITY.md: rules tested by their own suites', () => {
+  it.each(RULES_TESTED_ELSEWHERE)('%s (%s)', (_rule, file, test) => {
+    expect(existsSync(file), file).toBe(true);
+    expect(readFileSync(file, 'utf8'), `${file} has no test named "${test}"`).toContain(test);
   });
 });
