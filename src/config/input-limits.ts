@@ -20,9 +20,15 @@ export const PARAM_LIMITS: Readonly<Record<string, number>> = {
   // client's verified redirect URI (RFC 6749 section 4.1.2.1), rather than by the edge with a page.
   id_token_hint: 16384,
   post_logout_redirect_uri: 2000,
+  // Above the authorize and logout steps' own 8 KiB bound, so those answer it in protocol terms (an error
+  // redirected to the client with state); the edge only stops what no step should ever see.
+  id_token_hint: 16 * 1024,
+  // RFC 7009 section 2.2 and RFC 7662 section 2.2: any token that is not valid is answered as revoked or
+  // inactive, never as an error; it is only hashed or verified, never a key. Bounded by the body limit.
+  token: 64 * 1024,
 };
 
-/** Any other parameter value: tokens, id_token_hint, state, nonce, scope fit well within it. */
+/** Any other parameter value: tokens, state, nonce, scope fit well within it. */
 export const MAX_PARAM_LENGTH = 4096;
 
 /** Parameter names and JSON keys. */

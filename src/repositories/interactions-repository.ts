@@ -54,3 +54,25 @@ export async function recordInteractionLogin(
 export async function consumeInteraction(db: Queryable, uid: string): Promise<boolean> {
   return (await db.query('DELETE FROM interactions WHERE uid = $1', [uid])).rowCount > 0;
 }
+
+/**
+ * Extends a live interaction's lifetime to `expiresAt` (never shortens it): called when the browser opens
+ * the page, so an interaction nobody opens keeps its short unclaimed lifetime.
+ */
+export async function extendInteraction(db: Queryable, uid: string, expiresAt: Date): Promise<void> {
+  await db.query('UPDATE interactions SET expires_at = $2 WHERE uid = $1 AND expires_at > now() AND expires_at < $2', [uid, expiresAt]);
+}
+
+/**
+ * Deletes up to `limit` expired interactions; rows another statement holds are skipped, so concurrent
+ * callers neither wait nor deadlock. Amortized cleanup: each new interaction removes more dead ones than
+ * it adds, so the table holds live rows only, whatever the cleanup job's interval.
+ */
+export async function deleteSomeExpiredInteractions(db: Queryable, limit: number): Promise<number> {
+  const result = await db.query(
+    `DELETE FROM interactions WHERE uid IN (
+       SELECT uid FROM interactions WHERE expires_at < now() LIMIT $1 FOR UPDATE SKIP LOCKED)`,
+    [limit],
+  );
+  return result.rowCount;
+}

@@ -9,7 +9,7 @@ import { consumeInteraction, recordInteractionLogin } from '../../repositories/i
 import { findScopes } from '../../repositories/scopes-repository.js';
 import { findUserById, type User } from '../../repositories/users-repository.js';
 import { grantableScopes, issueAuthorizationCode, needsConsent } from '../../services/authorization-service.js';
-import { checkCsrfToken, csrfTokenFor, findInteraction, type PendingAuthorization } from '../../services/interaction-service.js';
+import { checkCsrfToken, claimInteraction, csrfTokenFor, findInteraction, type PendingAuthorization } from '../../services/interaction-service.js';
 import { checkCredentials } from '../../services/login-service.js';
 import { TooManyAttempts } from '../../services/throttle-service.js';
 import { findSession, SESSION_COOKIE, startSession } from '../../services/session-service.js';
@@ -101,6 +101,7 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { uid: string } }>(ROUTES.interaction, async (request, reply) => {
     const loaded = await load(request, reply);
     if (!loaded) return reply;
+    await claimInteraction(ctx, loaded.interaction.uid);
     if (!loaded.interaction.userId) return renderLogin(reply, loaded, 200);
     const current = await currentUser(request, loaded.interaction);
     if (!current) return fail(reply, 400, 'Your session has ended. Return to the application and try again.');

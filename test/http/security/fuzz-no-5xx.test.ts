@@ -26,11 +26,16 @@ const KNOWN_NAMES = [
   'decision', 'confirm', 'access_token', 'resource', 'audience', '__proto__', 'constructor',
 ];
 const BAD_ENCODINGS = ['%', '%G1', '%FF', '%C0%AF', '%ED%A0%80', '%00', '%zz', '%E2%82', '+%'];
+/** Path segments no route should choke on: NUL, bytes that are not UTF-8, overlong forms, surrogates, dots. */
+const ODD_SEGMENTS = ['%00', 'a%00b', '%ff', '%FF%FE', '%C0%AF', '%C0%80', '%E0%80%AF', '%ED%A0%80', '%F4%90%80%80', '%', '%2e%2e', '..%2F..', '%2F', '%u0000'];
+const CHARSETS = ['utf-16', 'UTF-16LE', 'utf-32', 'latin1', 'iso-8859-1', 'us-ascii', 'UTF-8', '"utf-8"', 'x-unknown', ''];
 const CONTENT_TYPES = [
   undefined, 'application/x-www-form-urlencoded', 'application/x-www-form-urlencoded; charset=utf-8',
   'APPLICATION/X-WWW-FORM-URLENCODED', 'application/x-www-form-urlencoded; charset=latin1', 'application/json',
   'application/json; charset=utf-8', 'text/plain', 'multipart/form-data; boundary=x', 'application/xml',
   'application/octet-stream', 'garbage', 'application/jwt',
+  ...CHARSETS.map((c) => `application/x-www-form-urlencoded; charset=${c}`),
+  ...CHARSETS.map((c) => `application/json; charset=${c}`),
 ];
 const printable = (maxLength: number) =>
   fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength });
@@ -38,6 +43,23 @@ const printable = (maxLength: number) =>
 /** UTF-8 percent-encoding that never throws (lone surrogates become U+FFFD bytes, as a browser would send). */
 const enc = (s: string) =>
   [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+
+/** A lone surrogate half (JSON can carry one as an escape; a form cannot). */
+const loneSurrogate = () => fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
+
+/** Issue 10: strings up to ~5,000 characters, which reach length limits and index keys (40 could not). */
+const longString = () =>
+  fc
+    .tuple(fc.integer({ min: 200, max: 5_000 }), fc.oneof(fc.string({ minLength: 1, maxLength: 3 }), fc.constantFrom('a', '\u0000', '\u00e9', '\ud83d\ude00')))
+    .map(([n, s]) => s.repeat(Math.ceil(n / s.length)).slice(0, n));
+
+/** JSON nested up to 5,000 levels, as arrays or objects, valid or cut short. */
+const deepJson = () =>
+  fc.tuple(fc.integer({ min: 1, max: 5_000 }), fc.boolean(), fc.boolean()).map(([depth, arrays, closed]) => {
+    const open = arrays ? '['.repeat(depth) : '{"a":'.repeat(depth);
+    const close = closed ? (arrays ? ']' : '}').repeat(depth) : '';
+    return `{"username":${open}${arrays ? '' : '1'}${close}}`;
+  });
 
 const STACK_TRACE = /^\s*at .+:\d+:\d+\)?$|\b(?:Type|Range|Syntax|Reference)?Error: /m;
 
@@ -74,8 +96,16 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
       { weight: 1, arbitrary: fc.string({ unit: fc.integer({ min: 0, max: 31 }).map((c) => String.fromCharCode(c)), maxLength: 8 }) },
       { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 500, max: 4096 }), fc.string({ minLength: 1, maxLength: 3 })).map(([n, s]) => s.repeat(n).slice(0, n)) },
+      { weight: 2, arbitrary: longString() },
+      { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 10 }), fc.string({ maxLength: 10 })).map(([a, b]) => `${a}\u0000${b}`) },
+      { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 10 }), loneSurrogate()).map(([a, s]) => `${a}${s}`) },
     );
-  const name = () => fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...KNOWN_NAMES) }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) });
+  const name = () =>
+    fc.oneof(
+      { weight: 5, arbitrary: fc.constantFrom(...KNOWN_NAMES) },
+      { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
+      { weight: 1, arbitrary: fc.oneof(longString(), fc.constant('a\u0000b')) },
+    );
   /** A query string or form body: random pairs, some repeated, some with a broken percent-encoding. */
   const encodedParams = () =>
     fc
@@ -96,6 +126,8 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       fc.string({ unit: 'binary', maxLength: 30 }).map((s) => `Basic ${Buffer.from(s).toString('base64')}`),
       printable(60).map((s) => `Bearer ${s}`),
       printable(60),
+      longString().map((s) => `Basic ${Buffer.from(`${enc(s)}:wrong`).toString('base64')}`),
+      longString().map((s) => `Bearer ${enc(s)}`),
     );
   const cookie = () =>
     fc.oneof(fc.constant(undefined), fc.constant(`authly_interaction=${uid}`), printable(80), printable(40).map((s) => `authly_session=${s}`));
@@ -162,7 +194,17 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     }));
   });
 
-  const interactionPath = () => fc.oneof(fc.constant(uid), fc.string({ maxLength: 50 }).map(enc), fc.constant('%'), fc.constant('..'));
+  const oddSegment = () => fc.constantFrom(...ODD_SEGMENTS);
+  const interactionPath = () =>
+    fc.oneof(
+      fc.constant(uid),
+      fc.string({ maxLength: 50 }).map(enc),
+      fc.constant('%'),
+      fc.constant('..'),
+      oddSegment(),
+      oddSegment().map((seg) => `${uid}${seg}`),
+      longString().map(enc),
+    );
 
   it('GET /interaction/:uid with a random uid, query and cookie', async () => {
     await fuzz(fc.record({ id: interactionPath(), q: encodedParams(), cookie: cookie() }), ({ id, q, cookie }) => ({
@@ -194,6 +236,9 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       fc.dictionary(fc.constantFrom('client_name', 'redirect_uris', 'grant_types', 'scope', 'username', 'email', 'password', 'name', 'is_active', 'client_type', 'token_endpoint_auth_method', 'description', '__proto__'), fc.jsonValue()).map((v) => JSON.stringify(v)),
       fc.string({ maxLength: 60 }),
       fc.constantFrom('{', '{"a":', '[1,2', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}', 'null', '""', '1e999'),
+      deepJson(),
+      fc.constantFrom('{"username":"a\\u0000b"}', '{"username":"a\\ud800b"}', '{"name":"\\udc00"}', '{"a\\u0000":1}'),
+      fc.dictionary(fc.constantFrom('client_name', 'username', 'name', 'description', 'client_id', 'password', 'email'), longString()).map((v) => JSON.stringify(v)),
     );
 
   it('/admin/* with random methods, ids, queries and JSON bodies', async () => {
@@ -201,10 +246,10 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       fc.record({
         method: fc.constantFrom('GET', 'POST', 'PATCH', 'PUT', 'DELETE'),
         path: fc.constantFrom(...ADMIN_PATHS),
-        id: fc.oneof(fc.constant(client.clientId), fc.uuid(), fc.string({ maxLength: 40 }).map(enc)),
+        id: fc.oneof(fc.constant(client.clientId), fc.uuid(), fc.string({ maxLength: 40 }).map(enc), oddSegment(), longString().map(enc)),
         q: encodedParams(),
         body: fc.option(json(), { freq: 5 }),
-        type: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', undefined),
+        type: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', undefined, ...CHARSETS.map((c) => `application/json; charset=${c}`)),
         auth: fc.oneof(fc.constant(`Bearer ${token}`), fc.constant(`Bearer ${token}`), authorization()),
       }),
       ({ method, path, id, q, body, type, auth }) => ({
@@ -220,7 +265,12 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     await fuzz(
       fc.record({
         method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'),
-        path: fc.oneof(fc.constantFrom('/oauth/token', '/oauth/authorize', '/oidc/logout', '/admin', '/interaction', '/metrics', '/'), fc.string({ maxLength: 30 }).map((s) => `/${enc(s)}`)),
+        path: fc.oneof(
+          fc.constantFrom('/oauth/token', '/oauth/authorize', '/oidc/logout', '/admin', '/interaction', '/metrics', '/'),
+          fc.string({ maxLength: 30 }).map((s) => `/${enc(s)}`),
+          fc.tuple(fc.constantFrom('/oauth/token', '/oauth/authorize', '/interaction', '/admin/users', '/admin/clients', '/oidc/logout', ''), oddSegment()).map(([p, seg]) => `${p}/${seg}`),
+          longString().map((s) => `/${enc(s)}`),
+        ),
         q: encodedParams(),
       }),
       ({ method, path, q }) => ({ method: method as 'GET', url: `${path}?${q}` }),

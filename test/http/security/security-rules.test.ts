@@ -156,6 +156,22 @@ const ROWS: Row[] = [
     const token = await tokenFor(f.t.app, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET, 'authly:admin');
     return f.t.app.inject({ method: 'POST', url: '/admin/clients', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: '{"client_name":' });
   }, { json: [400, 'validation_failed'] }],
+  // Issue 10 §2: one input guard at the edge (src/http/input-guard.ts; detailed: security/input-guard.test.ts)
+  ['a NUL in a path never reaches the database → 400 page', (f) => f.get('/interaction/abc%00'), { page: 400 }],
+  ['a 3,000-character client_id is refused before any lookup or lockout key', (f) => form(f, '/oauth/token', `grant_type=client_credentials&client_id=${'c'.repeat(3000)}&client_secret=x`), { json: [400, 'invalid_request'] }],
+  ['a 3,000-character login name is refused before any lookup or lockout key → 400 page', async (f) => {
+    const { b, action, csrf } = await loginForm(f);
+    return b.post(action, { csrf_token: csrf, username: 'u'.repeat(3000), password: 'x' });
+  }, { page: 400 }],
+  ['a form body in a charset other than UTF-8 → 415', (f) => f.t.app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-16', authorization: basicAuth(f.client.clientId, f.client.clientSecret!) }, payload: 'grant_type=client_credentials' }), { json: [415, 'invalid_request'] }],
+  ['admin API: JSON nested 5,000 levels deep → 400 validation_failed (no stack overflow)', async (f) => {
+    const token = await tokenFor(f.t.app, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET, 'authly:admin');
+    return f.t.app.inject({ method: 'POST', url: '/admin/users', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: `{"username":${'['.repeat(5000)}${']'.repeat(5000)}}` });
+  }, { json: [400, 'validation_failed'] }],
+  ['admin API: JSON in a charset other than UTF-8 → 415', async (f) => {
+    const token = await tokenFor(f.t.app, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET, 'authly:admin');
+    return f.t.app.inject({ method: 'POST', url: '/admin/users', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=utf-16' }, payload: '{"username":"x"}' });
+  }, { json: [415, 'unsupported_media_type'] }],
   ['revocation requires client authentication', (f) => form(f, '/oauth/revoke', 'token=abc'), { json: [401, 'invalid_client'] }],
   ['introspection requires client authentication', (f) => form(f, '/oauth/introspect', 'token=abc'), { json: [401, 'invalid_client'] }],
 ];
