@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ROUTES } from '../../config/routes.js';
 import { ValidationFailed } from '../../errors/admin-errors.js';
-import { requireAdminToken } from './admin-auth.js';
+import { auditPrivilegeRefusals, requireAdminToken } from './admin-auth.js';
 import { clientsRoutes } from './clients-routes.js';
 import { maintenanceRoutes } from './maintenance-routes.js';
 import { scopesRoutes } from './scopes-routes.js';
@@ -17,6 +17,7 @@ import { usersRoutes } from './users-routes.js';
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
   acceptJsonOnly(app);
   requireAdminToken(app);
+  auditPrivilegeRefusals(app);
   // Responses carry client secrets and personal data.
   app.addHook('onSend', async (_request, reply) => {
     reply.header('cache-control', 'no-store');
