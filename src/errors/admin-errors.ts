@@ -46,4 +46,4 @@ export class InsufficientPrivilege extends AdminApiError {
   }
 }
 
-export type PrivilegeReason = 'admin_scope_assignment' | 'is_admin_assignment' | 'admin_capable_client' | 'admin_user';
+export type PrivilegeReason = 'admin_scope_assignment' | 'is_admin_assignment' | 'admin_capable_client' | 'admin_user' | 'reserved_username';

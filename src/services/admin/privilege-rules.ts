@@ -20,6 +20,9 @@ import { ADMIN_SCOPES, isAdminScope } from '../scope-policy.js';
  * 3. Any change to an admin-capable client (update, secret rotation, deletion) needs `authly:admin`.
  * 4. Any change to an admin user (profile, password, deletion, session and grant revocation) needs
  *    `authly:admin`. Reading stays with the read scopes.
+ * 5. The configured admin username (AUTHLY_ADMIN_USERNAME) is given to a user only by `authly:admin`:
+ *    bootstrap makes that user an administrator at the next start (src/services/bootstrap.ts), so creating
+ *    or renaming a user to it while the configured user is gone would be rule 2 by another road.
  */
 
 /** What a caller holds: the scopes of its verified access token. */
@@ -72,4 +75,16 @@ export function assertMayChangeClient(caller: AdminCaller, client: { clientId: s
 export function assertMayChangeUser(caller: AdminCaller, user: { id: string; isAdmin: boolean }): void {
   if (!user.isAdmin || holdsFullAdmin(caller)) return;
   throw new InsufficientPrivilege('admin_user', 'changing an administrator requires authly:admin', { userId: user.id });
+}
+
+/** Rule 5: throws unless the caller may give a user this username. Usernames compare case-insensitively. */
+export function assertMayUseUsername(caller: AdminCaller, username: string | undefined, reserved: string | undefined, userId?: string): void {
+  if (username === undefined || reserved === undefined || holdsFullAdmin(caller)) return;
+  if (username.toLowerCase() !== reserved.toLowerCase()) return;
+  throw new InsufficientPrivilege(
+    'reserved_username',
+    'the configured admin username requires authly:admin',
+    userId !== undefined ? { userId } : {},
+    { username: 'reserved for the configured administrator' },
+  );
 }

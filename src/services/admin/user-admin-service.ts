@@ -14,9 +14,9 @@ import {
 import type { ServiceContext } from '../context.js';
 import { hashPassword } from '../password-hasher.js';
 import type { Page, PageRequest } from './pagination.js';
-import { assertMayAssignIsAdmin, assertMayChangeUser, type AdminCaller } from './privilege-rules.js';
+import { assertMayAssignIsAdmin, assertMayChangeUser, assertMayUseUsername, type AdminCaller } from './privilege-rules.js';
 
-type Ctx = Pick<ServiceContext, 'db'>;
+type Ctx = Pick<ServiceContext, 'db' | 'config'>;
 
 /** Profile and account fields an administrator may set; the password goes through its own functions. */
 export type UserProfile = Omit<UserFields, 'passwordHash'>;
@@ -43,6 +43,7 @@ async function translateConflicts<T>(work: Promise<T>): Promise<T> {
 
 export async function createUser(ctx: Ctx, caller: AdminCaller, input: NewUserInput): Promise<User> {
   assertMayAssignIsAdmin(caller, input.isAdmin);
+  assertMayUseUsername(caller, input.username, ctx.config.admin.username);
   const { password, ...profile } = input;
   const passwordHash = password === undefined ? undefined : await hashPassword(password);
   return translateConflicts(insertUser(ctx.db, { ...profile, passwordHash }));
@@ -52,7 +53,7 @@ export function listUsers(ctx: Ctx, query: string | undefined, page: PageRequest
   return searchUsers(ctx.db, query, page.limit, page.offset);
 }
 
-export async function getUser(ctx: Ctx, id: string): Promise<User> {
+export async function getUser(ctx: Pick<ServiceContext, 'db'>, id: string): Promise<User> {
   const user = UUID.test(id) ? await findUserById(ctx.db, id) : undefined;
   if (!user) throw new NotFound('user');
   return user;
@@ -75,6 +76,7 @@ async function changeUser<T>(ctx: Ctx, caller: AdminCaller, id: string, change: 
 export async function updateUser(ctx: Ctx, caller: AdminCaller, id: string, changes: Partial<UserProfile>): Promise<User> {
   return changeUser(ctx, caller, id, async (tx, user) => {
     assertMayAssignIsAdmin(caller, changes.isAdmin, user.id);
+    assertMayUseUsername(caller, changes.username, ctx.config.admin.username, user.id);
     return (await translateConflicts(updateUserRow(tx, id, changes)))!;
   });
 }

@@ -28,6 +28,8 @@ const CLIENT_REFUSED = { error: 'insufficient_privilege', message: 'changing a c
 const USER_REFUSED = { error: 'insufficient_privilege', message: 'changing an administrator requires authly:admin' };
 
 const BOOTSTRAP = ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID;
+/** The bootstrap admin user: bootstrap makes whoever holds this username an administrator at each start. */
+const OPERATOR_ENV = { AUTHLY_ADMIN_USERNAME: 'operator', AUTHLY_ADMIN_PASSWORD: 'operator passphrase 0123' };
 
 describe('admin API: least privilege', () => {
   let t: TestApp;
@@ -39,7 +41,7 @@ describe('admin API: least privilege', () => {
     t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.log === 'audit' && l.event === 'admin.privilege_denied');
 
   beforeAll(async () => {
-    t = await createTestApp({ ...ADMIN_ENV, AUTHLY_LOCKOUT_MAX_ATTEMPTS: '1000' });
+    t = await createTestApp({ ...ADMIN_ENV, ...OPERATOR_ENV, AUTHLY_LOCKOUT_MAX_ATTEMPTS: '1000' });
     admin = adminCall(t.app, await adminToken(t.app));
     for (const [name, scope] of [
       ['clientsWriter', 'admin:clients:write'],
@@ -230,6 +232,27 @@ describe('admin API: least privilege', () => {
       expect((await call('DELETE', `/admin/users/${id}/sessions`)).statusCode).toBe(204);
       expect((await call('DELETE', `/admin/users/${id}/grants`)).statusCode).toBe(204);
       expect((await call('DELETE', `/admin/users/${id}`)).statusCode).toBe(204);
+    });
+
+    it('admin:users:write cannot give a user the configured admin username (bootstrap would promote it)', async () => {
+      const operator = (await findUserByUsername(t.testDb.db, OPERATOR_ENV.AUTHLY_ADMIN_USERNAME))!;
+      expect(operator.isAdmin).toBe(true);
+      // The configured administrator is gone (renamed or deleted by an administrator) until the next start.
+      expect((await admin('DELETE', `/admin/users/${operator.id}`)).statusCode).toBe(204);
+      const reserved = { error: 'insufficient_privilege', message: 'the configured admin username requires authly:admin', fields: { username: 'reserved for the configured administrator' } };
+
+      const created = await limited.usersWriter.call('POST', '/admin/users', { username: 'OPERATOR', password: 'chosen by mallory' });
+      expect(created.statusCode).toBe(403);
+      expect(created.json()).toEqual(reserved);
+      expect(await findUserByUsername(t.testDb.db, 'operator')).toBeUndefined();
+
+      const user = await createUser(t.app);
+      const renamed = await limited.usersWriter.call('PATCH', `/admin/users/${user.id}`, { username: 'operator' });
+      expect(renamed.statusCode).toBe(403);
+      expect(renamed.json()).toEqual(reserved);
+      expect((await findUserById(t.testDb.db, user.id))!.username).toBe(user.username);
+
+      expect((await admin('POST', '/admin/users', { username: 'operator', password: 'operator passphrase 0123' })).statusCode).toBe(201);
     });
 
     it('authly:admin may create administrators and change them', async () => {
