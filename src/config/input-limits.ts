@@ -16,9 +16,6 @@ export const PARAM_LIMITS: Readonly<Record<string, number>> = {
   code_verifier: 128,
   password: 1024,
   redirect_uri: 2000,
-  // Above the authorization endpoint's own 8 KB bound, so that an over-long hint is answered there, at the
-  // client's verified redirect URI (RFC 6749 section 4.1.2.1), rather than by the edge with a page.
-  id_token_hint: 16384,
   post_logout_redirect_uri: 2000,
   // Above the authorize and logout steps' own 8 KiB bound, so those answer it in protocol terms (an error
   // redirected to the client with state); the edge only stops what no step should ever see.

@@ -29,3 +29,21 @@ export class Conflict extends AdminApiError {
     super(409, 'conflict', message, fields);
   }
 }
+
+/**
+ * The caller holds the route's admin scope but not the privilege this change needs (an admin scope it does
+ * not hold, `is_admin`, or an admin-capable client or admin user as target). `reason` and `target` are
+ * for the audit line; `fields` names what was refused, as validation_failed does.
+ */
+export class InsufficientPrivilege extends AdminApiError {
+  constructor(
+    readonly reason: PrivilegeReason,
+    message: string,
+    readonly target: { clientId?: string; userId?: string; scopes?: readonly string[] } = {},
+    fields?: Record<string, string>,
+  ) {
+    super(403, 'insufficient_privilege', message, fields);
+  }
+}
+
+export type PrivilegeReason = 'admin_scope_assignment' | 'is_admin_assignment' | 'admin_capable_client' | 'admin_user' | 'reserved_username';

@@ -86,6 +86,12 @@ export async function findUserById(db: Queryable, id: string): Promise<User | un
   return rows[0];
 }
 
+/** The user row locked until the transaction ends, for a change decided on what the row says. */
+export async function findUserByIdForUpdate(db: Queryable, id: string): Promise<User | undefined> {
+  const { rows } = await db.query<User>(`${SELECT} WHERE id = $1 FOR UPDATE`, [id]);
+  return rows[0];
+}
+
 /** Usernames are unique case-insensitively (users_username_key on lower(username)). */
 export async function findUserByUsername(db: Queryable, username: string): Promise<User | undefined> {
   const { rows } = await db.query<User>(`${SELECT} WHERE lower(username) = lower($1)`, [username]);

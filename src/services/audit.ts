@@ -28,6 +28,8 @@ export const AUDIT_EVENTS = [
   'admin.user.sessions_revoked',
   'admin.user.grant_revoked',
   'admin.user.grants_revoked',
+  // A change refused by src/services/admin/privilege-rules.ts (403 insufficient_privilege).
+  'admin.privilege_denied',
   'admin.scope.created',
   'admin.scope.deleted',
   'admin.maintenance.cleanup',

@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import type { Queryable } from '../db/db.js';
 import { isUniqueViolation } from '../errors/storage-errors.js';
 import { randomToken } from '../lib/crypto.js';
-import { findClient, insertClient, updateClient, type Client } from '../repositories/clients-repository.js';
+import { findClient, findClientForUpdate, insertClient, updateClient, type Client, type ClientChanges } from '../repositories/clients-repository.js';
 import { lockBootstrap } from '../repositories/locks-repository.js';
 import { findUserByUsername, insertUser, updateUser } from '../repositories/users-repository.js';
 import { hashClientSecret, verifyClientSecret } from './client-authentication.js';
@@ -38,7 +38,9 @@ export interface CredentialsFile {
  *
  * - AUTHLY_ADMIN_CLIENT_ID/SECRET: that confidential client_credentials client with scope authly:admin
  *   exists, and its stored hash matches the configured secret (changing the variable rotates the secret).
- *   Its other fields are left alone once it exists, so an administrator may edit them.
+ *   Its whole definition (active, scope, grant types, auth method, secret) is restored on every start, so
+ *   the configured credentials always work after a restart whatever was changed through the admin API;
+ *   only descriptive fields (name, URIs, contacts, token format) keep an administrator's edits.
  * - AUTHLY_ADMIN_USERNAME/PASSWORD (and EMAIL): that user exists and is an administrator. The password
  *   and email are set only when the user is created: a password changed later through the admin API is
  *   not overwritten on the next start. To reset it, use `authly admin user set-password`.
@@ -69,32 +71,40 @@ export async function bootstrap(ctx: BootstrapContext): Promise<BootstrapReport>
   return ensured;
 }
 
+/** The fields that make the bootstrap client work as the operator's admin credential. */
+const ADMIN_CLIENT_DEFINITION = {
+  clientType: 'confidential',
+  tokenEndpointAuthMethod: 'client_secret_basic',
+  grantTypes: ['client_credentials'],
+  responseTypes: [],
+  redirectUris: [],
+  postLogoutRedirectUris: [],
+  scope: 'authly:admin',
+  isActive: true,
+} satisfies Partial<Client>;
+
 function adminClient(clientId: string, clientSecretHash: string): Omit<Client, 'createdAt' | 'updatedAt'> {
-  return {
-    ...CLIENT_DEFAULTS,
-    clientId,
-    clientSecretHash,
-    clientName: 'Authly admin',
-    clientType: 'confidential',
-    grantTypes: ['client_credentials'],
-    responseTypes: [],
-    scope: 'authly:admin',
-  };
+  return { ...CLIENT_DEFAULTS, clientId, clientSecretHash, clientName: 'Authly admin', ...ADMIN_CLIENT_DEFINITION };
 }
 
-/** Creates the admin client, or gives the existing one this secret when its hash does not match. */
+const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Creates the admin client, or restores its definition and gives it this secret: only what differs is
+ * written, so an unchanged client keeps its updated_at and a restart with the same settings writes nothing.
+ */
 async function ensureAdminClient(tx: Queryable, key: Buffer, clientId: string, secret: string): Promise<void> {
   const hash = hashClientSecret(key, secret);
-  const existing = await findClient(tx, clientId);
+  const existing = await findClientForUpdate(tx, clientId);
   if (!existing) {
     await insertClient(tx, adminClient(clientId, hash));
-  } else if (!verifyClientSecret(key, secret, existing.clientSecretHash)) {
-    await updateClient(tx, clientId, {
-      clientSecretHash: hash,
-      // A public client of that id becomes confidential: a secret and a public client cannot coexist.
-      ...(existing.clientType === 'public' ? { clientType: 'confidential', tokenEndpointAuthMethod: 'client_secret_basic' } : {}),
-    });
+    return;
   }
+  const changes: ClientChanges = Object.fromEntries(
+    Object.entries(ADMIN_CLIENT_DEFINITION).filter(([field, value]) => !sameValue(existing[field as keyof Client], value)),
+  );
+  if (!verifyClientSecret(key, secret, existing.clientSecretHash)) changes.clientSecretHash = hash;
+  if (Object.keys(changes).length > 0) await updateClient(tx, clientId, changes);
 }
 
 async function ensureAdminUser(tx: Queryable, username: string, password: string, email: string | undefined): Promise<void> {
@@ -144,6 +154,8 @@ async function ensureDevCredentials(tx: Queryable, ctx: BootstrapContext): Promi
   const existing = await findClient(tx, clientId);
   const saved = readCredentialsFile(file);
   if (existing && saved?.client_id === clientId && verifyClientSecret(ctx.clientSecretKey, saved.client_secret, existing.clientSecretHash)) {
+    // The saved secret still works; the rest of the definition is restored as for a configured client.
+    await ensureAdminClient(tx, ctx.clientSecretKey, clientId, saved.client_secret);
     return { adminClientId: clientId, credentialsFile: file };
   }
   // First start, or the file was lost or no longer matches (e.g. a new server secret): a fresh secret.

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { InsufficientPrivilege } from '../../errors/admin-errors.js';
 import { bearerToken, verifyAccessToken } from '../../services/access-token-verifier.js';
 import { authorizeAdmin, type AdminActor, type AdminRequirement } from '../../services/admin/admin-authorization.js';
 import type { AuditEvent, AuditFields } from '../../services/audit.js';
@@ -25,6 +26,29 @@ export function requireAdminToken(app: FastifyInstance): void {
     const token = await verifyAccessToken(app.ctx, bearerToken(request.headers.authorization));
     request.adminActor = await authorizeAdmin(app.ctx, token, request.routeOptions.config.adminScope ?? 'authly:admin');
   });
+}
+
+/**
+ * Every refusal of privilege-rules.ts leaves an audit line: who tried, what (reason), on which user or
+ * client (subject) and, for scopes, which admin scopes it did not hold. The 403 body itself is sent by the
+ * error handler like every other admin API error.
+ */
+export function auditPrivilegeRefusals(app: FastifyInstance): void {
+  app.addHook('onError', async (request, _reply, error) => {
+    if (!(error instanceof InsufficientPrivilege)) return;
+    const { clientId, userId, scopes } = error.target;
+    audit(request, 'privilege_denied', {
+      reason: error.reason,
+      ...(userId ?? clientId ? { subject: userId ?? clientId } : {}),
+      ...(scopes ? { scope: scopes.join(' ') } : {}),
+    });
+  });
+}
+
+/** The verified caller of an admin route (set by requireAdminToken before any handler runs). */
+export function callerOf(request: import('fastify').FastifyRequest): AdminActor {
+  if (!request.adminActor) throw new Error('admin route reached without an authorized caller');
+  return request.adminActor;
 }
 
 /**

@@ -3,7 +3,7 @@ import { ROUTES } from '../../config/routes.js';
 import { ValidationFailed } from '../../errors/admin-errors.js';
 import { MAX_JSON_DEPTH } from '../../config/input-limits.js';
 import { findUnacceptableJsonString, jsonDepthWithin } from '../../http/input-guard.js';
-import { requireAdminToken } from './admin-auth.js';
+import { auditPrivilegeRefusals, requireAdminToken } from './admin-auth.js';
 import { clientsRoutes } from './clients-routes.js';
 import { maintenanceRoutes } from './maintenance-routes.js';
 import { scopesRoutes } from './scopes-routes.js';
@@ -19,6 +19,7 @@ import { usersRoutes } from './users-routes.js';
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
   acceptJsonOnly(app);
   requireAdminToken(app);
+  auditPrivilegeRefusals(app);
   // Responses carry client secrets and personal data.
   app.addHook('onSend', async (_request, reply) => {
     reply.header('cache-control', 'no-store');

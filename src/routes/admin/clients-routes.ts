@@ -19,7 +19,7 @@ import {
   RESPONSE_TYPES,
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from '../../services/admin/client-registration-rules.js';
-import { audit } from './admin-auth.js';
+import { audit, callerOf } from './admin-auth.js';
 import { camelKeys, httpUrl, page, pageQuery, parseInput, text, toWire, uniqueArray } from './admin-wire.js';
 
 // RFC 7591 section 2 and OpenID Connect Dynamic Client Registration 1.0 section 2 names; the
@@ -109,7 +109,7 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/clients', write, async (request, reply) => {
     const input = camelKeys(parseInput(createBody, request.body, 'body'));
-    const created = await createClient(ctx, input);
+    const created = await createClient(ctx, callerOf(request), input);
     audit(request, 'client.created', { client_id: created.client.clientId });
     return reply.code(201).header('location', clientPath(created.client.clientId)).send(withSecret(created));
   });
@@ -120,19 +120,19 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
 
   app.patch<WithClientId>('/clients/:client_id', write, async (request) => {
     const changes = camelKeys(parseInput(updateBody, request.body, 'body'));
-    const client = await updateClient(ctx, request.params.client_id, changes);
+    const client = await updateClient(ctx, callerOf(request), request.params.client_id, changes);
     audit(request, 'client.updated', { client_id: client.clientId });
     return presentClient(client);
   });
 
   app.delete<WithClientId>('/clients/:client_id', write, async (request, reply) => {
-    await deleteClient(ctx, request.params.client_id);
+    await deleteClient(ctx, callerOf(request), request.params.client_id);
     audit(request, 'client.deleted', { client_id: request.params.client_id });
     return reply.code(204).send();
   });
 
   app.post<WithClientId>('/clients/:client_id/rotate-secret', write, async (request) => {
-    const rotated = await rotateClientSecret(ctx, request.params.client_id);
+    const rotated = await rotateClientSecret(ctx, callerOf(request), request.params.client_id);
     audit(request, 'client.secret_rotated', { client_id: rotated.client.clientId });
     return withSecret(rotated);
   });

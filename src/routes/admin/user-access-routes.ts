@@ -10,7 +10,7 @@ import {
   revokeUserSession,
   revokeUserSessions,
 } from '../../services/admin/user-access-admin-service.js';
-import { audit } from './admin-auth.js';
+import { audit, callerOf } from './admin-auth.js';
 import { page, pageQuery, parseInput, toWire } from './admin-wire.js';
 
 const listQuery = z.strictObject(pageQuery);
@@ -34,13 +34,13 @@ export async function userAccessRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.delete<{ Params: { id: string; sid: string } }>('/users/:id/sessions/:sid', write, async (request, reply) => {
-    await revokeUserSession(ctx, request.params.id, request.params.sid);
+    await revokeUserSession(ctx, callerOf(request), request.params.id, request.params.sid);
     audit(request, 'user.session_revoked', { user_id: request.params.id, sid: request.params.sid });
     return reply.code(204).send();
   });
 
   app.delete<WithId>('/users/:id/sessions', write, async (request, reply) => {
-    await revokeUserSessions(ctx, request.params.id);
+    await revokeUserSessions(ctx, callerOf(request), request.params.id);
     audit(request, 'user.sessions_revoked', { user_id: request.params.id });
     return reply.code(204).send();
   });
@@ -51,13 +51,13 @@ export async function userAccessRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.delete<{ Params: { id: string; grantId: string } }>('/users/:id/grants/:grantId', write, async (request, reply) => {
-    await revokeUserGrant(ctx, request.params.id, request.params.grantId);
+    await revokeUserGrant(ctx, callerOf(request), request.params.id, request.params.grantId);
     audit(request, 'user.grant_revoked', { user_id: request.params.id, grant_id: request.params.grantId });
     return reply.code(204).send();
   });
 
   app.delete<WithId>('/users/:id/grants', write, async (request, reply) => {
-    await revokeUserGrants(ctx, request.params.id);
+    await revokeUserGrants(ctx, callerOf(request), request.params.id);
     audit(request, 'user.grants_revoked', { user_id: request.params.id });
     return reply.code(204).send();
   });

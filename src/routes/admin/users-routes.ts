@@ -10,7 +10,7 @@ import {
   setUserPassword,
   updateUser,
 } from '../../services/admin/user-admin-service.js';
-import { audit } from './admin-auth.js';
+import { audit, callerOf } from './admin-auth.js';
 import { camelKeys, httpUrl, page, pageQuery, parseInput, text, toWire } from './admin-wire.js';
 
 // argon2 cost does not depend on length, but an upper bound keeps request bodies honest.
@@ -108,7 +108,7 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.post('/users', write, async (request, reply) => {
-    const user = await createUser(ctx, camelKeys(parseInput(createBody, request.body, 'body')));
+    const user = await createUser(ctx, callerOf(request), camelKeys(parseInput(createBody, request.body, 'body')));
     audit(request, 'user.created', { user_id: user.id });
     return reply.code(201).header('location', `${ROUTES.admin}/users/${user.id}`).send(presentUser(user));
   });
@@ -116,20 +116,20 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
   app.get<WithId>('/users/:id', read, async (request) => presentUser(await getUser(ctx, request.params.id)));
 
   app.patch<WithId>('/users/:id', write, async (request) => {
-    const user = await updateUser(ctx, request.params.id, camelKeys(parseInput(updateBody, request.body, 'body')));
+    const user = await updateUser(ctx, callerOf(request), request.params.id, camelKeys(parseInput(updateBody, request.body, 'body')));
     audit(request, 'user.updated', { user_id: user.id });
     return presentUser(user);
   });
 
   app.delete<WithId>('/users/:id', write, async (request, reply) => {
-    await deleteUser(ctx, request.params.id);
+    await deleteUser(ctx, callerOf(request), request.params.id);
     audit(request, 'user.deleted', { user_id: request.params.id });
     return reply.code(204).send();
   });
 
   app.post<WithId>('/users/:id/password', write, async (request, reply) => {
     const body = parseInput(passwordBody, request.body, 'body');
-    await setUserPassword(ctx, request.params.id, body.password);
+    await setUserPassword(ctx, callerOf(request), request.params.id, body.password);
     audit(request, 'user.password_set', { user_id: request.params.id });
     return reply.code(204).send();
   });

@@ -3,13 +3,14 @@ import { findUserById } from '../../repositories/users-repository.js';
 import type { VerifiedAccessToken } from '../access-token-verifier.js';
 import type { ServiceContext } from '../context.js';
 import { ADMIN_SCOPES, isAdminScope } from '../scope-policy.js';
+import type { AdminCaller } from './privilege-rules.js';
 
 export type AdminScope = (typeof ADMIN_SCOPES)[number];
 /** What a route requires: one admin scope, or `any` admin scope at all (the status endpoint). */
 export type AdminRequirement = AdminScope | 'any';
 
-/** Who made an admin request, for the audit log. */
-export interface AdminActor {
+/** Who made an admin request (for the audit log) and what its token holds (for privilege-rules.ts). */
+export interface AdminActor extends AdminCaller {
   clientId: string;
   userId: string | null;
 }
@@ -36,5 +37,5 @@ export async function authorizeAdmin(
     const user = await findUserById(ctx.db, token.userId);
     if (!user?.isAdmin) throw new InsufficientScope('the user of this access token is not an administrator');
   }
-  return { clientId: token.clientId, userId: token.userId };
+  return { clientId: token.clientId, userId: token.userId, scopes: token.scopes };
 }

@@ -19,6 +19,7 @@ import { hashClientSecret } from '../client-authentication.js';
 import type { ServiceContext } from '../context.js';
 import { idTokenAlgProblem, registrationProblems, responseTypesFor } from './client-registration-rules.js';
 import type { Page, PageRequest } from './pagination.js';
+import { assertMayAssignScope, assertMayChangeClient, type AdminCaller } from './privilege-rules.js';
 
 type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey' | 'clients' | 'keys'>;
 
@@ -88,10 +89,11 @@ function metadataOf(client: Client): ClientMetadata {
   return metadata;
 }
 
-export async function createClient(ctx: Ctx, input: NewClientInput): Promise<ClientWithSecret> {
+export async function createClient(ctx: Ctx, caller: AdminCaller, input: NewClientInput): Promise<ClientWithSecret> {
   const { clientId, ...given } = withoutUndefined(input);
   const grantTypes = given.grantTypes ?? CLIENT_DEFAULTS.grantTypes;
   const metadata: ClientMetadata = { ...CLIENT_DEFAULTS, responseTypes: responseTypesFor(grantTypes), ...given };
+  assertMayAssignScope(caller, metadata.scope, clientId);
   await assertValid(ctx, ctx.db, metadata);
   const isPublic = metadata.tokenEndpointAuthMethod === 'none';
   const clientSecret = isPublic ? null : newClientSecret();
@@ -125,14 +127,17 @@ export async function getClient(ctx: Ctx, clientId: string): Promise<Client> {
 /**
  * A partial update, validated on the merged result. A client cannot switch between public and
  * confidential: that would need a secret to appear or vanish, and public clients may hold tokens whose
- * PKCE-only protection was the premise of their registration. Create a new client instead.
+ * PKCE-only protection was the premise of their registration. Create a new client instead. The privilege
+ * rules are checked on the locked row, so a concurrent change cannot slip an admin scope in between.
  */
-export async function updateClient(ctx: Ctx, clientId: string, input: Partial<ClientMetadata>): Promise<Client> {
+export async function updateClient(ctx: Ctx, caller: AdminCaller, clientId: string, input: Partial<ClientMetadata>): Promise<Client> {
   const changes: ClientChanges = withoutUndefined(input);
   if (!storable(clientId)) throw new NotFound('client');
   return ctx.db.transaction(async (tx) => {
     const existing = await findClientForUpdate(tx, clientId);
     if (!existing) throw new NotFound('client');
+    assertMayChangeClient(caller, existing);
+    if (changes.scope !== undefined) assertMayAssignScope(caller, changes.scope, clientId);
     const method = changes.tokenEndpointAuthMethod;
     if (method !== undefined && (method === 'none') !== (existing.clientType === 'public')) {
       throw new ValidationFailed(
@@ -149,19 +154,32 @@ export async function updateClient(ctx: Ctx, clientId: string, input: Partial<Cl
   }).finally(() => ctx.clients.invalidate(clientId));
 }
 
-export async function deleteClient(ctx: Ctx, clientId: string): Promise<void> {
-  if (!storable(clientId) || !(await deleteClientRow(ctx.db, clientId))) throw new NotFound('client');
+export async function deleteClient(ctx: Ctx, caller: AdminCaller, clientId: string): Promise<void> {
+  if (!storable(clientId)) throw new NotFound('client');
+  const deleted = await ctx.db.transaction(async (tx) => {
+    const existing = await findClientForUpdate(tx, clientId);
+    if (!existing) return false;
+    assertMayChangeClient(caller, existing);
+    return deleteClientRow(tx, clientId);
+  });
+  if (!deleted) throw new NotFound('client');
   await ctx.clients.invalidate(clientId);
 }
 
 /** Issues a new secret and forgets the old one at once: the old secret stops working immediately. */
-export async function rotateClientSecret(ctx: Ctx, clientId: string): Promise<ClientWithSecret> {
-  const existing = await getClient(ctx, clientId);
-  if (existing.clientType === 'public') {
-    throw new ValidationFailed({ token_endpoint_auth_method: 'a public client has no secret' }, 'public clients have no secret to rotate');
-  }
+export async function rotateClientSecret(ctx: Ctx, caller: AdminCaller, clientId: string): Promise<ClientWithSecret> {
+  if (!storable(clientId)) throw new NotFound('client');
   const clientSecret = newClientSecret();
-  const client = await updateClientRow(ctx.db, clientId, { clientSecretHash: hashClientSecret(ctx.clientSecretKey, clientSecret) });
+  const client = await ctx.db.transaction(async (tx) => {
+    const existing = await findClientForUpdate(tx, clientId);
+    if (!existing) throw new NotFound('client');
+    // Rotation hands the caller the client's power: an admin-capable client's secret is an admin credential.
+    assertMayChangeClient(caller, existing);
+    if (existing.clientType === 'public') {
+      throw new ValidationFailed({ token_endpoint_auth_method: 'a public client has no secret' }, 'public clients have no secret to rotate');
+    }
+    return updateClientRow(tx, clientId, { clientSecretHash: hashClientSecret(ctx.clientSecretKey, clientSecret) });
+  });
   // After the write: every replica must refuse the old secret once this call has answered.
   await ctx.clients.invalidate(clientId);
   if (!client) throw new NotFound('client');

@@ -1,8 +1,10 @@
+import type { Queryable } from '../../db/db.js';
 import { Conflict, NotFound } from '../../errors/admin-errors.js';
 import { isUniqueViolation } from '../../errors/storage-errors.js';
 import {
   deleteUser as deleteUserRow,
   findUserById,
+  findUserByIdForUpdate,
   insertUser,
   searchUsers,
   updateUser as updateUserRow,
@@ -12,8 +14,9 @@ import {
 import type { ServiceContext } from '../context.js';
 import { hashPassword } from '../password-hasher.js';
 import type { Page, PageRequest } from './pagination.js';
+import { assertMayAssignIsAdmin, assertMayChangeUser, assertMayUseUsername, type AdminCaller } from './privilege-rules.js';
 
-type Ctx = Pick<ServiceContext, 'db'>;
+type Ctx = Pick<ServiceContext, 'db' | 'config'>;
 
 /** Profile and account fields an administrator may set; the password goes through its own functions. */
 export type UserProfile = Omit<UserFields, 'passwordHash'>;
@@ -38,7 +41,9 @@ async function translateConflicts<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-export async function createUser(ctx: Ctx, input: NewUserInput): Promise<User> {
+export async function createUser(ctx: Ctx, caller: AdminCaller, input: NewUserInput): Promise<User> {
+  assertMayAssignIsAdmin(caller, input.isAdmin);
+  assertMayUseUsername(caller, input.username, ctx.config.admin.username);
   const { password, ...profile } = input;
   const passwordHash = password === undefined ? undefined : await hashPassword(password);
   return translateConflicts(insertUser(ctx.db, { ...profile, passwordHash }));
@@ -48,24 +53,40 @@ export function listUsers(ctx: Ctx, query: string | undefined, page: PageRequest
   return searchUsers(ctx.db, query, page.limit, page.offset);
 }
 
-export async function getUser(ctx: Ctx, id: string): Promise<User> {
+export async function getUser(ctx: Pick<ServiceContext, 'db'>, id: string): Promise<User> {
   const user = UUID.test(id) ? await findUserById(ctx.db, id) : undefined;
   if (!user) throw new NotFound('user');
   return user;
 }
 
-export async function updateUser(ctx: Ctx, id: string, changes: Partial<UserProfile>): Promise<User> {
-  const user = UUID.test(id) ? await translateConflicts(updateUserRow(ctx.db, id, changes)) : undefined;
-  if (!user) throw new NotFound('user');
-  return user;
-}
-
-export async function setUserPassword(ctx: Ctx, id: string, password: string): Promise<void> {
+/**
+ * Runs `change` on the user locked FOR UPDATE, after the privilege rules have passed on that row: a
+ * concurrent promotion to administrator cannot slip in between the check and the write.
+ */
+async function changeUser<T>(ctx: Ctx, caller: AdminCaller, id: string, change: (tx: Queryable, user: User) => Promise<T>): Promise<T> {
   if (!UUID.test(id)) throw new NotFound('user');
-  const user = await updateUserRow(ctx.db, id, { passwordHash: await hashPassword(password) });
-  if (!user) throw new NotFound('user');
+  return ctx.db.transaction(async (tx) => {
+    const user = await findUserByIdForUpdate(tx, id);
+    if (!user) throw new NotFound('user');
+    assertMayChangeUser(caller, user);
+    return change(tx, user);
+  });
 }
 
-export async function deleteUser(ctx: Ctx, id: string): Promise<void> {
-  if (!UUID.test(id) || !(await deleteUserRow(ctx.db, id))) throw new NotFound('user');
+export async function updateUser(ctx: Ctx, caller: AdminCaller, id: string, changes: Partial<UserProfile>): Promise<User> {
+  return changeUser(ctx, caller, id, async (tx, user) => {
+    assertMayAssignIsAdmin(caller, changes.isAdmin, user.id);
+    assertMayUseUsername(caller, changes.username, ctx.config.admin.username, user.id);
+    return (await translateConflicts(updateUserRow(tx, id, changes)))!;
+  });
+}
+
+export async function setUserPassword(ctx: Ctx, caller: AdminCaller, id: string, password: string): Promise<void> {
+  // Hashed before the row is locked: argon2 takes a while, and the lock should not.
+  const passwordHash = UUID.test(id) ? await hashPassword(password) : undefined;
+  await changeUser(ctx, caller, id, (tx) => updateUserRow(tx, id, { passwordHash }));
+}
+
+export async function deleteUser(ctx: Ctx, caller: AdminCaller, id: string): Promise<void> {
+  await changeUser(ctx, caller, id, (tx) => deleteUserRow(tx, id));
 }

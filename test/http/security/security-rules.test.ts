@@ -5,7 +5,7 @@ import { createTestApp, TEST_ISSUER, type TestApp } from '../../helpers/test-app
 import { basicAuth, createClient, createUser, pkcePair, REDIRECT_URI, type TestClient } from '../../helpers/fixtures.js';
 import { csrfToken, formAction, InjectBrowser } from '../../helpers/browser.js';
 import { authorizeUrl, exchangeCode, FORM, obtainCode, obtainTokens, tokenRequest, userinfo } from '../../helpers/oauth-flow.js';
-import { ADMIN_ENV, tokenFor } from '../admin/admin-helpers.js';
+import { adminCall, ADMIN_ENV, tokenFor } from '../admin/admin-helpers.js';
 import type { User } from '../../../src/repositories/users-repository.js';
 
 /**
@@ -42,6 +42,13 @@ async function loginForm(f: Fixtures) {
   const start = await b.get(authorizeUrl(f.client.clientId));
   const page = await b.get(start.headers.location as string);
   return { b, action: formAction(page.body), csrf: csrfToken(page.body) };
+}
+
+/** An admin API call by a fresh client_credentials client holding only `scope` (registered by authly:admin). */
+async function adminCallAs(f: Fixtures, scope: string, method: 'POST' | 'PATCH', url: string, body?: unknown) {
+  const admin = adminCall(f.t.app, await tokenFor(f.t.app, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET, 'authly:admin'));
+  const created = (await admin('POST', '/admin/clients', { client_name: scope, grant_types: ['client_credentials'], scope })).json() as { client_id: string; client_secret: string };
+  return adminCall(f.t.app, await tokenFor(f.t.app, created.client_id, created.client_secret))(method, url, body);
 }
 
 const ROWS: Row[] = [
@@ -172,6 +179,15 @@ const ROWS: Row[] = [
     const token = await tokenFor(f.t.app, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET, 'authly:admin');
     return f.t.app.inject({ method: 'POST', url: '/admin/users', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=utf-16' }, payload: '{"username":"x"}' });
   }, { json: [415, 'unsupported_media_type'] }],
+  // A caller never grants more than it holds (src/services/admin/privilege-rules.ts; in depth: admin/least-privilege.test.ts).
+  ['admin API: admin:clients:write cannot register authly:admin', async (f) => adminCallAs(f, 'admin:clients:write', 'POST', '/admin/clients', { client_name: 'x', grant_types: ['client_credentials'], scope: 'authly:admin' }), { json: [403, 'insufficient_privilege'] }],
+  ['admin API: admin:clients:write cannot rotate the bootstrap admin client\'s secret', async (f) => adminCallAs(f, 'admin:clients:write', 'POST', `/admin/clients/${ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID}/rotate-secret`), { json: [403, 'insufficient_privilege'] }],
+  ['admin API: admin:clients:write cannot deactivate an admin-capable client', async (f) => adminCallAs(f, 'admin:clients:write', 'PATCH', `/admin/clients/${ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID}`, { is_active: false }), { json: [403, 'insufficient_privilege'] }],
+  ['admin API: admin:users:write cannot create an administrator', async (f) => adminCallAs(f, 'admin:users:write', 'POST', '/admin/users', { username: 'would-be-root', is_admin: true }), { json: [403, 'insufficient_privilege'] }],
+  ['admin API: admin:users:write cannot set an administrator\'s password', async (f) => {
+    const root = await createUser(f.t.app, { isAdmin: true });
+    return adminCallAs(f, 'admin:users:write', 'POST', `/admin/users/${root.id}/password`, { password: 'chosen by the caller' });
+  }, { json: [403, 'insufficient_privilege'] }],
   ['revocation requires client authentication', (f) => form(f, '/oauth/revoke', 'token=abc'), { json: [401, 'invalid_client'] }],
   ['introspection requires client authentication', (f) => form(f, '/oauth/introspect', 'token=abc'), { json: [401, 'invalid_client'] }],
 ];

@@ -1,0 +1,90 @@
+import { InsufficientPrivilege } from '../../errors/admin-errors.js';
+import { parseScope } from '../../lib/scopes.js';
+import { ADMIN_SCOPES, isAdminScope } from '../scope-policy.js';
+
+/**
+ * Least privilege in the admin API: a caller never grants more than it holds (SECURITY.md, "Everywhere").
+ * The one place these rules live; the client, user and user-access services call them on every change.
+ *
+ * - Admin scopes: ADMIN_SCOPES (authly:admin and admin:*). `authly:admin` implies every other one.
+ * - An admin-capable client: one whose registered scope includes an admin scope. A client can only ever
+ *   be granted scopes it registers (RFC 6749 section 3.3, src/services/scope-policy.ts), so this is exactly
+ *   the set of clients that may be granted one. Its grant types decide who gets that power
+ *   (client_credentials: whoever holds the secret; authorization_code: administrators who sign in through
+ *   it), so grant types, secret, redirect URIs and activation of such a client are as sensitive as its scope.
+ * - An admin user: `is_admin`. Such a user may obtain any admin scope through a client that registers it.
+ *
+ * Rules:
+ * 1. Assigning admin scopes to a client needs `authly:admin` or every admin scope being assigned.
+ * 2. Setting `is_admin` needs `authly:admin`.
+ * 3. Any change to an admin-capable client (update, secret rotation, deletion) needs `authly:admin`.
+ * 4. Any change to an admin user (profile, password, deletion, session and grant revocation) needs
+ *    `authly:admin`. Reading stays with the read scopes.
+ * 5. The configured admin username (AUTHLY_ADMIN_USERNAME) is given to a user only by `authly:admin`:
+ *    bootstrap makes that user an administrator at the next start (src/services/bootstrap.ts), so creating
+ *    or renaming a user to it while the configured user is gone would be rule 2 by another road.
+ */
+
+/** What a caller holds: the scopes of its verified access token. */
+export interface AdminCaller {
+  readonly scopes: readonly string[];
+}
+
+export const FULL_ADMIN_SCOPE = 'authly:admin' satisfies (typeof ADMIN_SCOPES)[number];
+
+export const holdsFullAdmin = (caller: AdminCaller): boolean => caller.scopes.includes(FULL_ADMIN_SCOPE);
+
+/** The admin scopes within a space-separated scope string. */
+export const adminScopesIn = (scope: string): string[] => parseScope(scope).filter(isAdminScope);
+
+export const isAdminCapableClient = (client: { scope: string }): boolean => adminScopesIn(client.scope).length > 0;
+
+/** Rule 1: throws unless the caller may give a client this scope. */
+export function assertMayAssignScope(caller: AdminCaller, scope: string, clientId?: string): void {
+  if (holdsFullAdmin(caller)) return;
+  const missing = adminScopesIn(scope).filter((s) => !caller.scopes.includes(s));
+  if (missing.length === 0) return;
+  throw new InsufficientPrivilege(
+    'admin_scope_assignment',
+    'assigning admin scopes requires authly:admin or holding each of them',
+    { ...(clientId !== undefined ? { clientId } : {}), scopes: missing },
+    { scope: `the access token does not hold ${missing.join(' ')}` },
+  );
+}
+
+/** Rule 2: throws unless the caller may make a user an administrator. */
+export function assertMayAssignIsAdmin(caller: AdminCaller, isAdmin: boolean | undefined, userId?: string): void {
+  if (isAdmin !== true || holdsFullAdmin(caller)) return;
+  throw new InsufficientPrivilege(
+    'is_admin_assignment',
+    'making a user an administrator requires authly:admin',
+    userId !== undefined ? { userId } : {},
+    { is_admin: 'requires authly:admin' },
+  );
+}
+
+/** Rule 3: throws unless the caller may change this client. */
+export function assertMayChangeClient(caller: AdminCaller, client: { clientId: string; scope: string }): void {
+  if (!isAdminCapableClient(client) || holdsFullAdmin(caller)) return;
+  throw new InsufficientPrivilege('admin_capable_client', 'changing a client that may be granted admin scopes requires authly:admin', {
+    clientId: client.clientId,
+  });
+}
+
+/** Rule 4: throws unless the caller may change this user or what the user is signed in to. */
+export function assertMayChangeUser(caller: AdminCaller, user: { id: string; isAdmin: boolean }): void {
+  if (!user.isAdmin || holdsFullAdmin(caller)) return;
+  throw new InsufficientPrivilege('admin_user', 'changing an administrator requires authly:admin', { userId: user.id });
+}
+
+/** Rule 5: throws unless the caller may give a user this username. Usernames compare case-insensitively. */
+export function assertMayUseUsername(caller: AdminCaller, username: string | undefined, reserved: string | undefined, userId?: string): void {
+  if (username === undefined || reserved === undefined || holdsFullAdmin(caller)) return;
+  if (username.toLowerCase() !== reserved.toLowerCase()) return;
+  throw new InsufficientPrivilege(
+    'reserved_username',
+    'the configured admin username requires authly:admin',
+    userId !== undefined ? { userId } : {},
+    { username: 'reserved for the configured administrator' },
+  );
+}
