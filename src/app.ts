@@ -93,6 +93,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     keys,
     clientSecretKey: deriveKey(secret, 'client-secret'),
     csrfKey: deriveKey(secret, 'csrf'),
+    throttleKey: deriveKey(secret, 'throttle'),
     refreshTokenKey: deriveKey(secret, 'refresh-token-successor'),
     metrics,
     clients: shared.clients,

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { AdminApiError } from '../errors/admin-errors.js';
 import { InvalidClient, InvalidToken, OAuthError, safeDescription } from '../errors/oauth-errors.js';
-import { TooManyAttempts } from '../services/throttle-service.js';
+import { TooManyAttempts } from '../errors/throttle-errors.js';
 
 /** RFC 6750 section 3: the Bearer challenge for protected resources. */
 export function bearerChallenge(err: OAuthError): string {

@@ -2,8 +2,23 @@ import type { Queryable } from '../db/db.js';
 import { batchedStatement } from './batched-statements.js';
 
 /**
- * Seconds until the longest lock among the keys ends, or 0 when none is locked. Every token, introspection
- * and revocation request asks, so concurrent asks share one query (batched-statements.ts).
+ * Failure counters for brute-force protection (src/services/throttle-service.ts), shared by every replica.
+ * Keys are keyed hashes of fixed length, so a 3,000-character login or client_id is just another key.
+ */
+export interface ThrottleCounter {
+  key: string;
+  /** The keyed hash of the account or client this counter throttles (for an admin unlock); null per address. */
+  subject: string | null;
+  /** Failures allowed within the window before the key waits. */
+  free: number;
+  /** The wait after the `free`-th failure; it doubles with each further failure up to maxDelaySeconds. */
+  baseDelaySeconds: number;
+  maxDelaySeconds: number;
+}
+
+/**
+ * Seconds until the longest wait among the keys ends, or 0 when none waits. Every token, introspection and
+ * revocation request asks, so concurrent asks share one query (batched-statements.ts).
  */
 export const findLockSeconds = batchedStatement(async (db: Queryable, keySets: (readonly string[])[]): Promise<number[]> => {
   const { rows } = await db.query<{ key: string; seconds: number }>(
@@ -16,24 +31,57 @@ export const findLockSeconds = batchedStatement(async (db: Queryable, keySets: (
 });
 
 /**
- * Counts one failure for a key in one atomic upsert: the count restarts when the window has passed, and
- * the key is locked for `windowSeconds` once it reaches `limit`.
+ * One upsert that counts an attempt on one key unless the key is waiting. The count restarts when the
+ * window has passed; from the `free`-th failure on, the key waits base * 2^(n - free) seconds (at most max).
+ * ON CONFLICT DO UPDATE re-reads the row under its lock, so concurrent attempts see each other's counts.
  */
-export async function recordAuthFailure(db: Queryable, key: string, limit: number, windowSeconds: number): Promise<void> {
-  await db.query(
-    `INSERT INTO auth_failures (key, failures, first_failure_at) VALUES ($1, 1, now())
-     ON CONFLICT (key) DO UPDATE SET
-       failures = CASE WHEN auth_failures.first_failure_at < now() - make_interval(secs => $2::int) THEN 1 ELSE auth_failures.failures + 1 END,
-       first_failure_at = CASE WHEN auth_failures.first_failure_at < now() - make_interval(secs => $2::int) THEN now() ELSE auth_failures.first_failure_at END`,
-    [key, windowSeconds],
+function countOne(p: number, gate: string | undefined): string {
+  const [key, subject, free, base, max] = [1, 2, 3, 4, 5].map((i) => `$${p + i}`);
+  const expired = `f.first_failure_at < now() - make_interval(secs => $1::int)`;
+  const n = `(CASE WHEN ${expired} THEN 1 ELSE f.failures + 1 END)`;
+  const wait = (count: string) =>
+    `CASE WHEN ${count} >= ${free}::int THEN now() + make_interval(secs => least(${max}::int, ${base}::int * power(2, least(${count} - ${free}::int, 30)))) END`;
+  return `INSERT INTO auth_failures AS f (key, subject, failures, first_failure_at, locked_until)
+    SELECT ${key}::text, ${subject}::text, 1, now(), ${wait('1')}
+    ${gate ? `WHERE EXISTS (SELECT 1 FROM ${gate})` : ''}
+    ON CONFLICT (key) DO UPDATE SET
+      failures = ${n},
+      first_failure_at = CASE WHEN ${expired} THEN now() ELSE f.first_failure_at END,
+      locked_until = ${wait(n)},
+      subject = coalesce(f.subject, EXCLUDED.subject)
+    WHERE f.locked_until IS NULL OR f.locked_until <= now()
+    RETURNING 1`;
+}
+
+/**
+ * Counts one attempt on every key, in order, in one statement, and tells whether it may go ahead: each key
+ * is counted only if the ones before it were (and were not waiting), so an attempt refused by an earlier
+ * key never counts against a later one. Callers order the keys from the attacker's own (its address) to
+ * the victim's (the account), so refused attempts do not lengthen an account's wait, and always in the
+ * same order, so that concurrent statements lock rows in one order (no deadlock).
+ */
+export async function countAttempt(db: Queryable, windowSeconds: number, counters: readonly ThrottleCounter[]): Promise<boolean> {
+  const ctes = counters.map((_, i) => `c${i} AS (${countOne(1 + i * 5, i === 0 ? undefined : `c${i - 1}`)})`);
+  const params: unknown[] = [windowSeconds];
+  for (const c of counters) params.push(c.key, c.subject, c.free, c.baseDelaySeconds, c.maxDelaySeconds);
+  const { rows } = await db.query<{ counted: boolean }>(
+    `WITH ${ctes.join(',\n')} SELECT EXISTS (SELECT 1 FROM c${counters.length - 1}) AS counted`,
+    params,
   );
+  return rows[0]?.counted === true;
+}
+
+/** After a success: the attempt counted in advance is taken back from `uncount`, and `clear` starts over. */
+export async function settleSuccess(db: Queryable, clear: readonly string[], uncount: readonly string[]): Promise<void> {
   await db.query(
-    `UPDATE auth_failures SET locked_until = now() + make_interval(secs => $3::int)
-     WHERE key = $1 AND failures >= $2::int AND (locked_until IS NULL OR locked_until <= now())`,
-    [key, limit, windowSeconds],
+    `WITH cleared AS (DELETE FROM auth_failures WHERE key = ANY($1::text[]))
+     UPDATE auth_failures SET failures = greatest(failures - 1, 0) WHERE key = ANY($2::text[])`,
+    [clear, uncount],
   );
 }
 
-export async function clearAuthFailures(db: Queryable, key: string): Promise<void> {
-  await db.query('DELETE FROM auth_failures WHERE key = $1', [key]);
+/** Admin unlock: every counter of one account or client, whichever address it is paired with. */
+export async function clearSubject(db: Queryable, subject: string): Promise<number> {
+  const { rowCount } = await db.query('DELETE FROM auth_failures WHERE subject = $1', [subject]);
+  return rowCount;
 }
