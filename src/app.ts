@@ -42,7 +42,7 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
  * check the immediate peer), so a hop count becomes a function trusting that many hops from the socket,
  * the Express semantics: only safe when nothing but those proxies can reach the server.
  */
-function trustProxyOption(value: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+function trustProxyOption(value: Config['trustProxy']): false | string[] | ((address: string, hop: number) => boolean) {
   return typeof value === 'number' ? (_address: string, hop: number) => hop < value : value;
 }
 

@@ -157,7 +157,7 @@ export const ENV_VARS = {
     schema: z.string().min(1),
     default: 'false',
     description:
-      'Trust X-Forwarded-For/-Proto/-Host from: false, true (any), a hop count, or comma-separated proxy IPs/CIDRs.',
+      'Trust X-Forwarded-For/-Proto/-Host from: false, a hop count (true = 1: the address the nearest proxy saw), or comma-separated proxy IPs/CIDRs.',
   },
   WORKERS: { schema: int(1, 64), default: '1', description: 'Worker processes (node:cluster) sharing the port.' },
   SHUTDOWN_TIMEOUT_SECONDS: {
@@ -221,8 +221,8 @@ export interface Config {
   corsOrigins: string[];
   /** Lower-case host names (no port); empty means any. */
   allowedHosts: string[];
-  /** Fastify's trustProxy: false, true, a hop count, or proxy addresses/CIDRs. */
-  trustProxy: boolean | number | string[];
+  /** Fastify's trustProxy: false, a hop count, or proxy addresses/CIDRs (TRUST_PROXY=true is one hop). */
+  trustProxy: false | number | string[];
   workers: number;
   shutdownTimeoutSeconds: number;
   admin: {
@@ -309,7 +309,9 @@ function parseHosts(raw: string | undefined): string[] {
 
 function parseTrustProxy(raw: string): Config['trustProxy'] {
   if (raw === 'false' || raw === '0') return false;
-  if (raw === 'true') return true;
+  // Not Fastify's `true` (believe the leftmost X-Forwarded-For entry, which the client writes itself, so an
+  // appending proxy would let every caller choose its address): one hop, the address the proxy saw.
+  if (raw === 'true') return 1;
   if (/^\d+$/.test(raw)) return Number(raw);
   const entries = list(raw);
   for (const entry of entries) {
