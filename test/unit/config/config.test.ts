@@ -137,7 +137,7 @@ describe('loadConfig', () => {
 
   it.each([
     ['false', false],
-    ['true', true],
+    ['true', 1], // one hop, never "believe the leftmost X-Forwarded-For entry"
     ['2', 2],
     ['127.0.0.1, 10.0.0.0/8,::1', ['127.0.0.1', '10.0.0.0/8', '::1']],
     ['loopback', ['loopback']],
