@@ -44,15 +44,17 @@ export function normaliseLogin(login: string): string {
   return login.normalize('NFKC').toLowerCase();
 }
 
-function hash(ctx: ServiceContext, ...parts: string[]): string {
+type Keyed = Pick<ServiceContext, 'throttleKey'>;
+
+function hash(ctx: Keyed, ...parts: string[]): string {
   return hmacSha256Base64url(ctx.throttleKey, parts.join('\u0000'));
 }
 
-function accountSubject(ctx: ServiceContext, account: LoginSubject['account']): string {
+function accountSubject(ctx: Keyed, account: LoginSubject['account']): string {
   return 'userId' in account ? hash(ctx, 'login', 'user', account.userId) : hash(ctx, 'login', 'name', normaliseLogin(account.login));
 }
 
-function clientSubject(ctx: ServiceContext, clientId: string): string {
+function clientSubject(ctx: Keyed, clientId: string): string {
   return hash(ctx, 'client', clientId);
 }
 
@@ -121,11 +123,11 @@ export const clientThrottle = {
 };
 
 /** Admin unlock (POST /admin/users/:id/unlock): every count of the account, from every address. */
-export function unlockUser(ctx: ServiceContext, userId: string): Promise<number> {
+export function unlockUser(ctx: Pick<ServiceContext, 'db' | 'throttleKey'>, userId: string): Promise<number> {
   return clearSubject(ctx.db, accountSubject(ctx, { userId }));
 }
 
 /** Admin unlock (POST /admin/clients/:id/unlock): every count of the client, from every address. */
-export function unlockClient(ctx: ServiceContext, clientId: string): Promise<number> {
+export function unlockClient(ctx: Pick<ServiceContext, 'db' | 'throttleKey'>, clientId: string): Promise<number> {
   return clearSubject(ctx.db, clientSubject(ctx, clientId));
 }

@@ -11,6 +11,7 @@ import {
 } from '../../repositories/users-repository.js';
 import type { ServiceContext } from '../context.js';
 import { hashPassword } from '../password-hasher.js';
+import { unlockUser } from '../throttle-service.js';
 import type { Page, PageRequest } from './pagination.js';
 
 type Ctx = Pick<ServiceContext, 'db'>;
@@ -68,4 +69,10 @@ export async function setUserPassword(ctx: Ctx, id: string, password: string): P
 
 export async function deleteUser(ctx: Ctx, id: string): Promise<void> {
   if (!UUID.test(id) || !(await deleteUserRow(ctx.db, id))) throw new NotFound('user');
+}
+
+/** Clears the user's failed sign-in counts from every address (the brute-force throttle); 404 if unknown. */
+export async function unlockUserSignIn(ctx: Pick<ServiceContext, 'db' | 'throttleKey'>, id: string): Promise<number> {
+  const user = await getUser(ctx, id);
+  return unlockUser(ctx, user.id);
 }
