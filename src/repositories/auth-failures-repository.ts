@@ -35,7 +35,7 @@ export const findLockSeconds = batchedStatement(async (db: Queryable, keySets: (
  * window has passed; from the `free`-th failure on, the key waits base * 2^(n - free) seconds (at most max).
  * ON CONFLICT DO UPDATE re-reads the row under its lock, so concurrent attempts see each other's counts.
  */
-function countOne(p: number, gate: string | undefined): string {
+function countOne(p: number, gate: string): string {
   const [key, subject, free, base, max] = [1, 2, 3, 4, 5].map((i) => `$${p + i}`);
   const expired = `f.first_failure_at < now() - make_interval(secs => $1::int)`;
   const n = `(CASE WHEN ${expired} THEN 1 ELSE f.failures + 1 END)`;
@@ -43,7 +43,7 @@ function countOne(p: number, gate: string | undefined): string {
     `CASE WHEN ${count} >= ${free}::int THEN now() + make_interval(secs => least(${max}::int, ${base}::int * power(2, least(${count} - ${free}::int, 30)))) END`;
   return `INSERT INTO auth_failures AS f (key, subject, failures, first_failure_at, locked_until)
     SELECT ${key}::text, ${subject}::text, 1, now(), ${wait('1')}
-    ${gate ? `WHERE EXISTS (SELECT 1 FROM ${gate})` : ''}
+    WHERE EXISTS (SELECT 1 FROM ${gate})
     ON CONFLICT (key) DO UPDATE SET
       failures = ${n},
       first_failure_at = CASE WHEN ${expired} THEN now() ELSE f.first_failure_at END,
@@ -54,16 +54,25 @@ function countOne(p: number, gate: string | undefined): string {
 }
 
 /**
- * Counts one attempt on every key, in order, in one statement, and tells whether it may go ahead: each key
- * is counted only if the ones before it were (and were not waiting), so an attempt refused by an earlier
- * key never counts against a later one. Callers order the keys from the attacker's own (its address) to
+ * Counts one attempt on every counter, in order, in one statement, and tells whether it may go ahead. The
+ * `checked` keys are only checked (the attempt goes ahead only if none waits), not counted. Each counter is
+ * counted only if the ones before it were (and were not waiting), so an attempt refused by an earlier key
+ * never counts against a later one. Callers order the counters from the attacker's own (its address) to
  * the victim's (the account), so refused attempts do not lengthen an account's wait, and always in the
  * same order, so that concurrent statements lock rows in one order (no deadlock).
  */
-export async function countAttempt(db: Queryable, windowSeconds: number, counters: readonly ThrottleCounter[]): Promise<boolean> {
-  const ctes = counters.map((_, i) => `c${i} AS (${countOne(1 + i * 5, i === 0 ? undefined : `c${i - 1}`)})`);
-  const params: unknown[] = [windowSeconds];
-  for (const c of counters) params.push(c.key, c.subject, c.free, c.baseDelaySeconds, c.maxDelaySeconds);
+export async function countAttempt(
+  db: Queryable,
+  windowSeconds: number,
+  counters: readonly ThrottleCounter[],
+  checked: readonly string[] = [],
+): Promise<boolean> {
+  const params: unknown[] = [windowSeconds, checked];
+  const ctes = [`g AS (SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM auth_failures WHERE key = ANY($2::text[]) AND locked_until > now()))`];
+  counters.forEach((c, i) => {
+    ctes.push(`c${i} AS (${countOne(2 + i * 5, i === 0 ? 'g' : `c${i - 1}`)})`);
+    params.push(c.key, c.subject, c.free, c.baseDelaySeconds, c.maxDelaySeconds);
+  });
   const { rows } = await db.query<{ counted: boolean }>(
     `WITH ${ctes.join(',\n')} SELECT EXISTS (SELECT 1 FROM c${counters.length - 1}) AS counted`,
     params,
@@ -71,13 +80,9 @@ export async function countAttempt(db: Queryable, windowSeconds: number, counter
   return rows[0]?.counted === true;
 }
 
-/** After a success: the attempt counted in advance is taken back from `uncount`, and `clear` starts over. */
-export async function settleSuccess(db: Queryable, clear: readonly string[], uncount: readonly string[]): Promise<void> {
-  await db.query(
-    `WITH cleared AS (DELETE FROM auth_failures WHERE key = ANY($1::text[]))
-     UPDATE auth_failures SET failures = greatest(failures - 1, 0) WHERE key = ANY($2::text[])`,
-    [clear, uncount],
-  );
+/** After a success: the counters whose attempt was counted in advance start over. */
+export async function clearCounters(db: Queryable, keys: readonly string[]): Promise<void> {
+  await db.query('DELETE FROM auth_failures WHERE key = ANY($1::text[])', [keys]);
 }
 
 /** Admin unlock: every counter of one account or client, whichever address it is paired with. */

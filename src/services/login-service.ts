@@ -17,6 +17,7 @@ export async function checkCredentials(ctx: ServiceContext, login: string, passw
   const ok = await verifyPassword(found?.passwordHash ?? null, password);
   if (!ok || !found || !found.isActive) {
     ctx.metrics.loginAttempts.inc({ status: 'failure' });
+    await loginThrottle.failed(ctx, subject);
     return undefined;
   }
   const user = found;

@@ -2,10 +2,10 @@ import { TooManyAttempts } from '../errors/throttle-errors.js';
 import { addressGroup } from '../lib/address-group.js';
 import { hmacSha256Base64url } from '../lib/crypto.js';
 import {
+  clearCounters,
   clearSubject,
   countAttempt,
   findLockSeconds,
-  settleSuccess,
   type ThrottleCounter,
 } from '../repositories/auth-failures-repository.js';
 import type { ServiceContext } from './context.js';
@@ -22,9 +22,10 @@ import type { ServiceContext } from './context.js';
  *   (1 s, doubling with each further failure, at most ACCOUNT_MAX_DELAY_SECONDS) instead of a lock, so a
  *   distributed guesser gets a handful of guesses a minute and the owner waits seconds, not a window.
  *
- * A sign-in counts its attempt before the password is checked, in one statement (countAttempt), and takes
- * it back on success: parallel guesses cannot get past the count. It is keyed by the user's id once the
- * login resolves, so `dave` and `dave@example.com` share one count; an unknown login is keyed by its
+ * A sign-in counts its attempt against the account before the password is checked, in one statement that
+ * also checks the address (countAttempt), and clears the account's counts on success: parallel guesses
+ * cannot get past the count. The address is counted when the password proves wrong. The account is keyed
+ * by the user's id once the login resolves, so `dave` and `dave@example.com` share one count; an unknown login is keyed by its
  * normalised spelling and costs the same work. A client authentication is only checked (one batched
  * read, the hot path) and counted when it fails; its secret has 256 bits, so the race cannot matter.
  * Keys and subjects are HMACs under a server key: no login names or addresses at rest, and a fixed length.
@@ -99,15 +100,26 @@ async function refuse(ctx: ServiceContext, counters: readonly ThrottleCounter[])
 }
 
 export const loginThrottle = {
-  /** Counts the attempt before the password is checked; throws TooManyAttempts while any key waits. */
+  /**
+   * Counts the attempt against the account (from this address, and in all) before the password is checked;
+   * throws TooManyAttempts while the address or the account waits. The address is only checked here and
+   * counted on failure, so many people signing in at once behind one NAT do not lock it.
+   */
   async reserve(ctx: ServiceContext, subject: LoginSubject): Promise<void> {
-    const counters = loginCounters(ctx, subject);
-    if (!(await countAttempt(ctx.db, ctx.config.lockoutDurationSeconds, counters))) await refuse(ctx, counters);
-  },
-  /** The password was right: the account's counts start over; the address only gets its attempt back. */
-  async succeeded(ctx: ServiceContext, subject: LoginSubject): Promise<void> {
     const [address, pair, account] = loginCounters(ctx, subject);
-    await settleSuccess(ctx.db, [pair!.key, account!.key], [address!.key]);
+    if (!(await countAttempt(ctx.db, ctx.config.lockoutDurationSeconds, [pair!, account!], [address!.key]))) {
+      await refuse(ctx, [address!, pair!, account!]);
+    }
+  },
+  /** The password was wrong: the address's count too. */
+  async failed(ctx: ServiceContext, subject: LoginSubject): Promise<void> {
+    const [address] = loginCounters(ctx, subject);
+    await countAttempt(ctx.db, ctx.config.lockoutDurationSeconds, [address!]);
+  },
+  /** The password was right: the account's counts start over (the attempt counted in advance included). */
+  async succeeded(ctx: ServiceContext, subject: LoginSubject): Promise<void> {
+    const [, pair, account] = loginCounters(ctx, subject);
+    await clearCounters(ctx.db, [pair!.key, account!.key]);
   },
 };
 

@@ -134,3 +134,26 @@ describe('throttling stops attackers, not victims', () => {
     }
   });
 });
+
+describe('many people signing in at once behind one address', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // An address may fail 10 × 1 times; successes must not count towards it, even while in flight.
+    t = await createTestApp({ AUTHLY_LOCKOUT_MAX_ATTEMPTS: '1' });
+  });
+  afterAll(() => t.close());
+
+  it('twelve parallel correct sign-ins from one address all succeed', async () => {
+    const client = await createClient(t.app);
+    const posts = [];
+    for (let i = 0; i < 12; i++) {
+      const user = await createUser(t.app);
+      const browser = new InjectBrowser(t.app, '198.51.100.30');
+      const start = await browser.get(authorizeUrl(client.clientId));
+      const page = await browser.get(start.headers.location as string);
+      posts.push(() => browser.post(formAction(page.body), { csrf_token: csrfToken(page.body), username: user.username, password: TEST_PASSWORD }));
+    }
+    const statuses = (await Promise.all(posts.map((post) => post()))).map((r) => r.statusCode);
+    expect(statuses).toEqual(Array(12).fill(303));
+  });
+});
