@@ -107,7 +107,10 @@ export const loginThrottle = {
    */
   async reserve(ctx: ServiceContext, subject: LoginSubject): Promise<void> {
     const [address, pair, account] = loginCounters(ctx, subject);
-    if (!(await countAttempt(ctx.db, ctx.config.lockoutDurationSeconds, [pair!, account!], [address!.key]))) {
+    // Every key is checked first, so an attempt refused by the account's delay does not count against the
+    // caller's own address (an owner retrying during a delay would lock itself out); under a race each
+    // counted row is re-checked under its lock.
+    if (!(await countAttempt(ctx.db, ctx.config.lockoutDurationSeconds, [pair!, account!], [address!.key, pair!.key, account!.key]))) {
       await refuse(ctx, [address!, pair!, account!]);
     }
   },

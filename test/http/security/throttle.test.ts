@@ -157,3 +157,36 @@ describe('many people signing in at once behind one address', () => {
     expect(statuses).toEqual(Array(12).fill(303));
   });
 });
+
+describe('guessing one account from many addresses', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // Per account and address 1, per account from all addresses 4, then a delay of 1 s, doubling.
+    t = await createTestApp({ AUTHLY_LOCKOUT_MAX_ATTEMPTS: '1', AUTHLY_LOCKOUT_DURATION_SECONDS: '900' });
+  });
+  afterAll(() => t.close());
+
+  it('meets a progressive delay per account (seconds, at most 60), not a window-long lock', async () => {
+    const client = await createClient(t.app);
+    const user = await createUser(t.app);
+    const attempt = async (ip: string) => {
+      const browser = new InjectBrowser(t.app, ip);
+      const start = await browser.get(authorizeUrl(client.clientId));
+      const page = await browser.get(start.headers.location as string);
+      return browser.post(formAction(page.body), { csrf_token: csrfToken(page.body), username: user.username, password: 'wrong' });
+    };
+    // Each address guesses once (its own allowance); the account's count grows until it makes callers wait.
+    let refused: Awaited<ReturnType<typeof attempt>> | undefined;
+    let evaluated = 0;
+    for (let i = 0; i < 16 && !refused; i++) {
+      const res = await attempt(`198.51.100.${100 + i}`);
+      if (res.statusCode === 429) refused = res;
+      else evaluated++;
+    }
+    expect(evaluated).toBeGreaterThanOrEqual(4);
+    expect(refused?.statusCode).toBe(429);
+    const retryAfter = Number(refused!.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+  });
+});
