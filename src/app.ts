@@ -45,7 +45,7 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
  * check the immediate peer), so a hop count becomes a function trusting that many hops from the socket,
  * the Express semantics: only safe when nothing but those proxies can reach the server.
  */
-function trustProxyOption(value: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+function trustProxyOption(value: Config['trustProxy']): false | string[] | ((address: string, hop: number) => boolean) {
   return typeof value === 'number' ? (_address: string, hop: number) => hop < value : value;
 }
 
@@ -107,6 +107,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     keys,
     clientSecretKey: deriveKey(secret, 'client-secret'),
     csrfKey: deriveKey(secret, 'csrf'),
+    throttleKey: deriveKey(secret, 'throttle'),
     refreshTokenKey: deriveKey(secret, 'refresh-token-successor'),
     metrics,
     clients: shared.clients,

@@ -61,8 +61,12 @@ export async function startAuthly({ root, databaseUrl, options, fixtures, workDi
     JWT_ALGORITHM: options.alg,
     ACCESS_TOKEN_FORMAT: options.format ?? 'opaque',
     LOG_LEVEL: options.logLevel,
-    // The peer has no rate limiter; brute-force lockout (AUTHLY_LOCKOUT_*) stays on.
+    // The peer has no rate limiter; brute-force lockout (AUTHLY_LOCKOUT_*) stays on. The login scenario
+    // signs one account in from one address over 32 connections at once, and a sign-in counts as a
+    // failure until its password is verified (parallel guesses cannot pass the limit), so the allowance
+    // per account and address must exceed the concurrency.
     RATE_LIMIT_ENABLED: 'false',
+    AUTHLY_LOCKOUT_MAX_ATTEMPTS: '1000',
     AUTHLY_BOOTSTRAP_DEV_MODE: 'false',
     AUTHLY_ADMIN_CLIENT_ID: 'bench-admin',
     AUTHLY_ADMIN_CLIENT_SECRET: adminSecret,

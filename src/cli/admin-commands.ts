@@ -142,6 +142,14 @@ export const COMMANDS: readonly Command[] = [
     output: { kind: 'record', secretNote: true },
   },
   {
+    name: 'client unlock',
+    summary: "clear the client's failed-authentication counts (brute-force throttle) from every address",
+    args: ['client_id'],
+    method: 'POST',
+    path: (a) => `/clients/${id(a, 'client_id')}/unlock`,
+    output: { kind: 'done', message: (a) => `Unlocked client ${a.client_id}.` },
+  },
+  {
     name: 'user list',
     summary: 'list or search users',
     args: [],
@@ -193,6 +201,14 @@ export const COMMANDS: readonly Command[] = [
     path: (a) => `/users/${id(a, 'id')}/password`,
     password: 'required',
     output: { kind: 'done', message: (a) => `Password set for user ${a.id}.` },
+  },
+  {
+    name: 'user unlock',
+    summary: "clear the user's failed sign-in counts (brute-force throttle) from every address",
+    args: ['id'],
+    method: 'POST',
+    path: (a) => `/users/${id(a, 'id')}/unlock`,
+    output: { kind: 'done', message: (a) => `Unlocked user ${a.id}.` },
   },
   {
     name: 'user sessions',

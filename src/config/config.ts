@@ -89,12 +89,12 @@ export const ENV_VARS = {
     schema: int(1, 1000),
     default: '5',
     description:
-      'Failed logins (per account) or client authentications (per client) before a temporary lock; an IP gets ten times as many.',
+      'Failed sign-ins per account (or client authentications per client) from one address before that address waits out the window; an address gets ten times as many, an account from all addresses four times as many, then a progressive delay.',
   },
   AUTHLY_LOCKOUT_DURATION_SECONDS: {
     schema: int(1, 86400),
     default: '900',
-    description: 'The window in which failures are counted, and how long a lock lasts.',
+    description: 'The window in which failures are counted, and how long an address waits once its allowance is spent.',
   },
   JWT_SECRET_KEY: {
     schema: z.string().min(32, { message: 'expected at least 32 characters' }),
@@ -146,9 +146,29 @@ export const ENV_VARS = {
   RATE_LIMIT_MAX_REQUESTS: {
     schema: int(1, 1_000_000),
     default: '1000',
-    description: 'General policy: requests per IP per window. Login, token and admin endpoints have stricter policies.',
+    description: 'General policy: requests per IP per window, for every endpoint without a policy of its own (login, token, admin).',
+  },
+  RATE_LIMIT_REQUESTS_PER_MINUTE: {
+    schema: int(1, 1_000_000),
+    description: 'Alias of RATE_LIMIT_MAX_REQUESTS with a 60-second window (the name some deployment guides use).',
   },
   RATE_LIMIT_WINDOW_SECONDS: { schema: int(1, 86400), default: '60', description: 'Rate-limit window in seconds.' },
+  RATE_LIMIT_LOGIN_PER_MINUTE: {
+    schema: int(0, 1_000_000),
+    default: '100',
+    description: 'Sign-in form posts per IP per minute (each costs an argon2id hash); 0 turns this policy off.',
+  },
+  RATE_LIMIT_TOKEN_PER_MINUTE: {
+    schema: int(0, 1_000_000),
+    default: '6000',
+    description:
+      'Token endpoint requests per IP per minute (one cluster egress address may carry many services); 0 turns this policy off.',
+  },
+  RATE_LIMIT_ADMIN_PER_MINUTE: {
+    schema: int(0, 1_000_000),
+    default: '600',
+    description: 'Admin API requests per IP per minute, counted before the token is checked; 0 turns this policy off.',
+  },
   CORS_ORIGINS: {
     schema: z.string().min(1),
     description:
@@ -163,7 +183,7 @@ export const ENV_VARS = {
     schema: z.string().min(1),
     default: 'false',
     description:
-      'Trust X-Forwarded-For/-Proto/-Host from: false, true (any), a hop count, or comma-separated proxy IPs/CIDRs.',
+      'Trust X-Forwarded-For/-Proto/-Host from: false, a hop count (true = 1: the address the nearest proxy saw), or comma-separated proxy IPs/CIDRs.',
   },
   WORKERS: { schema: int(1, 64), default: '1', description: 'Worker processes (node:cluster) sharing the port.' },
   SHUTDOWN_TIMEOUT_SECONDS: {
@@ -240,13 +260,14 @@ export interface Config {
   redisCache: boolean;
   redisRateLimit: boolean;
   redisKeyPrefix: string;
-  rateLimit: { enabled: boolean; max: number; windowSeconds: number };
+  /** Per-minute limits of the named policies; 0 = off (the request then counts against the general one). */
+  rateLimit: { enabled: boolean; max: number; windowSeconds: number; loginPerMinute: number; tokenPerMinute: number; adminPerMinute: number };
   /** Exact origins allowed for CORS, or ['*'] for any origin (never with credentials). */
   corsOrigins: string[];
   /** Lower-case host names (no port); empty means any. */
   allowedHosts: string[];
-  /** Fastify's trustProxy: false, true, a hop count, or proxy addresses/CIDRs. */
-  trustProxy: boolean | number | string[];
+  /** Fastify's trustProxy: false, a hop count, or proxy addresses/CIDRs (TRUST_PROXY=true is one hop). */
+  trustProxy: false | number | string[];
   workers: number;
   shutdownTimeoutSeconds: number;
   requestTimeoutSeconds: number;
@@ -337,7 +358,9 @@ function parseHosts(raw: string | undefined): string[] {
 
 function parseTrustProxy(raw: string): Config['trustProxy'] {
   if (raw === 'false' || raw === '0') return false;
-  if (raw === 'true') return true;
+  // Not Fastify's `true` (believe the leftmost X-Forwarded-For entry, which the client writes itself, so an
+  // appending proxy would let every caller choose its address): one hop, the address the proxy saw.
+  if (raw === 'true') return 1;
   if (/^\d+$/.test(raw)) return Number(raw);
   const entries = list(raw);
   for (const entry of entries) {
@@ -346,6 +369,18 @@ function parseTrustProxy(raw: string): Config['trustProxy'] {
     }
   }
   return entries;
+}
+
+/** RATE_LIMIT_REQUESTS_PER_MINUTE is RATE_LIMIT_MAX_REQUESTS per 60 s; set both, they must agree. */
+function generalRateLimit(env: Env, perMinute: number | undefined, max: number, windowSeconds: number): { max: number; windowSeconds: number } {
+  if (perMinute === undefined) return { max, windowSeconds };
+  if (readRaw(env, 'RATE_LIMIT_MAX_REQUESTS') !== undefined && max !== perMinute) {
+    throw new ConfigError('RATE_LIMIT_REQUESTS_PER_MINUTE: contradicts RATE_LIMIT_MAX_REQUESTS (set one of them)');
+  }
+  if (windowSeconds !== 60) {
+    throw new ConfigError('RATE_LIMIT_REQUESTS_PER_MINUTE: counts per minute, but RATE_LIMIT_WINDOW_SECONDS is not 60');
+  }
+  return { max: perMinute, windowSeconds };
 }
 
 /** Parse and validate the whole environment. Throws ConfigError naming the first bad variable. */
@@ -404,8 +439,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     redisKeyPrefix: v('AUTHLY_REDIS_KEY_PREFIX'),
     rateLimit: {
       enabled: v('RATE_LIMIT_ENABLED'),
-      max: v('RATE_LIMIT_MAX_REQUESTS'),
-      windowSeconds: v('RATE_LIMIT_WINDOW_SECONDS'),
+      ...generalRateLimit(env, v<number | undefined>('RATE_LIMIT_REQUESTS_PER_MINUTE'), v('RATE_LIMIT_MAX_REQUESTS'), v('RATE_LIMIT_WINDOW_SECONDS')),
+      loginPerMinute: v('RATE_LIMIT_LOGIN_PER_MINUTE'),
+      tokenPerMinute: v('RATE_LIMIT_TOKEN_PER_MINUTE'),
+      adminPerMinute: v('RATE_LIMIT_ADMIN_PER_MINUTE'),
     },
     corsOrigins: parseOrigins(v('CORS_ORIGINS')),
     allowedHosts: parseHosts(v('ALLOWED_HOSTS')),

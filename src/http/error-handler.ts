@@ -3,7 +3,7 @@ import { AdminApiError, ValidationFailed } from '../errors/admin-errors.js';
 import { InputRejected } from '../errors/input-errors.js';
 import { InvalidBearerRequest, InvalidClient, InvalidRequest, InvalidToken, OAuthError, safeDescription, TemporarilyUnavailable } from '../errors/oauth-errors.js';
 import { storageFault } from '../errors/storage-errors.js';
-import { TooManyAttempts } from '../services/throttle-service.js';
+import { TooManyAttempts } from '../errors/throttle-errors.js';
 import { errorPage } from '../views/authorization-pages.js';
 import { sendPage } from '../views/page.js';
 import { errorShapeFor } from './input-guard.js';

@@ -6,26 +6,29 @@ import type { Config } from '../config/config.js';
 import { ROUTES } from '../config/routes.js';
 
 /**
- * Request rate limits per client IP (request.ip, which honours TRUST_PROXY). Every request counts against
- * the general policy (RATE_LIMIT_MAX_REQUESTS per RATE_LIMIT_WINDOW_SECONDS); three endpoints also count
- * against a stricter named policy of their own:
+ * Request rate limits per client IP (request.ip, which honours TRUST_PROXY). Three endpoints have a policy
+ * of their own, per minute; every other request counts against the general policy (RATE_LIMIT_MAX_REQUESTS
+ * per RATE_LIMIT_WINDOW_SECONDS, default 1000 per minute). The defaults are ceilings a normal deployment
+ * does not reach; each is settable, and 0 turns a named policy off (its requests then count against the
+ * general one):
  *
- * - login (POST of the sign-in form), 30 per minute: each attempt costs an argon2id hash (tens of ms of
- *   CPU), so this caps what one address can burn; real users need a handful. Guessing one account is
- *   stopped earlier by the lockout (AUTHLY_LOCKOUT_*, src/services/throttle-service.ts), which this
- *   complements: the lockout counts failures per account and IP, this counts every attempt per IP.
- * - token, 300 per minute (5 per second): every grant writes rows; a backend is expected to reuse its
- *   access tokens for their lifetime, and a busy web application redeeming codes for many users stays
- *   well below this.
- * - admin (the whole admin API), 300 per minute: generous for scripts and the CLI, a ceiling for runaway
- *   loops; counted before the bearer token is checked, so unauthenticated floods count too.
+ * - login (POST of the sign-in form), RATE_LIMIT_LOGIN_PER_MINUTE = 100: each attempt costs an argon2id
+ *   hash (tens of ms of CPU), so this caps what one address can burn, while an office behind one NAT still
+ *   signs in. Guessing one account is stopped much earlier by the brute-force throttle
+ *   (AUTHLY_LOCKOUT_*, src/services/throttle-service.ts), which counts failures per account and address.
+ * - token, RATE_LIMIT_TOKEN_PER_MINUTE = 6000 (100 per second): a whole cluster's services may reach
+ *   Authly from one egress address, so this is a ceiling for runaway loops, not a quota.
+ * - admin (the whole admin API), RATE_LIMIT_ADMIN_PER_MINUTE = 600: generous for scripts and the CLI;
+ *   counted before the bearer token is checked, so unauthenticated floods count too.
  *
  * Probes and scrapers (/health, /health/ready, /metrics) are never limited. RATE_LIMIT_ENABLED=false turns
- * every policy off (the lockout stays). Counters live in Redis when REDIS_URL and AUTHLY_REDIS_RATE_LIMIT
- * are set, shared by all replicas; while Redis is down each process counts on its own (so N replicas allow
- * up to N times the limit until it recovers), and they go back to Redis by themselves.
+ * every policy off (the brute-force throttle stays). Counters live in Redis when REDIS_URL and
+ * AUTHLY_REDIS_RATE_LIMIT are set, shared by all replicas; while Redis is down each process counts on its
+ * own (so N replicas allow up to N times the limit until it recovers), and they go back to Redis by
+ * themselves.
  */
 export type PolicyName = 'general' | 'login' | 'token' | 'admin';
+export type NamedPolicy = Exclude<PolicyName, 'general'>;
 
 export interface RatePolicy {
   name: PolicyName;
@@ -33,11 +36,15 @@ export interface RatePolicy {
   windowSeconds: number;
 }
 
-export const NAMED_POLICIES: Record<Exclude<PolicyName, 'general'>, RatePolicy> = {
-  login: { name: 'login', max: 30, windowSeconds: 60 },
-  token: { name: 'token', max: 300, windowSeconds: 60 },
-  admin: { name: 'admin', max: 300, windowSeconds: 60 },
-};
+/** The named policies that are on (a limit of 0 leaves its endpoint to the general policy). */
+export function namedPolicies(config: Pick<Config, 'rateLimit'>): Partial<Record<NamedPolicy, RatePolicy>> {
+  const { loginPerMinute, tokenPerMinute, adminPerMinute } = config.rateLimit;
+  const policies: Partial<Record<NamedPolicy, RatePolicy>> = {};
+  for (const [name, max] of [['login', loginPerMinute], ['token', tokenPerMinute], ['admin', adminPerMinute]] as const) {
+    if (max > 0) policies[name] = { name, max, windowSeconds: 60 };
+  }
+  return policies;
+}
 
 export function generalPolicy(config: Pick<Config, 'rateLimit'>): RatePolicy {
   return { name: 'general', max: config.rateLimit.max, windowSeconds: config.rateLimit.windowSeconds };
@@ -45,12 +52,12 @@ export function generalPolicy(config: Pick<Config, 'rateLimit'>): RatePolicy {
 
 const UNLIMITED = new Set<string>([ROUTES.health, ROUTES.healthReady, ROUTES.metrics]);
 
-/** Which named policy a request falls under, by its route pattern (undefined: the general one only). */
-export function namedPolicyFor(method: string, routeUrl: string | undefined): RatePolicy | undefined {
+/** Which named policy a request falls under, by its route pattern (undefined: the general one). */
+export function namedPolicyFor(method: string, routeUrl: string | undefined): NamedPolicy | undefined {
   if (routeUrl === undefined) return undefined;
-  if (method === 'POST' && routeUrl === ROUTES.interactionLogin) return NAMED_POLICIES.login;
-  if (method === 'POST' && routeUrl === ROUTES.token) return NAMED_POLICIES.token;
-  if (routeUrl === ROUTES.admin || routeUrl.startsWith(`${ROUTES.admin}/`)) return NAMED_POLICIES.admin;
+  if (method === 'POST' && routeUrl === ROUTES.interactionLogin) return 'login';
+  if (method === 'POST' && routeUrl === ROUTES.token) return 'token';
+  if (routeUrl === ROUTES.admin || routeUrl.startsWith(`${ROUTES.admin}/`)) return 'admin';
   return undefined;
 }
 
@@ -103,10 +110,8 @@ export const rateLimiting = fp(async (app: FastifyInstance, options: RateLimitOp
       timeWindow: policy.windowSeconds * 1000,
       keyGenerator: (request) => `${policy.name}:${normalizeIP(request.ip)}`,
     });
-  const general = generalPolicy(options.config);
-  const limiters = new Map<PolicyName, { policy: RatePolicy; limit: Limiter }>(
-    [general, ...Object.values(NAMED_POLICIES)].map((policy) => [policy.name, { policy, limit: limiterFor(policy) }]),
-  );
+  const policies = [generalPolicy(options.config), ...Object.values(namedPolicies(options.config))];
+  const limiters = new Map<PolicyName, { policy: RatePolicy; limit: Limiter }>(policies.map((policy) => [policy.name, { policy, limit: limiterFor(policy) }]));
 
   const evaluate = async (request: FastifyRequest, name: PolicyName): Promise<Outcome> => {
     const { policy, limit } = limiters.get(name)!;
@@ -119,11 +124,10 @@ export const rateLimiting = fp(async (app: FastifyInstance, options: RateLimitOp
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const url = request.routeOptions.url;
     if (url !== undefined && UNLIMITED.has(url)) return;
+    // A request under a named policy counts against that policy only: the token ceiling must not be
+    // capped by the general one.
     const named = namedPolicyFor(request.method, url);
-    const outcomes = await Promise.all([evaluate(request, 'general'), ...(named ? [evaluate(request, named.name)] : [])]);
-    // Report the named policy when it refuses, else whichever refuses, else the one closest to refusing.
-    const refused = outcomes.filter((o) => o.exceeded);
-    const shown = refused.at(-1) ?? outcomes.reduce((a, b) => (b.remaining < a.remaining ? b : a));
+    const shown = await evaluate(request, named && limiters.has(named) ? named : 'general');
     // RateLimit header fields (draft-ietf-httpapi-ratelimit-headers): limit, remaining, seconds to reset.
     reply.header('ratelimit-limit', shown.max);
     reply.header('ratelimit-remaining', shown.remaining);

@@ -4,7 +4,7 @@ import { constantTimeEqual, hmacSha256Base64url } from '../lib/crypto.js';
 import type { Client } from '../repositories/clients-repository.js';
 import { lookupClient } from './client-lookup.js';
 import type { ServiceContext } from './context.js';
-import { throttle } from './throttle-service.js';
+import { clientThrottle } from './throttle-service.js';
 
 export interface ClientCredentialsInput {
   authorization: string | undefined;
@@ -109,17 +109,18 @@ function claimedClientId(input: ClientCredentialsInput): string | undefined {
 }
 
 /**
- * authenticateClient behind brute-force protection: a client_id or an IP with too many recent failures
- * is refused (TooManyAttempts) before its secret is checked, and every invalid_client counts as a failure.
+ * authenticateClient behind brute-force protection: a client_id from this address, or this address, with
+ * too many recent failures is refused (TooManyAttempts) before its secret is checked, and every
+ * invalid_client counts as a failure. Counted per client *and address*, so guessing from elsewhere never
+ * locks the client out of its own address (src/services/throttle-service.ts).
  */
 export async function authenticateClientThrottled(ctx: ServiceContext, input: ClientCredentialsInput, ip: string): Promise<Client> {
-  const limiter = throttle(ctx, 'client');
-  const subject = { account: claimedClientId(input) ?? '', ip };
-  await limiter.check(subject);
+  const clientId = claimedClientId(input) ?? '';
+  await clientThrottle.check(ctx, clientId, ip);
   try {
-    return await authenticateClient((clientId) => lookupClient(ctx, clientId), ctx.clientSecretKey, input);
+    return await authenticateClient((id) => lookupClient(ctx, id), ctx.clientSecretKey, input);
   } catch (err) {
-    if (err instanceof InvalidClient) await limiter.failed(subject);
+    if (err instanceof InvalidClient) await clientThrottle.failed(ctx, clientId, ip);
     throw err;
   }
 }

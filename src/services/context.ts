@@ -15,6 +15,8 @@ export interface ServiceContext {
   keys: KeyStore;
   clientSecretKey: Buffer;
   csrfKey: Buffer;
+  /** HMAC key of the brute-force counters' keys (src/services/throttle-service.ts). */
+  throttleKey: Buffer;
   /** AES-256-GCM key for a rotated refresh token's successor, kept only for the reuse grace window. */
   refreshTokenKey: Buffer;
   metrics: Metrics;

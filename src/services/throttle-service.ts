@@ -1,47 +1,148 @@
-import { clearAuthFailures, findLockSeconds, recordAuthFailure } from '../repositories/auth-failures-repository.js';
+import { TooManyAttempts } from '../errors/throttle-errors.js';
+import { addressGroup } from '../lib/address-group.js';
+import { hmacSha256Base64url } from '../lib/crypto.js';
+import {
+  clearCounters,
+  clearSubject,
+  countAttempt,
+  findLockSeconds,
+  type ThrottleCounter,
+} from '../repositories/auth-failures-repository.js';
 import type { ServiceContext } from './context.js';
 
 /**
- * Brute-force protection for passwords and client secrets (SECURITY.md): failures are counted per
- * account (or client) and per IP in the database, so every replica sees the same counts. An account
- * locks after AUTHLY_LOCKOUT_MAX_ATTEMPTS failures within AUTHLY_LOCKOUT_DURATION_SECONDS, for that long;
- * an IP gets ten times the allowance, since many users may share one address.
+ * Brute-force protection for passwords and client secrets (SECURITY.md; OWASP Authentication Cheat Sheet,
+ * Keycloak's brute-force detector). Failures are counted in the database, so every replica shares them,
+ * within a window of AUTHLY_LOCKOUT_DURATION_SECONDS, with N = AUTHLY_LOCKOUT_MAX_ATTEMPTS:
+ *
+ * - per account *and address*: N failures, then that address waits out the window for that account. An
+ *   outsider locks only itself out: the owner signing in from elsewhere is not affected.
+ * - per address: 10 N failures (many users may share one address), then it waits out the window.
+ * - per account, from all addresses together (sign-in only): 4 N failures, then a progressive delay
+ *   (1 s, doubling with each further failure, at most ACCOUNT_MAX_DELAY_SECONDS) instead of a lock, so a
+ *   distributed guesser gets a handful of guesses a minute and the owner waits seconds, not a window.
+ *
+ * A sign-in counts its attempt against the account before the password is checked, in one statement that
+ * also checks the address (countAttempt), and clears the account's counts on success: parallel guesses
+ * cannot get past the count. The address is counted when the password proves wrong. The account is keyed
+ * by the user's id once the login resolves, so `dave` and `dave@example.com` share one count; an unknown login is keyed by its
+ * normalised spelling and costs the same work. A client authentication is only checked (one batched
+ * read, the hot path) and counted when it fails; its secret has 256 bits, so the race cannot matter.
+ * Keys and subjects are HMACs under a server key: no login names or addresses at rest, and a fixed length.
  */
-export interface ThrottleSubject {
-  /** The account or client being tried: a login name (lower-cased) or a client_id. */
-  account: string;
+const ADDRESS_FACTOR = 10;
+const ACCOUNT_FACTOR = 4;
+const ACCOUNT_MAX_DELAY_SECONDS = 60;
+
+export interface LoginSubject {
+  /** The resolved user's id, or (unknown login) the typed login, normalised here. */
+  account: { userId: string } | { login: string };
   ip: string;
 }
 
-const IP_ALLOWANCE_FACTOR = 10;
-
-function keys(kind: 'login' | 'client', subject: ThrottleSubject): { account: string; ip: string } {
-  return { account: `${kind}:account:${subject.account.toLowerCase()}`, ip: `${kind}:ip:${subject.ip}` };
+/** NFKC and a locale-free lower case: the same spelling family counts once, whatever the database folds. */
+export function normaliseLogin(login: string): string {
+  return login.normalize('NFKC').toLowerCase();
 }
 
-export class TooManyAttempts extends Error {
-  constructor(readonly retryAfterSeconds: number) {
-    super('too many failed attempts');
-  }
+type Keyed = Pick<ServiceContext, 'throttleKey'>;
+
+function hash(ctx: Keyed, ...parts: string[]): string {
+  return hmacSha256Base64url(ctx.throttleKey, parts.join('\u0000'));
 }
 
-export function throttle(ctx: ServiceContext, kind: 'login' | 'client') {
-  const { lockoutMaxAttempts: limit, lockoutDurationSeconds: window } = ctx.config;
-  return {
-    /** Throws TooManyAttempts while the account or the IP is locked. */
-    async check(subject: ThrottleSubject): Promise<void> {
-      const k = keys(kind, subject);
-      const seconds = await findLockSeconds(ctx.db, [k.account, k.ip]);
-      if (seconds > 0) throw new TooManyAttempts(seconds);
+function accountSubject(ctx: Keyed, account: LoginSubject['account']): string {
+  return 'userId' in account ? hash(ctx, 'login', 'user', account.userId) : hash(ctx, 'login', 'name', normaliseLogin(account.login));
+}
+
+function clientSubject(ctx: Keyed, clientId: string): string {
+  return hash(ctx, 'client', clientId);
+}
+
+/** The window-long lock of a per-address or per-account-and-address key. */
+function windowLock(ctx: ServiceContext, key: string, subject: string | null, free: number): ThrottleCounter {
+  const window = ctx.config.lockoutDurationSeconds;
+  return { key, subject, free, baseDelaySeconds: window, maxDelaySeconds: window };
+}
+
+function loginCounters(ctx: ServiceContext, subject: LoginSubject): ThrottleCounter[] {
+  const max = ctx.config.lockoutMaxAttempts;
+  const address = addressGroup(subject.ip);
+  const account = accountSubject(ctx, subject.account);
+  // Order: the attacker's own keys first (see countAttempt).
+  return [
+    windowLock(ctx, hash(ctx, 'login', 'ip', address), null, max * ADDRESS_FACTOR),
+    windowLock(ctx, hash(ctx, 'login', 'pair', account, address), account, max),
+    {
+      key: account,
+      subject: account,
+      free: max * ACCOUNT_FACTOR,
+      baseDelaySeconds: 1,
+      maxDelaySeconds: Math.min(ACCOUNT_MAX_DELAY_SECONDS, ctx.config.lockoutDurationSeconds),
     },
-    async failed(subject: ThrottleSubject): Promise<void> {
-      const k = keys(kind, subject);
-      await recordAuthFailure(ctx.db, k.account, limit, window);
-      await recordAuthFailure(ctx.db, k.ip, limit * IP_ALLOWANCE_FACTOR, window);
-    },
-    /** A success clears the account's count (not the IP's). */
-    async succeeded(subject: ThrottleSubject): Promise<void> {
-      await clearAuthFailures(ctx.db, keys(kind, subject).account);
-    },
-  };
+  ];
+}
+
+function clientCounters(ctx: ServiceContext, clientId: string, ip: string): ThrottleCounter[] {
+  const max = ctx.config.lockoutMaxAttempts;
+  const address = addressGroup(ip);
+  const client = clientSubject(ctx, clientId);
+  return [
+    windowLock(ctx, hash(ctx, 'client', 'ip', address), null, max * ADDRESS_FACTOR),
+    windowLock(ctx, hash(ctx, 'client', 'pair', client, address), client, max),
+  ];
+}
+
+async function refuse(ctx: ServiceContext, counters: readonly ThrottleCounter[]): Promise<never> {
+  const seconds = await findLockSeconds(ctx.db, counters.map((c) => c.key));
+  // The wait may have ended between the two statements; the caller retries in a second.
+  throw new TooManyAttempts(Math.max(1, seconds));
+}
+
+export const loginThrottle = {
+  /**
+   * Counts the attempt against the account (from this address, and in all) before the password is checked;
+   * throws TooManyAttempts while the address or the account waits. The address is only checked here and
+   * counted on failure, so many people signing in at once behind one NAT do not lock it.
+   */
+  async reserve(ctx: ServiceContext, subject: LoginSubject): Promise<void> {
+    const [address, pair, account] = loginCounters(ctx, subject);
+    // Every key is checked first, so an attempt refused by the account's delay does not count against the
+    // caller's own address (an owner retrying during a delay would lock itself out); under a race each
+    // counted row is re-checked under its lock.
+    if (!(await countAttempt(ctx.db, ctx.config.lockoutDurationSeconds, [pair!, account!], [address!.key, pair!.key, account!.key]))) {
+      await refuse(ctx, [address!, pair!, account!]);
+    }
+  },
+  /** The password was wrong: the address's count too. */
+  async failed(ctx: ServiceContext, subject: LoginSubject): Promise<void> {
+    const [address] = loginCounters(ctx, subject);
+    await countAttempt(ctx.db, ctx.config.lockoutDurationSeconds, [address!]);
+  },
+  /** The password was right: the account's counts start over (the attempt counted in advance included). */
+  async succeeded(ctx: ServiceContext, subject: LoginSubject): Promise<void> {
+    const [, pair, account] = loginCounters(ctx, subject);
+    await clearCounters(ctx.db, [pair!.key, account!.key]);
+  },
+};
+
+export const clientThrottle = {
+  /** Throws TooManyAttempts while this client from this address, or this address, waits (one batched read). */
+  async check(ctx: ServiceContext, clientId: string, ip: string): Promise<void> {
+    const seconds = await findLockSeconds(ctx.db, clientCounters(ctx, clientId, ip).map((c) => c.key));
+    if (seconds > 0) throw new TooManyAttempts(seconds);
+  },
+  async failed(ctx: ServiceContext, clientId: string, ip: string): Promise<void> {
+    await countAttempt(ctx.db, ctx.config.lockoutDurationSeconds, clientCounters(ctx, clientId, ip));
+  },
+};
+
+/** Admin unlock (POST /admin/users/:id/unlock): every count of the account, from every address. */
+export function unlockUser(ctx: Pick<ServiceContext, 'db' | 'throttleKey'>, userId: string): Promise<number> {
+  return clearSubject(ctx.db, accountSubject(ctx, { userId }));
+}
+
+/** Admin unlock (POST /admin/clients/:id/unlock): every count of the client, from every address. */
+export function unlockClient(ctx: Pick<ServiceContext, 'db' | 'throttleKey'>, clientId: string): Promise<number> {
+  return clearSubject(ctx.db, clientSubject(ctx, clientId));
 }

@@ -20,6 +20,8 @@ describe.skipIf(!TEST_DATABASE_URL)('bench harness smoke run', () => {
       AUTHLY_ADMIN_CLIENT_ID: 'bench-admin',
       AUTHLY_ADMIN_CLIENT_SECRET: ADMIN_SECRET,
       RATE_LIMIT_ENABLED: 'false',
+      // As bench/servers/authly.mjs: one account signs in from one address over many connections at once.
+      AUTHLY_LOCKOUT_MAX_ATTEMPTS: '1000',
       LOG_LEVEL: 'warn',
       JWT_ALGORITHM: 'ES256',
     });

@@ -109,6 +109,7 @@ describe('authly admin CLI against a listening server', () => {
     expect(record(rotated.stdout).client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(record(rotated.stdout).client_secret).not.toBe(fields.client_secret);
 
+    expect(await admin('client', 'unlock', 'cli-web')).toEqual({ code: 0, stdout: 'Unlocked client cli-web.\n', stderr: '' });
     expect(await admin('client', 'delete', 'cli-web')).toEqual({ code: 0, stdout: 'Deleted client cli-web.\n', stderr: '' });
     expect(await admin('client', 'show', 'cli-web')).toEqual({ code: 1, stdout: '', stderr: 'error: client not found\n' });
   });
@@ -166,6 +167,7 @@ describe('authly admin CLI against a listening server', () => {
     expect(await verifyPassword((await findUserById(t.testDb.db, id))!.passwordHash, 'from stdin pw')).toBe(true);
 
     expect((await admin('user', 'set-password', id, '--password', 'from the flag')).code).toBe(0);
+    expect(await admin('user', 'unlock', id)).toEqual({ code: 0, stdout: `Unlocked user ${id}.\n`, stderr: '' });
     expect(await verifyPassword((await findUserById(t.testDb.db, id))!.passwordHash, 'from the flag')).toBe(true);
 
     const updated = await admin('user', 'update', id, '--address', '{"country":"FR","locality":"Lyon"}', '--given-name', 'Cli');

@@ -7,7 +7,11 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 export class InjectBrowser {
   private readonly cookies = new Map<string, { value: string; path: string }>();
 
-  constructor(private readonly app: FastifyInstance) {}
+  /** remoteAddress: the address the browser's requests come from (default: light-my-request's 127.0.0.1). */
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly remoteAddress?: string,
+  ) {}
 
   private cookieHeader(url: string): string | undefined {
     const path = new URL(url, 'http://localhost').pathname;
@@ -28,7 +32,7 @@ export class InjectBrowser {
 
   async get(url: string): Promise<LightMyRequestResponse> {
     const cookie = this.cookieHeader(url);
-    const res = await this.app.inject({ method: 'GET', url, headers: cookie ? { cookie } : {} });
+    const res = await this.app.inject({ method: 'GET', url, remoteAddress: this.remoteAddress, headers: cookie ? { cookie } : {} });
     this.store(res);
     return res;
   }
@@ -38,6 +42,7 @@ export class InjectBrowser {
     const res = await this.app.inject({
       method: 'POST',
       url,
+      remoteAddress: this.remoteAddress,
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
       payload: new URLSearchParams(form).toString(),
     });

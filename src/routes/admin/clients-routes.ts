@@ -9,6 +9,7 @@ import {
   getClient,
   listClients,
   rotateClientSecret,
+  unlockClientAuthentication,
   updateClient,
   type ClientWithSecret,
 } from '../../services/admin/client-admin-service.js';
@@ -135,5 +136,12 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
     const rotated = await rotateClientSecret(ctx, callerOf(request), request.params.client_id);
     audit(request, 'client.secret_rotated', { client_id: rotated.client.clientId });
     return withSecret(rotated);
+  });
+
+  // Clears the brute-force throttle's counts for this client, from every address.
+  app.post<WithClientId>('/clients/:client_id/unlock', write, async (request) => {
+    const cleared = await unlockClientAuthentication(ctx, request.params.client_id);
+    audit(request, 'client.unlocked', { client_id: request.params.client_id });
+    return { client_id: request.params.client_id, cleared };
   });
 }

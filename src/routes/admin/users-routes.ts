@@ -8,6 +8,7 @@ import {
   getUser,
   listUsers,
   setUserPassword,
+  unlockUserSignIn,
   updateUser,
 } from '../../services/admin/user-admin-service.js';
 import { audit, callerOf } from './admin-auth.js';
@@ -132,5 +133,12 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
     await setUserPassword(ctx, callerOf(request), request.params.id, body.password);
     audit(request, 'user.password_set', { user_id: request.params.id });
     return reply.code(204).send();
+  });
+
+  // Clears the brute-force throttle's counts for this account, from every address.
+  app.post<WithId>('/users/:id/unlock', write, async (request) => {
+    const cleared = await unlockUserSignIn(ctx, request.params.id);
+    audit(request, 'user.unlocked', { user_id: request.params.id });
+    return { user_id: request.params.id, cleared };
   });
 }

@@ -11,7 +11,7 @@ import { findUserById, type User } from '../../repositories/users-repository.js'
 import { grantableScopes, issueAuthorizationCode, needsConsent } from '../../services/authorization-service.js';
 import { checkCsrfToken, claimInteraction, csrfTokenFor, findInteraction, type PendingAuthorization } from '../../services/interaction-service.js';
 import { checkCredentials } from '../../services/login-service.js';
-import { TooManyAttempts } from '../../services/throttle-service.js';
+import { TooManyAttempts } from '../../errors/throttle-errors.js';
 import { findSession, SESSION_COOKIE, startSession } from '../../services/session-service.js';
 import { consentPage, errorPage, loginPage } from '../../views/authorization-pages.js';
 import { cspSourceFor, sendPage } from '../../views/page.js';

@@ -4,7 +4,7 @@ import { OAuthError, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } 
 import { storageFault } from '../../errors/storage-errors.js';
 import { GRANTS } from '../../grants/grant-registry.js';
 import { formBody, singleParams } from '../../http/params.js';
-import { TooManyAttempts } from '../../services/throttle-service.js';
+import { TooManyAttempts } from '../../errors/throttle-errors.js';
 import { authenticateClientThrottled } from '../../services/client-authentication.js';
 
 /** RFC 6749 section 3.2: authenticate the client, then dispatch to the handler of its grant_type. */

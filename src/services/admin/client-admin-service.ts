@@ -17,6 +17,7 @@ import {
 import { findScopes } from '../../repositories/scopes-repository.js';
 import { hashClientSecret } from '../client-authentication.js';
 import type { ServiceContext } from '../context.js';
+import { unlockClient } from '../throttle-service.js';
 import { idTokenAlgProblem, registrationProblems, responseTypesFor } from './client-registration-rules.js';
 import type { Page, PageRequest } from './pagination.js';
 import { assertMayAssignScope, assertMayChangeClient, type AdminCaller } from './privilege-rules.js';
@@ -184,4 +185,10 @@ export async function rotateClientSecret(ctx: Ctx, caller: AdminCaller, clientId
   await ctx.clients.invalidate(clientId);
   if (!client) throw new NotFound('client');
   return { client, clientSecret };
+}
+
+/** Clears the client's failed authentication counts from every address (the brute-force throttle); 404 if unknown. */
+export async function unlockClientAuthentication(ctx: Ctx & Pick<ServiceContext, 'throttleKey'>, clientId: string): Promise<number> {
+  const client = await getClient(ctx, clientId);
+  return unlockClient(ctx, client.clientId);
 }

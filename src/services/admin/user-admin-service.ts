@@ -13,6 +13,7 @@ import {
 } from '../../repositories/users-repository.js';
 import type { ServiceContext } from '../context.js';
 import { hashPassword } from '../password-hasher.js';
+import { unlockUser } from '../throttle-service.js';
 import type { Page, PageRequest } from './pagination.js';
 import { assertMayAssignIsAdmin, assertMayChangeUser, assertMayUseUsername, type AdminCaller } from './privilege-rules.js';
 
@@ -89,4 +90,10 @@ export async function setUserPassword(ctx: Ctx, caller: AdminCaller, id: string,
 
 export async function deleteUser(ctx: Ctx, caller: AdminCaller, id: string): Promise<void> {
   await changeUser(ctx, caller, id, (tx) => deleteUserRow(tx, id));
+}
+
+/** Clears the user's failed sign-in counts from every address (the brute-force throttle); 404 if unknown. */
+export async function unlockUserSignIn(ctx: Pick<ServiceContext, 'db' | 'throttleKey'>, id: string): Promise<number> {
+  const user = await getUser(ctx, id);
+  return unlockUser(ctx, user.id);
 }

@@ -73,9 +73,13 @@ describe('TRUST_PROXY', () => {
     expect((await echo(two, '10.0.0.5')).ip).toBe('198.51.100.7');
   });
 
-  it('true trusts any peer', async () => {
+  it('true is one hop: the address the nearest proxy saw, never the leftmost entry the client wrote', async () => {
     const app = await make({ TRUST_PROXY: 'true' });
-    expect(await echo(app, '192.0.2.1')).toMatchObject({ ip: '198.51.100.7', protocol: 'https', hostname: 'auth.example.com' });
+    // The client sent "X-Forwarded-For: 198.51.100.7"; the appending proxy added the real 203.0.113.9.
+    expect(await echo(app, '192.0.2.1')).toMatchObject({ ip: '203.0.113.9', protocol: 'https', hostname: 'auth.example.com' });
+    // So a per-address limit cannot be dodged by writing a fresh address into the header each time.
+    const spoofed = await app.inject({ method: 'GET', url: '/test-echo', remoteAddress: '10.0.0.5', headers: { 'x-forwarded-for': '1.2.3.4, 203.0.113.9' } });
+    expect((spoofed.json() as { ip: string }).ip).toBe('203.0.113.9');
   });
 
   it('the issuer never comes from the request, trusted proxy or not', async () => {

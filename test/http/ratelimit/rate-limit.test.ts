@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NAMED_POLICIES } from '../../../src/plugins/rate-limit.js';
 import { FORM } from '../../helpers/oauth-flow.js';
 import { metricValue } from '../../helpers/redis.js';
 import { createTestApp, type TestApp } from '../../helpers/test-app.js';
@@ -58,11 +57,21 @@ describe('general rate-limit policy (RATE_LIMIT_MAX_REQUESTS per RATE_LIMIT_WIND
   });
 });
 
-describe('named policies: token, login and admin are stricter than the general one', () => {
+// Small limits so the test is quick; the defaults (login 100, token 6000, admin 600 per minute) work alike.
+const NAMED_POLICIES = { login: { max: 7 }, token: { max: 9 }, admin: { max: 8 } } as const;
+
+describe('named policies: RATE_LIMIT_LOGIN/TOKEN/ADMIN_PER_MINUTE', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_MAX_REQUESTS: '100000' });
+    t = await createTestApp({
+      RATE_LIMIT_ENABLED: 'true',
+      // Lower than the token policy: a request under a named policy does not count against the general one.
+      RATE_LIMIT_MAX_REQUESTS: '3',
+      RATE_LIMIT_LOGIN_PER_MINUTE: String(NAMED_POLICIES.login.max),
+      RATE_LIMIT_TOKEN_PER_MINUTE: String(NAMED_POLICIES.token.max),
+      RATE_LIMIT_ADMIN_PER_MINUTE: String(NAMED_POLICIES.admin.max),
+    });
   });
   afterAll(() => t.close());
 
@@ -85,6 +94,7 @@ describe('named policies: token, login and admin are stricter than the general o
     // A request refused before client authentication, so the lockout (which counts failed client
     // authentications) is not what answers 429 here.
     await exhaust('token', () => t.app.inject({ method: 'POST', url: '/oauth/token', headers: FORM, payload: '', remoteAddress }));
+    // Other endpoints count against the general policy (3 here), not the token policy.
     expect((await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json', remoteAddress })).statusCode).toBe(200);
     expect((await t.app.inject({ method: 'POST', url: '/oauth/token', headers: FORM, payload: '', remoteAddress: '198.51.100.2' })).statusCode).toBe(400);
   });
@@ -100,6 +110,25 @@ describe('named policies: token, login and admin are stricter than the general o
 
   it(`admin API: ${NAMED_POLICIES.admin.max} per minute per address, counted before the token is checked`, async () => {
     await exhaust('admin', () => t.app.inject({ method: 'GET', url: '/admin/status', remoteAddress: '198.51.100.4' }));
+  });
+});
+
+describe('a named policy set to 0 is off: its endpoint counts against the general policy', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_REQUESTS_PER_MINUTE: '4', RATE_LIMIT_TOKEN_PER_MINUTE: '0' });
+  });
+  afterAll(() => t.close());
+
+  it('RATE_LIMIT_REQUESTS_PER_MINUTE (the guides\' name) sets the general policy', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await t.app.inject({ method: 'POST', url: '/oauth/token', headers: FORM, payload: '', remoteAddress: '198.51.100.9' });
+      statuses.push(res.statusCode);
+      if (i === 0) expect(res.headers['ratelimit-limit']).toBe('4');
+    }
+    expect(statuses).toEqual([400, 400, 400, 400, 429]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { createTestApp, TEST_ISSUER, type TestApp } from '../../helpers/test-app.js';
@@ -50,6 +51,18 @@ async function adminCallAs(f: Fixtures, scope: string, method: 'POST' | 'PATCH',
   const created = (await admin('POST', '/admin/clients', { client_name: scope, grant_types: ['client_credentials'], scope })).json() as { client_id: string; client_secret: string };
   return adminCall(f.t.app, await tokenFor(f.t.app, created.client_id, created.client_secret))(method, url, body);
 }
+
+/** A sign-in attempt from `ip` in a fresh browser. */
+async function signInFrom(f: Fixtures, ip: string, username: string, password: string) {
+  const b = new InjectBrowser(f.t.app, ip);
+  const start = await b.get(authorizeUrl(f.client.clientId));
+  const page = await b.get(start.headers.location as string);
+  return b.post(formAction(page.body), { csrf_token: csrfToken(page.body), username, password });
+}
+
+/** client_credentials with Basic credentials from `ip`. */
+const clientTokenFrom = (f: Fixtures, ip: string, clientId: string, secret: string) =>
+  f.t.app.inject({ method: 'POST', url: '/oauth/token', remoteAddress: ip, headers: { ...FORM, authorization: basicAuth(clientId, secret) }, payload: 'grant_type=client_credentials' });
 
 const ROWS: Row[] = [
   // Authorization endpoint
@@ -188,6 +201,28 @@ const ROWS: Row[] = [
     const root = await createUser(f.t.app, { isAdmin: true });
     return adminCallAs(f, 'admin:users:write', 'POST', `/admin/users/${root.id}/password`, { password: 'chosen by the caller' });
   }, { json: [403, 'insufficient_privilege'] }],
+  // Brute-force throttle (details: test/http/security/throttle.test.ts)
+  ['throttle: five wrong passwords from one address do not lock the account elsewhere (200 page, not 429)', async (f) => {
+    const u = await createUser(f.t.app);
+    for (let i = 0; i < 5; i++) await signInFrom(f, '203.0.113.200', u.username, `wrong-${i}`);
+    return signInFrom(f, '192.0.2.200', u.username, 'still wrong');
+  }, { page: 200 }],
+  ['throttle: keyed by the account, not the spelling (email after five wrong user names → 429)', async (f) => {
+    const u = await createUser(f.t.app);
+    for (let i = 0; i < 5; i++) await signInFrom(f, '203.0.113.201', u.username, `wrong-${i}`);
+    return signInFrom(f, '203.0.113.201', u.email!.toUpperCase(), 'still wrong');
+  }, { page: 429 }],
+  ['throttle: wrong client secrets from one address do not lock the client elsewhere (401, not 429)', async (f) => {
+    const c = await createClient(f.t.app, { grantTypes: ['client_credentials'], redirectUris: [], responseTypes: [], scope: '' });
+    for (let i = 0; i < 5; i++) await clientTokenFrom(f, '203.0.113.202', c.clientId, `wrong-${i}`);
+    return clientTokenFrom(f, '192.0.2.202', c.clientId, 'still wrong');
+  }, { json: [401, 'invalid_client'] }],
+  ['throttle: the address that guessed is refused with 429 rate_limited', async (f) => {
+    const c = await createClient(f.t.app, { grantTypes: ['client_credentials'], redirectUris: [], responseTypes: [], scope: '' });
+    for (let i = 0; i < 5; i++) await clientTokenFrom(f, '203.0.113.203', c.clientId, `wrong-${i}`);
+    return clientTokenFrom(f, '203.0.113.203', c.clientId, c.clientSecret!);
+  }, { json: [429, 'rate_limited'] }],
+  ['throttle: a 3,000-character client_id is a 401, not a 500', (f) => clientTokenFrom(f, '203.0.113.204', randomBytes(1500).toString('hex'), 'wrong'), { json: [401, 'invalid_client'] }],
   ['revocation requires client authentication', (f) => form(f, '/oauth/revoke', 'token=abc'), { json: [401, 'invalid_client'] }],
   ['introspection requires client authentication', (f) => form(f, '/oauth/introspect', 'token=abc'), { json: [401, 'invalid_client'] }],
 ];
@@ -229,6 +264,7 @@ describe('SECURITY.md: one failing request per rule', () => {
       expect(res.headers.location, summary).toBeUndefined();
       expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
       if (expected.page === 200) expect(res.body).toContain('Invalid username or password.');
+      if (expected.page === 429) expect(res.body).toContain('Too many failed attempts. Try again later.');
     }
   });
 });

@@ -135,9 +135,16 @@ describe('loadConfig', () => {
     expect(loadConfig({}).corsOrigins).toEqual([]);
   });
 
+  it('RATE_LIMIT_REQUESTS_PER_MINUTE is RATE_LIMIT_MAX_REQUESTS per 60 s, and refuses a contradiction', () => {
+    expect(loadConfig({ RATE_LIMIT_REQUESTS_PER_MINUTE: '100' }).rateLimit).toMatchObject({ max: 100, windowSeconds: 60 });
+    expect(loadConfig({ RATE_LIMIT_REQUESTS_PER_MINUTE: '100', RATE_LIMIT_MAX_REQUESTS: '100' }).rateLimit.max).toBe(100);
+    expect(() => loadConfig({ RATE_LIMIT_REQUESTS_PER_MINUTE: '100', RATE_LIMIT_MAX_REQUESTS: '50' })).toThrow(/contradicts/);
+    expect(() => loadConfig({ RATE_LIMIT_REQUESTS_PER_MINUTE: '100', RATE_LIMIT_WINDOW_SECONDS: '10' })).toThrow(/per minute/);
+  });
+
   it.each([
     ['false', false],
-    ['true', true],
+    ['true', 1], // one hop, never "believe the leftmost X-Forwarded-For entry"
     ['2', 2],
     ['127.0.0.1, 10.0.0.0/8,::1', ['127.0.0.1', '10.0.0.0/8', '::1']],
     ['loopback', ['loopback']],

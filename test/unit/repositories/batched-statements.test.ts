@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findLockSeconds, recordAuthFailure } from '../../../src/repositories/auth-failures-repository.js';
+import { countAttempt, findLockSeconds } from '../../../src/repositories/auth-failures-repository.js';
 import { CLIENT_DEFAULTS } from '../../../src/services/admin/client-admin-service.js';
 import { insertClient } from '../../../src/repositories/clients-repository.js';
 import { findLiveAccessToken, insertAccessToken, type AccessTokenRecord } from '../../../src/repositories/tokens-repository.js';
@@ -62,7 +62,7 @@ describe('batched statements', () => {
 
   it('answers concurrent lock checks each for its own keys', async () => {
     const locked = `test:account:${randomUUID()}`;
-    await recordAuthFailure(t.db, locked, 1, 60);
+    await countAttempt(t.db, 60, [{ key: locked, subject: null, free: 1, baseDelaySeconds: 60, maxDelaySeconds: 60 }]);
     const [mine, other, both] = await Promise.all([
       findLockSeconds(t.db, [locked, 'test:ip:1']),
       findLockSeconds(t.db, [`test:account:${randomUUID()}`, 'test:ip:2']),
