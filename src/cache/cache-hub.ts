@@ -50,7 +50,11 @@ export interface CacheHubOptions {
   observe?: (cache: string, result: CacheResult) => void;
   /** How long a writer waits for the other replicas to acknowledge an invalidation. */
   ackTimeoutMs?: number;
-  /** Shared mode: the key of the HMAC that authenticates every value stored in Redis. */
+  /**
+   * Shared mode: the key of the HMAC that authenticates every value stored in Redis (derived from the
+   * server secret, src/plugins/shared-state.ts). Required: a fixed key would let anyone who can write to
+   * Redis forge entries.
+   */
   integrityKey?: Buffer;
 }
 
@@ -86,6 +90,9 @@ export class CacheHub {
 
   constructor(readonly options: CacheHubOptions) {
     this.mode = options.mode === 'shared' && !options.redis ? 'local' : options.mode;
+    if (this.mode === 'shared' && (options.integrityKey?.length ?? 0) < 32) {
+      throw new Error('CacheHub: shared mode needs an integrityKey of at least 32 bytes');
+    }
     this.invalidateChannel = `${options.prefix}cache:invalidate`;
     this.ackChannel = `${options.prefix}cache:ack`;
     const redis = options.redis;
@@ -157,7 +164,7 @@ export class CacheHub {
   }
 
   private mac(name: string, key: string, json: string): Buffer {
-    return createHmac('sha256', this.options.integrityKey ?? Buffer.alloc(32)).update(`${name}\u0000${key}\u0000${json}`).digest();
+    return createHmac('sha256', this.options.integrityKey!).update(`${name}\u0000${key}\u0000${json}`).digest();
   }
 
   private seal(name: string, key: string, json: string): string {
