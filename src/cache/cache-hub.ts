@@ -40,6 +40,11 @@ export interface CacheSpec<T> {
   l2TtlSeconds: number;
   /** Rebuilds a value from its JSON (dates, for instance). */
   revive(json: unknown): T;
+  /**
+   * Called whenever this process drops `key` (undefined: everything), whether the invalidation came from
+   * here or from another replica: lets state kept outside the cache (the signing keys) follow it.
+   */
+  onDrop?(key: string | undefined): void;
 }
 
 export interface CacheHubOptions {
@@ -363,6 +368,7 @@ export class Cache<T> {
     this.epoch++;
     if (key === undefined) this.l1.clear();
     else this.l1.delete(key);
+    this.spec.onDrop?.(key);
   }
 
   get localSize(): number {
