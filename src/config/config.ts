@@ -409,6 +409,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (Boolean(config.admin.username) !== Boolean(config.admin.password)) {
     throw new ConfigError('AUTHLY_ADMIN_USERNAME: AUTHLY_ADMIN_USERNAME and AUTHLY_ADMIN_PASSWORD go together');
   }
+  // Scheduled rotation runs in the cleanup job: without the job it would silently never happen.
+  if (config.keyRotationDays > 0 && config.cleanupIntervalMinutes === 0) {
+    throw new ConfigError('KEY_ROTATION_DAYS: scheduled rotation runs in the cleanup job; set CLEANUP_INTERVAL_MINUTES above 0');
+  }
   // Each worker is a process of its own, and an embedded PGlite directory can be opened by one process only.
   if (config.workers > 1 && !config.databaseUrl) {
     throw new ConfigError('WORKERS: more than one worker needs DATABASE_URL (the embedded database cannot be shared between processes)');

@@ -3,6 +3,7 @@ import { ROUTES } from '../../config/routes.js';
 import { ValidationFailed } from '../../errors/admin-errors.js';
 import { requireAdminToken } from './admin-auth.js';
 import { clientsRoutes } from './clients-routes.js';
+import { keysRoutes } from './keys-routes.js';
 import { maintenanceRoutes } from './maintenance-routes.js';
 import { scopesRoutes } from './scopes-routes.js';
 import { statusRoutes } from './status-route.js';
@@ -22,7 +23,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     reply.header('cache-control', 'no-store');
   });
 
-  for (const routes of [statusRoutes, clientsRoutes, usersRoutes, userAccessRoutes, scopesRoutes, maintenanceRoutes]) {
+  for (const routes of [statusRoutes, clientsRoutes, usersRoutes, userAccessRoutes, scopesRoutes, maintenanceRoutes, keysRoutes]) {
     await app.register(routes, { prefix: ROUTES.admin });
   }
 }
