@@ -88,7 +88,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   const metrics = new Metrics(db);
   const keyReloadFailed = (err: unknown) => app.log.error({ event: 'keys.reload_failed', err }, 'reloading the signing keys failed');
   // Redis (optional), the client cache, the rate-limit counters, and the signing-key change signal.
-  const shared = createSharedState(config, metrics, { onKeysChanged: () => void keys.reload().catch(keyReloadFailed) });
+  const shared = createSharedState(config, metrics, { onKeysChanged: () => keys.reload().catch(keyReloadFailed) });
   keys.onChange = () => shared.announceKeysChanged();
   // A replica that missed a change signal (Redis down, several workers without Redis) catches up.
   keys.startAutoReload(KEY_RELOAD_INTERVAL_SECONDS * 1000, keyReloadFailed);

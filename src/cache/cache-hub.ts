@@ -42,9 +42,10 @@ export interface CacheSpec<T> {
   revive(json: unknown): T;
   /**
    * Called whenever this process drops `key` (undefined: everything), whether the invalidation came from
-   * here or from another replica: lets state kept outside the cache (the signing keys) follow it.
+   * here or from another replica: lets state kept outside the cache (the signing keys) follow it. A
+   * replica acknowledges another's invalidation only once the returned promise has settled.
    */
-  onDrop?(key: string | undefined): void;
+  onDrop?(key: string | undefined): void | Promise<void>;
 }
 
 export interface CacheHubOptions {
@@ -240,8 +241,10 @@ export class CacheHub {
     } catch {
       return;
     }
-    this.caches.get(parsed.cache)?.dropLocal(parsed.key);
-    this.options.redis!.client.publish(this.ackChannel, parsed.id).catch(() => undefined);
+    const dropped = this.caches.get(parsed.cache)?.dropLocal(parsed.key);
+    const ack = () => void this.options.redis!.client.publish(this.ackChannel, parsed.id).catch(() => undefined);
+    if (dropped) void dropped.catch(() => undefined).finally(ack);
+    else ack();
   }
 
   private onRedisState(state: RedisState): void {
@@ -364,11 +367,11 @@ export class Cache<T> {
   }
 
   /** Drops one key (or all, for undefined) from this process only. */
-  dropLocal(key: string | undefined): void {
+  dropLocal(key: string | undefined): void | Promise<void> {
     this.epoch++;
     if (key === undefined) this.l1.clear();
     else this.l1.delete(key);
-    this.spec.onDrop?.(key);
+    return this.spec.onDrop?.(key);
   }
 
   get localSize(): number {

@@ -44,7 +44,7 @@ export function cacheModeFor(config: Pick<Config, 'redisUrl' | 'redisCache' | 'w
  */
 const SIGNING_KEYS_SIGNAL = 'signing-keys';
 
-export function createSharedState(config: Readonly<Config>, metrics: Metrics, hooks: { onKeysChanged?: () => void } = {}): SharedState {
+export function createSharedState(config: Readonly<Config>, metrics: Metrics, hooks: { onKeysChanged?: () => Promise<void> } = {}): SharedState {
   const redis = config.redisUrl && (config.redisCache || config.redisRateLimit) ? new RedisConnection(config.redisUrl) : undefined;
   const hub = new CacheHub({
     mode: cacheModeFor(config),
