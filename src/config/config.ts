@@ -331,6 +331,9 @@ function parseTrustProxy(raw: string): Config['trustProxy'] {
 }
 
 /** Parse and validate the whole environment. Throws ConfigError naming the first bad variable. */
+/** Values from examples and templates (`change-me…`, `dev-…`): refused in production. */
+const PLACEHOLDER = /not-for-production|change-?me|^dev[-_]|^your[-_]|^example/i;
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const v = <T>(name: EnvName) => parseVar(env, name) as T;
   const environment = v<Config['environment']>('ENVIRONMENT');
@@ -423,12 +426,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     }
     if (!config.databaseUrl) throw new ConfigError('DATABASE_URL: required in production (the embedded database is for development)');
     if (!config.jwtSecretKey) throw new ConfigError('JWT_SECRET_KEY: required in production');
-    if (/not-for-production|change-?me|^dev[-_]|^your[-_]|^example/i.test(config.jwtSecretKey)) {
+    if (PLACEHOLDER.test(config.jwtSecretKey)) {
       throw new ConfigError('JWT_SECRET_KEY: looks like a development placeholder; generate a random value');
     }
     // SECURITY.md: private key material at rest is encrypted; production refuses to start without the key.
     if (!config.keyEncryptionKey) {
       throw new ConfigError('AUTHLY_KEY_ENCRYPTION_KEY: required in production (private signing keys are encrypted at rest)');
+    }
+    if (PLACEHOLDER.test(config.keyEncryptionKey)) {
+      throw new ConfigError('AUTHLY_KEY_ENCRYPTION_KEY: looks like a development placeholder; generate a random value');
     }
     // The variable defaults to true for development; in production only an explicit "true" is an error.
     if (readRaw(env, 'AUTHLY_BOOTSTRAP_DEV_MODE') && config.admin.bootstrapDevMode) {

@@ -93,6 +93,10 @@ const toState = (row: SigningKeyRow): KeyState => ({
  */
 export class KeyStore {
   private keys: SigningKey[] = [];
+  /** The signing key per algorithm, worked out once per reload (signingKey is on every token's path). */
+  private signing = new Map<SigningAlg, SigningKey>();
+  private reloadsStarted = 0;
+  private reloadsApplied = 0;
   private readonly encryption: KeyEncryption | undefined;
   private lastReload = 0;
   private reloadTimer: NodeJS.Timeout | undefined;
@@ -123,8 +127,16 @@ export class KeyStore {
   }
 
   async reload(): Promise<void> {
+    // Reloads can overlap (a change signal, the timer, an unknown kid): an older read must not win.
+    const ticket = ++this.reloadsStarted;
     const rows = await listPublishedSigningKeys(this.db);
-    this.keys = await Promise.all(rows.map((row) => this.load(row)));
+    const keys = await Promise.all(rows.map((row) => this.load(row)));
+    if (ticket < this.reloadsApplied) return;
+    this.reloadsApplied = ticket;
+    const signing = new Map<SigningAlg, SigningKey>();
+    for (const key of keys) if (!signing.has(key.alg)) signing.set(key.alg, signingKeyOf(keys, key.alg)!);
+    this.keys = keys;
+    this.signing = new Map([...signing].filter(([, key]) => key !== undefined));
     this.lastReload = Date.now();
     this.generation++;
   }
@@ -143,7 +155,7 @@ export class KeyStore {
 
   /** The key that signs for an algorithm: the active one (never a next, retiring or revoked key). */
   signingKey(alg: SigningAlg): SigningKey {
-    const key = signingKeyOf(this.keys, alg);
+    const key = this.signing.get(alg);
     if (!key) throw new Error(`no active signing key for ${alg}`);
     return key;
   }

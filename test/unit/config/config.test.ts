@@ -190,6 +190,9 @@ describe('loadConfig', () => {
         'AUTHLY_KEY_ENCRYPTION_KEY: required in production (private signing keys are encrypted at rest)',
       );
       expect(errorOf({ ...PRODUCTION, AUTHLY_KEY_ENCRYPTION_KEY: '' }).message).toMatch(/^AUTHLY_KEY_ENCRYPTION_KEY: /);
+      expect(errorOf({ ...PRODUCTION, AUTHLY_KEY_ENCRYPTION_KEY: 'change-me-openssl-rand-base64-48' }).message).toBe(
+        'AUTHLY_KEY_ENCRYPTION_KEY: looks like a development placeholder; generate a random value',
+      );
     });
 
     it('refuses a missing JWT_SECRET_KEY', () => {
