@@ -31,6 +31,11 @@ function secretFile(content: string): string {
 }
 
 describe('loadConfig', () => {
+  it('KEY_ROTATION_DAYS needs the cleanup job that runs it', () => {
+    expect(loadConfig({ KEY_ROTATION_DAYS: '30' }).keyRotationDays).toBe(30);
+    expect(errorOf({ KEY_ROTATION_DAYS: '30', CLEANUP_INTERVAL_MINUTES: '0' }).message).toMatch(/^KEY_ROTATION_DAYS: .*CLEANUP_INTERVAL_MINUTES/);
+  });
+
   it('defaults', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
