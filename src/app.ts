@@ -33,6 +33,7 @@ import { bootstrap, type BootstrapReport } from './services/bootstrap.js';
 import { AuditLog } from './services/audit.js';
 import { startCleanupJob } from './services/cleanup-job.js';
 import type { ServiceContext } from './services/context.js';
+import { KEY_RELOAD_INTERVAL_SECONDS } from './tokens/key-lifecycle.js';
 import { KeyStore, type SigningAlg } from './tokens/key-store.js';
 import { Metrics } from './services/metrics.js';
 import { deriveKey, resolveServerSecret } from './services/server-secret.js';
@@ -95,12 +96,17 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   });
   const db = deps.db ?? (await openDatabase(config));
   const algorithms: SigningAlg[] = [...new Set<SigningAlg>(['RS256', config.jwtAlgorithm])];
-  const keys = new KeyStore(db, algorithms, config.keyEncryptionKey);
+  const keys = new KeyStore(db, algorithms, { encryptionSecret: config.keyEncryptionKey });
   await keys.init();
   const secret = resolveServerSecret(config);
   const metrics = new Metrics(db);
-  // Redis (optional), the client cache and the rate-limit counters.
-  const shared = createSharedState(config, metrics);
+  const keyReloadFailed = (err: unknown) => app.log.error({ event: 'keys.reload_failed', err }, 'reloading the signing keys failed');
+  // Redis (optional), the client cache, the rate-limit counters, and the signing-key change signal.
+  const shared = createSharedState(config, metrics, { onKeysChanged: () => keys.reload().catch(keyReloadFailed) });
+  keys.onChange = () => shared.announceKeysChanged();
+  // A replica that missed a change signal (Redis down, several workers without Redis) catches up.
+  keys.startAutoReload(KEY_RELOAD_INTERVAL_SECONDS * 1000, keyReloadFailed);
+  app.addHook('onClose', async () => keys.stopAutoReload());
   const ctx: ServiceContext = {
     config,
     db,

@@ -58,6 +58,8 @@ export async function startAuthly({ root, databaseUrl, options, fixtures, workDi
     DATABASE_URL: databaseUrl,
     AUTHLY_DATA_DIR: path.join(workDir, 'authly-data'),
     JWT_SECRET_KEY: randomBytes(32).toString('base64url'),
+    // Production requires private signing keys encrypted at rest.
+    AUTHLY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
     JWT_ALGORITHM: options.alg,
     ACCESS_TOKEN_FORMAT: options.format ?? 'opaque',
     LOG_LEVEL: options.logLevel,

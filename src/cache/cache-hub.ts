@@ -40,6 +40,12 @@ export interface CacheSpec<T> {
   l2TtlSeconds: number;
   /** Rebuilds a value from its JSON (dates, for instance). */
   revive(json: unknown): T;
+  /**
+   * Called whenever this process drops `key` (undefined: everything), whether the invalidation came from
+   * here or from another replica: lets state kept outside the cache (the signing keys) follow it. A
+   * replica acknowledges another's invalidation only once the returned promise has settled.
+   */
+  onDrop?(key: string | undefined): void | Promise<void>;
 }
 
 export interface CacheHubOptions {
@@ -50,7 +56,11 @@ export interface CacheHubOptions {
   observe?: (cache: string, result: CacheResult) => void;
   /** How long a writer waits for the other replicas to acknowledge an invalidation. */
   ackTimeoutMs?: number;
-  /** Shared mode: the key of the HMAC that authenticates every value stored in Redis. */
+  /**
+   * Shared mode: the key of the HMAC that authenticates every value stored in Redis (derived from the
+   * server secret, src/plugins/shared-state.ts). Required: a fixed key would let anyone who can write to
+   * Redis forge entries.
+   */
   integrityKey?: Buffer;
 }
 
@@ -86,6 +96,9 @@ export class CacheHub {
 
   constructor(readonly options: CacheHubOptions) {
     this.mode = options.mode === 'shared' && !options.redis ? 'local' : options.mode;
+    if (this.mode === 'shared' && (options.integrityKey?.length ?? 0) < 32) {
+      throw new Error('CacheHub: shared mode needs an integrityKey of at least 32 bytes');
+    }
     this.invalidateChannel = `${options.prefix}cache:invalidate`;
     this.ackChannel = `${options.prefix}cache:ack`;
     const redis = options.redis;
@@ -157,7 +170,7 @@ export class CacheHub {
   }
 
   private mac(name: string, key: string, json: string): Buffer {
-    return createHmac('sha256', this.options.integrityKey ?? Buffer.alloc(32)).update(`${name}\u0000${key}\u0000${json}`).digest();
+    return createHmac('sha256', this.options.integrityKey!).update(`${name}\u0000${key}\u0000${json}`).digest();
   }
 
   private seal(name: string, key: string, json: string): string {
@@ -228,8 +241,10 @@ export class CacheHub {
     } catch {
       return;
     }
-    this.caches.get(parsed.cache)?.dropLocal(parsed.key);
-    this.options.redis!.client.publish(this.ackChannel, parsed.id).catch(() => undefined);
+    const dropped = this.caches.get(parsed.cache)?.dropLocal(parsed.key);
+    const ack = () => void this.options.redis!.client.publish(this.ackChannel, parsed.id).catch(() => undefined);
+    if (dropped) void dropped.catch(() => undefined).finally(ack);
+    else ack();
   }
 
   private onRedisState(state: RedisState): void {
@@ -352,10 +367,11 @@ export class Cache<T> {
   }
 
   /** Drops one key (or all, for undefined) from this process only. */
-  dropLocal(key: string | undefined): void {
+  dropLocal(key: string | undefined): void | Promise<void> {
     this.epoch++;
     if (key === undefined) this.l1.clear();
     else this.l1.delete(key);
+    return this.spec.onDrop?.(key);
   }
 
   get localSize(): number {

@@ -24,9 +24,10 @@ const fieldOptions = (command: Command): readonly FieldOption[] => [...(command.
 function allOptions(): Options {
   const options: Options = { ...GLOBAL_OPTIONS, ...PASSWORD_OPTIONS };
   for (const option of COMMANDS.flatMap(fieldOptions)) {
-    const spec = { type: 'string' as const, multiple: option.kind === 'list' };
+    // A flag (`--emergency`) takes no value; every other option takes one (or several for a list).
+    const spec = option.kind === 'flag' ? { type: 'boolean' as const } : { type: 'string' as const, multiple: option.kind === 'list' };
     const seen = options[option.flag];
-    if (seen && (seen.type !== 'string' || Boolean(seen.multiple) !== spec.multiple)) {
+    if (seen && (seen.type !== spec.type || Boolean(seen.multiple) !== Boolean('multiple' in spec && spec.multiple))) {
       throw new Error(`admin-commands: --${option.flag} is declared with two kinds`);
     }
     options[option.flag] = spec;
@@ -51,7 +52,7 @@ function usageLine(command: Command): string {
 
 function commandHelp(command: Command): string {
   const options = fieldOptions(command).map((o): [string, string] => [
-    `--${o.flag} ${o.kind === 'list' ? 'VALUE...' : o.kind === 'boolean' ? 'true|false' : o.kind === 'json' ? 'JSON' : 'VALUE'}`,
+    o.kind === 'flag' ? `--${o.flag}` : `--${o.flag} ${o.kind === 'list' ? 'VALUE...' : o.kind === 'boolean' ? 'true|false' : o.kind === 'json' ? 'JSON' : 'VALUE'}`,
     o.help,
   ]);
   if (command.password) {
@@ -77,12 +78,14 @@ function parseBoolean(flag: string, value: string): boolean {
 }
 
 /** Option values become JSON: '' clears a text field (null), lists drop empty entries. */
-function toJson(option: FieldOption, value: string | string[]): unknown {
+function toJson(option: FieldOption, value: string | string[] | boolean): unknown {
   switch (option.kind) {
     case 'list':
       return (value as string[]).filter((v) => v !== '');
     case 'boolean':
       return parseBoolean(option.flag, value as string);
+    case 'flag':
+      return true;
     case 'json':
       try {
         return JSON.parse(value as string) as unknown;
@@ -171,8 +174,8 @@ async function execute(argv: string[], io: CliIo): Promise<number> {
 
   const given = (options: readonly FieldOption[] | undefined) =>
     (options ?? []).flatMap((o) => {
-      const value = values[o.flag] as string | string[] | undefined;
-      return value === undefined ? [] : [[o, value] as const];
+      const value = values[o.flag] as string | string[] | boolean | undefined;
+      return value === undefined || value === false ? [] : [[o, value] as const];
     });
   let body: Record<string, unknown> | undefined;
   if (command.body || command.bodyArgs || command.password) {

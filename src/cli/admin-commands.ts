@@ -3,7 +3,8 @@
  * JSON body or query. The runner (admin-cli.ts) is generic; adding a command is adding a row.
  */
 
-export type OptionKind = 'string' | 'list' | 'boolean' | 'json';
+/** `flag`: present or absent, no value (`--emergency`); it sends true. */
+export type OptionKind = 'string' | 'list' | 'boolean' | 'json' | 'flag';
 
 /** A CLI option that sets one field of the request body or query. */
 export interface FieldOption {
@@ -286,6 +287,46 @@ export const COMMANDS: readonly Command[] = [
     method: 'DELETE',
     path: (a) => `/scopes/${id(a, 'name')}`,
     output: { kind: 'done', message: (a) => `Deleted scope ${a.name}.` },
+  },
+  {
+    name: 'keys list',
+    summary: 'list signing keys: next (published, not signing yet), active, retiring, retired, revoked',
+    args: [],
+    method: 'GET',
+    path: () => '/keys',
+    output: { kind: 'table', columns: ['kid', 'alg', 'status', 'created_at', 'activated_at', 'signs_from', 'unpublish_after'] },
+  },
+  {
+    name: 'keys rotate',
+    summary: 'publish a next key (it signs after the JWKS cache lifetime) and advance pending rotations; --emergency revokes the signing keys at once',
+    args: [],
+    method: 'POST',
+    path: () => '/keys/rotate',
+    body: [
+      {
+        flag: 'emergency',
+        field: 'emergency',
+        kind: 'flag',
+        help: 'a signing key is compromised: stop signing with it now, unpublish it and revoke its access tokens',
+      },
+    ],
+    output: { kind: 'record' },
+  },
+  {
+    name: 'keys retire',
+    summary: 'unpublish a key that no longer signs once its tokens have expired (or withdraw a next key)',
+    args: ['kid'],
+    method: 'POST',
+    path: (a) => `/keys/${id(a, 'kid')}/retire`,
+    output: { kind: 'record' },
+  },
+  {
+    name: 'keys revoke',
+    summary: 'a compromised key: stop signing and unpublish it at once, revoke the access tokens it signed',
+    args: ['kid'],
+    method: 'POST',
+    path: (a) => `/keys/${id(a, 'kid')}/revoke`,
+    output: { kind: 'record' },
   },
   {
     name: 'cleanup',

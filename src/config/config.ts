@@ -118,7 +118,16 @@ export const ENV_VARS = {
   AUTHLY_KEY_ENCRYPTION_KEY: {
     schema: z.string().min(32, { message: 'expected at least 32 characters' }),
     secret: true,
-    description: 'When set, private signing keys are stored AES-256-GCM encrypted with a key derived from it.',
+    description:
+      'Private signing keys are stored AES-256-GCM encrypted with a key derived from it. Required in production; ' +
+      'development without it stores them in plain JSON.',
+  },
+  KEY_ROTATION_DAYS: {
+    schema: int(0, 3650),
+    default: '0',
+    description:
+      'Days between scheduled signing-key rotations, run by the cleanup job (CLEANUP_INTERVAL_MINUTES) on one ' +
+      'replica at a time; the next key is published before it signs. 0 disables (rotate with authly admin keys rotate).',
   },
   REDIS_URL: {
     schema: z.string().regex(/^rediss?:\/\//, { message: 'expected a redis:// or rediss:// URL' }),
@@ -256,6 +265,7 @@ export interface Config {
   jwtAlgorithm: 'RS256' | 'ES256' | 'EdDSA';
   accessTokenFormat: 'jwt' | 'opaque';
   keyEncryptionKey: string | undefined;
+  keyRotationDays: number;
   redisUrl: string | undefined;
   redisCache: boolean;
   redisRateLimit: boolean;
@@ -384,6 +394,9 @@ function generalRateLimit(env: Env, perMinute: number | undefined, max: number, 
 }
 
 /** Parse and validate the whole environment. Throws ConfigError naming the first bad variable. */
+/** Values from examples and templates (`change-me…`, `dev-…`): refused in production. */
+const PLACEHOLDER = /not-for-production|change-?me|^dev[-_]|^your[-_]|^example/i;
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const v = <T>(name: EnvName) => parseVar(env, name) as T;
   const environment = v<Config['environment']>('ENVIRONMENT');
@@ -433,6 +446,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     jwtAlgorithm: algorithm as Config['jwtAlgorithm'],
     accessTokenFormat: v('ACCESS_TOKEN_FORMAT'),
     keyEncryptionKey: v('AUTHLY_KEY_ENCRYPTION_KEY'),
+    keyRotationDays: v('KEY_ROTATION_DAYS'),
     redisUrl: v('REDIS_URL'),
     redisCache: v('AUTHLY_REDIS_CACHE'),
     redisRateLimit: v('AUTHLY_REDIS_RATE_LIMIT'),
@@ -468,6 +482,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (Boolean(config.admin.username) !== Boolean(config.admin.password)) {
     throw new ConfigError('AUTHLY_ADMIN_USERNAME: AUTHLY_ADMIN_USERNAME and AUTHLY_ADMIN_PASSWORD go together');
   }
+  // Scheduled rotation runs in the cleanup job: without the job it would silently never happen.
+  if (config.keyRotationDays > 0 && config.cleanupIntervalMinutes === 0) {
+    throw new ConfigError('KEY_ROTATION_DAYS: scheduled rotation runs in the cleanup job; set CLEANUP_INTERVAL_MINUTES above 0');
+  }
   // Each worker is a process of its own, and an embedded PGlite directory can be opened by one process only.
   if (config.workers > 1 && !config.databaseUrl) {
     throw new ConfigError('WORKERS: more than one worker needs DATABASE_URL (the embedded database cannot be shared between processes)');
@@ -478,8 +496,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     }
     if (!config.databaseUrl) throw new ConfigError('DATABASE_URL: required in production (the embedded database is for development)');
     if (!config.jwtSecretKey) throw new ConfigError('JWT_SECRET_KEY: required in production');
-    if (/not-for-production|change-?me|^dev[-_]|^your[-_]|^example/i.test(config.jwtSecretKey)) {
+    if (PLACEHOLDER.test(config.jwtSecretKey)) {
       throw new ConfigError('JWT_SECRET_KEY: looks like a development placeholder; generate a random value');
+    }
+    // SECURITY.md: private key material at rest is encrypted; production refuses to start without the key.
+    if (!config.keyEncryptionKey) {
+      throw new ConfigError('AUTHLY_KEY_ENCRYPTION_KEY: required in production (private signing keys are encrypted at rest)');
+    }
+    if (PLACEHOLDER.test(config.keyEncryptionKey)) {
+      throw new ConfigError('AUTHLY_KEY_ENCRYPTION_KEY: looks like a development placeholder; generate a random value');
     }
     // The variable defaults to true for development; in production only an explicit "true" is an error.
     if (readRaw(env, 'AUTHLY_BOOTSTRAP_DEV_MODE') && config.admin.bootstrapDevMode) {

@@ -38,24 +38,33 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(ab, bb);
 }
 
+/** GCM tags are pinned to the full 128 bits: a shorter tag given to setAuthTag would weaken the check. */
+const GCM_TAG_BYTES = 16;
+
 /**
- * AES-256-GCM with a 96-bit random IV. `aad` binds the ciphertext to its context (for example the row
- * it is stored on), so it cannot be moved elsewhere and still decrypt. Output: v1.iv.tag.body (base64url).
+ * AES-256-GCM with a 96-bit random IV and a 128-bit tag. `aad` binds the ciphertext to its context (for
+ * example the row it is stored on), so it cannot be moved elsewhere and still decrypt. Output:
+ * <version>.iv.tag.body (base64url); `version` names the envelope format of the caller (default v1).
  */
-export function encryptAesGcm(key: Buffer, plain: string, aad: string): string {
+export function encryptAesGcm(key: Buffer, plain: string, aad: string, version = 'v1'): string {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: GCM_TAG_BYTES });
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-  return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
+  return [version, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
 }
 
-/** The inverse of encryptAesGcm; throws when the envelope, key or aad does not match. */
-export function decryptAesGcm(key: Buffer, envelope: string, aad: string): string {
-  const [version, iv, tag, body] = envelope.split('.');
-  if (version !== 'v1' || !iv || !tag || body === undefined) throw new Error('unknown AES-GCM envelope');
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-  decipher.setAAD(Buffer.from(aad, 'utf8'));
-  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+/**
+ * The inverse of encryptAesGcm; throws when the envelope, key or aad does not match. `aad` undefined reads
+ * a legacy envelope written without associated data.
+ */
+export function decryptAesGcm(key: Buffer, envelope: string, aad: string | undefined, version = 'v1'): string {
+  const [given, iv, tag, body] = envelope.split('.');
+  if (given !== version || !iv || !tag || body === undefined) throw new Error('unknown AES-GCM envelope');
+  const tagBytes = Buffer.from(tag, 'base64url');
+  if (tagBytes.length !== GCM_TAG_BYTES) throw new Error('AES-GCM tag must be 128 bits');
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: GCM_TAG_BYTES });
+  if (aad !== undefined) decipher.setAAD(Buffer.from(aad, 'utf8'));
+  decipher.setAuthTag(tagBytes);
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
 }

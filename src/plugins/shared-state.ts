@@ -18,6 +18,8 @@ export interface SharedState {
   clients: Cache<Client>;
   scopes: Cache<Scope>;
   counter: WindowCounter;
+  /** Tells every replica (this one included) that the signing keys changed in the database. */
+  announceKeysChanged(): Promise<void>;
   /** Connects to Redis in the background (logging through `log`). */
   start(log: RedisLog): void;
   close(): Promise<void>;
@@ -36,7 +38,13 @@ export function cacheModeFor(config: Pick<Config, 'redisUrl' | 'redisCache' | 'w
   return config.workers > 1 ? 'off' : 'local';
 }
 
-export function createSharedState(config: Readonly<Config>, metrics: Metrics): SharedState {
+/**
+ * The signing keys ride on the cache hub's invalidation messages: nothing of them is cached in Redis
+ * (private keys stay in the database), only the "reload your keys" signal is carried.
+ */
+const SIGNING_KEYS_SIGNAL = 'signing-keys';
+
+export function createSharedState(config: Readonly<Config>, metrics: Metrics, hooks: { onKeysChanged?: () => Promise<void> } = {}): SharedState {
   const redis = config.redisUrl && (config.redisCache || config.redisRateLimit) ? new RedisConnection(config.redisUrl) : undefined;
   const hub = new CacheHub({
     mode: cacheModeFor(config),
@@ -47,11 +55,22 @@ export function createSharedState(config: Readonly<Config>, metrics: Metrics): S
   });
   const shared = redis && config.redisRateLimit ? new RedisWindowCounter(redis, config.redisKeyPrefix) : undefined;
   if (redis) metrics.watchRedis(() => redis.isUp);
+  const keySignal = hub.define<never>({
+    name: SIGNING_KEYS_SIGNAL,
+    l1TtlMs: 0,
+    l1MaxEntries: 0,
+    l2TtlSeconds: 1,
+    revive: () => {
+      throw new Error('the signing-keys signal holds no values');
+    },
+    onDrop: () => hooks.onKeysChanged?.(),
+  });
   return {
     redis,
     clients: hub.define(CLIENT_CACHE),
     scopes: hub.define(SCOPE_CACHE),
     counter: new FallbackWindowCounter(new LocalWindowCounter(), shared, redis),
+    announceKeysChanged: () => keySignal.invalidate('all'),
     start: (log) => redis?.start(log),
     close: async () => redis?.close(),
   };

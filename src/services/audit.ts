@@ -35,6 +35,10 @@ export const AUDIT_EVENTS = [
   'admin.scope.created',
   'admin.scope.deleted',
   'admin.maintenance.cleanup',
+  'admin.keys.rotated',
+  'admin.keys.retired',
+  'admin.keys.revoked',
+  'keys.changed',
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
@@ -67,6 +71,8 @@ export interface AuditFields {
   scope?: string;
   token_type?: string;
   reason?: string;
+  /** A signing key id (public: it is in the JWKS). */
+  kid?: string;
 }
 
 /** The slice of a pino logger the audit log writes to (services must not import Fastify). */

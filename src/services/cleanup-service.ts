@@ -11,6 +11,7 @@ import {
 } from '../repositories/cleanup-repository.js';
 import { tryLockCleanup, unlockCleanup } from '../repositories/locks-repository.js';
 import type { ServiceContext } from './context.js';
+import { maintainKeys } from './key-rotation.js';
 
 /** Rows per DELETE statement: small enough to keep locks and WAL bursts short. */
 export const DEFAULT_CLEANUP_BATCH_SIZE = 1000;
@@ -37,7 +38,7 @@ export interface CleanupLogger {
   info(fields: Record<string, unknown>, message: string): void;
 }
 
-type Ctx = Pick<ServiceContext, 'db' | 'config'> & Partial<Pick<ServiceContext, 'metrics'>>;
+type Ctx = Pick<ServiceContext, 'db' | 'config'> & Partial<Pick<ServiceContext, 'metrics' | 'keys' | 'audit'>>;
 
 /**
  * In order: tokens and codes first, so the grants they held become deletable in the same run, and grants
@@ -90,6 +91,8 @@ export async function runCleanup(
             if (n < batch) break;
           }
         }
+        // Signing-key rotation steps (src/tokens/key-lifecycle.ts) under the same lock: one replica acts.
+        if (ctx.keys) await maintainSigningKeys({ ...ctx, keys: ctx.keys }, options.log);
       } finally {
         await unlockCleanup(conn);
       }
@@ -102,6 +105,12 @@ export async function runCleanup(
   for (const table of CLEANUP_TABLES) if (deleted[table] > 0) ctx.metrics?.cleanupDeleted.inc({ table }, deleted[table]);
   options.log?.info({ event: 'cleanup.completed', deleted, durationMs: Date.now() - started }, 'cleanup completed');
   return { skipped: false, deleted };
+}
+
+async function maintainSigningKeys(ctx: Ctx & Pick<ServiceContext, 'keys'>, log: CleanupLogger | undefined): Promise<void> {
+  const { changes } = await maintainKeys(ctx);
+  for (const change of changes) ctx.audit?.record('keys.changed', { kid: change.kid, reason: change.kind });
+  if (changes.length > 0) log?.info({ event: 'keys.maintained', changes }, 'signing keys rotated');
 }
 
 function skipped(log: CleanupLogger | undefined, deleted: Record<CleanupTable, number>): CleanupResult {

@@ -155,9 +155,13 @@ describe('Kubernetes manifests', () => {
     }
     // Applied unchanged by mistake, the server refuses to start instead of signing with a known key.
     const placeholder = find('Secret', 'authly-secrets').stringData['jwt-secret-key'];
+    const keyPlaceholder = find('Secret', 'authly-secrets').stringData['key-encryption-key'];
     const env = { ...find('ConfigMap', 'authly-config').data, DATABASE_URL: 'postgres://db/authly' };
-    expect(() => loadConfig({ ...env, JWT_SECRET_KEY: placeholder })).toThrow(/JWT_SECRET_KEY: looks like a development placeholder/);
-    expect(() => loadConfig({ ...env, JWT_SECRET_KEY: 'x'.repeat(16) + 'a-generated-random-value' })).not.toThrow();
+    const key = 'y'.repeat(16) + 'a-generated-random-value';
+    expect(() => loadConfig({ ...env, JWT_SECRET_KEY: placeholder, AUTHLY_KEY_ENCRYPTION_KEY: key })).toThrow(/JWT_SECRET_KEY: looks like a development placeholder/);
+    const secret = 'x'.repeat(16) + 'a-generated-random-value';
+    expect(() => loadConfig({ ...env, JWT_SECRET_KEY: secret, AUTHLY_KEY_ENCRYPTION_KEY: keyPlaceholder })).toThrow(/AUTHLY_KEY_ENCRYPTION_KEY: looks like a development placeholder/);
+    expect(() => loadConfig({ ...env, JWT_SECRET_KEY: secret, AUTHLY_KEY_ENCRYPTION_KEY: key })).not.toThrow();
   });
 
   it('server: probes on real routes and ports, hardened, graceful shutdown fits the grace period', () => {

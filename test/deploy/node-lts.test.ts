@@ -90,6 +90,7 @@ describe.skipIf(skip)(`Authly on the image's Node major`, () => {
       DEFAULT_ISSUER_URL: `http://127.0.0.1:${port}`,
       DATABASE_URL: database.url,
       JWT_SECRET_KEY: `lts-${Math.random().toString(36).slice(2)}-${'x'.repeat(32)}`,
+      AUTHLY_KEY_ENCRYPTION_KEY: `lts-key-${'y'.repeat(40)}`,
       AUTOMIGRATE: 'false',
       AUTHLY_DATA_DIR: path.join(work, 'no-such-dir'),
     };

@@ -5,6 +5,7 @@ import { MAX_JSON_DEPTH } from '../../config/input-limits.js';
 import { findUnacceptableJsonString, jsonDepthWithin } from '../../http/input-guard.js';
 import { auditPrivilegeRefusals, requireAdminToken } from './admin-auth.js';
 import { clientsRoutes } from './clients-routes.js';
+import { keysRoutes } from './keys-routes.js';
 import { maintenanceRoutes } from './maintenance-routes.js';
 import { scopesRoutes } from './scopes-routes.js';
 import { statusRoutes } from './status-route.js';
@@ -25,7 +26,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     reply.header('cache-control', 'no-store');
   });
 
-  for (const routes of [statusRoutes, clientsRoutes, usersRoutes, userAccessRoutes, scopesRoutes, maintenanceRoutes]) {
+  for (const routes of [statusRoutes, clientsRoutes, usersRoutes, userAccessRoutes, scopesRoutes, maintenanceRoutes, keysRoutes]) {
     await app.register(routes, { prefix: ROUTES.admin });
   }
 }

@@ -118,7 +118,7 @@ describe('JWKS with AUTHLY_KEY_ENCRYPTION_KEY', () => {
     for (const row of rows) {
       expect(row.private_jwk_encrypted).toBe(true);
       expect(row.private_jwk).not.toContain('"d"');
-      expect(row.private_jwk.startsWith('v1.')).toBe(true);
+      expect(row.private_jwk.startsWith('v2.')).toBe(true);
     }
     expectPublicOnly(await jwks(t.app));
   });

@@ -8,6 +8,8 @@ import { csrfToken, formAction, InjectBrowser } from '../../helpers/browser.js';
 import { authorizeUrl, exchangeCode, FORM, obtainCode, obtainTokens, tokenRequest, userinfo } from '../../helpers/oauth-flow.js';
 import { adminCall, ADMIN_ENV, tokenFor } from '../admin/admin-helpers.js';
 import type { User } from '../../../src/repositories/users-repository.js';
+import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { insertSigningKey, retireSigningKey } from '../../../src/repositories/signing-keys-repository.js';
 
 /**
  * One row per rule of ../shared/SECURITY.md that Authly implements: a request that must fail, and exactly
@@ -155,6 +157,21 @@ const ROWS: Row[] = [
 
   // Tokens and keys
   ['a forged access token is refused', (f) => userinfo(f.t.app, 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.'), { json: [401, 'invalid_token'] }],
+  // Rotation (pre-publication, overlap, emergency withdrawal, all replicas agreeing) is followed step by step
+  // in test/http/keys/key-rotation.test.ts and key-rotation-replicas.test.ts; encryption at rest in
+  // test/unit/config/config.test.ts (production refuses to start without the key) and key-storage.test.ts.
+  ['a live token re-signed by a retired key is refused (retired keys leave the JWKS and verify nothing)', async (f) => {
+    const live = await obtainTokens(f.t.app, f.browser, f.client, f.user.username);
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    const key = { kid, alg: 'RS256', publicJwk: publicJwk as Record<string, unknown>, privateJwk: JSON.stringify(await exportJWK(privateKey)), privateJwkEncrypted: false };
+    await insertSigningKey(f.t.app.ctx.db, key, 'next', new Date());
+    await retireSigningKey(f.t.app.ctx.db, kid, new Date());
+    const forged = await new SignJWT(decodeJwt(live.access_token)).setProtectedHeader({ alg: 'RS256', kid, typ: 'at+jwt' }).sign(privateKey);
+    return userinfo(f.t.app, forged);
+  }, { json: [401, 'invalid_token'] }],
+  ['signing keys are rotated only with authly:admin', async (f) => f.t.app.inject({ method: 'POST', url: '/admin/keys/rotate', headers: { authorization: `Bearer ${await tokenFor(f.t.app, f.client.clientId, f.client.clientSecret!)}` } }), { json: [403, 'insufficient_scope'] }],
   ['a client_credentials token has no user: userinfo refuses it', async (f) => userinfo(f.t.app, await tokenFor(f.t.app, f.client.clientId, f.client.clientSecret!)), { json: [401, 'invalid_token'] }],
   ['userinfo: a token sent by two methods (header and body) is refused (RFC 6750 section 2)', async (f) => {
     const token = (await obtainTokens(f.t.app, new InjectBrowser(f.t.app), f.client, f.user.username)).access_token;

@@ -65,6 +65,7 @@ function setup() {
     mode: 'shared',
     redis: redis as unknown as RedisConnection,
     prefix: 'p:',
+    integrityKey: Buffer.alloc(32, 1),
     ackTimeoutMs: 50,
     observe: (_c, r) => results.push(r),
   });

@@ -32,6 +32,15 @@ function setup(mode: 'local' | 'off') {
 
 afterEach(() => vi.useRealTimers());
 
+describe('CacheHub integrity key', () => {
+  it('refuses shared mode without an integrity key (no fixed fallback key an attacker could know)', () => {
+    const redis = { subscribe: () => undefined, onStateChange: () => undefined } as never;
+    expect(() => new CacheHub({ mode: 'shared', redis, prefix: 'unit:' })).toThrow(/integrityKey/);
+    expect(() => new CacheHub({ mode: 'shared', redis, prefix: 'unit:', integrityKey: Buffer.alloc(16) })).toThrow(/integrityKey/);
+    expect(new CacheHub({ mode: 'shared', redis, prefix: 'unit:', integrityKey: Buffer.alloc(32, 1) }).mode).toBe('shared');
+  });
+});
+
 describe('CacheHub, local mode (one process, no Redis)', () => {
   it('loads once, then serves hits', async () => {
     const { cache, loads, load, results } = setup('local');

@@ -10,6 +10,7 @@ const PRODUCTION = {
   DEFAULT_ISSUER_URL: 'https://auth.example.com',
   DATABASE_URL: 'postgres://authly:pw@db.internal:5432/authly',
   JWT_SECRET_KEY: SECRET,
+  AUTHLY_KEY_ENCRYPTION_KEY: 'Kq2vN8rT1yW6xK9mP4sB7cF0hJ5lD3gE',
 };
 
 function errorOf(env: Record<string, string | undefined>): ConfigError {
@@ -30,6 +31,11 @@ function secretFile(content: string): string {
 }
 
 describe('loadConfig', () => {
+  it('KEY_ROTATION_DAYS needs the cleanup job that runs it', () => {
+    expect(loadConfig({ KEY_ROTATION_DAYS: '30' }).keyRotationDays).toBe(30);
+    expect(errorOf({ KEY_ROTATION_DAYS: '30', CLEANUP_INTERVAL_MINUTES: '0' }).message).toMatch(/^KEY_ROTATION_DAYS: .*CLEANUP_INTERVAL_MINUTES/);
+  });
+
   it('defaults', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
@@ -189,6 +195,16 @@ describe('loadConfig', () => {
 
     it.each(['http://localhost.evil.example', 'http://127.0.0.1.nip.io', 'http://10.0.0.1', 'http://[::2]'])('refuses the non-loopback http issuer %s', (issuer) => {
       expect(errorOf({ ...PRODUCTION, DEFAULT_ISSUER_URL: issuer }).message).toMatch(/^DEFAULT_ISSUER_URL: production requires an https issuer/);
+    });
+
+    it('refuses to start without AUTHLY_KEY_ENCRYPTION_KEY, naming the variable (private keys encrypted at rest)', () => {
+      expect(errorOf({ ...PRODUCTION, AUTHLY_KEY_ENCRYPTION_KEY: undefined }).message).toBe(
+        'AUTHLY_KEY_ENCRYPTION_KEY: required in production (private signing keys are encrypted at rest)',
+      );
+      expect(errorOf({ ...PRODUCTION, AUTHLY_KEY_ENCRYPTION_KEY: '' }).message).toMatch(/^AUTHLY_KEY_ENCRYPTION_KEY: /);
+      expect(errorOf({ ...PRODUCTION, AUTHLY_KEY_ENCRYPTION_KEY: 'change-me-openssl-rand-base64-48' }).message).toBe(
+        'AUTHLY_KEY_ENCRYPTION_KEY: looks like a development placeholder; generate a random value',
+      );
     });
 
     it('refuses a missing JWT_SECRET_KEY', () => {

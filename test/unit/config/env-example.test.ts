@@ -46,6 +46,7 @@ describe('.env.example', () => {
       JWT_ALGORITHM: 'ES256',
       ACCESS_TOKEN_FORMAT: 'opaque',
       AUTHLY_KEY_ENCRYPTION_KEY: 'e'.repeat(40),
+      KEY_ROTATION_DAYS: '30',
       AUTHLY_ADMIN_CLIENT_ID: 'admin-client',
       AUTHLY_ADMIN_CLIENT_SECRET: 's'.repeat(20),
       AUTHLY_ADMIN_USERNAME: 'root',
@@ -73,7 +74,13 @@ describe('.env.example', () => {
     const adminClient = { AUTHLY_ADMIN_CLIENT_ID: 'other', AUTHLY_ADMIN_CLIENT_SECRET: 'o'.repeat(20) };
     const adminUser = { AUTHLY_ADMIN_USERNAME: 'other', AUTHLY_ADMIN_PASSWORD: 'o'.repeat(12) };
     const partners: Record<string, Record<string, string>> = {
-      ENVIRONMENT: { DEFAULT_ISSUER_URL: 'https://a.example.com', JWT_SECRET_KEY: 'k'.repeat(40), DATABASE_URL: 'postgres://x/y', AUTHLY_BOOTSTRAP_DEV_MODE: 'false' },
+      ENVIRONMENT: {
+        DEFAULT_ISSUER_URL: 'https://a.example.com',
+        JWT_SECRET_KEY: 'k'.repeat(40),
+        DATABASE_URL: 'postgres://x/y',
+        AUTHLY_BOOTSTRAP_DEV_MODE: 'false',
+        AUTHLY_KEY_ENCRYPTION_KEY: 'e'.repeat(40),
+      },
       AUTHLY_ADMIN_CLIENT_ID: adminClient,
       AUTHLY_ADMIN_CLIENT_SECRET: adminClient,
       AUTHLY_ADMIN_USERNAME: adminUser,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { constantTimeEqual, hmacSha256Base64url, randomToken, sha256Base64url } from '../../../src/lib/crypto.js';
+import { constantTimeEqual, decryptAesGcm, encryptAesGcm, hmacSha256Base64url, randomToken, sha256Base64url } from '../../../src/lib/crypto.js';
 
 describe('lib/crypto', () => {
   it('randomToken: 32 bytes (256 bits) → 43 base64url characters by default, and never repeats', () => {
@@ -31,5 +31,23 @@ describe('lib/crypto', () => {
     ['é', 'e', false],
   ])('constantTimeEqual(%j, %j) = %s', (a, b, equal) => {
     expect(constantTimeEqual(a, b)).toBe(equal);
+  });
+
+  describe('AES-256-GCM envelopes', () => {
+    const key = Buffer.alloc(32, 9);
+
+    it('round-trips under its version and associated data, and refuses another aad or version', () => {
+      const envelope = encryptAesGcm(key, 'secret', 'kid-1', 'v2');
+      expect(envelope.startsWith('v2.')).toBe(true);
+      expect(decryptAesGcm(key, envelope, 'kid-1', 'v2')).toBe('secret');
+      expect(() => decryptAesGcm(key, envelope, 'kid-2', 'v2')).toThrow();
+      expect(() => decryptAesGcm(key, envelope, 'kid-1', 'v1')).toThrow(/unknown AES-GCM envelope/);
+    });
+
+    it('pins the tag to 128 bits: a truncated tag is refused before decryption', () => {
+      const [version, iv, tag, body] = encryptAesGcm(key, 'secret', 'kid-1').split('.');
+      const short = Buffer.from(tag!, 'base64url').subarray(0, 4).toString('base64url');
+      expect(() => decryptAesGcm(key, [version, iv, short, body].join('.'), 'kid-1')).toThrow(/128 bits/);
+    });
   });
 });

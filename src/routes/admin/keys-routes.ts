@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { listKeys, retireKey, revokeKey, rotateKeys, type KeyChangeResult, type KeyView } from '../../services/key-rotation.js';
+import { audit } from './admin-auth.js';
+import { parseInput, toWire } from './admin-wire.js';
+
+const presentKey = (key: KeyView) =>
+  toWire(key, ['kid', 'alg', 'status', 'published', 'createdAt', 'activatedAt', 'deactivatedAt', 'retiredAt', 'signsFrom', 'unpublishAfter']);
+
+/** What changed; `authly admin keys list` (GET /keys) shows the resulting states. */
+const presentResult = (result: KeyChangeResult) => ({
+  changes: result.changes,
+  revoked_access_tokens: result.revokedAccessTokens,
+});
+
+const rotateBody = z.strictObject({ emergency: z.boolean().default(false) }).default({ emergency: false });
+
+/**
+ * Signing keys (`authly admin keys …`): full admin only (authly:admin), since a key change affects every
+ * token and every relying party. No private member is ever shown: the list is the public state only.
+ */
+export async function keysRoutes(app: FastifyInstance): Promise<void> {
+  const { ctx } = app;
+  const admin = { config: { adminScope: 'authly:admin' as const } };
+
+  app.get('/keys', admin, async () => {
+    const keys = (await listKeys(ctx)).map(presentKey);
+    return { items: keys, total: keys.length, limit: keys.length, offset: 0 };
+  });
+
+  app.post('/keys/rotate', admin, async (request) => {
+    const { emergency } = parseInput(rotateBody, request.body, 'body');
+    const result = await rotateKeys(ctx, { emergency });
+    for (const change of result.changes) audit(request, 'keys.rotated', { kid: change.kid, reason: `${change.kind}${emergency ? ' (emergency)' : ''}` });
+    return presentResult(result);
+  });
+
+  app.post<{ Params: { kid: string } }>('/keys/:kid/retire', admin, async (request) => {
+    const result = await retireKey(ctx, request.params.kid);
+    audit(request, 'keys.retired', { kid: request.params.kid });
+    return presentResult(result);
+  });
+
+  app.post<{ Params: { kid: string } }>('/keys/:kid/revoke', admin, async (request) => {
+    const result = await revokeKey(ctx, request.params.kid);
+    audit(request, 'keys.revoked', { kid: request.params.kid });
+    return presentResult(result);
+  });
+}
