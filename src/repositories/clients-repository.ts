@@ -4,6 +4,8 @@ export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_pos
 /** The JWS algorithms the clients table accepts for ID tokens (its CHECK): never none or HS*. */
 export type IdTokenSigningAlg = 'RS256' | 'ES256' | 'EdDSA';
 export type AccessTokenFormat = 'jwt' | 'opaque';
+/** How a client came to exist: the admin API, RFC 7591 dynamic registration, or a client ID metadata document. */
+export type RegistrationType = 'admin' | 'dynamic' | 'metadata_document';
 
 export interface Client {
   clientId: string;
@@ -28,14 +30,21 @@ export interface Client {
   idTokenSignedResponseAlg: IdTokenSigningAlg;
   /** null: the server default (ACCESS_TOKEN_FORMAT). */
   accessTokenFormat: AccessTokenFormat | null;
+  /** RFC 8707: the resource identifiers this client may ask for; null: every registered resource. */
+  allowedResources: string[] | null;
+  registrationType: RegistrationType;
+  /** The last token or authorization request; null until the first. */
+  lastUsedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewClient = Omit<Client, 'createdAt' | 'updatedAt'>;
+/** The columns with a default may be left out of a new client. */
+type DefaultedColumns = 'allowedResources' | 'registrationType' | 'lastUsedAt';
+export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | DefaultedColumns> & Partial<Pick<Client, DefaultedColumns>>;
 export type ClientChanges = Partial<Omit<Client, 'clientId' | 'createdAt' | 'updatedAt'>>;
 
-const COLUMNS: Record<keyof NewClient, string> = {
+const COLUMNS: Record<keyof Omit<Client, 'createdAt' | 'updatedAt'>, string> = {
   clientId: 'client_id',
   clientSecretHash: 'client_secret_hash',
   clientName: 'client_name',
@@ -56,6 +65,9 @@ const COLUMNS: Record<keyof NewClient, string> = {
   isActive: 'is_active',
   idTokenSignedResponseAlg: 'id_token_signed_response_alg',
   accessTokenFormat: 'access_token_format',
+  allowedResources: 'allowed_resources',
+  registrationType: 'registration_type',
+  lastUsedAt: 'last_used_at',
 };
 
 const SELECT = `SELECT ${Object.entries(COLUMNS)
@@ -96,7 +108,7 @@ export async function listClients(db: Queryable, limit: number, offset: number):
 }
 
 export async function insertClient(db: Queryable, client: NewClient): Promise<Client> {
-  const keys = Object.keys(COLUMNS) as (keyof NewClient)[];
+  const keys = (Object.keys(COLUMNS) as (keyof NewClient)[]).filter((k) => client[k] !== undefined);
   const { rows } = await db.query<{ client_id: string }>(
     `INSERT INTO clients (${keys.map((k) => COLUMNS[k]).join(', ')})
      VALUES (${keys.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING client_id`,

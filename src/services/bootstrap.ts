@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import type { Queryable } from '../db/db.js';
 import { isUniqueViolation } from '../errors/storage-errors.js';
 import { randomToken } from '../lib/crypto.js';
-import { findClient, findClientForUpdate, insertClient, updateClient, type Client, type ClientChanges } from '../repositories/clients-repository.js';
+import { findClient, findClientForUpdate, insertClient, updateClient, type Client, type ClientChanges, type NewClient } from '../repositories/clients-repository.js';
 import { lockBootstrap } from '../repositories/locks-repository.js';
 import { findUserByUsername, insertUser, updateUser } from '../repositories/users-repository.js';
 import { hashClientSecret, verifyClientSecret } from './client-authentication.js';
@@ -83,7 +83,7 @@ const ADMIN_CLIENT_DEFINITION = {
   isActive: true,
 } satisfies Partial<Client>;
 
-function adminClient(clientId: string, clientSecretHash: string): Omit<Client, 'createdAt' | 'updatedAt'> {
+function adminClient(clientId: string, clientSecretHash: string): NewClient {
   return { ...CLIENT_DEFAULTS, clientId, clientSecretHash, clientName: 'Authly admin', ...ADMIN_CLIENT_DEFINITION };
 }
 

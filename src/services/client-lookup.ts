@@ -14,13 +14,17 @@ export const CLIENT_CACHE: CacheSpec<Client> = {
   l1MaxEntries: 10_000,
   l2TtlSeconds: 300,
   revive(json) {
-    const client = json as Client & { createdAt: string; updatedAt: string };
+    const client = json as Client & { createdAt: string; updatedAt: string; lastUsedAt: string | null };
     return {
       ...client,
       // An entry that a replica still on the previous release put in Redis lacks these columns: their
       // migration defaults (migrations/20261124220000_add_client_token_formats.sql) are what it stands for.
       idTokenSignedResponseAlg: client.idTokenSignedResponseAlg ?? 'RS256',
       accessTokenFormat: client.accessTokenFormat ?? null,
+      // migrations/20261205210000_create_resources.sql
+      allowedResources: client.allowedResources ?? null,
+      registrationType: client.registrationType ?? 'admin',
+      lastUsedAt: client.lastUsedAt ? new Date(client.lastUsedAt) : null,
       createdAt: new Date(client.createdAt),
       updatedAt: new Date(client.updatedAt),
     };

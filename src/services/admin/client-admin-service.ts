@@ -25,7 +25,10 @@ import { assertMayAssignScope, assertMayChangeClient, type AdminCaller } from '.
 type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey' | 'clients' | 'keys'>;
 
 /** What an administrator may set on a client (RFC 7591 metadata plus Authly's own flags). */
-export type ClientMetadata = Omit<Client, 'clientId' | 'clientSecretHash' | 'clientType' | 'createdAt' | 'updatedAt'>;
+export type ClientMetadata = Omit<
+  Client,
+  'clientId' | 'clientSecretHash' | 'clientType' | 'registrationType' | 'lastUsedAt' | 'createdAt' | 'updatedAt'
+>;
 
 export type NewClientInput = Partial<ClientMetadata> & { clientName: string; clientId?: string };
 
@@ -52,6 +55,7 @@ export const CLIENT_DEFAULTS = {
   // OIDC Core section 3.1.3.7: RS256 is the alg every relying party supports.
   idTokenSignedResponseAlg: 'RS256',
   accessTokenFormat: null,
+  allowedResources: null,
 } satisfies Omit<ClientMetadata, 'clientName' | 'responseTypes'>;
 
 /** 256 bits from the CSPRNG (SECURITY.md), so the fast keyed hash of client-authentication.ts suffices. */
@@ -86,7 +90,8 @@ async function assertValid(ctx: Pick<Ctx, 'keys'>, db: Queryable, client: Client
 }
 
 function metadataOf(client: Client): ClientMetadata {
-  const { clientId: _id, clientSecretHash: _hash, clientType: _type, createdAt: _c, updatedAt: _u, ...metadata } = client;
+  const { clientId: _id, clientSecretHash: _hash, clientType: _type, registrationType: _r, lastUsedAt: _l, createdAt: _c, updatedAt: _u, ...metadata } =
+    client;
   return metadata;
 }
 

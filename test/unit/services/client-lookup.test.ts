@@ -13,6 +13,9 @@ const CLIENT: Client = {
   responseTypes: ['code'],
   idTokenSignedResponseAlg: 'ES256',
   accessTokenFormat: 'opaque',
+  allowedResources: ['https://api.example.com'],
+  registrationType: 'dynamic',
+  lastUsedAt: new Date('2026-11-24T12:00:00.000Z'),
   createdAt: new Date('2026-11-24T10:00:00.000Z'),
   updatedAt: new Date('2026-11-24T11:00:00.000Z'),
 };
@@ -27,7 +30,21 @@ describe('client cache revive', () => {
   });
 
   it('reads an entry cached by the previous release (without the newer columns) as their migration defaults', () => {
-    const { idTokenSignedResponseAlg: _alg, accessTokenFormat: _format, ...older } = CLIENT;
-    expect(throughJson(older)).toEqual({ ...CLIENT, idTokenSignedResponseAlg: 'RS256', accessTokenFormat: null });
+    const {
+      idTokenSignedResponseAlg: _alg,
+      accessTokenFormat: _format,
+      allowedResources: _resources,
+      registrationType: _registration,
+      lastUsedAt: _used,
+      ...older
+    } = CLIENT;
+    expect(throughJson(older)).toEqual({
+      ...CLIENT,
+      idTokenSignedResponseAlg: 'RS256',
+      accessTokenFormat: null,
+      allowedResources: null,
+      registrationType: 'admin',
+      lastUsedAt: null,
+    });
   });
 });
