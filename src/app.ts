@@ -118,6 +118,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     metrics,
     clients: shared.clients,
     scopes: shared.scopes,
+    resources: shared.resources,
     redis: shared.redis,
     audit: new AuditLog(app.log, (event) => metrics.auditEvents.inc({ event })),
   };

@@ -3,6 +3,8 @@ import { FallbackWindowCounter, LocalWindowCounter, RedisWindowCounter, type Win
 import type { Config } from '../config/config.js';
 import { RedisConnection, type RedisLog } from '../db/redis-connection.js';
 import type { Client } from '../repositories/clients-repository.js';
+import type { Resource } from '../repositories/resources-repository.js';
+import { RESOURCE_CACHE } from '../services/resource-lookup.js';
 import type { Scope } from '../repositories/scopes-repository.js';
 import { CLIENT_CACHE } from '../services/client-lookup.js';
 import { SCOPE_CACHE } from '../services/scope-policy.js';
@@ -17,6 +19,7 @@ export interface SharedState {
   redis: RedisConnection | undefined;
   clients: Cache<Client>;
   scopes: Cache<Scope>;
+  resources: Cache<Resource>;
   counter: WindowCounter;
   /** Tells every replica (this one included) that the signing keys changed in the database. */
   announceKeysChanged(): Promise<void>;
@@ -69,6 +72,7 @@ export function createSharedState(config: Readonly<Config>, metrics: Metrics, ho
     redis,
     clients: hub.define(CLIENT_CACHE),
     scopes: hub.define(SCOPE_CACHE),
+    resources: hub.define(RESOURCE_CACHE),
     counter: new FallbackWindowCounter(new LocalWindowCounter(), shared, redis),
     announceKeysChanged: () => keySignal.invalidate('all'),
     start: (log) => redis?.start(log),

@@ -3,6 +3,7 @@ import type { Cache } from '../cache/cache-hub.js';
 import type { Db } from '../db/db.js';
 import type { RedisConnection } from '../db/redis-connection.js';
 import type { Client } from '../repositories/clients-repository.js';
+import type { Resource } from '../repositories/resources-repository.js';
 import type { Scope } from '../repositories/scopes-repository.js';
 import type { KeyStore } from '../tokens/key-store.js';
 import type { AuditLog } from './audit.js';
@@ -24,6 +25,8 @@ export interface ServiceContext {
   clients: Cache<Client>;
   /** Read-through scope cache (src/services/scope-policy.ts), invalidated when a scope is deleted. */
   scopes: Cache<Scope>;
+  /** Read-through resource cache (src/services/resource-lookup.ts), invalidated by admin writes. */
+  resources: Cache<Resource>;
   /** Redis when REDIS_URL is set (readiness and metrics report its state), else undefined. */
   redis: RedisConnection | undefined;
   /** Security events; routes hand services a copy bound to the request's ip and id (withOrigin). */
