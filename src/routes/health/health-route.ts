@@ -23,7 +23,8 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
       ]);
       return { status: 'ready', checks: { database: 'ok', redis: redisCheck() } };
     } catch {
-      return reply.code(503).send({ status: 'unavailable', checks: { database: 'unavailable', redis: redisCheck() } });
+      // As every other answer while the database is down (src/errors/storage-errors.ts): try again in 5 s.
+      return reply.code(503).header('retry-after', '5').send({ status: 'unavailable', checks: { database: 'unavailable', redis: redisCheck() } });
     }
   });
 }

@@ -63,6 +63,7 @@ describe('readiness with the database gone', () => {
     expect(res.statusCode).toBe(503);
     expect(res.json()).toEqual({ status: 'unavailable', checks: { database: 'unavailable', redis: 'disabled' } });
     expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['retry-after']).toBe('5');
     const live = await app.inject('/health');
     expect(live.statusCode).toBe(200);
     expect(await metricValue(app, 'authly_database_up')).toBe(0);
