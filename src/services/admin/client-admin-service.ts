@@ -14,6 +14,7 @@ import {
   type ClientChanges,
   type TokenEndpointAuthMethod,
 } from '../../repositories/clients-repository.js';
+import { lockResourcesForShare } from '../../repositories/resources-repository.js';
 import { findScopes } from '../../repositories/scopes-repository.js';
 import { hashClientSecret } from '../client-authentication.js';
 import type { ServiceContext } from '../context.js';
@@ -86,6 +87,13 @@ async function assertValid(ctx: Pick<Ctx, 'keys'>, db: Queryable, client: Client
     const unknown = requested.filter((s) => !known.has(s));
     if (unknown.length > 0) problems.scope = `unknown scope: ${unknown.join(' ')}`;
   }
+  if (client.allowedResources !== null) {
+    // Share-locked until the client is written, so a concurrent delete of the resource waits and then sees it listed.
+    const registered = new Set(await lockResourcesForShare(db, client.allowedResources));
+    client.allowedResources.forEach((identifier, i) => {
+      if (!registered.has(identifier)) problems[`allowed_resources.${i}`] = 'is not a registered resource';
+    });
+  }
   if (Object.keys(problems).length > 0) throw new ValidationFailed(problems, 'the client registration is not valid');
 }
 
@@ -100,15 +108,17 @@ export async function createClient(ctx: Ctx, caller: AdminCaller, input: NewClie
   const grantTypes = given.grantTypes ?? CLIENT_DEFAULTS.grantTypes;
   const metadata: ClientMetadata = { ...CLIENT_DEFAULTS, responseTypes: responseTypesFor(grantTypes), ...given };
   assertMayAssignScope(caller, metadata.scope, clientId);
-  await assertValid(ctx, ctx.db, metadata);
   const isPublic = metadata.tokenEndpointAuthMethod === 'none';
   const clientSecret = isPublic ? null : newClientSecret();
   try {
-    const client = await insertClient(ctx.db, {
-      ...metadata,
-      clientId: clientId ?? newClientId(),
-      clientType: isPublic ? 'public' : 'confidential',
-      clientSecretHash: clientSecret === null ? null : hashClientSecret(ctx.clientSecretKey, clientSecret),
+    const client = await ctx.db.transaction(async (tx) => {
+      await assertValid(ctx, tx, metadata);
+      return insertClient(tx, {
+        ...metadata,
+        clientId: clientId ?? newClientId(),
+        clientType: isPublic ? 'public' : 'confidential',
+        clientSecretHash: clientSecret === null ? null : hashClientSecret(ctx.clientSecretKey, clientSecret),
+      });
     });
     return { client, clientSecret };
   } catch (err) {
