@@ -14,16 +14,17 @@ import {
   type ClientChanges,
   type TokenEndpointAuthMethod,
 } from '../../repositories/clients-repository.js';
-import { lockResourcesForShare } from '../../repositories/resources-repository.js';
+import { lockResourcesForShare, resourcesActedForBy } from '../../repositories/resources-repository.js';
 import { findScopes } from '../../repositories/scopes-repository.js';
 import { hashClientSecret } from '../client-authentication.js';
 import type { ServiceContext } from '../context.js';
+import { invalidateResource } from '../resource-lookup.js';
 import { unlockClient } from '../throttle-service.js';
 import { idTokenAlgProblem, registrationProblems, responseTypesFor } from './client-registration-rules.js';
 import type { Page, PageRequest } from './pagination.js';
 import { assertMayAssignScope, assertMayChangeClient, type AdminCaller } from './privilege-rules.js';
 
-type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey' | 'clients' | 'keys'>;
+type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey' | 'clients' | 'keys' | 'resources'>;
 
 /** What an administrator may set on a client (RFC 7591 metadata plus Authly's own flags). */
 export type ClientMetadata = Omit<
@@ -174,12 +175,16 @@ export async function deleteClient(ctx: Ctx, caller: AdminCaller, clientId: stri
   if (!storable(clientId)) throw new NotFound('client');
   const deleted = await ctx.db.transaction(async (tx) => {
     const existing = await findClientForUpdate(tx, clientId);
-    if (!existing) return false;
+    if (!existing) return undefined;
     assertMayChangeClient(caller, existing);
-    return deleteClientRow(tx, clientId);
+    // The rows go with the client (ON DELETE CASCADE); the cached resources must not keep naming it, or a
+    // new client given the same client_id would act for them until the cache entry expired.
+    const actedFor = await resourcesActedForBy(tx, clientId);
+    return (await deleteClientRow(tx, clientId)) ? actedFor : undefined;
   });
   if (!deleted) throw new NotFound('client');
   await ctx.clients.invalidate(clientId);
+  await Promise.all(deleted.map((identifier) => invalidateResource(ctx, identifier)));
 }
 
 /** Issues a new secret and forgets the old one at once: the old secret stops working immediately. */

@@ -276,12 +276,15 @@ describe('admin API: resources', () => {
     expect(auditLines('admin.resource.deleted')).toContainEqual(expect.objectContaining({ resource: identifier, actor: ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID }));
   });
 
-  it('deleting an acting client removes it from the resource', async () => {
+  it('deleting an acting client removes it from the resource, cached copy included', async () => {
     const other = await createClient(t.app, { grantTypes: ['client_credentials'], redirectUris: [], responseTypes: [], scope: '' });
     const identifier = 'https://acted.example.com';
     expect((await call('POST', '/admin/resources', { identifier, name: 'Acted', client_ids: [other.clientId, rs.clientId] })).statusCode).toBe(201);
+    expect((await lookupResource(t.app.ctx, identifier))!.clientIds).toEqual([other.clientId, rs.clientId].sort());
     expect((await call('DELETE', `/admin/clients/${other.clientId}`)).statusCode).toBe(204);
     expect(((await call('GET', path(identifier))).json() as { client_ids: string[] }).client_ids).toEqual([rs.clientId]);
+    // A new client given the same client_id does not inherit the deleted one's place.
+    expect((await lookupResource(t.app.ctx, identifier))!.clientIds).toEqual([rs.clientId]);
   });
 
   it('refuses to delete a scope a resource accepts, until no resource does', async () => {
