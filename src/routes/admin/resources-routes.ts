@@ -32,7 +32,7 @@ const settings = {
     .max(MAX_RESOURCE_TOKEN_TTL_SECONDS, { message: `expected at most ${MAX_RESOURCE_TOKEN_TTL_SECONDS}` })
     .nullable(),
   signing_alg: z.enum(ID_TOKEN_SIGNING_ALGS).nullable(),
-  client_ids: uniqueArray(z.string().min(1).max(255), 50),
+  client_ids: uniqueArray(z.string().min(1, { message: 'must not be empty' }).max(255), 50),
 };
 
 const createBody = z.strictObject({
