@@ -1,6 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
+import { MAX_PATH_PARAM_LENGTH } from './config/input-limits.js';
 import type { Db } from './db/db.js';
 import { openDatabase } from './db/open-database.js';
 import { registerAdmissionControl } from './http/admission-control.js';
@@ -90,7 +91,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     // A request arriving on a busy keep-alive connection after close() began gets the OAuth-shaped 503 of
     // the onRequest hook below; Fastify's own 503 body is not an OAuth error.
     return503OnClosing: false,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAM_LENGTH },
     // A path the router cannot decode or an over-long path parameter: answered like the edge guard's refusals.
     frameworkErrors,
   });

@@ -52,7 +52,7 @@ function usageLine(command: Command): string {
 
 function commandHelp(command: Command): string {
   const options = fieldOptions(command).map((o): [string, string] => [
-    o.kind === 'flag' ? `--${o.flag}` : `--${o.flag} ${o.kind === 'list' ? 'VALUE...' : o.kind === 'boolean' ? 'true|false' : o.kind === 'json' ? 'JSON' : 'VALUE'}`,
+    o.kind === 'flag' ? `--${o.flag}` : `--${o.flag} ${o.kind === 'list' ? 'VALUE...' : o.kind === 'boolean' ? 'true|false' : o.kind === 'json' ? 'JSON' : o.kind === 'integer' ? 'N' : 'VALUE'}`,
     o.help,
   ]);
   if (command.password) {
@@ -84,8 +84,16 @@ function toJson(option: FieldOption, value: string | string[] | boolean): unknow
       return (value as string[]).filter((v) => v !== '');
     case 'boolean':
       return parseBoolean(option.flag, value as string);
+    case 'words':
+      return (value as string).split(' ').filter((v) => v !== '');
+    case 'integer': {
+      const text = value as string;
+      if (text === '') return null;
+      if (!/^\d{1,10}$/.test(text)) throw new UsageError(`--${option.flag} expects a whole number, got ${text}`);
+      return Number(text);
+    }
     case 'flag':
-      return true;
+      return 'value' in option ? option.value : true;
     case 'json':
       try {
         return JSON.parse(value as string) as unknown;
@@ -180,7 +188,13 @@ async function execute(argv: string[], io: CliIo): Promise<number> {
   let body: Record<string, unknown> | undefined;
   if (command.body || command.bodyArgs || command.password) {
     body = Object.fromEntries((command.bodyArgs ?? []).map((name) => [name, args[name]]));
-    for (const [option, value] of given(command.body)) body[option.field] = toJson(option, value);
+    const setBy = new Map<string, string>();
+    for (const [option, value] of given(command.body)) {
+      const other = setBy.get(option.field);
+      if (other !== undefined) throw new UsageError(`use --${other} or --${option.flag}, not both`);
+      setBy.set(option.field, option.flag);
+      body[option.field] = toJson(option, value);
+    }
     const password = await readPassword(values, io, command.password === 'required');
     if (password !== undefined) body.password = password;
   }

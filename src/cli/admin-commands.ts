@@ -3,8 +3,12 @@
  * JSON body or query. The runner (admin-cli.ts) is generic; adding a command is adding a row.
  */
 
-/** `flag`: present or absent, no value (`--emergency`); it sends true. */
-export type OptionKind = 'string' | 'list' | 'boolean' | 'json' | 'flag';
+/**
+ * `flag`: present or absent, no value (`--emergency`); it sends `value` (true unless given).
+ * `words`: one value of space-separated words sent as a list (`--scope "a b"` → ["a", "b"]).
+ * `integer`: a whole number; '' sends null.
+ */
+export type OptionKind = 'string' | 'list' | 'words' | 'integer' | 'boolean' | 'json' | 'flag';
 
 /** A CLI option that sets one field of the request body or query. */
 export interface FieldOption {
@@ -12,6 +16,8 @@ export interface FieldOption {
   field: string;
   kind: OptionKind;
   help: string;
+  /** What a `flag` sends. */
+  value?: unknown;
 }
 
 export interface Command {
@@ -35,6 +41,8 @@ export interface Command {
 const str = (flag: string, field: string, help: string): FieldOption => ({ flag, field, kind: 'string', help });
 const list = (flag: string, field: string, help: string): FieldOption => ({ flag, field, kind: 'list', help });
 const bool = (flag: string, field: string, help: string): FieldOption => ({ flag, field, kind: 'boolean', help });
+const words = (flag: string, field: string, help: string): FieldOption => ({ flag, field, kind: 'words', help });
+const int = (flag: string, field: string, help: string): FieldOption => ({ flag, field, kind: 'integer', help });
 
 const PAGE = [str('limit', 'limit', 'page size (default 50, at most 200)'), str('offset', 'offset', 'items to skip')];
 
@@ -56,6 +64,18 @@ const CLIENT_FIELDS: readonly FieldOption[] = [
   bool('active', 'is_active', 'true or false'),
   str('id-token-alg', 'id_token_signed_response_alg', 'RS256 (default), or ES256 or EdDSA when the server has that key (JWT_ALGORITHM)'),
   str('access-token-format', 'access_token_format', "jwt or opaque; '' for the server default (ACCESS_TOKEN_FORMAT)"),
+  list('allowed-resource', 'allowed_resources', "resource identifier the client may ask for (repeatable; '' for none; default: every resource)"),
+  { flag: 'all-resources', field: 'allowed_resources', kind: 'flag', value: null, help: 'the client may ask for every registered resource (the default)' },
+];
+
+// RFC 8707 resource servers (APIs); null format, lifetime or alg: the server default.
+const RESOURCE_FIELDS: readonly FieldOption[] = [
+  str('name', 'name', 'display name'),
+  words('scope', 'scopes', "space-separated scopes the resource accepts (registered, not the OpenID Connect user scopes); '' for none"),
+  list('acting-client', 'client_ids', "client_id of a confidential client that acts for the resource and may introspect its tokens (repeatable; '' for none)"),
+  str('access-token-format', 'access_token_format', "jwt or opaque; '' for the default (the client's, else ACCESS_TOKEN_FORMAT)"),
+  int('access-token-ttl', 'access_token_ttl_seconds', "access token lifetime in seconds, at most 86400; '' for ACCESS_TOKEN_EXPIRE_MINUTES"),
+  str('signing-alg', 'signing_alg', "RS256, or ES256 or EdDSA when the server has that key; '' for JWT_ALGORITHM"),
 ];
 
 const USER_FIELDS: readonly FieldOption[] = [
@@ -287,6 +307,50 @@ export const COMMANDS: readonly Command[] = [
     method: 'DELETE',
     path: (a) => `/scopes/${id(a, 'name')}`,
     output: { kind: 'done', message: (a) => `Deleted scope ${a.name}.` },
+  },
+  {
+    name: 'resource list',
+    summary: 'list resource servers (APIs)',
+    args: [],
+    method: 'GET',
+    path: () => '/resources',
+    query: PAGE,
+    output: { kind: 'table', columns: ['identifier', 'name', 'scopes', 'client_ids'] },
+  },
+  {
+    name: 'resource show',
+    summary: 'show one resource server (any accepted spelling of its identifier)',
+    args: ['identifier'],
+    method: 'GET',
+    path: (a) => `/resources/${id(a, 'identifier')}`,
+    output: { kind: 'record' },
+  },
+  {
+    name: 'resource create',
+    summary: 'register a resource server: clients ask for tokens for it with resource=<identifier> (RFC 8707)',
+    args: ['identifier'],
+    method: 'POST',
+    path: () => '/resources',
+    bodyArgs: ['identifier'],
+    body: RESOURCE_FIELDS,
+    output: { kind: 'record' },
+  },
+  {
+    name: 'resource update',
+    summary: 'change a resource server (only the options given); its identifier never changes',
+    args: ['identifier'],
+    method: 'PATCH',
+    path: (a) => `/resources/${id(a, 'identifier')}`,
+    body: RESOURCE_FIELDS,
+    output: { kind: 'record' },
+  },
+  {
+    name: 'resource delete',
+    summary: 'delete a resource server no client lists in its allowed resources',
+    args: ['identifier'],
+    method: 'DELETE',
+    path: (a) => `/resources/${id(a, 'identifier')}`,
+    output: { kind: 'done', message: (a) => `Deleted resource ${a.identifier}.` },
   },
   {
     name: 'keys list',

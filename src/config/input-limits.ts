@@ -37,5 +37,8 @@ export const MAX_JSON_STRING_LENGTH = 4096;
 /** Nesting of arrays and objects in a JSON body; the admin API needs 3 (address, redirect_uris). */
 export const MAX_JSON_DEPTH = 32;
 
-/** The request path (before the query); route parameters are further bounded by maxParamLength. */
+/** The request path (before the query); route parameters are further bounded by MAX_PATH_PARAM_LENGTH. */
 export const MAX_PATH_LENGTH = 2048;
+
+/** One decoded path parameter (the router's maxParamLength); a longer one is refused at the edge. */
+export const MAX_PATH_PARAM_LENGTH = 200;

@@ -39,11 +39,18 @@ export class InsufficientPrivilege extends AdminApiError {
   constructor(
     readonly reason: PrivilegeReason,
     message: string,
-    readonly target: { clientId?: string; userId?: string; scopes?: readonly string[] } = {},
+    readonly target: { clientId?: string; userId?: string; resource?: string; scopes?: readonly string[] } = {},
     fields?: Record<string, string>,
   ) {
     super(403, 'insufficient_privilege', message, fields);
   }
 }
 
-export type PrivilegeReason = 'admin_scope_assignment' | 'is_admin_assignment' | 'admin_capable_client' | 'admin_user' | 'reserved_username';
+export type PrivilegeReason =
+  | 'admin_scope_assignment'
+  | 'is_admin_assignment'
+  | 'admin_capable_client'
+  | 'admin_user'
+  | 'reserved_username'
+  | 'admin_scope_resource'
+  | 'admin_capable_acting_client';

@@ -99,6 +99,12 @@ export async function countClientsUsingScope(db: Queryable, scope: string): Prom
   return rows[0]?.total ?? 0;
 }
 
+/** How many clients list `resource` in their allowed_resources (a resource in use cannot be deleted). */
+export async function countClientsAllowingResource(db: Queryable, resource: string): Promise<number> {
+  const { rows } = await db.query<{ total: number }>('SELECT count(*)::int AS total FROM clients WHERE $1 = ANY(allowed_resources)', [resource]);
+  return rows[0]?.total ?? 0;
+}
+
 export async function listClients(db: Queryable, limit: number, offset: number): Promise<{ items: Client[]; total: number }> {
   const [{ rows }, count] = await Promise.all([
     db.query<Client>(`${SELECT} ORDER BY created_at, client_id LIMIT $1 OFFSET $2`, [limit, offset]),

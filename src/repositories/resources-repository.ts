@@ -40,6 +40,30 @@ export async function findResource(db: Queryable, identifier: string): Promise<R
   return (await db.query<Resource>(`${SELECT} WHERE r.identifier = $1`, [identifier])).rows[0];
 }
 
+/** The resource, its row locked until the transaction ends (admin updates and deletes). */
+export async function findResourceForUpdate(db: Queryable, identifier: string): Promise<Resource | undefined> {
+  return (await db.query<Resource>(`${SELECT} WHERE r.identifier = $1 FOR UPDATE OF r`, [identifier])).rows[0];
+}
+
+/**
+ * The registered identifiers among `identifiers`, their rows share-locked until the transaction ends: a
+ * client's allowed_resources checked against them cannot lose one to a concurrent delete.
+ */
+export async function lockResourcesForShare(db: Queryable, identifiers: readonly string[]): Promise<string[]> {
+  if (identifiers.length === 0) return [];
+  const { rows } = await db.query<{ identifier: string }>(
+    'SELECT identifier FROM resources WHERE identifier = ANY($1::text[]) ORDER BY identifier FOR SHARE',
+    [identifiers],
+  );
+  return rows.map((r) => r.identifier);
+}
+
+/** How many resources accept `scope` (a scope in use cannot be deleted). */
+export async function countResourcesUsingScope(db: Queryable, scope: string): Promise<number> {
+  const { rows } = await db.query<{ total: number }>('SELECT count(*)::int AS total FROM resources WHERE $1 = ANY(scopes)', [scope]);
+  return rows[0]?.total ?? 0;
+}
+
 /** The registered resources among `identifiers`, in no particular order. */
 export async function findResources(db: Queryable, identifiers: readonly string[]): Promise<Resource[]> {
   if (identifiers.length === 0) return [];

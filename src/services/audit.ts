@@ -34,6 +34,9 @@ export const AUDIT_EVENTS = [
   'admin.privilege_denied',
   'admin.scope.created',
   'admin.scope.deleted',
+  'admin.resource.created',
+  'admin.resource.updated',
+  'admin.resource.deleted',
   'admin.maintenance.cleanup',
   'admin.keys.rotated',
   'admin.keys.retired',
@@ -71,6 +74,8 @@ export interface AuditFields {
   scope?: string;
   token_type?: string;
   reason?: string;
+  /** A resource identifier (RFC 8707: a public URI). */
+  resource?: string;
   /** A signing key id (public: it is in the JWKS). */
   kid?: string;
 }

@@ -13,6 +13,8 @@ export const ADMIN_SCOPES = [
   'admin:users:write',
   'admin:scopes:read',
   'admin:scopes:write',
+  'admin:resources:read',
+  'admin:resources:write',
 ] as const;
 
 /** Scopes that only make sense with a user: never granted to client_credentials. */

@@ -30,16 +30,17 @@ export function requireAdminToken(app: FastifyInstance): void {
 
 /**
  * Every refusal of privilege-rules.ts leaves an audit line: who tried, what (reason), on which user or
- * client (subject) and, for scopes, which admin scopes it did not hold. The 403 body itself is sent by the
+ * client (subject) or resource (resource) and, for scopes, which admin scopes it did not hold. The 403 body itself is sent by the
  * error handler like every other admin API error.
  */
 export function auditPrivilegeRefusals(app: FastifyInstance): void {
   app.addHook('onError', async (request, _reply, error) => {
     if (!(error instanceof InsufficientPrivilege)) return;
-    const { clientId, userId, scopes } = error.target;
+    const { clientId, userId, resource, scopes } = error.target;
     audit(request, 'privilege_denied', {
       reason: error.reason,
       ...(userId ?? clientId ? { subject: userId ?? clientId } : {}),
+      ...(resource !== undefined ? { resource } : {}),
       ...(scopes ? { scope: scopes.join(' ') } : {}),
     });
   });

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { MAX_PATH_PARAM_LENGTH } from '../../config/input-limits.js';
 import { ValidationFailed } from '../../errors/admin-errors.js';
+import { canonicalResourceIdentifier, MAX_RESOURCE_IDENTIFIER_LENGTH } from '../../lib/resource-identifier.js';
 import type { PageRequest } from '../../services/admin/pagination.js';
 
 /**
@@ -87,3 +89,24 @@ export const uniqueArray = <T extends z.ZodType>(item: T, max: number) =>
     .array(item)
     .max(max)
     .transform((values) => [...new Set(values)]);
+
+/**
+ * A resource identifier (RFC 8707 section 2), in canonical form (src/lib/resource-identifier.ts), so any
+ * accepted spelling names the same resource. At most MAX_PATH_PARAM_LENGTH characters: a registered
+ * identifier must fit, percent-encoded, in /admin/resources/:identifier.
+ */
+export const resourceIdentifier = z
+  .string()
+  .max(MAX_RESOURCE_IDENTIFIER_LENGTH)
+  .transform((value, ctx) => {
+    const result = canonicalResourceIdentifier(value);
+    if (!result.ok) {
+      ctx.addIssue({ code: 'custom', message: `${result.reason} (RFC 8707 section 2)` });
+      return z.NEVER;
+    }
+    if (result.identifier.length > MAX_PATH_PARAM_LENGTH) {
+      ctx.addIssue({ code: 'custom', message: `expected at most ${MAX_PATH_PARAM_LENGTH} characters in canonical form` });
+      return z.NEVER;
+    }
+    return result.identifier;
+  });

@@ -21,7 +21,7 @@ import {
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from '../../services/admin/client-registration-rules.js';
 import { audit, callerOf } from './admin-auth.js';
-import { camelKeys, httpUrl, page, pageQuery, parseInput, text, toWire, uniqueArray } from './admin-wire.js';
+import { camelKeys, httpUrl, page, pageQuery, parseInput, resourceIdentifier, text, toWire, uniqueArray } from './admin-wire.js';
 
 // RFC 7591 section 2 and OpenID Connect Dynamic Client Registration 1.0 section 2 names; the
 // registration rules themselves (including which algs this server holds keys for) live in the service.
@@ -50,6 +50,8 @@ const metadata = {
   id_token_signed_response_alg: z.enum(ID_TOKEN_SIGNING_ALGS),
   // null: the server default (ACCESS_TOKEN_FORMAT).
   access_token_format: z.enum(ACCESS_TOKEN_FORMATS).nullable(),
+  // RFC 8707: the resources the client may ask for, canonicalized; null: every registered resource.
+  allowed_resources: uniqueArray(resourceIdentifier, 100).nullable(),
 };
 
 const createBody = z.strictObject({
@@ -83,6 +85,7 @@ const CLIENT_FIELDS = [
   'isActive',
   'idTokenSignedResponseAlg',
   'accessTokenFormat',
+  'allowedResources',
   'createdAt',
   'updatedAt',
 ] as const satisfies readonly (keyof Client)[];

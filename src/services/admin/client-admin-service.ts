@@ -14,15 +14,17 @@ import {
   type ClientChanges,
   type TokenEndpointAuthMethod,
 } from '../../repositories/clients-repository.js';
+import { lockResourcesForShare, resourcesActedForBy } from '../../repositories/resources-repository.js';
 import { findScopes } from '../../repositories/scopes-repository.js';
 import { hashClientSecret } from '../client-authentication.js';
 import type { ServiceContext } from '../context.js';
+import { invalidateResource } from '../resource-lookup.js';
 import { unlockClient } from '../throttle-service.js';
 import { idTokenAlgProblem, registrationProblems, responseTypesFor } from './client-registration-rules.js';
 import type { Page, PageRequest } from './pagination.js';
 import { assertMayAssignScope, assertMayChangeClient, type AdminCaller } from './privilege-rules.js';
 
-type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey' | 'clients' | 'keys'>;
+type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey' | 'clients' | 'keys' | 'resources'>;
 
 /** What an administrator may set on a client (RFC 7591 metadata plus Authly's own flags). */
 export type ClientMetadata = Omit<
@@ -86,6 +88,13 @@ async function assertValid(ctx: Pick<Ctx, 'keys'>, db: Queryable, client: Client
     const unknown = requested.filter((s) => !known.has(s));
     if (unknown.length > 0) problems.scope = `unknown scope: ${unknown.join(' ')}`;
   }
+  if (client.allowedResources !== null) {
+    // Share-locked until the client is written, so a concurrent delete of the resource waits and then sees it listed.
+    const registered = new Set(await lockResourcesForShare(db, client.allowedResources));
+    client.allowedResources.forEach((identifier, i) => {
+      if (!registered.has(identifier)) problems[`allowed_resources.${i}`] = 'is not a registered resource';
+    });
+  }
   if (Object.keys(problems).length > 0) throw new ValidationFailed(problems, 'the client registration is not valid');
 }
 
@@ -100,15 +109,17 @@ export async function createClient(ctx: Ctx, caller: AdminCaller, input: NewClie
   const grantTypes = given.grantTypes ?? CLIENT_DEFAULTS.grantTypes;
   const metadata: ClientMetadata = { ...CLIENT_DEFAULTS, responseTypes: responseTypesFor(grantTypes), ...given };
   assertMayAssignScope(caller, metadata.scope, clientId);
-  await assertValid(ctx, ctx.db, metadata);
   const isPublic = metadata.tokenEndpointAuthMethod === 'none';
   const clientSecret = isPublic ? null : newClientSecret();
   try {
-    const client = await insertClient(ctx.db, {
-      ...metadata,
-      clientId: clientId ?? newClientId(),
-      clientType: isPublic ? 'public' : 'confidential',
-      clientSecretHash: clientSecret === null ? null : hashClientSecret(ctx.clientSecretKey, clientSecret),
+    const client = await ctx.db.transaction(async (tx) => {
+      await assertValid(ctx, tx, metadata);
+      return insertClient(tx, {
+        ...metadata,
+        clientId: clientId ?? newClientId(),
+        clientType: isPublic ? 'public' : 'confidential',
+        clientSecretHash: clientSecret === null ? null : hashClientSecret(ctx.clientSecretKey, clientSecret),
+      });
     });
     return { client, clientSecret };
   } catch (err) {
@@ -164,12 +175,16 @@ export async function deleteClient(ctx: Ctx, caller: AdminCaller, clientId: stri
   if (!storable(clientId)) throw new NotFound('client');
   const deleted = await ctx.db.transaction(async (tx) => {
     const existing = await findClientForUpdate(tx, clientId);
-    if (!existing) return false;
+    if (!existing) return undefined;
     assertMayChangeClient(caller, existing);
-    return deleteClientRow(tx, clientId);
+    // The rows go with the client (ON DELETE CASCADE); the cached resources must not keep naming it, or a
+    // new client given the same client_id would act for them until the cache entry expired.
+    const actedFor = await resourcesActedForBy(tx, clientId);
+    return (await deleteClientRow(tx, clientId)) ? actedFor : undefined;
   });
   if (!deleted) throw new NotFound('client');
   await ctx.clients.invalidate(clientId);
+  await Promise.all(deleted.map((identifier) => invalidateResource(ctx, identifier)));
 }
 
 /** Issues a new secret and forgets the old one at once: the old secret stops working immediately. */

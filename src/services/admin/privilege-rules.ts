@@ -23,6 +23,12 @@ import { ADMIN_SCOPES, isAdminScope } from '../scope-policy.js';
  * 5. The configured admin username (AUTHLY_ADMIN_USERNAME) is given to a user only by `authly:admin`:
  *    bootstrap makes that user an administrator at the next start (src/services/bootstrap.ts), so creating
  *    or renaming a user to it while the configured user is gone would be rule 2 by another road.
+ * 6. A resource (RFC 8707) whose scopes include admin scopes issues tokens carrying them: creating one, or
+ *    changing or deleting one that has them (before or after the change), needs `authly:admin` or every
+ *    admin scope involved — rule 1 for resources.
+ * 7. The clients that act for a resource may introspect its tokens. Making an admin-capable client act for
+ *    a resource, or changing or deleting a resource that an admin-capable client acts for, needs
+ *    `authly:admin` — rule 3 for resources.
  */
 
 /** What a caller holds: the scopes of its verified access token. */
@@ -86,5 +92,35 @@ export function assertMayUseUsername(caller: AdminCaller, username: string | und
     'the configured admin username requires authly:admin',
     userId !== undefined ? { userId } : {},
     { username: 'reserved for the configured administrator' },
+  );
+}
+
+/** Rule 6: throws unless the caller may create, change or delete a resource accepting these scopes. */
+export function assertMayChangeResourceScopes(caller: AdminCaller, scopes: readonly string[], resource: string): void {
+  if (holdsFullAdmin(caller)) return;
+  const missing = [...new Set(scopes.filter(isAdminScope))].filter((s) => !caller.scopes.includes(s));
+  if (missing.length === 0) return;
+  throw new InsufficientPrivilege(
+    'admin_scope_resource',
+    'a resource that accepts admin scopes is created, changed or deleted only by authly:admin or a holder of each of them',
+    { resource, scopes: missing },
+    { scopes: `the access token does not hold ${missing.join(' ')}` },
+  );
+}
+
+/** Rule 7: throws unless the caller may change a resource these clients act for (before or after the change). */
+export function assertMayChangeResourceClients(
+  caller: AdminCaller,
+  actingClients: readonly { clientId: string; scope: string }[],
+  resource: string,
+): void {
+  if (holdsFullAdmin(caller)) return;
+  const adminCapable = actingClients.find(isAdminCapableClient);
+  if (!adminCapable) return;
+  throw new InsufficientPrivilege(
+    'admin_capable_acting_client',
+    'a resource that a client which may be granted admin scopes acts for is changed only by authly:admin',
+    { clientId: adminCapable.clientId, resource },
+    { client_ids: `${adminCapable.clientId} may be granted admin scopes; requires authly:admin` },
   );
 }

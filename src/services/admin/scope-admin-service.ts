@@ -2,6 +2,7 @@ import { Conflict, NotFound } from '../../errors/admin-errors.js';
 import { isUniqueViolation } from '../../errors/storage-errors.js';
 import { SCOPE_TOKEN } from '../../lib/scopes.js';
 import { countClientsUsingScope } from '../../repositories/clients-repository.js';
+import { countResourcesUsingScope } from '../../repositories/resources-repository.js';
 import { deleteScope as deleteScopeRow, insertScope, listScopesPage, type Scope } from '../../repositories/scopes-repository.js';
 import type { ServiceContext } from '../context.js';
 import type { Page, PageRequest } from './pagination.js';
@@ -26,8 +27,8 @@ export async function createScope(ctx: Ctx, scope: Omit<Scope, 'createdAt'>): Pr
 }
 
 /**
- * Built-in scopes cannot be deleted, nor can a scope a client still registers: every scope a client
- * lists must exist, or its token requests would start failing with invalid_scope.
+ * Built-in scopes cannot be deleted, nor can a scope a client still registers or a resource accepts: every
+ * scope a client lists must exist, or its token requests would start failing with invalid_scope.
  */
 export async function deleteScope(ctx: Ctx, name: string): Promise<void> {
   // Only scope-tokens were ever stored; anything else (a space, a NUL) names no scope.
@@ -35,6 +36,8 @@ export async function deleteScope(ctx: Ctx, name: string): Promise<void> {
   if (BUILT_IN_SCOPES.has(name)) throw new Conflict(`${name} is a built-in scope and cannot be deleted`);
   const users = await countClientsUsingScope(ctx.db, name);
   if (users > 0) throw new Conflict(`${name} is registered by ${users} client(s); remove it from them first`);
+  const resources = await countResourcesUsingScope(ctx.db, name);
+  if (resources > 0) throw new Conflict(`${name} is accepted by ${resources} resource(s); remove it from them first`);
   if (!(await deleteScopeRow(ctx.db, name))) throw new NotFound('scope');
   await ctx.scopes.invalidate(name);
 }

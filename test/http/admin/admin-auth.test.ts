@@ -28,7 +28,25 @@ const ROUTES = [
   ['GET', '/admin/scopes', 'admin:scopes:read'],
   ['POST', '/admin/scopes', 'admin:scopes:write'],
   ['DELETE', '/admin/scopes/some-scope', 'admin:scopes:write'],
+  ['GET', '/admin/resources', 'admin:resources:read'],
+  ['GET', '/admin/resources/https%3A%2F%2Fapi.example.com', 'admin:resources:read'],
+  ['POST', '/admin/resources', 'admin:resources:write'],
+  ['PATCH', '/admin/resources/https%3A%2F%2Fapi.example.com', 'admin:resources:write'],
+  ['DELETE', '/admin/resources/https%3A%2F%2Fapi.example.com', 'admin:resources:write'],
 ] as const;
+
+/** Every admin scope but authly:admin, and none at all. */
+const SCOPES = [
+  'admin:clients:read',
+  'admin:clients:write',
+  'admin:users:read',
+  'admin:users:write',
+  'admin:scopes:read',
+  'admin:scopes:write',
+  'admin:resources:read',
+  'admin:resources:write',
+  '',
+];
 
 type Method = (typeof ROUTES)[number][0];
 
@@ -42,7 +60,7 @@ describe('admin API: authentication and authorization', () => {
     t = await createTestApp(ADMIN_ENV);
     admin = await adminToken(t.app);
     const call = adminCall(t.app, admin);
-    for (const scope of ['admin:clients:read', 'admin:clients:write', 'admin:users:read', 'admin:users:write', 'admin:scopes:read', 'admin:scopes:write', '']) {
+    for (const scope of SCOPES) {
       const res = await call('POST', '/admin/clients', { client_name: `scoped ${scope}`, grant_types: ['client_credentials'], scope });
       const { client_id, client_secret } = res.json() as { client_id: string; client_secret: string };
       scopedTokens.set(scope, await tokenFor(t.app, client_id, client_secret));
@@ -95,7 +113,7 @@ describe('admin API: authentication and authorization', () => {
   // Each route against each scoped token: allowed exactly when the token holds the route's scope
   // (or any admin scope for status). A 403 never reaches the handler, so the resources need not exist.
   const cases = ROUTES.flatMap(([method, url, needed]) =>
-    ['admin:clients:read', 'admin:clients:write', 'admin:users:read', 'admin:users:write', 'admin:scopes:read', 'admin:scopes:write', ''].map(
+    SCOPES.map(
       (scope) => [method, url, scope, needed === 'any' ? scope !== '' : scope === needed] as const,
     ),
   );
@@ -154,8 +172,8 @@ describe('admin API: authentication and authorization', () => {
       database: t.testDb.db.kind,
       counts: { clients: await count('clients'), users: await count('users') },
     });
-    // The admin client plus the eight created above.
-    expect((res.json() as { counts: { clients: number } }).counts.clients).toBe(9);
+    // The admin client, one per scope above and the one deactivated above.
+    expect((res.json() as { counts: { clients: number } }).counts.clients).toBe(SCOPES.length + 2);
   });
 
   it('rate-limits each client address', async () => {

@@ -30,6 +30,9 @@ describe('admin API: malformed input', () => {
     ['POST', '/admin/users', { username: 'nul', address: { locality: `a${NUL}` } }, { 'address.locality': 'must not contain NUL characters' }],
     ['POST', '/admin/users', { username: 'nul', [`k${NUL}`]: 'v' }, { [`k${NUL}`]: 'must not contain NUL characters' }],
     ['POST', '/admin/scopes', { name: 'nul', description: NUL }, { description: 'must not contain NUL characters' }],
+    ['POST', '/admin/resources', { identifier: `urn:a${NUL}`, name: 'x' }, { identifier: 'must not contain NUL characters' }],
+    ['POST', '/admin/resources', { identifier: 'urn:a', name: 'x', client_ids: [`a${NUL}`] }, { 'client_ids.0': 'must not contain NUL characters' }],
+    ['PATCH', '/admin/clients/target', { allowed_resources: [`urn:${NUL}`] }, { 'allowed_resources.0': 'must not contain NUL characters' }],
   ] as const)('%s %s refuses a NUL in the body with 400', async (method, url, body, fields) => {
     const res = await call(method, url, body);
     expect(res.statusCode).toBe(400);
@@ -55,6 +58,9 @@ describe('admin API: malformed input', () => {
     ['POST', '/admin/clients/a%00b/rotate-secret'],
     ['GET', '/admin/users/a%00b'],
     ['DELETE', '/admin/scopes/a%00b'],
+    ['GET', '/admin/resources/https%3A%2F%2Fa%00b'],
+    ['PATCH', '/admin/resources/urn%3Aa%00b'],
+    ['DELETE', '/admin/resources/urn%3Aa%00b'],
   ] as const)('%s %s (a NUL in the path) is refused at the edge with 400', async (method, url) => {
     const res = await call(method, url, method === 'PATCH' ? {} : undefined);
     expect(res.statusCode).toBe(400);
@@ -74,6 +80,8 @@ describe('admin API: malformed input', () => {
     ['PATCH', '/admin/users/USER'],
     ['POST', '/admin/users/USER/password'],
     ['POST', '/admin/scopes'],
+    ['POST', '/admin/resources'],
+    ['PATCH', '/admin/resources/urn%3Aany'],
   ])('%s %s answers malformed JSON with 400', async (method, url) => {
     const res = await t.app.inject({
       method: method as 'POST' | 'PATCH',
@@ -83,6 +91,12 @@ describe('admin API: malformed input', () => {
     });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ error: 'validation_failed', message: 'the request body is not valid JSON', fields: { body: 'not valid JSON' } });
+  });
+
+  it('a resource identifier in the path longer than the router admits is refused at the edge with 400', async () => {
+    const res = await call('GET', `/admin/resources/${encodeURIComponent(`https://x.example.com/${'a'.repeat(200)}`)}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: 'validation_failed', message: 'the request path is not valid', fields: { path: 'a segment is too long' } });
   });
 
   it('refuses a body over the size limit with 413', async () => {

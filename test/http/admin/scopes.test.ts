@@ -16,6 +16,8 @@ const BUILT_IN = [
   'admin:users:write',
   'admin:scopes:read',
   'admin:scopes:write',
+  'admin:resources:read',
+  'admin:resources:write',
 ];
 
 describe('admin API: scopes', () => {

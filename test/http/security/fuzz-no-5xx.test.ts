@@ -226,14 +226,23 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     }));
   });
 
+  /** Resource identifiers and near misses: canonical, odd case, default ports, fragments, user info, long, not URIs. */
+  const resourceValue = () =>
+    fc.oneof(
+      fc.constantFrom('https://api.example.com', 'HTTPS://API.EXAMPLE.COM:443/', 'urn:example:x', 'https://a.example.com/#f', 'https://u:p@a.example.com', '/relative', 'mcp', '', 'http://[::1]:8080/mcp', 'https://xn--bcher-kva.example/ü'),
+      fc.webUrl({ withFragments: true, withQueryParameters: true }),
+      longString().map((s) => `https://x.example.com/${s}`),
+    );
   const ADMIN_PATHS = [
     '/admin/status', '/admin/clients', '/admin/users', '/admin/scopes', '/admin/clients/%s', '/admin/clients/%s/rotate-secret',
-    '/admin/users/%s', '/admin/users/%s/password', '/admin/scopes/%s',
+    '/admin/users/%s', '/admin/users/%s/password', '/admin/scopes/%s', '/admin/resources', '/admin/resources/%s',
   ];
   const json = () =>
     fc.oneof(
       fc.jsonValue().map((v) => JSON.stringify(v)),
       fc.dictionary(fc.constantFrom('client_name', 'redirect_uris', 'grant_types', 'scope', 'username', 'email', 'password', 'name', 'is_active', 'client_type', 'token_endpoint_auth_method', 'description', '__proto__'), fc.jsonValue()).map((v) => JSON.stringify(v)),
+      // The resources API and clients' allowed_resources: identifiers in every spelling, good and bad.
+      fc.dictionary(fc.constantFrom('identifier', 'name', 'scopes', 'client_ids', 'access_token_format', 'access_token_ttl_seconds', 'signing_alg', 'allowed_resources'), fc.oneof(fc.jsonValue(), resourceValue(), fc.array(resourceValue(), { maxLength: 4 }))).map((v) => JSON.stringify(v)),
       fc.string({ maxLength: 60 }),
       fc.constantFrom('{', '{"a":', '[1,2', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}', 'null', '""', '1e999'),
       deepJson(),
@@ -246,7 +255,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       fc.record({
         method: fc.constantFrom('GET', 'POST', 'PATCH', 'PUT', 'DELETE'),
         path: fc.constantFrom(...ADMIN_PATHS),
-        id: fc.oneof(fc.constant(client.clientId), fc.uuid(), fc.string({ maxLength: 40 }).map(enc), oddSegment(), longString().map(enc)),
+        id: fc.oneof(fc.constant(client.clientId), fc.uuid(), fc.string({ maxLength: 40 }).map(enc), oddSegment(), longString().map(enc), resourceValue().map(enc)),
         q: encodedParams(),
         body: fc.option(json(), { freq: 5 }),
         type: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', undefined, ...CHARSETS.map((c) => `application/json; charset=${c}`)),

@@ -218,6 +218,12 @@ const ROWS: Row[] = [
     const root = await createUser(f.t.app, { isAdmin: true });
     return adminCallAs(f, 'admin:users:write', 'POST', `/admin/users/${root.id}/password`, { password: 'chosen by the caller' });
   }, { json: [403, 'insufficient_privilege'] }],
+  // Resources (RFC 8707) in the admin API (in depth: admin/resources.test.ts, admin/resources-privilege.test.ts).
+  ['admin API: admin:resources:write cannot register a resource whose tokens carry authly:admin', async (f) => adminCallAs(f, 'admin:resources:write', 'POST', '/admin/resources', { identifier: 'https://rules-admin.example.com', name: 'x', scopes: ['authly:admin'] }), { json: [403, 'insufficient_privilege'] }],
+  ['admin API: admin:resources:write cannot make an admin-capable client act for (introspect for) a resource', async (f) => adminCallAs(f, 'admin:resources:write', 'POST', '/admin/resources', { identifier: 'https://rules-acting.example.com', name: 'x', client_ids: [ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID] }), { json: [403, 'insufficient_privilege'] }],
+  ['admin API: a resource never accepts OpenID Connect user scopes (they belong to userinfo)', async (f) => adminCallAs(f, 'admin:resources:write', 'POST', '/admin/resources', { identifier: 'https://rules-openid.example.com', name: 'x', scopes: ['openid'] }), { json: [400, 'validation_failed'] }],
+  ['admin API: only a confidential client acts for a resource (introspection needs client authentication)', async (f) => adminCallAs(f, 'admin:resources:write', 'POST', '/admin/resources', { identifier: 'https://rules-public.example.com', name: 'x', client_ids: [f.pub.clientId] }), { json: [400, 'validation_failed'] }],
+  ['admin API: a resource identifier is an absolute URI without a fragment (RFC 8707 section 2)', async (f) => adminCallAs(f, 'admin:resources:write', 'POST', '/admin/resources', { identifier: 'https://rules.example.com/#f', name: 'x' }), { json: [400, 'validation_failed'] }],
   // Brute-force throttle (details: test/http/security/throttle.test.ts)
   ['throttle: five wrong passwords from one address do not lock the account elsewhere (200 page, not 429)', async (f) => {
     const u = await createUser(f.t.app);
