@@ -1,4 +1,5 @@
 import type { Client } from '../repositories/clients-repository.js';
+import { resourcesActedForBy } from '../repositories/resources-repository.js';
 import { findLiveRefreshToken } from '../repositories/tokens-repository.js';
 import { epochSeconds } from '../lib/time.js';
 import { hashOpaqueToken } from '../tokens/opaque-token.js';
@@ -26,15 +27,26 @@ export type IntrospectionResponse = { active: false } | ActiveIntrospection;
 export const INACTIVE: { active: false } = Object.freeze({ active: false });
 
 /**
- * Who may introspect what: a client may introspect the tokens issued to it, and access tokens whose `aud`
- * names its client_id (a resource server registered as a client). Anyone else's token is reported
+ * Who may introspect what: a client may introspect the tokens issued to it, access tokens whose `aud`
+ * names its client_id (a resource server registered as a client), and access tokens whose `aud` names a
+ * resource it acts for (resource_clients: the API's own client, RFC 8707). Anyone else's token is reported
  * inactive, exactly like an unknown one (RFC 7662 section 4: the answer must not reveal tokens to parties
- * that have no business with them).
+ * that have no business with them). The acting-for lookup runs only when the caller is not the owner, so
+ * the common case (a client introspecting its own tokens) costs no extra query.
  */
-export function mayIntrospect(caller: Client, owner: string, aud: unknown): boolean {
+export async function mayIntrospect(
+  ctx: Pick<ServiceContext, 'db' | 'config'>,
+  caller: Client,
+  owner: string,
+  aud: unknown,
+): Promise<boolean> {
   if (owner === caller.clientId) return true;
   const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-  return audiences.includes(caller.clientId);
+  if (audiences.includes(caller.clientId)) return true;
+  // A token for the issuer alone is for no resource: nobody acts for it.
+  if (audiences.every((a) => a === ctx.config.issuer)) return false;
+  const actedFor = await resourcesActedForBy(ctx.db, caller.clientId);
+  return audiences.some((a) => actedFor.includes(a));
 }
 
 /**
@@ -49,7 +61,7 @@ export async function introspectToken(ctx: ServiceContext, caller: Client, token
       const live = await findLiveAccessTokenByValue(ctx, token);
       if (!live) continue;
       const { record, claims } = live;
-      if (!mayIntrospect(caller, record.clientId, claims.aud)) return INACTIVE;
+      if (!(await mayIntrospect(ctx, caller, record.clientId, claims.aud))) return INACTIVE;
       return {
         active: true,
         ...(record.scope ? { scope: record.scope } : {}),
@@ -68,7 +80,7 @@ export async function introspectToken(ctx: ServiceContext, caller: Client, token
     const live = await findLiveRefreshToken(ctx.db, hashOpaqueToken(token));
     if (!live) continue;
     // Refresh tokens have no audience claim; they are only ever presented to this issuer's token endpoint.
-    if (!mayIntrospect(caller, live.clientId, undefined)) return INACTIVE;
+    if (!(await mayIntrospect(ctx, caller, live.clientId, undefined))) return INACTIVE;
     return {
       active: true,
       ...(live.scope ? { scope: live.scope } : {}),
