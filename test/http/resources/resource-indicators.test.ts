@@ -67,7 +67,8 @@ describe('resource indicators (RFC 8707)', () => {
   let user: User;
 
   beforeAll(async () => {
-    t = await createTestApp({ ...ADMIN_ENV, JWT_ALGORITHM: 'ES256' });
+    // The widest reuse grace window: the repeat below must land inside it on a loaded machine.
+    t = await createTestApp({ ...ADMIN_ENV, JWT_ALGORITHM: 'ES256', REFRESH_TOKEN_REUSE_GRACE_SECONDS: '60' });
     for (const name of ['read:a', 'write:a', 'read:b']) await insertScope(t.testDb.db, { name, description: name, isDefault: false });
     client = await createClient(t.app, { scope: 'openid profile email offline_access read:a write:a read:b' });
     service = await createClient(t.app, { grantTypes: ['client_credentials'], scope: 'read:a read:b authly:admin' });
@@ -232,6 +233,17 @@ describe('resource indicators (RFC 8707)', () => {
       const b = toB.json() as Tokens;
       expect(decodeJwt(b.access_token).aud).toBe(API_B);
       expect(b.scope).toBe('openid read:b offline_access');
+
+      // A repeat within the grace window: the same successor, and an access token for the resource asked.
+      const repeat = await refresh(tokens.refresh_token!, [API_A]);
+      expect(repeat.statusCode, repeat.body).toBe(200);
+      const r = repeat.json() as Tokens;
+      expect(r.refresh_token).toBe(b.refresh_token);
+      expect(decodeJwt(r.access_token).aud).toBe(API_A);
+      expect(r.scope).toBe('openid read:a offline_access');
+      const repeatRefused = await refresh(tokens.refresh_token!, [API_C]);
+      expect(repeatRefused.statusCode).toBe(400);
+      expect(repeatRefused.json()).toEqual({ error: 'invalid_target', error_description: 'resource was not part of the authorization grant' });
 
       // The successor remembers both resources: without resource, a token for both again.
       const both = await refresh(b.refresh_token!, []);
