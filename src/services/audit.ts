@@ -69,6 +69,8 @@ export interface AuditFields {
   jti?: string;
   sid?: string;
   scope?: string;
+  /** The resource identifiers an access token is for (RFC 8707), space-separated; absent: the issuer. */
+  audience?: string;
   token_type?: string;
   reason?: string;
   /** A signing key id (public: it is in the JWKS). */

@@ -1,10 +1,10 @@
 import type { Client } from '../repositories/clients-repository.js';
-import { resourcesActedForBy } from '../repositories/resources-repository.js';
 import { findLiveRefreshToken } from '../repositories/tokens-repository.js';
 import { epochSeconds } from '../lib/time.js';
 import { hashOpaqueToken } from '../tokens/opaque-token.js';
 import { findLiveAccessTokenByValue } from './access-token-verifier.js';
 import type { ServiceContext } from './context.js';
+import { lookupResource } from './resource-lookup.js';
 import { lookupOrder } from './token-type-hint.js';
 
 export interface ActiveIntrospection {
@@ -31,11 +31,12 @@ export const INACTIVE: { active: false } = Object.freeze({ active: false });
  * names its client_id (a resource server registered as a client), and access tokens whose `aud` names a
  * resource it acts for (resource_clients: the API's own client, RFC 8707). Anyone else's token is reported
  * inactive, exactly like an unknown one (RFC 7662 section 4: the answer must not reveal tokens to parties
- * that have no business with them). The acting-for lookup runs only when the caller is not the owner, so
- * the common case (a client introspecting its own tokens) costs no extra query.
+ * that have no business with them). The acting-for check runs only when the caller is not the owner, and
+ * reads the token's resources through the resource cache (each carries its acting clients), so an API
+ * introspecting every request it serves costs no query beyond the token's own.
  */
 export async function mayIntrospect(
-  ctx: Pick<ServiceContext, 'db' | 'config'>,
+  ctx: Pick<ServiceContext, 'db' | 'config' | 'resources'>,
   caller: Client,
   owner: string,
   aud: unknown,
@@ -43,10 +44,10 @@ export async function mayIntrospect(
   if (owner === caller.clientId) return true;
   const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
   if (audiences.includes(caller.clientId)) return true;
-  // A token for the issuer alone is for no resource: nobody acts for it.
-  if (audiences.every((a) => a === ctx.config.issuer)) return false;
-  const actedFor = await resourcesActedForBy(ctx.db, caller.clientId);
-  return audiences.some((a) => actedFor.includes(a));
+  // The issuer is no resource: nobody acts for it.
+  const identifiers = audiences.filter((a): a is string => typeof a === 'string' && a !== ctx.config.issuer);
+  const resources = await Promise.all(identifiers.map((identifier) => lookupResource(ctx, identifier)));
+  return resources.some((resource) => resource?.clientIds.includes(caller.clientId) === true);
 }
 
 /**

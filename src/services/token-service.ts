@@ -24,6 +24,8 @@ export interface IssuedTokens {
   response: TokenResponse;
   jti: string;
   subject: string;
+  /** The access token's resource identifiers (RFC 8707); empty: the issuer. */
+  audience: string[];
 }
 
 export interface IssueRequest {
@@ -212,7 +214,7 @@ export async function finishTokens(ctx: ServiceContext, recorded: RecordedTokens
       'JWT',
     );
   }
-  return { response, jti, subject };
+  return { response, jti, subject, audience: (req.resources ?? []).map((r) => r.identifier) };
 }
 
 /** recordTokens then finishTokens, for callers with no transaction of their own to end first. */

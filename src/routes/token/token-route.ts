@@ -30,6 +30,7 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
         grant_type: grantType,
         jti: issued.jti,
         scope: issued.response.scope,
+        ...(issued.audience.length > 0 ? { audience: issued.audience.join(' ') } : {}),
       });
       return issued.response;
     } catch (err) {

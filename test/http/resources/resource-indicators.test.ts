@@ -281,6 +281,10 @@ describe('resource indicators (RFC 8707)', () => {
       expect(claims.aud).toBe(API_A);
       expect(claims.scope).toBe('read:a');
       expect(claims.sub).toBe(service.clientId);
+      // The audit line names the audience (identifiers only, never the token).
+      const issued = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.log === 'audit' && l.event === 'token.issued' && l.jti === claims.jti);
+      expect(issued).toHaveLength(1);
+      expect(issued[0]).toMatchObject({ client_id: service.clientId, grant_type: 'client_credentials', scope: 'read:a', audience: API_A });
     });
 
     it.each([
