@@ -35,7 +35,13 @@ export interface BenchOptions {
   redisUrl?: string;
   measureCeiling?: boolean;
   argon2Params?: { memoryCost: number; timeCost: number; parallelism: number };
-  externalAuthly?: { issuer: string; adminSecret: string; countAccessTokens?: () => Promise<number> };
+  externalAuthly?: {
+    issuer: string;
+    adminSecret: string;
+    countAccessTokens?: () => Promise<number>;
+    /** Writes the bench's resource (client_credentials_resource); without it that scenario has no resource. */
+    insertResource?: (resource: { identifier: string; name: string; scopes: string[] }) => Promise<void>;
+  };
 }
 
 export function runBench(options: BenchOptions, log?: (line: string) => void): Promise<BenchResult>;

@@ -24,15 +24,17 @@ const FIXTURES = {
     login: { id: 'bench-login' },
     redirectUri: 'http://127.0.0.1:9/callback',
   },
+  // The API of the client_credentials_resource scenario (RFC 8707), accepting api:read, on both servers.
+  resource: 'https://api.bench.example/v1',
   user: { username: 'bench.user', password: 'bench-password-correct-horse', email: 'bench.user@example.com', name: 'Bench User' },
 };
 
-const TOKEN_SCENARIOS = new Set(['client_credentials', 'authorization_code', 'refresh_token']);
+const TOKEN_SCENARIOS = new Set(['client_credentials', 'client_credentials_resource', 'authorization_code', 'refresh_token']);
 
 async function prepareTarget(server, options, log) {
   const seed = await server.seed();
   const discovery = await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json();
-  const t = { name: server.name, issuer: server.issuer, discovery, clients: seed.clients, userId: seed.userId, user: FIXTURES.user, pools: {}, issued: 0 };
+  const t = { name: server.name, issuer: server.issuer, discovery, clients: seed.clients, userId: seed.userId, user: FIXTURES.user, resource: FIXTURES.resource, pools: {}, issued: 0 };
   t.browsers = await Promise.all(Array.from({ length: 8 }, () => signedInBrowser(t)));
   const tokens = await mintTokens(t, t.browsers, options.connections * 2);
   t.issued += tokens.length;

@@ -31,6 +31,7 @@ import { revocationRoutes } from './routes/revocation/revocation-route.js';
 import { tokenRoutes } from './routes/token/token-route.js';
 import { userinfoRoutes } from './routes/userinfo/userinfo-route.js';
 import { bootstrap, type BootstrapReport } from './services/bootstrap.js';
+import { unregisteredDefaultResource } from './services/resource-indicators.js';
 import { AuditLog } from './services/audit.js';
 import { startCleanupJob } from './services/cleanup-job.js';
 import type { ServiceContext } from './services/context.js';
@@ -124,6 +125,13 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     audit: new AuditLog(app.log, (event) => metrics.auditEvents.inc({ event })),
   };
   const report = await bootstrap(ctx);
+  const missingDefault = await unregisteredDefaultResource(ctx);
+  if (missingDefault !== undefined) {
+    app.log.warn(
+      { variable: 'DEFAULT_RESOURCE', resource: missingDefault },
+      'DEFAULT_RESOURCE names no registered resource: access tokens keep the issuer as audience until it is created',
+    );
+  }
 
   app.decorate('ctx', ctx);
   app.decorate('lifecycle', { draining: false });

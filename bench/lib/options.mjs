@@ -1,6 +1,7 @@
 // Bench options: flags (--duration=10) win over environment variables (BENCH_DURATION=10).
 export const SCENARIOS = [
   'client_credentials',
+  'client_credentials_resource',
   'authorization_code',
   'refresh_token',
   'introspection',

@@ -48,6 +48,19 @@ export const SCENARIO_DEFS = {
       },
     }),
   },
+  client_credentials_resource: {
+    bound: 'client_credentials with an RFC 8707 resource: + the resource lookup (cached) and the scope narrowing',
+    build: (t) => ({
+      method: 'POST',
+      path: path(t.discovery.token_endpoint),
+      headers: { authorization: basicAuth(t.clients.cc.id, t.clients.cc.secret), 'content-type': FORM },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'api:read', resource: t.resource }).toString(),
+      verify: (status, body) => {
+        const j = status === 200 && parse(body);
+        return Boolean(j) && typeof j.access_token === 'string' && /^bearer$/i.test(j.token_type) && j.scope === 'api:read';
+      },
+    }),
+  },
   authorization_code: {
     bound: 'two signatures (access token, RS256 ID token) + code consumption and three writes in one transaction',
     singleUse: 'codes',

@@ -43,7 +43,8 @@ export async function startAuthly({ root, databaseUrl, options, fixtures, workDi
   if (options.externalAuthly) {
     // An Authly the caller runs (the smoke test: in-process, built from src/ by vitest).
     const { issuer, adminSecret } = options.externalAuthly;
-    return { name: 'authly', issuer, child: { pid: process.pid, stop: async () => {} }, adminSecret, seed: () => seedAuthly(issuer, adminSecret, fixtures) };
+    const { insertResource } = options.externalAuthly;
+    return { name: 'authly', issuer, child: { pid: process.pid, stop: async () => {} }, adminSecret, seed: () => seedAuthly(issuer, adminSecret, fixtures, insertResource) };
   }
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
@@ -86,11 +87,25 @@ export async function startAuthly({ root, databaseUrl, options, fixtures, workDi
     await child.stop();
     throw err;
   }
-  return { name: 'authly', issuer, child, adminSecret, seed: () => seedAuthly(issuer, adminSecret, fixtures) };
+  return { name: 'authly', issuer, child, adminSecret, seed: () => seedAuthly(issuer, adminSecret, fixtures, (r) => insertResourceRow(databaseUrl, r)) };
 }
 
-/** Creates the bench's scope, clients and user through the admin API; returns the clients' secrets. */
-async function seedAuthly(issuer, adminSecret, fixtures) {
+/**
+ * The bench's resource (RFC 8707), written as a row: the admin API for resources is built on another branch
+ * of issue 11; once merged, seed it through /admin/resources like everything else.
+ */
+async function insertResourceRow(databaseUrl, { identifier, name, scopes }) {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    await c.query('INSERT INTO resources (identifier, name, scopes) VALUES ($1, $2, $3)', [identifier, name, scopes]);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Creates the bench's scope, clients, user and resource; returns the clients' secrets. */
+async function seedAuthly(issuer, adminSecret, fixtures, insertResource) {
   const token = await json(
     await fetch(`${issuer}/oauth/token`, {
       method: 'POST',
@@ -142,6 +157,7 @@ async function seedAuthly(issuer, adminSecret, fixtures) {
     }),
     201,
   );
+  if (insertResource) await insertResource({ identifier: fixtures.resource, name: 'Bench API', scopes: ['api:read'] });
   return {
     clients: {
       cc: { id: cc.client_id, secret: cc.client_secret },

@@ -10,7 +10,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import argon2 from 'argon2';
 import { exportJWK, generateKeyPair } from 'jose';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import { setStorage } from 'oidc-provider/lib/adapters/memory_adapter.js';
 
 // The default in-memory adapter is an LRU of 1,000 entries: under load it evicts live grants, sessions and
@@ -36,7 +36,7 @@ class ExpiringMap {
 setStorage(new ExpiringMap());
 
 const config = JSON.parse(process.env.BENCH_PEER_CONFIG ?? '{}');
-const { port, alg, clients, user, argon2Params } = config;
+const { port, alg, clients, user, argon2Params, resource } = config;
 const issuer = `http://127.0.0.1:${port}`;
 
 async function privateJwk(algorithm) {
@@ -89,6 +89,15 @@ const provider = new Provider(issuer, {
     revocation: { enabled: true },
     clientCredentials: { enabled: true },
     userinfo: { enabled: true },
+    // RFC 8707, as Authly has it for the bench: one API accepting api:read, opaque tokens of the usual
+    // lifetime; without resource, tokens are for the issuer as before (no defaultResource).
+    resourceIndicators: {
+      enabled: true,
+      getResourceServerInfo: async (_ctx, indicator) => {
+        if (indicator !== resource) throw new errors.InvalidTarget();
+        return { scope: 'api:read', accessTokenFormat: 'opaque', accessTokenTTL: 15 * 60 };
+      },
+    },
   },
   pkce: { methods: ['S256'], required: () => true },
   // Authly rotates every refresh token, and issues one when offline_access was asked for; the peer drops

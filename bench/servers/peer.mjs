@@ -20,7 +20,7 @@ export async function startPeer({ options, fixtures, workDir, argon2Params }) {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'production',
-    BENCH_PEER_CONFIG: JSON.stringify({ port, alg: options.alg, clients, user, argon2Params }),
+    BENCH_PEER_CONFIG: JSON.stringify({ port, alg: options.alg, clients, user, argon2Params, resource: fixtures.resource }),
     ...(options.uvThreadpoolSize ? { UV_THREADPOOL_SIZE: String(options.uvThreadpoolSize) } : {}),
   };
   const child = startChild('peer', [path.join(here, 'peer-server.mjs')], env, path.join(workDir, `peer-${port}.log`));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { canonicalResourceIdentifier } from '../lib/resource-identifier.js';
 
 /**
  * Every environment variable Authly reads, with its description and default. `.env.example` is
@@ -114,6 +115,13 @@ export const ENV_VARS = {
     description:
       'Access tokens: jwt (RFC 9068, verifiable by resource servers with the JWKS) or opaque (random, checked ' +
       'through introspection). Clients may override it (access_token_format).',
+  },
+  DEFAULT_RESOURCE: {
+    schema: z.string().min(1),
+    description:
+      'Resource identifier (RFC 8707) for token requests that name none: their access tokens get it as aud and ' +
+      'only the scopes it accepts. It must be a registered resource; until it is, tokens keep the issuer as aud ' +
+      '(a warning is logged). Requests for admin scopes keep the issuer. Unset: aud is the issuer.',
   },
   AUTHLY_KEY_ENCRYPTION_KEY: {
     schema: z.string().min(32, { message: 'expected at least 32 characters' }),
@@ -264,6 +272,8 @@ export interface Config {
   jwtSecretKey: string | undefined;
   jwtAlgorithm: 'RS256' | 'ES256' | 'EdDSA';
   accessTokenFormat: 'jwt' | 'opaque';
+  /** Canonical resource identifier for requests that name none (RFC 8707); undefined: the issuer. */
+  defaultResource: string | undefined;
   keyEncryptionKey: string | undefined;
   keyRotationDays: number;
   redisUrl: string | undefined;
@@ -393,6 +403,14 @@ function generalRateLimit(env: Env, perMinute: number | undefined, max: number, 
   return { max: perMinute, windowSeconds };
 }
 
+/** DEFAULT_RESOURCE in canonical form, compared as the resource parameter is (src/lib/resource-identifier.ts). */
+function parseDefaultResource(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const canonical = canonicalResourceIdentifier(raw);
+  if (!canonical.ok) throw new ConfigError(`DEFAULT_RESOURCE: ${canonical.reason} (expected an absolute URI like https://api.example.com)`);
+  return canonical.identifier;
+}
+
 /** Parse and validate the whole environment. Throws ConfigError naming the first bad variable. */
 /** Values from examples and templates (`change-me…`, `dev-…`): refused in production. */
 const PLACEHOLDER = /not-for-production|change-?me|^dev[-_]|^your[-_]|^example/i;
@@ -445,6 +463,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     jwtSecretKey: v('JWT_SECRET_KEY'),
     jwtAlgorithm: algorithm as Config['jwtAlgorithm'],
     accessTokenFormat: v('ACCESS_TOKEN_FORMAT'),
+    defaultResource: parseDefaultResource(v('DEFAULT_RESOURCE')),
     keyEncryptionKey: v('AUTHLY_KEY_ENCRYPTION_KEY'),
     keyRotationDays: v('KEY_ROTATION_DAYS'),
     redisUrl: v('REDIS_URL'),

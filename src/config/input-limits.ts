@@ -1,3 +1,5 @@
+import { MAX_RESOURCE_IDENTIFIER_LENGTH } from '../lib/resource-identifier.js';
+
 /**
  * Length limits for every string that enters over HTTP (src/http/input-guard.ts), checked before any lookup,
  * hash or lockout key is built from it. Identifiers that become keys are bounded well below PostgreSQL's
@@ -20,6 +22,9 @@ export const PARAM_LIMITS: Readonly<Record<string, number>> = {
   // Above the authorize and logout steps' own 8 KiB bound, so those answer it in protocol terms (an error
   // redirected to the client with state); the edge only stops what no step should ever see.
   id_token_hint: 16 * 1024,
+  // RFC 8707: above the identifier's own bound (MAX_RESOURCE_IDENTIFIER_LENGTH), so a longer one is answered
+  // invalid_target by the endpoint (redirected at the authorization endpoint); the edge stops the absurd.
+  resource: 2 * MAX_RESOURCE_IDENTIFIER_LENGTH,
   // RFC 7009 section 2.2 and RFC 7662 section 2.2: any token that is not valid is answered as revoked or
   // inactive, never as an error; it is only hashed or verified, never a key. Bounded by the body limit.
   token: 64 * 1024,

@@ -57,6 +57,10 @@ export class UnsupportedResponseType extends OAuthError {
 export class InvalidScope extends OAuthError {
   readonly error = 'invalid_scope';
 }
+/** RFC 8707 section 2: the requested resource is invalid, missing, unknown, or malformed. */
+export class InvalidTarget extends OAuthError {
+  readonly error = 'invalid_target';
+}
 export class AccessDenied extends OAuthError {
   readonly error = 'access_denied';
 }

@@ -5,6 +5,7 @@ import { consumeAuthorizationCode, exchangeLiveAuthorizationCode, type Authoriza
 import { revokeGrant } from '../repositories/grants-repository.js';
 import type { Client } from '../repositories/clients-repository.js';
 import type { ServiceContext } from '../services/context.js';
+import { grantedResources, mayIssueForIssuer, scopesForResources } from '../services/resource-indicators.js';
 import { finishTokens, freshTokens, issueTokens, recordedFrom, type RecordedTokens } from '../services/token-service.js';
 import { hashOpaqueToken } from '../tokens/opaque-token.js';
 import type { GrantHandler } from './grant-handler.js';
@@ -21,15 +22,21 @@ function checkPkce(code: AuthorizationCode, verifier: string | undefined): Inval
   return undefined;
 }
 
+/**
+ * RFC 6749 section 4.1.3. RFC 8707 section 2.2: `resource` may name some of the resources the authorization
+ * was for; the access token is for those (or all of the grant's), with the scopes they accept, while the
+ * refresh token keeps the whole grant.
+ */
 export const authorizationCodeGrant: GrantHandler = {
   grantType: 'authorization_code',
-  async handle(ctx, client, params) {
+  parameters: ['code', 'redirect_uri', 'code_verifier', 'resource'],
+  async handle(ctx, client, { params, resources: requested }) {
     const { code, redirect_uri: redirectUri, code_verifier: verifier } = params;
     if (!code) throw new InvalidRequest('code is required');
     if (!redirectUri) throw new InvalidRequest('redirect_uri is required');
 
     const codeHash = hashOpaqueToken(code);
-    if (verifier !== undefined && PKCE_VALUE.test(verifier)) {
+    if (verifier !== undefined && PKCE_VALUE.test(verifier) && mayIssueForIssuer(ctx, requested)) {
       const exchanged = await exchangeInOneStatement(ctx, client, codeHash, redirectUri, verifier);
       if (exchanged) return finishTokens(ctx, exchanged);
     }
@@ -53,11 +60,15 @@ export const authorizationCodeGrant: GrantHandler = {
     if (grant.revokedAt || !grant.userActive) throw new InvalidGrant('authorization grant is no longer valid');
 
     const scopes = parseScope(grant.scope);
+    const resources = await grantedResources(ctx, client, grant.resources, requested, scopes);
     return issueTokens(ctx, ctx.db, {
       client,
-      scopes,
+      scopes: scopesForResources(scopes, resources, false),
+      resources,
       user: { userId: grant.userId, grantId: grant.id, authTime: grant.authTime, sid: grant.sid, nonce: grant.nonce },
       includeRefreshToken: scopes.includes('offline_access') && mayRefresh(client),
+      refreshTokenScopes: scopes,
+      refreshTokenResources: grant.resources,
       includeIdToken: scopes.includes('openid'),
     });
   },

@@ -5,8 +5,23 @@ import type { IssuedTokens } from '../services/token-service.js';
 /** Single-valued token request parameters, already checked for duplicates by the HTTP edge. */
 export type TokenParams = Record<string, string | undefined>;
 
+/** What a grant handler receives: only the parameters it declares, parsed once at the edge. */
+export interface GrantRequest {
+  params: TokenParams;
+  /**
+   * RFC 8707 section 2.2: the `resource` values in canonical form, without duplicates (malformed ones are
+   * refused at the edge with invalid_target); empty when none was sent or the grant does not accept it.
+   */
+  resources: string[];
+}
+
 /** One handler per grant_type (the fosite shape): the token endpoint only authenticates and dispatches. */
 export interface GrantHandler {
   readonly grantType: string;
-  handle(ctx: ServiceContext, client: Client, params: TokenParams): Promise<IssuedTokens>;
+  /**
+   * The parameters this grant reads (besides grant_type and client authentication). Others are ignored, as
+   * oidc-provider does; `resource` may be repeated, every other one must not.
+   */
+  readonly parameters: readonly string[];
+  handle(ctx: ServiceContext, client: Client, request: GrantRequest): Promise<IssuedTokens>;
 }

@@ -13,6 +13,7 @@ import {
   type RotatableRefreshTokenRecord,
 } from '../repositories/tokens-repository.js';
 import type { ServiceContext } from '../services/context.js';
+import { grantedResources, mayIssueForIssuer, scopesForResources } from '../services/resource-indicators.js';
 import { finishTokens, freshTokens, recordedFrom, recordTokens, type RecordedTokens } from '../services/token-service.js';
 import { hashOpaqueToken } from '../tokens/opaque-token.js';
 import type { GrantHandler } from './grant-handler.js';
@@ -25,24 +26,30 @@ type Outcome = RecordedTokens | InvalidGrant | InvalidScope;
  * unless it comes within REFRESH_TOKEN_REUSE_GRACE_SECONDS of the rotation while the successor is still
  * live. Then it is a client retrying or racing itself, and it gets the *same* successor back (with a fresh
  * access token), so one token never has two live successors.
+ *
+ * RFC 8707 section 2.2: a refresh token remembers the resources granted, and its successor keeps them; a
+ * refresh may name some of them (downscoping the access token), never another.
  */
 export const refreshTokenGrant: GrantHandler = {
   grantType: 'refresh_token',
-  async handle(ctx, client, params) {
+  parameters: ['refresh_token', 'scope', 'resource'],
+  async handle(ctx, client, { params, resources: requestedResources }) {
     const { refresh_token: refreshToken, scope } = params;
     if (!refreshToken) throw new InvalidRequest('refresh_token is required');
     const tokenHash = hashOpaqueToken(refreshToken);
     const graceSeconds = ctx.config.refreshTokenReuseGraceSeconds;
 
-    const rotated = await rotateInOneStatement(ctx, client, tokenHash, scope);
-    if (rotated) return finishTokens(ctx, rotated);
+    if (mayIssueForIssuer(ctx, requestedResources)) {
+      const rotated = await rotateInOneStatement(ctx, client, tokenHash, scope);
+      if (rotated) return finishTokens(ctx, rotated);
+    }
 
     const outcome = await ctx.db.transaction(async (tx): Promise<Outcome> => {
       const token = await findRefreshTokenForUpdate(tx, tokenHash, graceSeconds);
       if (!token || token.clientId !== client.clientId) return new InvalidGrant('refresh token is invalid');
       if (token.revokedAt) return new InvalidGrant('refresh token has been revoked');
       if (token.rotatedAt) {
-        const repeat = await repeatWithinGrace(ctx, tx, client, tokenHash, token, scope);
+        const repeat = await repeatWithinGrace(ctx, tx, client, tokenHash, token, scope, requestedResources);
         if (repeat) return repeat;
         await revokeGrant(tx, token.grantId);
         await forgetRefreshSuccessorsOfGrant(tx, token.grantId);
@@ -62,13 +69,16 @@ export const refreshTokenGrant: GrantHandler = {
       const requested = scope === undefined ? original : parseScope(scope);
       // RFC 6749 section 6: a refresh may narrow the scope, never widen it.
       if (!isSubset(requested, original)) return new InvalidScope('requested scope exceeds the original grant');
+      const resources = await grantedResources(ctx, client, token.resources, requestedResources, original);
 
       const recorded = await recordTokens(ctx, tx, {
         client,
-        scopes: requested,
+        scopes: scopesForResources(requested, resources, scope !== undefined),
+        resources,
         user: { userId: token.userId, grantId: token.grantId, authTime: token.grantAuthTime!, sid: token.grantSid, nonce: null },
         includeRefreshToken: true,
         refreshTokenScopes: original,
+        refreshTokenResources: token.resources,
         includeIdToken: requested.includes('openid'),
       });
       const successor = recorded.refreshToken!;
@@ -142,6 +152,7 @@ async function repeatWithinGrace(
   tokenHash: string,
   token: RotatableRefreshTokenRecord,
   scope: string | undefined,
+  requestedResources: readonly string[],
 ): Promise<Outcome | undefined> {
   if (!token.successorCiphertext || !token.successorHash) return undefined;
   const successor = await findLiveRefreshToken(tx, token.successorHash);
@@ -160,10 +171,12 @@ async function repeatWithinGrace(
   const original = parseScope(successor.scope);
   const requested = scope === undefined ? original : parseScope(scope);
   if (!isSubset(requested, original)) return new InvalidScope('requested scope exceeds the original grant');
+  const resources = await grantedResources(ctx, client, successor.resources, requestedResources, original);
 
   const recorded = await recordTokens(ctx, tx, {
     client,
-    scopes: requested,
+    scopes: scopesForResources(requested, resources, scope !== undefined),
+    resources,
     user: { userId: successor.userId, grantId: successor.grantId, authTime: grant.authTime, sid: grant.sid, nonce: null },
     includeRefreshToken: false,
     includeIdToken: requested.includes('openid'),

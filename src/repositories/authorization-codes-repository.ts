@@ -42,7 +42,7 @@ export async function consumeAuthorizationCode(db: Queryable, codeHash: string, 
      WHERE c.code_hash = $1 AND c.client_id = $2 AND c.consumed_at IS NULL AND g.id = c.grant_id
      RETURNING c.grant_id AS "grantId", c.client_id AS "clientId", c.redirect_uri AS "redirectUri",
                c.code_challenge AS "codeChallenge", c.code_challenge_method AS "codeChallengeMethod", c.expires_at AS "expiresAt",
-               json_build_object('id', g.id, 'clientId', g.client_id, 'userId', g.user_id, 'scope', g.scope,
+               json_build_object('id', g.id, 'clientId', g.client_id, 'userId', g.user_id, 'scope', g.scope, 'resources', g.resources,
                  'authTime', g.auth_time, 'sid', g.sid, 'nonce', g.nonce, 'revokedAt', g.revoked_at,
                  'userActive', coalesce(u.is_active, false)) AS grant`,
     [codeHash, clientId],
@@ -74,7 +74,8 @@ export interface ExchangedCode {
 /**
  * The common code exchange in one statement, one round trip instead of two: uses the code up only if it is
  * unused, unexpired, bound to `clientId` and `redirectUri`, its S256 challenge equals `challenge` (computed
- * from the verifier), its grant is not revoked and its user is active; then writes the access token and,
+ * from the verifier), its grant is not revoked, names no resources (RFC 8707: those tokens are narrowed per
+ * resource, on the other path) and its user is active; then writes the access token and,
  * when the client may refresh and the grant has offline_access, the refresh token. Anything else uses
  * nothing up and returns undefined: the caller takes consumeAuthorizationCode's path, which uses the code
  * up and reports. The challenge is compared by the database, not in constant time: a code's first attempt
@@ -99,7 +100,7 @@ export async function exchangeLiveAuthorizationCode(
        FROM grants g, users u
        WHERE c.code_hash = $1 AND c.client_id = $2 AND c.consumed_at IS NULL AND c.expires_at > now()
          AND c.redirect_uri = $3 AND c.code_challenge = $4
-         AND g.id = c.grant_id AND g.revoked_at IS NULL AND u.id = g.user_id AND u.is_active
+         AND g.id = c.grant_id AND g.revoked_at IS NULL AND g.resources = '{}' AND u.id = g.user_id AND u.is_active
        RETURNING g.id, g.user_id, g.scope, g.auth_time, g.sid, g.nonce,
                  ($8::text IS NOT NULL AND 'offline_access' = ANY (string_to_array(g.scope, ' '))) AS refresh
      ), access AS (

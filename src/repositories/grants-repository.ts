@@ -8,20 +8,25 @@ export interface Grant {
   authTime: Date;
   sid: string | null;
   nonce: string | null;
+  /** The resources the user's authorization was for (RFC 8707); tokens of this grant are for these only. */
+  resources: string[];
   revokedAt: Date | null;
 }
 
-export async function insertGrant(db: Queryable, grant: Omit<Grant, 'id' | 'revokedAt'>): Promise<string> {
+export async function insertGrant(
+  db: Queryable,
+  grant: Omit<Grant, 'id' | 'revokedAt' | 'resources'> & { resources?: readonly string[] },
+): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO grants (client_id, user_id, scope, auth_time, sid, nonce) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-    [grant.clientId, grant.userId, grant.scope, grant.authTime, grant.sid, grant.nonce],
+    `INSERT INTO grants (client_id, user_id, scope, auth_time, sid, nonce, resources) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+    [grant.clientId, grant.userId, grant.scope, grant.authTime, grant.sid, grant.nonce, grant.resources ?? []],
   );
   return rows[0]!.id;
 }
 
 export async function findGrant(db: Queryable, id: string): Promise<Grant | undefined> {
   const { rows } = await db.query<Grant>(
-    `SELECT id, client_id AS "clientId", user_id AS "userId", scope, auth_time AS "authTime", sid, nonce,
+    `SELECT id, client_id AS "clientId", user_id AS "userId", scope, auth_time AS "authTime", sid, nonce, resources,
             revoked_at AS "revokedAt" FROM grants WHERE id = $1`,
     [id],
   );

@@ -8,6 +8,8 @@ export interface AccessTokenRecord {
   clientId: string;
   userId: string | null;
   scope: string;
+  /** The resource identifiers it is for (its aud), space-separated; null or absent: the issuer. */
+  audience?: string | null;
   issuedAt: Date;
   expiresAt: Date;
 }
@@ -17,6 +19,8 @@ export interface RefreshTokenRecord {
   clientId: string;
   userId: string;
   scope: string;
+  /** The resources granted (RFC 8707): a refresh may ask for one of them, never another. */
+  resources: string[];
   expiresAt: Date;
   rotatedAt: Date | null;
   revokedAt: Date | null;
@@ -28,8 +32,8 @@ export interface RefreshTokenRecord {
  */
 export const insertAccessToken = batchedStatement(async (db: Queryable, tokens: AccessTokenRecord[]): Promise<void[]> => {
   await db.query(
-    `INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at)
-     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::timestamptz[])`,
+    `INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at, audience)
+     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[])`,
     [
       tokens.map((t) => t.jti),
       tokens.map((t) => t.grantId),
@@ -38,6 +42,7 @@ export const insertAccessToken = batchedStatement(async (db: Queryable, tokens: 
       tokens.map((t) => t.scope),
       tokens.map((t) => t.issuedAt),
       tokens.map((t) => t.expiresAt),
+      tokens.map((t) => t.audience ?? null),
     ],
   );
   return tokens.map(() => undefined);
@@ -45,10 +50,11 @@ export const insertAccessToken = batchedStatement(async (db: Queryable, tokens: 
 
 /** A live access token with what introspection reports about its user. */
 export interface LiveAccessTokenRecord extends AccessTokenRecord {
+  audience: string | null;
   username: string | null;
 }
 
-const LIVE_ACCESS_TOKEN_COLUMNS = `t.jti, t.grant_id AS "grantId", t.client_id AS "clientId", t.user_id AS "userId", t.scope,
+const LIVE_ACCESS_TOKEN_COLUMNS = `t.jti, t.grant_id AS "grantId", t.client_id AS "clientId", t.user_id AS "userId", t.scope, t.audience,
   t.created_at AS "issuedAt", t.expires_at AS "expiresAt", u.username`;
 
 const LIVE_ACCESS_TOKEN_FROM = `FROM access_tokens t
@@ -120,11 +126,11 @@ export async function insertAccessAndRefreshTokens(
 ): Promise<void> {
   await db.query(
     `WITH access AS (
-       INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at, audience)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $15)
      )
-     INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at, created_at)
-     VALUES ($8, $9, $10, $11, $12, $13, $14)`,
+     INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at, created_at, resources)
+     VALUES ($8, $9, $10, $11, $12, $13, $14, $16)`,
     [
       access.jti,
       access.grantId,
@@ -140,6 +146,8 @@ export async function insertAccessAndRefreshTokens(
       refresh.scope,
       refresh.expiresAt,
       refresh.issuedAt,
+      access.audience ?? null,
+      refresh.resources,
     ],
   );
 }
@@ -170,7 +178,7 @@ export async function findRefreshTokenForUpdate(
   graceSeconds: number,
 ): Promise<RotatableRefreshTokenRecord | undefined> {
   const { rows } = await db.query<RotatableRefreshTokenRecord>(
-    `SELECT t.grant_id AS "grantId", t.client_id AS "clientId", t.user_id AS "userId", t.scope, t.expires_at AS "expiresAt",
+    `SELECT t.grant_id AS "grantId", t.client_id AS "clientId", t.user_id AS "userId", t.scope, t.resources, t.expires_at AS "expiresAt",
             t.rotated_at AS "rotatedAt", t.revoked_at AS "revokedAt", t.successor_hash AS "successorHash",
             CASE WHEN t.rotated_at > now() - $2::int * interval '1 second' THEN t.successor_ciphertext END AS "successorCiphertext",
             (g.id IS NOT NULL AND g.revoked_at IS NULL AND coalesce(u.is_active, false)) AS "grantAndUserLive",
@@ -223,7 +231,8 @@ export interface RotatedRefreshToken {
 
 /**
  * The common refresh in one statement, one round trip instead of a transaction's five: rotates the token
- * only if it is live for `clientId` (not rotated, revoked or expired; grant not revoked; user active) and
+ * only if it is live for `clientId` (not rotated, revoked or expired; grant not revoked; user active),
+ * remembers no resources (RFC 8707: those tokens are narrowed per resource, on the transactional path) and
  * `requestedScopes` (null: all) is within its scope, and then writes the new access token, the successor
  * and the family's stale-successor cleanup (as markRefreshTokenRotated). Anything else (a replay, a
  * repeat within the grace window, an error to report) rotates nothing and returns undefined: the caller
@@ -247,7 +256,7 @@ export async function rotateLiveRefreshToken(
        UPDATE refresh_tokens t SET rotated_at = now(), successor_hash = $2, successor_ciphertext = $3
        FROM grants g, users u
        WHERE t.token_hash = $1 AND t.client_id = $4 AND t.rotated_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
-         AND g.id = t.grant_id AND g.revoked_at IS NULL AND u.id = t.user_id AND u.is_active
+         AND g.id = t.grant_id AND g.revoked_at IS NULL AND u.id = t.user_id AND u.is_active AND t.resources = '{}'
          AND ($5::text[] IS NULL OR $5::text[] <@ string_to_array(t.scope, ' '))
        RETURNING t.grant_id, t.user_id, t.scope, g.auth_time, g.sid
      ), access AS (
@@ -290,7 +299,7 @@ export async function forgetRefreshSuccessorsOfGrant(db: Queryable, grantId: str
 /** A refresh token in any state (live, rotated, revoked or expired), found by its hash. */
 export async function findRefreshToken(db: Queryable, tokenHash: string): Promise<RefreshTokenRecord | undefined> {
   const { rows } = await db.query<RefreshTokenRecord>(
-    `SELECT grant_id AS "grantId", client_id AS "clientId", user_id AS "userId", scope, expires_at AS "expiresAt",
+    `SELECT grant_id AS "grantId", client_id AS "clientId", user_id AS "userId", scope, resources, expires_at AS "expiresAt",
             rotated_at AS "rotatedAt", revoked_at AS "revokedAt"
      FROM refresh_tokens WHERE token_hash = $1`,
     [tokenHash],
@@ -304,6 +313,7 @@ export interface LiveRefreshTokenRecord {
   userId: string;
   username: string;
   scope: string;
+  resources: string[];
   expiresAt: Date;
   createdAt: Date;
 }
@@ -314,7 +324,7 @@ export interface LiveRefreshTokenRecord {
  */
 export async function findLiveRefreshToken(db: Queryable, tokenHash: string): Promise<LiveRefreshTokenRecord | undefined> {
   const { rows } = await db.query<LiveRefreshTokenRecord>(
-    `SELECT t.grant_id AS "grantId", t.client_id AS "clientId", t.user_id AS "userId", u.username, t.scope,
+    `SELECT t.grant_id AS "grantId", t.client_id AS "clientId", t.user_id AS "userId", u.username, t.scope, t.resources,
             t.expires_at AS "expiresAt", t.created_at AS "createdAt"
      FROM refresh_tokens t
      JOIN clients c ON c.client_id = t.client_id AND c.is_active

@@ -9,6 +9,7 @@ import { opaqueAccessTokenJtiOf } from '../tokens/opaque-token.js';
 import type { KeyStore } from '../tokens/key-store.js';
 import { VerifiedJwtCache } from '../tokens/verified-jwt-cache.js';
 import type { ServiceContext } from './context.js';
+import { audienceClaim } from './resource-indicators.js';
 
 export interface VerifiedAccessToken extends LiveAccessTokenRecord {
   scopes: string[];
@@ -60,12 +61,17 @@ export async function accessTokenReference(
   return claims && { jti: claims.jti!, claims };
 }
 
+/** The resource identifiers an access token is for (access_tokens.audience); empty: the issuer. */
+export function audienceOf(record: Pick<LiveAccessTokenRecord, 'audience'>): string[] {
+  return record.audience ? record.audience.split(' ') : [];
+}
+
 /** An opaque token's claims, as its JWT form would carry them: everything comes from its row. */
 function recordClaims(ctx: ServiceContext, record: LiveAccessTokenRecord): JWTPayload {
   return {
     iss: ctx.config.issuer,
     sub: record.userId ?? record.clientId,
-    aud: ctx.config.issuer,
+    aud: audienceClaim(ctx.config.issuer, audienceOf(record)),
     exp: epochSeconds(record.expiresAt),
     iat: epochSeconds(record.issuedAt),
     client_id: record.clientId,

@@ -72,6 +72,8 @@ export interface AuditFields {
   jti?: string;
   sid?: string;
   scope?: string;
+  /** The resource identifiers an access token is for (RFC 8707), space-separated; absent: the issuer. */
+  audience?: string;
   token_type?: string;
   reason?: string;
   /** A resource identifier (RFC 8707: a public URI). */

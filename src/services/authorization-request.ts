@@ -4,6 +4,8 @@ export interface AuthorizationRequest {
   redirectUri: string;
   responseMode: 'query' | 'form_post';
   scopes: string[];
+  /** Canonical identifiers of the requested resources (RFC 8707), each registered and allowed for the client. */
+  resources?: string[];
   state?: string;
   nonce?: string;
   codeChallenge?: string;

@@ -57,6 +57,7 @@ export async function issueAuthorizationCode(
       authTime: login.authTime,
       sid: login.sid,
       nonce: request.nonce ?? null,
+      resources: request.resources ?? [],
     });
     await insertAuthorizationCode(tx, {
       codeHash: code.hash,

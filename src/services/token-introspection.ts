@@ -4,6 +4,7 @@ import { epochSeconds } from '../lib/time.js';
 import { hashOpaqueToken } from '../tokens/opaque-token.js';
 import { findLiveAccessTokenByValue } from './access-token-verifier.js';
 import type { ServiceContext } from './context.js';
+import { lookupResource } from './resource-lookup.js';
 import { lookupOrder } from './token-type-hint.js';
 
 export interface ActiveIntrospection {
@@ -26,15 +27,27 @@ export type IntrospectionResponse = { active: false } | ActiveIntrospection;
 export const INACTIVE: { active: false } = Object.freeze({ active: false });
 
 /**
- * Who may introspect what: a client may introspect the tokens issued to it, and access tokens whose `aud`
- * names its client_id (a resource server registered as a client). Anyone else's token is reported
+ * Who may introspect what: a client may introspect the tokens issued to it, access tokens whose `aud`
+ * names its client_id (a resource server registered as a client), and access tokens whose `aud` names a
+ * resource it acts for (resource_clients: the API's own client, RFC 8707). Anyone else's token is reported
  * inactive, exactly like an unknown one (RFC 7662 section 4: the answer must not reveal tokens to parties
- * that have no business with them).
+ * that have no business with them). The acting-for check runs only when the caller is not the owner, and
+ * reads the token's resources through the resource cache (each carries its acting clients), so an API
+ * introspecting every request it serves costs no query beyond the token's own.
  */
-export function mayIntrospect(caller: Client, owner: string, aud: unknown): boolean {
+export async function mayIntrospect(
+  ctx: Pick<ServiceContext, 'db' | 'config' | 'resources'>,
+  caller: Client,
+  owner: string,
+  aud: unknown,
+): Promise<boolean> {
   if (owner === caller.clientId) return true;
   const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-  return audiences.includes(caller.clientId);
+  if (audiences.includes(caller.clientId)) return true;
+  // The issuer is no resource: nobody acts for it.
+  const identifiers = audiences.filter((a): a is string => typeof a === 'string' && a !== ctx.config.issuer);
+  const resources = await Promise.all(identifiers.map((identifier) => lookupResource(ctx, identifier)));
+  return resources.some((resource) => resource?.clientIds.includes(caller.clientId) === true);
 }
 
 /**
@@ -49,7 +62,7 @@ export async function introspectToken(ctx: ServiceContext, caller: Client, token
       const live = await findLiveAccessTokenByValue(ctx, token);
       if (!live) continue;
       const { record, claims } = live;
-      if (!mayIntrospect(caller, record.clientId, claims.aud)) return INACTIVE;
+      if (!(await mayIntrospect(ctx, caller, record.clientId, claims.aud))) return INACTIVE;
       return {
         active: true,
         ...(record.scope ? { scope: record.scope } : {}),
@@ -68,7 +81,7 @@ export async function introspectToken(ctx: ServiceContext, caller: Client, token
     const live = await findLiveRefreshToken(ctx.db, hashOpaqueToken(token));
     if (!live) continue;
     // Refresh tokens have no audience claim; they are only ever presented to this issuer's token endpoint.
-    if (!mayIntrospect(caller, live.clientId, undefined)) return INACTIVE;
+    if (!(await mayIntrospect(ctx, caller, live.clientId, undefined))) return INACTIVE;
     return {
       active: true,
       ...(live.scope ? { scope: live.scope } : {}),

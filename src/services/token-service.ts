@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/db.js';
 import type { AccessTokenFormat, Client } from '../repositories/clients-repository.js';
+import type { Resource } from '../repositories/resources-repository.js';
 import { insertAccessAndRefreshTokens, insertAccessToken, type AccessTokenRecord } from '../repositories/tokens-repository.js';
 import { epochSeconds, nowSeconds } from '../lib/time.js';
 import { atHash, signJwt } from '../tokens/jwt.js';
 import { newOpaqueAccessToken, newOpaqueToken } from '../tokens/opaque-token.js';
 import type { SigningAlg } from '../tokens/key-store.js';
 import type { ServiceContext } from './context.js';
+import { accessTokenSettings, audienceClaim, type AccessTokenSettings } from './resource-indicators.js';
 
 export interface TokenResponse {
   access_token: string;
@@ -22,6 +24,8 @@ export interface IssuedTokens {
   response: TokenResponse;
   jti: string;
   subject: string;
+  /** The access token's resource identifiers (RFC 8707); empty: the issuer. */
+  audience: string[];
 }
 
 export interface IssueRequest {
@@ -39,6 +43,10 @@ export interface IssueRequest {
   /** RFC 6749 section 6: a rotated refresh token keeps the scope of the one it replaces. */
   refreshTokenScopes?: string[];
   includeIdToken: boolean;
+  /** The access token's resources (RFC 8707): its aud, format, lifetime and alg; none: the issuer. */
+  resources?: readonly Resource[];
+  /** The resources the refresh token remembers (the grant's): a later refresh may ask for one of them. */
+  refreshTokenResources?: readonly string[];
 }
 
 /**
@@ -51,13 +59,10 @@ export interface RecordedTokens {
   iat: number;
   jti: string;
   format: AccessTokenFormat;
+  settings: AccessTokenSettings;
   /** Set for opaque access tokens: the value whose hash is the jti. */
   opaqueAccessToken?: string;
   refreshToken?: string;
-}
-
-function accessTokenFormat(ctx: ServiceContext, client: Client): AccessTokenFormat {
-  return client.accessTokenFormat ?? ctx.config.accessTokenFormat;
 }
 
 /** What a grant's new tokens are made of, drawn before anything is written. */
@@ -66,6 +71,7 @@ export interface FreshTokens {
   /** iat as the rows' created_at. */
   issuedAt: Date;
   format: AccessTokenFormat;
+  settings: AccessTokenSettings;
   jti: string;
   /** Set for opaque access tokens: the value whose hash is the jti. */
   opaqueAccessToken?: string;
@@ -75,32 +81,40 @@ export interface FreshTokens {
   refreshExpiresAt: Date;
 }
 
-export function freshTokens(ctx: ServiceContext, client: Client, withRefreshToken: boolean): FreshTokens {
+export function freshTokens(
+  ctx: ServiceContext,
+  client: Client,
+  withRefreshToken: boolean,
+  resources: readonly Resource[] = [],
+): FreshTokens {
   const { config } = ctx;
   // One clock reading for everything, so introspection's exp - iat is exactly the lifetime.
   const iat = nowSeconds();
-  const format = accessTokenFormat(ctx, client);
+  const settings = accessTokenSettings(ctx, client, resources);
+  const format = settings.format;
   const opaque = format === 'opaque' ? newOpaqueAccessToken() : undefined;
   return {
     iat,
     issuedAt: new Date(iat * 1000),
     format,
+    settings,
     jti: opaque?.jti ?? randomUUID(),
     ...(opaque ? { opaqueAccessToken: opaque.value } : {}),
     ...(withRefreshToken ? { refreshToken: newOpaqueToken() } : {}),
-    accessExpiresAt: new Date((iat + config.accessTokenTtlSeconds) * 1000),
+    accessExpiresAt: new Date((iat + settings.ttlSeconds) * 1000),
     refreshExpiresAt: new Date((iat + config.refreshTokenTtlSeconds) * 1000),
   };
 }
 
 /** The RecordedTokens of `fresh` once its rows are written for `req`. */
 export function recordedFrom(fresh: FreshTokens, req: IssueRequest): RecordedTokens {
-  const { iat, jti, format, opaqueAccessToken } = fresh;
+  const { iat, jti, format, settings, opaqueAccessToken } = fresh;
   return {
     req,
     iat,
     jti,
     format,
+    settings,
     ...(opaqueAccessToken !== undefined ? { opaqueAccessToken } : {}),
     ...(req.includeRefreshToken && fresh.refreshToken ? { refreshToken: fresh.refreshToken.value } : {}),
   };
@@ -111,13 +125,14 @@ export function recordedFrom(fresh: FreshTokens, req: IssueRequest): RecordedTok
  * token's (its hash) through `tx`, so that a grant issues atomically.
  */
 export async function recordTokens(ctx: ServiceContext, tx: Queryable, req: IssueRequest): Promise<RecordedTokens> {
-  const fresh = freshTokens(ctx, req.client, Boolean(req.user && req.includeRefreshToken));
+  const fresh = freshTokens(ctx, req.client, Boolean(req.user && req.includeRefreshToken), req.resources);
   const accessRecord: AccessTokenRecord = {
     jti: fresh.jti,
     grantId: req.user?.grantId ?? null,
     clientId: req.client.clientId,
     userId: req.user?.userId ?? null,
     scope: req.scopes.join(' '),
+    audience: audienceColumn(req.resources),
     issuedAt: fresh.issuedAt,
     expiresAt: fresh.accessExpiresAt,
   };
@@ -129,6 +144,7 @@ export async function recordTokens(ctx: ServiceContext, tx: Queryable, req: Issu
       clientId: req.client.clientId,
       userId: req.user.userId,
       scope: (req.refreshTokenScopes ?? req.scopes).join(' '),
+      resources: [...(req.refreshTokenResources ?? [])],
       issuedAt: accessRecord.issuedAt,
       expiresAt: fresh.refreshExpiresAt,
     });
@@ -136,6 +152,11 @@ export async function recordTokens(ctx: ServiceContext, tx: Queryable, req: Issu
     await insertAccessToken(tx, accessRecord);
   }
   return recordedFrom(fresh, req);
+}
+
+/** access_tokens.audience: the resource identifiers, space-separated; null for the issuer. */
+function audienceColumn(resources: readonly Resource[] | undefined): string | null {
+  return resources && resources.length > 0 ? resources.map((r) => r.identifier).join(' ') : null;
 }
 
 /** The ID token's alg: the client's id_token_signed_response_alg while the server holds its key, else RS256. */
@@ -146,7 +167,7 @@ function idTokenAlg(ctx: ServiceContext, client: Client): SigningAlg {
 /** Signs what recordTokens wrote (after the transaction committed) and builds the token response. */
 export async function finishTokens(ctx: ServiceContext, recorded: RecordedTokens): Promise<IssuedTokens> {
   const { config, keys } = ctx;
-  const { req, iat, jti } = recorded;
+  const { req, iat, jti, settings } = recorded;
   const scope = req.scopes.join(' ');
   const subject = req.user?.userId ?? req.client.clientId;
   const accessToken =
@@ -155,21 +176,21 @@ export async function finishTokens(ctx: ServiceContext, recorded: RecordedTokens
       {
         iss: config.issuer,
         sub: subject,
-        aud: config.issuer,
-        exp: iat + config.accessTokenTtlSeconds,
+        aud: audienceClaim(config.issuer, (req.resources ?? []).map((r) => r.identifier)),
+        exp: iat + settings.ttlSeconds,
         iat,
         jti,
         client_id: req.client.clientId,
         scope,
         ...(req.user ? { auth_time: epochSeconds(req.user.authTime) } : {}),
       },
-      keys.signingKey(config.jwtAlgorithm),
+      keys.signingKey(settings.alg),
       'at+jwt',
     ));
   const response: TokenResponse = {
     access_token: accessToken,
     token_type: 'Bearer',
-    expires_in: config.accessTokenTtlSeconds,
+    expires_in: settings.ttlSeconds,
     scope,
     ...(recorded.refreshToken ? { refresh_token: recorded.refreshToken } : {}),
   };
@@ -193,7 +214,7 @@ export async function finishTokens(ctx: ServiceContext, recorded: RecordedTokens
       'JWT',
     );
   }
-  return { response, jti, subject };
+  return { response, jti, subject, audience: (req.resources ?? []).map((r) => r.identifier) };
 }
 
 /** recordTokens then finishTokens, for callers with no transaction of their own to end first. */

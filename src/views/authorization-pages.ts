@@ -31,6 +31,8 @@ export interface ConsentView {
   clientUri: string | null;
   username: string;
   scopes: { name: string; description: string }[];
+  /** The APIs the access will be for (RFC 8707 resource indicators); empty: this server. */
+  resources: { name: string; identifier: string }[];
   action: string;
   csrfToken: string;
 }
@@ -43,6 +45,8 @@ export function consentPage(view: ConsentView): Html {
 ${view.clientUri ? html`<p class="muted">${view.clientUri}</p>` : ''}
 <p>It will be able to:</p>
 <ul class="scopes">${view.scopes.map((s) => html`<li>${s.description || s.name}</li>`)}</ul>
+${view.resources.length > 0 ? html`<p>Access will be for:</p>
+<ul class="resources">${view.resources.map((r) => html`<li><strong>${r.name}</strong> <span class="muted">${r.identifier}</span></li>`)}</ul>` : ''}
 <form method="post" action="${view.action}">
 <input type="hidden" name="csrf_token" value="${view.csrfToken}">
 <div class="actions">

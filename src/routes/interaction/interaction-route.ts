@@ -11,6 +11,7 @@ import { findUserById, type User } from '../../repositories/users-repository.js'
 import { grantableScopes, issueAuthorizationCode, needsConsent } from '../../services/authorization-service.js';
 import { checkCsrfToken, claimInteraction, csrfTokenFor, findInteraction, type PendingAuthorization } from '../../services/interaction-service.js';
 import { checkCredentials } from '../../services/login-service.js';
+import { consentResources } from '../../services/resource-indicators.js';
 import { TooManyAttempts } from '../../errors/throttle-errors.js';
 import { findSession, SESSION_COOKIE, startSession } from '../../services/session-service.js';
 import { consentPage, errorPage, loginPage } from '../../views/authorization-pages.js';
@@ -68,7 +69,9 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
   async function renderConsent(reply: FastifyReply, loaded: Loaded, user: User) {
     const { uid } = loaded.interaction;
     const scopes = await findScopes(ctx.db, grantableScopes(loaded.interaction.params, user));
+    const resources = await consentResources(ctx, loaded.interaction.params.resources ?? []);
     const page = consentPage({
+      resources,
       clientName: loaded.client.clientName,
       clientUri: loaded.client.clientUri,
       username: user.username,

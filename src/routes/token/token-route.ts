@@ -1,36 +1,27 @@
 import type { FastifyInstance } from 'fastify';
 import { ROUTES } from '../../config/routes.js';
-import { OAuthError, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../errors/oauth-errors.js';
+import { OAuthError } from '../../errors/oauth-errors.js';
 import { storageFault } from '../../errors/storage-errors.js';
-import { GRANTS } from '../../grants/grant-registry.js';
-import { formBody, singleParams } from '../../http/params.js';
 import { TooManyAttempts } from '../../errors/throttle-errors.js';
-import { authenticateClientThrottled } from '../../services/client-authentication.js';
+import { TOKEN_STEPS, type TokenContext } from './steps/token-steps.js';
 
-/** RFC 6749 section 3.2: authenticate the client, then dispatch to the handler of its grant_type. */
+/**
+ * RFC 6749 section 3.2: the named steps (parse, authenticate the client, pick its grant, the grant's own
+ * parameters), then the handler of its grant_type.
+ */
 export async function tokenRoutes(app: FastifyInstance): Promise<void> {
   const { ctx } = app;
   app.post(ROUTES.token, async (request, reply) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-    let grantLabel = 'invalid';
+    const c: TokenContext = { services: ctx, request, raw: {}, params: {} };
+    // The metric's label: a supported grant_type, else "invalid" (bounded label values).
+    const grantLabel = () => (c.handler ? c.grantType! : 'invalid');
     try {
-      const params = singleParams(formBody(request.body, request.headers['content-type']));
-      const grantType = params.grant_type;
-      if (!grantType) throw new InvalidRequest('grant_type is required');
-      const handler = GRANTS.get(grantType);
-      if (handler) grantLabel = grantType;
-      const client = await authenticateClientThrottled(
-        ctx,
-        { authorization: request.headers.authorization, clientId: params.client_id, clientSecret: params.client_secret },
-        request.ip,
-      );
-      if (!handler) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
-      if (!client.grantTypes.includes(grantType)) {
-        throw new UnauthorizedClient(`this client may not use the ${grantType} grant`);
-      }
+      for (const step of TOKEN_STEPS) await step(c);
+      const { client, grantType } = c as Required<TokenContext>;
       // Services record audit events (reuse detection) with this request's ip and id.
-      const issued = await handler.handle({ ...ctx, audit: request.audit }, client, params);
-      ctx.metrics.tokenRequests.inc({ grant_type: grantLabel, status: 'success' });
+      const issued = await c.handler!.handle({ ...ctx, audit: request.audit }, client, c.grantRequest!);
+      ctx.metrics.tokenRequests.inc({ grant_type: grantLabel(), status: 'success' });
       request.audit.record('token.issued', {
         actor: client.clientId,
         actor_type: 'client',
@@ -39,6 +30,7 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
         grant_type: grantType,
         jti: issued.jti,
         scope: issued.response.scope,
+        ...(issued.audience.length > 0 ? { audience: issued.audience.join(' ') } : {}),
       });
       return issued.response;
     } catch (err) {
@@ -54,7 +46,7 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
                 ? 'invalid_request'
                 : 'temporarily_unavailable'
               : 'server_error';
-      ctx.metrics.tokenRequests.inc({ grant_type: grantLabel, status });
+      ctx.metrics.tokenRequests.inc({ grant_type: grantLabel(), status });
       throw err;
     }
   });

@@ -1,4 +1,4 @@
-import { InsufficientScope } from '../../errors/oauth-errors.js';
+import { InsufficientScope, InvalidToken } from '../../errors/oauth-errors.js';
 import { findUserById } from '../../repositories/users-repository.js';
 import type { VerifiedAccessToken } from '../access-token-verifier.js';
 import type { ServiceContext } from '../context.js';
@@ -19,12 +19,15 @@ export interface AdminActor extends AdminCaller {
  * Decides whether a verified access token may call an admin endpoint. `authly:admin` grants every admin
  * scope. A token issued to a user additionally needs that user to be an administrator: a client whose
  * registration includes admin scopes must not turn an ordinary user's consent into admin power.
+ * The token must be for Authly itself (aud = the issuer): a token issued for another API (RFC 8707) never
+ * opens the admin API, whatever its scopes (audience confusion: RFC 9700 section 2.3, RFC 8707 section 1).
  */
 export async function authorizeAdmin(
   ctx: Pick<ServiceContext, 'db'>,
   token: VerifiedAccessToken,
   required: AdminRequirement,
 ): Promise<AdminActor> {
+  if (token.audience !== null) throw new InvalidToken('the access token is not for this API');
   const allowed =
     token.scopes.includes('authly:admin') ||
     (required === 'any' ? token.scopes.some(isAdminScope) : token.scopes.includes(required));

@@ -6,6 +6,10 @@ import { basicAuth, createClient, createUser, REDIRECT_URI, type TestClient } fr
 import { csrfToken, InjectBrowser } from '../../helpers/browser.js';
 import { authorizeUrl, ERROR_DESCRIPTION_CHARS } from '../../helpers/oauth-flow.js';
 import { ADMIN_ENV, adminToken } from '../admin/admin-helpers.js';
+import { insertResource } from '../../../src/repositories/resources-repository.js';
+import { insertScope } from '../../../src/repositories/scopes-repository.js';
+
+const FUZZ_API = 'https://fuzz-api.example.com';
 
 /**
  * SECURITY.md "Everywhere" and issue 3 item 8: whatever parameters arrive — known OAuth names and random
@@ -73,7 +77,9 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
 
   beforeAll(async () => {
     t = await createTestApp({ ...ADMIN_ENV });
-    client = await createClient(t.app, { grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'] });
+    await insertScope(t.testDb.db, { name: 'read:fuzz', description: 'fuzz', isDefault: false });
+    await insertResource(t.testDb.db, { identifier: FUZZ_API, name: 'Fuzz API', scopes: ['read:fuzz'], accessTokenFormat: null, accessTokenTtlSeconds: null, signingAlg: null, clientIds: [] });
+    client = await createClient(t.app, { grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'], scope: 'openid profile email phone address offline_access read:fuzz' });
     await createUser(t.app, { username: 'fuzzuser' });
     token = await adminToken(t.app);
     const browser = new InjectBrowser(t.app);
@@ -84,6 +90,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       client.clientId, REDIRECT_URI, 'code', 'S256', 'plain', 'openid', 'openid profile email', 'none', 'login', 'consent',
       'select_account', 'authorization_code', 'client_credentials', 'refresh_token', 'form_post', 'query', '0', '-1',
       '99999999999', 'allow', 'deny', 'yes', 'fuzzuser', token, csrf, uid, 'authly:admin', 'access_token', 'a.b.c', '{}', 'null',
+      FUZZ_API, `${FUZZ_API}#x`, 'read:fuzz',
     );
   });
   afterAll(() => t.close());
@@ -267,6 +274,44 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
         headers: headersOf({ authorization: auth, ...(body !== null ? { 'content-type': type } : {}) }),
         ...(body !== null ? { payload: body } : {}),
       }),
+    );
+  });
+
+  /** RFC 8707 `resource` values: registered ones in odd spellings, near-URIs, fragments, long and odd input. */
+  const resourceValue = () =>
+    fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom(FUZZ_API, 'HTTPS://FUZZ-API.example.com/', `${FUZZ_API}/`, `${FUZZ_API}#f`, `${FUZZ_API}?q=1`, 'urn:example:api', 'https://user:pw@fuzz-api.example.com', '/relative', 'api', 'https://', 'http://[::1', 'https://fuzz-api.example.com:99999', '') },
+      { weight: 2, arbitrary: fc.webUrl({ withFragments: true, withQueryParameters: true }) },
+      { weight: 2, arbitrary: value() },
+      { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((s) => `https://fuzz-api.example.com/${s}`) },
+      { weight: 1, arbitrary: fc.integer({ min: 1000, max: 4200 }).map((n) => `https://fuzz-api.example.com/${'%C3%A9é'.repeat(n).slice(0, n)}`) },
+    );
+  const resources = () => fc.array(resourceValue(), { maxLength: 20 }).map((values) => values.map((v) => `resource=${enc(v)}`).join('&'));
+  const RESOURCE_ERRORS = new Set(['invalid_target', 'invalid_scope', 'invalid_request']);
+
+  it('resource at the authorization endpoint: a redirect with an error or to the interaction, or the edge', async () => {
+    await fuzz(fc.record({ r: resources(), scope: fc.constantFrom('openid', 'openid read:fuzz', 'read:fuzz', undefined) }), ({ r, scope }) => ({
+      method: 'GET',
+      url: `${authorizeUrl(client.clientId, { scope })}&${r}`,
+    }));
+  });
+
+  it('resource at the token endpoint (client_credentials): 200 or an exact OAuth error', async () => {
+    await fc.assert(
+      fc.asyncProperty(resources(), fc.constantFrom('read:fuzz', 'openid', undefined), async (r, scope) => {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/oauth/token',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(client.clientId, client.clientSecret!) },
+          payload: `grant_type=client_credentials${scope ? `&scope=${enc(scope)}` : ''}${r ? `&${r}` : ''}`,
+        });
+        check(res, `resource ${r.slice(0, 200)}`);
+        if (res.statusCode !== 200) {
+          expect(res.statusCode, res.body).toBe(400);
+          expect(RESOURCE_ERRORS.has((res.json() as { error: string }).error), res.body).toBe(true);
+        }
+      }),
+      { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
     );
   });
 

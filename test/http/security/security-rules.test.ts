@@ -10,6 +10,9 @@ import { adminCall, ADMIN_ENV, tokenFor } from '../admin/admin-helpers.js';
 import type { User } from '../../../src/repositories/users-repository.js';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { insertSigningKey, retireSigningKey } from '../../../src/repositories/signing-keys-repository.js';
+import { insertResource } from '../../../src/repositories/resources-repository.js';
+
+const RULES_API = 'https://rules-api.example.com';
 
 /**
  * One row per rule of ../shared/SECURITY.md that Authly implements: a request that must fail, and exactly
@@ -132,6 +135,20 @@ const ROWS: Row[] = [
     const tokens = await obtainTokens(f.t.app, f.browser, f.client, f.user.username, { scope: 'openid offline_access' });
     return tokenRequest(f.t.app, f.client, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, scope: 'openid offline_access email' });
   }, { json: [400, 'invalid_scope'] }],
+  ['resource-bound audience (RFC 8707): an unknown resource at the authorization endpoint → invalid_target, redirected', (f) => f.get(authorizeUrl(f.client.clientId, { resource: 'https://unknown-api.example.com' })), { redirect: 'invalid_target' }],
+  ['resource-bound audience (RFC 8707): a refresh may not name a resource the grant lacks', async (f) => {
+    const tokens = await obtainTokens(f.t.app, f.browser, f.client, f.user.username, { scope: 'openid offline_access' });
+    return tokenRequest(f.t.app, f.client, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, resource: RULES_API });
+  }, { json: [400, 'invalid_target'] }],
+  ['admin API requires the issuer audience: a token for another API, even with authly:admin → 401', async (f) => {
+    const res = await f.t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { ...FORM, authorization: basicAuth(ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET) },
+      payload: new URLSearchParams({ grant_type: 'client_credentials', scope: 'authly:admin', resource: RULES_API }).toString(),
+    });
+    return adminCall(f.t.app, (res.json() as { access_token: string }).access_token)('GET', '/admin/clients');
+  }, { json: [401, 'invalid_token'] }],
   ['granted scope never exceeds what the client may have', (f) => tokenRequest(f.t.app, f.client, { grant_type: 'client_credentials', scope: 'authly:admin' }), { json: [400, 'invalid_scope'] }],
 
   // Sessions, login and consent
@@ -261,6 +278,8 @@ describe('SECURITY.md: one failing request per rule', () => {
     f.other = await createClient(f.t.app, { grantTypes });
     f.pub = await createClient(f.t.app, { tokenEndpointAuthMethod: 'none' });
     f.user = await createUser(f.t.app);
+    // An API that (unwisely) accepts authly:admin: its tokens must still not open the admin API.
+    await insertResource(f.t.testDb.db, { identifier: RULES_API, name: 'Rules API', scopes: ['authly:admin'], accessTokenFormat: null, accessTokenTtlSeconds: null, signingAlg: null, clientIds: [] });
     f.browser = new InjectBrowser(f.t.app);
     f.get = (url) => f.browser.get(url);
     await obtainCode(f.browser, f.client, f.user.username); // signed in, consent remembered
@@ -298,6 +317,7 @@ describe('SECURITY.md: one failing request per rule', () => {
  * pointers honest: the file exists and still holds a test of that name.
  */
 const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
+  ["resource-bound audience: a token for resource A is inactive to resource B's client", 'test/http/resources/resource-indicators.test.ts', "introspection: the resource's own client sees it active, another resource's client inactive"],
   ['a database that is down → 503 temporarily_unavailable + Retry-After (OAuth, admin and page shapes), then recovery', 'test/http/faults/database-outage.test.ts', 'answers 503 + Retry-After in each audience shape while cut, and recovers once restored'],
   ['database errors by SQLSTATE class: connection/shutdown/deadlock/lock timeout → 503, never 500', 'test/unit/http/error-handler.test.ts', 'on the token endpoint: 503 temporarily_unavailable with Retry-After'],
   ['input the database refuses (22001 too long, 22021 not UTF-8) → 400, never 5xx', 'test/unit/http/error-handler.test.ts', '(input the database refused) is 400 invalid_request, admin validation_failed'],

@@ -123,6 +123,18 @@ describe('loadConfig', () => {
     });
   });
 
+  it('DEFAULT_RESOURCE is kept in canonical form; anything but an absolute URI without fragment is refused', () => {
+    expect(loadConfig({}).defaultResource).toBeUndefined();
+    expect(loadConfig({ DEFAULT_RESOURCE: 'HTTPS://API.Example.com:443/' }).defaultResource).toBe('https://api.example.com');
+    expect(loadConfig({ DEFAULT_RESOURCE: 'https://api.example.com/mcp/' }).defaultResource).toBe('https://api.example.com/mcp/');
+    expect(() => loadConfig({ DEFAULT_RESOURCE: 'https://api.example.com/#x' })).toThrow(
+      new ConfigError('DEFAULT_RESOURCE: must not contain a fragment (expected an absolute URI like https://api.example.com)'),
+    );
+    expect(() => loadConfig({ DEFAULT_RESOURCE: 'api.example.com' })).toThrow(
+      new ConfigError('DEFAULT_RESOURCE: is not an absolute URI (expected an absolute URI like https://api.example.com)'),
+    );
+  });
+
   it('JWT_ALGORITHM=HS256 is refused with the reason', () => {
     const err = errorOf({ JWT_ALGORITHM: 'HS256' });
     expect(err.message).toMatch(/^JWT_ALGORITHM: HS256 is refused: /);

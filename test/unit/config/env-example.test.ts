@@ -45,6 +45,7 @@ describe('.env.example', () => {
       JWT_SECRET_KEY: 'k'.repeat(40),
       JWT_ALGORITHM: 'ES256',
       ACCESS_TOKEN_FORMAT: 'opaque',
+      DEFAULT_RESOURCE: 'https://api.example.com',
       AUTHLY_KEY_ENCRYPTION_KEY: 'e'.repeat(40),
       KEY_ROTATION_DAYS: '30',
       AUTHLY_ADMIN_CLIENT_ID: 'admin-client',

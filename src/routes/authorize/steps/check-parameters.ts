@@ -5,12 +5,15 @@ import {
   UnauthorizedClient,
   UnsupportedResponseType,
 } from '../../../errors/oauth-errors.js';
-import { singleParams } from '../../../http/params.js';
+import { RESOURCE_PARAMS, singleParams } from '../../../http/params.js';
 import { MAX_PARAMETER_LENGTH, type AuthorizeStep } from './authorize-context.js';
 
-/** RFC 6749 section 3.1: request parameters must not be included more than once. */
+/**
+ * RFC 6749 section 3.1: request parameters must not be included more than once; `resource` may be
+ * (RFC 8707 section 2), and checkResource reads it from `raw`.
+ */
 export const checkDuplicateParameters: AuthorizeStep = (c) => {
-  c.params = singleParams(c.raw);
+  c.params = singleParams(c.raw, RESOURCE_PARAMS);
 };
 
 /** Request objects are not implemented; refused explicitly (OIDC Core section 6), never ignored. */

@@ -11,6 +11,7 @@ import {
 } from './check-parameters.js';
 import { checkPkce } from './check-pkce.js';
 import { checkRedirectUri } from './check-redirect-uri.js';
+import { checkResource } from './check-resource.js';
 import { checkScope } from './check-scope.js';
 
 /**
@@ -27,6 +28,7 @@ export const VALIDATE_REQUEST_STEPS: readonly AuthorizeStep[] = [
   checkResponseMode,
   checkLengths,
   checkScope,
+  checkResource,
   checkPkce,
   checkPromptAndMaxAge,
   checkIdTokenHint,
