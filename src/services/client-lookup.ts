@@ -14,7 +14,7 @@ export const CLIENT_CACHE: CacheSpec<Client> = {
   l1MaxEntries: 10_000,
   l2TtlSeconds: 300,
   revive(json) {
-    const client = json as Client & { createdAt: string; updatedAt: string; lastUsedAt: string | null };
+    const client = json as Client & { createdAt: string; updatedAt: string; lastUsedAt: string | null; metadataExpiresAt?: string | null };
     return {
       ...client,
       // An entry that a replica still on the previous release put in Redis lacks these columns: their
@@ -25,6 +25,8 @@ export const CLIENT_CACHE: CacheSpec<Client> = {
       allowedResources: client.allowedResources ?? null,
       registrationType: client.registrationType ?? 'admin',
       lastUsedAt: client.lastUsedAt ? new Date(client.lastUsedAt) : null,
+      // migrations/20261205222000_add_client_metadata_expiry.sql
+      metadataExpiresAt: client.metadataExpiresAt ? new Date(client.metadataExpiresAt) : null,
       createdAt: new Date(client.createdAt),
       updatedAt: new Date(client.updatedAt),
     };
