@@ -132,7 +132,8 @@ export function parseMetadataDocument(clientId: string, body: Buffer): MetadataD
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.map(String).join('.') || 'document';
-    const what = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : 'is not valid';
+    const given = issue.path.reduce<unknown>((value, key) => (value as Record<PropertyKey, unknown> | undefined)?.[key], raw);
+    const what = given === undefined ? 'is required' : 'is not valid';
     throw new ClientMetadataRefused('invalid_metadata', `The client metadata document is not valid: ${field} ${what}.`);
   }
   const document = parsed.data;

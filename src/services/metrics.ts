@@ -58,13 +58,13 @@ export class Metrics {
   });
   readonly clientMetadataFetches = new Counter({
     name: 'authly_client_metadata_fetches_total',
-    help: 'Fetches of client ID metadata documents by result: ok, or why the fetched document was refused (timeout, redirect, status, too_large, client_id_mismatch, ...).',
+    help: 'Fetches of client ID metadata documents by result: ok, or why it was refused (forbidden_address, timeout, redirect, status, too_large, client_id_mismatch, ...).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
   readonly clientMetadataRefusals = new Counter({
     name: 'authly_client_metadata_refusals_total',
-    help: 'Metadata-document client_ids refused, by reason: those refused before any fetch (invalid_url, domain_denied, forbidden_address) and after one.',
+    help: 'Metadata-document client_ids refused, by reason: also those refused before any fetch was tried (invalid_url, domain_denied).',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
