@@ -351,6 +351,17 @@ describe('client ID metadata documents', () => {
     expect((await findClient(t.testDb.db, clientId))!.clientName).toBe('Second');
   });
 
+  it('logout: a client_id whose document cannot be used is an error page, never a redirect', async () => {
+    const clientId = docs.serve(uniquePath('logout'), { status: 404 });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/oidc/logout?${new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: 'https://mcp-client.example.com/bye' })}`,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers.location).toBeUndefined();
+    expect(res.body).toContain(refused('Fetching the client metadata document returned HTTP 404.'));
+  });
+
   it('records refusals in the audit log', async () => {
     const clientId = docs.serve(uniquePath('audited'), { status: 302, headers: { location: 'https://example.com/' } });
     await authorize(new InjectBrowser(t.app), clientId);
