@@ -37,7 +37,9 @@ import { startCleanupJob } from './services/cleanup-job.js';
 import type { ServiceContext } from './services/context.js';
 import { KEY_RELOAD_INTERVAL_SECONDS } from './tokens/key-lifecycle.js';
 import { KeyStore, type SigningAlg } from './tokens/key-store.js';
+import { MetadataDocumentResolver } from './services/metadata-document-client.js';
 import { Metrics } from './services/metrics.js';
+import { OutboundFetcher, type ResolveAll } from './services/outbound-fetch.js';
 import { deriveKey, resolveServerSecret } from './services/server-secret.js';
 
 /** 64 KiB: far above any legitimate form post or admin JSON body (SECURITY.md: bodies are size-limited). */
@@ -57,6 +59,8 @@ export interface AppDeps {
   db?: Db;
   /** Where JSON log lines go (tests capture them); default stdout. */
   logStream?: NodeJS.WritableStream;
+  /** How outbound fetches resolve host names (tests); default dns.promises.lookup. */
+  resolve?: ResolveAll;
 }
 
 declare module 'fastify' {
@@ -122,6 +126,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     scopes: shared.scopes,
     resources: shared.resources,
     redis: shared.redis,
+    metadataDocuments: new MetadataDocumentResolver(new OutboundFetcher({ maxPerHost: config.cimd.maxFetchesPerHost, resolve: deps.resolve })),
     audit: new AuditLog(app.log, (event) => metrics.auditEvents.inc({ event })),
   };
   const report = await bootstrap(ctx);

@@ -225,6 +225,47 @@ export const ENV_VARS = {
     description:
       'Admission control: token and login requests in flight per process beyond which new ones get 503 with Retry-After at once (health probes and metrics stay fast); 0 disables.',
   },
+  CIMD_ENABLED: {
+    schema: bool,
+    default: 'true',
+    description:
+      'Client ID Metadata Documents: an https URL used as client_id is fetched as the client\'s metadata (draft-ietf-oauth-client-id-metadata-document), for MCP clients. false: such client_ids are unknown.',
+  },
+  CIMD_ALLOW_LOOPBACK: {
+    schema: bool,
+    default: 'false',
+    description:
+      'Development and tests only (refused in production): also accept http://127.0.0.1, http://[::1] and http://localhost client_id URLs, fetched from the loopback interface.',
+  },
+  CIMD_ALLOWED_DOMAINS: {
+    schema: z.string().min(1),
+    description:
+      'Comma-separated domains whose client_id URLs are accepted (example.com also covers sub.example.com, on whole labels). Unset: any public domain.',
+  },
+  CIMD_DENIED_DOMAINS: {
+    schema: z.string().min(1),
+    description: 'Comma-separated domains whose client_id URLs are refused (matched like CIMD_ALLOWED_DOMAINS; wins over it).',
+  },
+  CIMD_CACHE_MIN_SECONDS: {
+    schema: int(0, 86400),
+    default: '300',
+    description: 'Shortest time a fetched metadata document is used without fetching it again, whatever its Cache-Control or Expires says.',
+  },
+  CIMD_CACHE_MAX_SECONDS: {
+    schema: int(1, 31_536_000),
+    default: '86400',
+    description: 'Longest time a fetched metadata document is used without fetching it again (a document without cache headers: CIMD_CACHE_MIN_SECONDS).',
+  },
+  CIMD_FETCH_TIMEOUT_MS: {
+    schema: int(100, 60_000),
+    default: '5000',
+    description: 'Time allowed to fetch a metadata document: connecting, waiting and reading together.',
+  },
+  CIMD_MAX_FETCHES_PER_HOST: {
+    schema: int(1, 100),
+    default: '4',
+    description: 'Metadata document fetches in flight to one host per process; more wait their turn (within the timeout).',
+  },
   AUTHLY_ADMIN_CLIENT_ID: { schema: z.string().min(1).max(255), description: 'Bootstrap admin client id.' },
   AUTHLY_ADMIN_CLIENT_SECRET: {
     schema: z.string().min(16, { message: 'expected at least 16 characters' }),
@@ -294,6 +335,18 @@ export interface Config {
   keepAliveTimeoutSeconds: number;
   /** Admission control: expensive requests (token, login) in flight per process; 0 means no cap. */
   maxInflightExpensive: number;
+  /** Client ID Metadata Documents (src/services/metadata-document-client.ts). */
+  cimd: {
+    enabled: boolean;
+    allowLoopback: boolean;
+    /** Lower-case domains; empty: any. */
+    allowedDomains: string[];
+    deniedDomains: string[];
+    cacheMinSeconds: number;
+    cacheMaxSeconds: number;
+    fetchTimeoutMs: number;
+    maxFetchesPerHost: number;
+  };
   admin: {
     clientId: string | undefined;
     clientSecret: string | undefined;
@@ -373,6 +426,14 @@ function parseHosts(raw: string | undefined): string[] {
       throw new ConfigError(`ALLOWED_HOSTS: "${host}" is not a host name (no scheme or port)`);
     }
     return host.toLowerCase();
+  });
+}
+
+function parseDomains(name: string, raw: string | undefined): string[] {
+  return list(raw).map((domain) => {
+    const plain = domain.toLowerCase().replace(/^\*?\./, '');
+    if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(plain)) throw new ConfigError(`${name}: "${domain}" is not a domain name (no scheme, port or path)`);
+    return plain;
   });
 }
 
@@ -485,6 +546,16 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     requestTimeoutSeconds: v('HTTP_REQUEST_TIMEOUT_SECONDS'),
     keepAliveTimeoutSeconds: v('HTTP_KEEP_ALIVE_TIMEOUT_SECONDS'),
     maxInflightExpensive: v('AUTHLY_MAX_INFLIGHT_EXPENSIVE'),
+    cimd: {
+      enabled: v('CIMD_ENABLED'),
+      allowLoopback: v('CIMD_ALLOW_LOOPBACK'),
+      allowedDomains: parseDomains('CIMD_ALLOWED_DOMAINS', v('CIMD_ALLOWED_DOMAINS')),
+      deniedDomains: parseDomains('CIMD_DENIED_DOMAINS', v('CIMD_DENIED_DOMAINS')),
+      cacheMinSeconds: v('CIMD_CACHE_MIN_SECONDS'),
+      cacheMaxSeconds: v('CIMD_CACHE_MAX_SECONDS'),
+      fetchTimeoutMs: v('CIMD_FETCH_TIMEOUT_MS'),
+      maxFetchesPerHost: v('CIMD_MAX_FETCHES_PER_HOST'),
+    },
     admin: {
       clientId: v('AUTHLY_ADMIN_CLIENT_ID'),
       clientSecret: v('AUTHLY_ADMIN_CLIENT_SECRET'),
@@ -509,7 +580,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (config.workers > 1 && !config.databaseUrl) {
     throw new ConfigError('WORKERS: more than one worker needs DATABASE_URL (the embedded database cannot be shared between processes)');
   }
+  if (config.cimd.cacheMinSeconds > config.cimd.cacheMaxSeconds) {
+    throw new ConfigError('CIMD_CACHE_MIN_SECONDS: must not exceed CIMD_CACHE_MAX_SECONDS');
+  }
   if (environment === 'production') {
+    // Loopback client_id URLs are any local program's to claim, and their fetch reaches this host.
+    if (config.cimd.allowLoopback) throw new ConfigError('CIMD_ALLOW_LOOPBACK: development and tests only; refused in production');
     if (issuerUrl.protocol !== 'https:' && !isLoopback(issuerUrl.hostname)) {
       throw new ConfigError('DEFAULT_ISSUER_URL: production requires an https issuer (http only for loopback)');
     }

@@ -35,12 +35,14 @@ export interface Client {
   registrationType: RegistrationType;
   /** The last token or authorization request; null until the first. */
   lastUsedAt: Date | null;
+  /** A metadata-document client: until when its row stands for the document without a fetch; else null. */
+  metadataExpiresAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
 /** The columns with a default may be left out of a new client. */
-type DefaultedColumns = 'allowedResources' | 'registrationType' | 'lastUsedAt';
+type DefaultedColumns = 'allowedResources' | 'registrationType' | 'lastUsedAt' | 'metadataExpiresAt';
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | DefaultedColumns> & Partial<Pick<Client, DefaultedColumns>>;
 export type ClientChanges = Partial<Omit<Client, 'clientId' | 'createdAt' | 'updatedAt'>>;
 
@@ -68,6 +70,7 @@ const COLUMNS: Record<keyof Omit<Client, 'createdAt' | 'updatedAt'>, string> = {
   allowedResources: 'allowed_resources',
   registrationType: 'registration_type',
   lastUsedAt: 'last_used_at',
+  metadataExpiresAt: 'metadata_expires_at',
 };
 
 const SELECT = `SELECT ${Object.entries(COLUMNS)
@@ -139,4 +142,28 @@ export async function updateClient(db: Queryable, clientId: string, changes: Cli
 export async function deleteClient(db: Queryable, clientId: string): Promise<boolean> {
   const { rowCount } = await db.query('DELETE FROM clients WHERE client_id = $1', [clientId]);
   return rowCount > 0;
+}
+
+/** What a client ID metadata document defines; the rest of a metadata-document client is fixed (public, PKCE). */
+export type MetadataDocumentClient = Omit<NewClient, 'isActive' | 'registrationType' | 'allowedResources' | 'lastUsedAt'> & {
+  metadataExpiresAt: Date;
+};
+
+/**
+ * Creates or refreshes the row of a metadata-document client from its document. is_active is left alone
+ * on refresh, so an administrator's "disabled" survives; a row of another registration type is never
+ * overwritten (undefined is returned).
+ */
+export async function upsertMetadataDocumentClient(db: Queryable, client: MetadataDocumentClient): Promise<Client | undefined> {
+  const row: NewClient = { ...client, isActive: true, registrationType: 'metadata_document' };
+  const keys = (Object.keys(COLUMNS) as (keyof NewClient)[]).filter((k) => row[k] !== undefined);
+  const updated = keys.filter((k) => k !== 'clientId' && k !== 'isActive' && k !== 'registrationType');
+  const { rowCount } = await db.query(
+    `INSERT INTO clients (${keys.map((k) => COLUMNS[k]).join(', ')})
+     VALUES (${keys.map((_, i) => `$${i + 1}`).join(', ')})
+     ON CONFLICT (client_id) DO UPDATE SET ${updated.map((k) => `${COLUMNS[k]} = EXCLUDED.${COLUMNS[k]}`).join(', ')}, updated_at = now()
+     WHERE clients.registration_type = 'metadata_document'`,
+    keys.map((k) => row[k]),
+  );
+  return rowCount > 0 ? findClient(db, client.clientId) : undefined;
 }

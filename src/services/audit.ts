@@ -42,6 +42,8 @@ export const AUDIT_EVENTS = [
   'admin.keys.retired',
   'admin.keys.revoked',
   'keys.changed',
+  // A client ID metadata document that could not be fetched or was refused (src/services/metadata-document-client.ts).
+  'client.metadata_refused',
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

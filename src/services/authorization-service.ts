@@ -33,6 +33,9 @@ export async function needsConsent(
   user: User,
 ): Promise<boolean> {
   if (request.prompt.includes('consent')) return true;
+  // A metadata-document client is whoever controls its URL; the user decides every time (MCP authorization,
+  // security considerations): neither skip_consent, REQUIRE_USER_CONSENT nor a remembered consent skips it.
+  if (client.registrationType === 'metadata_document') return true;
   if (!ctx.config.requireUserConsent || client.skipConsent) return false;
   const consented = await findConsentedScopes(ctx.db, user.id, client.clientId);
   return !isSubset(grantableScopes(request, user), consented);

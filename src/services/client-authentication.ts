@@ -1,4 +1,5 @@
 import { MAX_IDENTIFIER_LENGTH } from '../config/input-limits.js';
+import { ClientMetadataRefused } from '../errors/client-metadata-errors.js';
 import { InvalidClient, InvalidRequest } from '../errors/oauth-errors.js';
 import { constantTimeEqual, hmacSha256Base64url } from '../lib/crypto.js';
 import type { Client } from '../repositories/clients-repository.js';
@@ -84,7 +85,14 @@ export async function authenticateClient(
     err.usedBasic = usedBasic;
     return err;
   };
-  const client = await findClient(clientId);
+  let client: Client | undefined;
+  try {
+    client = await findClient(clientId);
+  } catch (err) {
+    // A client ID metadata document that cannot be used: the client is not authenticated.
+    if (err instanceof ClientMetadataRefused) throw fail(err.description);
+    throw err;
+  }
   if (!client || !client.isActive) {
     if (secret !== undefined) verifyClientSecret(key, secret, null);
     throw fail('client authentication failed');

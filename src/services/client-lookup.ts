@@ -1,6 +1,7 @@
 import type { CacheSpec } from '../cache/cache-hub.js';
 import { findClient, type Client } from '../repositories/clients-repository.js';
 import type { ServiceContext } from './context.js';
+import { isMetadataDocumentClientId, resolveMetadataDocumentClient } from './metadata-document-client.js';
 
 /**
  * Clients are read on every token, introspection, revocation and authorization request and written only
@@ -14,7 +15,7 @@ export const CLIENT_CACHE: CacheSpec<Client> = {
   l1MaxEntries: 10_000,
   l2TtlSeconds: 300,
   revive(json) {
-    const client = json as Client & { createdAt: string; updatedAt: string; lastUsedAt: string | null };
+    const client = json as Client & { createdAt: string; updatedAt: string; lastUsedAt: string | null; metadataExpiresAt?: string | null };
     return {
       ...client,
       // An entry that a replica still on the previous release put in Redis lacks these columns: their
@@ -25,13 +26,24 @@ export const CLIENT_CACHE: CacheSpec<Client> = {
       allowedResources: client.allowedResources ?? null,
       registrationType: client.registrationType ?? 'admin',
       lastUsedAt: client.lastUsedAt ? new Date(client.lastUsedAt) : null,
+      // migrations/20261205222000_add_client_metadata_expiry.sql
+      metadataExpiresAt: client.metadataExpiresAt ? new Date(client.metadataExpiresAt) : null,
       createdAt: new Date(client.createdAt),
       updatedAt: new Date(client.updatedAt),
     };
   },
 };
 
-/** A client by id, through the cache (never caching "not found"). The result is frozen: do not mutate it. */
-export function lookupClient(ctx: Pick<ServiceContext, 'db' | 'clients'>, clientId: string): Promise<Client | undefined> {
-  return ctx.clients.get(clientId, () => findClient(ctx.db, clientId));
+type LookupCtx = Pick<ServiceContext, 'config' | 'db' | 'clients' | 'metrics' | 'audit' | 'metadataDocuments'>;
+
+/**
+ * A client by id, through the cache (never caching "not found"). The result is frozen: do not mutate it.
+ * A client_id that is an https URL is a client ID metadata document's (src/services/metadata-document-client.ts):
+ * fetched when its stored copy is stale, and ClientMetadataRefused is thrown when it cannot be used.
+ */
+export async function lookupClient(ctx: LookupCtx, clientId: string): Promise<Client | undefined> {
+  if (isMetadataDocumentClientId(ctx.config, clientId)) return resolveMetadataDocumentClient(ctx, clientId);
+  const client = await ctx.clients.get(clientId, () => findClient(ctx.db, clientId));
+  // A metadata-document client exists only while its URL is accepted (CIMD_ENABLED, CIMD_ALLOW_LOOPBACK).
+  return client?.registrationType === 'metadata_document' ? undefined : client;
 }

@@ -7,6 +7,7 @@ import type { Resource } from '../repositories/resources-repository.js';
 import type { Scope } from '../repositories/scopes-repository.js';
 import type { KeyStore } from '../tokens/key-store.js';
 import type { AuditLog } from './audit.js';
+import type { MetadataDocumentResolver } from './metadata-document-client.js';
 import type { Metrics } from './metrics.js';
 
 /** What services need: handed down from the composition root (src/plugins/services.ts). */
@@ -27,6 +28,8 @@ export interface ServiceContext {
   scopes: Cache<Scope>;
   /** Read-through resource cache (src/services/resource-lookup.ts), invalidated by admin writes. */
   resources: Cache<Resource>;
+  /** Client ID Metadata Documents: the guarded fetcher and the fetches in flight (one per process). */
+  metadataDocuments: MetadataDocumentResolver;
   /** Redis when REDIS_URL is set (readiness and metrics report its state), else undefined. */
   redis: RedisConnection | undefined;
   /** Security events; routes hand services a copy bound to the request's ip and id (withOrigin). */

@@ -1,6 +1,7 @@
 import { decodeProtectedHeader, type JWTPayload } from 'jose';
 import { constantTimeEqual, hmacSha256Base64url } from '../lib/crypto.js';
 import type { Client } from '../repositories/clients-repository.js';
+import { ClientMetadataRefused } from '../errors/client-metadata-errors.js';
 import { lookupClient } from './client-lookup.js';
 import { deleteSessionBySid, type Session } from '../repositories/sessions-repository.js';
 import { verifyJwt } from '../tokens/jwt.js';
@@ -80,7 +81,15 @@ const checkClient: Step = async (ctx, params, out) => {
   const hint = out.hint;
   const clientId = explicit ?? hint?.azp ?? (hint?.audience.length === 1 ? hint.audience[0] : undefined);
   if (clientId === undefined) return;
-  const client = await lookupClient(ctx, clientId);
+  let client;
+  try {
+    client = await lookupClient(ctx, clientId);
+  } catch (err) {
+    // A client ID metadata document that cannot be used: the client is not identified.
+    if (!(err instanceof ClientMetadataRefused)) throw err;
+    if (explicit !== undefined) throw new InvalidLogoutRequest(`The application could not be verified. ${err.description}`);
+    return;
+  }
   if (client?.isActive) {
     const { clientName, postLogoutRedirectUris } = client;
     out.client = { clientId: client.clientId, clientName, postLogoutRedirectUris };

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/db.js';
 import { pingDatabase } from '../repositories/health-repository.js';
+import { CLIENT_METADATA_REFUSALS } from '../errors/client-metadata-errors.js';
 import { AUDIT_EVENTS } from './audit.js';
 
 /** Authly's Prometheus metrics, on a registry of its own (one per app, so tests never collide). */
@@ -55,6 +56,18 @@ export class Metrics {
     labelNames: ['cache', 'result'] as const,
     registers: [this.registry],
   });
+  readonly clientMetadataFetches = new Counter({
+    name: 'authly_client_metadata_fetches_total',
+    help: 'Fetches of client ID metadata documents by result: ok, or why it was refused (forbidden_address, timeout, redirect, status, too_large, client_id_mismatch, ...).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly clientMetadataRefusals = new Counter({
+    name: 'authly_client_metadata_refusals_total',
+    help: 'Metadata-document client_ids refused, by reason: also those refused before any fetch was tried (invalid_url, domain_denied).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly rateLimitExceeded = new Counter({
     name: 'authly_rate_limit_exceeded_total',
     help: 'Requests refused with 429 by a rate-limit policy: general, login, token or admin.',
@@ -89,6 +102,8 @@ export class Metrics {
     for (const event of AUDIT_EVENTS) this.auditEvents.inc({ event }, 0);
     const registry = this.registry;
     for (const policy of ['general', 'login', 'token', 'admin']) this.rateLimitExceeded.inc({ policy }, 0);
+    for (const reason of CLIENT_METADATA_REFUSALS) this.clientMetadataRefusals.inc({ reason }, 0);
+    this.clientMetadataFetches.inc({ result: 'ok' }, 0);
     new Gauge({
       name: 'authly_database_up',
       help: 'Whether the database answered a ping within 1 s at scrape time (1) or not (0).',

@@ -35,6 +35,25 @@ export interface ConsentView {
   resources: { name: string; identifier: string }[];
   action: string;
   csrfToken: string;
+  /** A client ID metadata document's client: who it is cannot be vouched for, only where it sends the user. */
+  metadataDocument?: {
+    /** The client_id: the URL of its metadata document. */
+    clientIdUrl: string;
+    /** The host name of this request's redirect URI. */
+    redirectHost: string;
+    /** Every redirect URI leads to this device (loopback or a private-use scheme): any local program can claim the name. */
+    onlyThisDevice: boolean;
+  };
+}
+
+function metadataDocumentNotice(doc: NonNullable<ConsentView['metadataDocument']>): Html {
+  return html`<p>After you answer, you go to <strong class="destination">${doc.redirectHost}</strong></p>
+<p class="muted">This application is identified only by the URL of its metadata document, <code>${doc.clientIdUrl}</code>; nobody has registered or checked it with this server.</p>
+${
+  doc.onlyThisDevice
+    ? html`<p class="warning" role="alert">Warning: this application returns only to a program on this device (localhost). Any program on your computer can use this name. Allow only if you have just started this application yourself.</p>`
+    : ''
+}`;
 }
 
 export function consentPage(view: ConsentView): Html {
@@ -43,6 +62,7 @@ export function consentPage(view: ConsentView): Html {
     html`<h1>Allow access?</h1>
 <p><strong>${view.clientName}</strong> wants to access your account <strong>${view.username}</strong>.</p>
 ${view.clientUri ? html`<p class="muted">${view.clientUri}</p>` : ''}
+${view.metadataDocument ? metadataDocumentNotice(view.metadataDocument) : ''}
 <p>It will be able to:</p>
 <ul class="scopes">${view.scopes.map((s) => html`<li>${s.description || s.name}</li>`)}</ul>
 ${view.resources.length > 0 ? html`<p>Access will be for:</p>

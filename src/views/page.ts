@@ -11,7 +11,9 @@ input[type=text],input[type=password]{width:100%;box-sizing:border-box;padding:.
 button{font-size:1rem;padding:.6rem 1.2rem;border-radius:6px;border:1px solid #2456c4;background:#2f66d8;color:#fff;cursor:pointer;margin-top:1.2rem}
 button.secondary{background:#fff;color:#2f66d8}.actions{display:flex;gap:.6rem;justify-content:flex-end}
 .error{background:#fdecec;border:1px solid #e5a3a3;color:#8c1c1c;padding:.6rem;border-radius:6px}
-ul.scopes{padding-left:1.2rem}ul.scopes li{margin:.3rem 0}.muted{color:#5b6475;font-size:.9rem}`;
+ul.scopes{padding-left:1.2rem}ul.scopes li{margin:.3rem 0}.muted{color:#5b6475;font-size:.9rem}
+.warning{background:#fff6e0;border:1px solid #d9a93a;color:#4f3a00;padding:.6rem;border-radius:6px}
+.destination{font-size:1.15rem;word-break:break-all}code{word-break:break-all}`;
 // The stylesheet is allowed by its hash, so the CSP needs no 'unsafe-inline'.
 const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
 

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type AppDeps } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createTestDb, type TestDb } from './test-db.js';
 
@@ -22,7 +22,7 @@ export const TEST_ISSUER = 'http://localhost:8000';
  * A fresh app over a fresh database (own PGlite, or own schema on TEST_DATABASE_URL), configured from
  * `env` on top of test defaults. Use app.inject for requests.
  */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string> = {}, deps: Pick<AppDeps, 'resolve'> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'authly-test-'));
   const config = loadConfig({
     DEFAULT_ISSUER_URL: TEST_ISSUER,
@@ -42,7 +42,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
       done();
     },
   });
-  const app = await buildApp(config, { db: testDb.db, logStream });
+  const app = await buildApp(config, { db: testDb.db, logStream, ...deps });
   await app.ready();
   return {
     app,

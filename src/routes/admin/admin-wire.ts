@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MAX_PATH_PARAM_LENGTH } from '../../config/input-limits.js';
 import { ValidationFailed } from '../../errors/admin-errors.js';
 import { canonicalResourceIdentifier, MAX_RESOURCE_IDENTIFIER_LENGTH } from '../../lib/resource-identifier.js';
+import { informationalUrl } from '../../services/admin/client-registration-rules.js';
 import type { PageRequest } from '../../services/admin/pagination.js';
 
 /**
@@ -74,11 +75,8 @@ export function page<T>(result: { items: T[]; total: number }, request: PageRequ
   return { items: result.items.map(present), total: result.total, limit: request.limit, offset: request.offset };
 }
 
-/** Absolute http(s) URLs for informational links (client_uri, logo_uri, picture, …). */
-export const httpUrl = z
-  .string()
-  .max(2000)
-  .pipe(z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL' }));
+/** Absolute http(s) URLs for informational links (client_uri, logo_uri, picture, …): the registration rule. */
+export const httpUrl = informationalUrl;
 
 /** A single-line human text (names), trimmed. */
 export const text = (max = 255) => z.string().trim().min(1, { message: 'must not be empty' }).max(max);

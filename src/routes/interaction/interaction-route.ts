@@ -12,6 +12,7 @@ import { grantableScopes, issueAuthorizationCode, needsConsent } from '../../ser
 import { checkCsrfToken, claimInteraction, csrfTokenFor, findInteraction, type PendingAuthorization } from '../../services/interaction-service.js';
 import { checkCredentials } from '../../services/login-service.js';
 import { consentResources } from '../../services/resource-indicators.js';
+import { redirectHostOf, redirectsOnlyToThisDevice } from '../../services/metadata-document-client.js';
 import { TooManyAttempts } from '../../errors/throttle-errors.js';
 import { findSession, SESSION_COOKIE, startSession } from '../../services/session-service.js';
 import { consentPage, errorPage, loginPage } from '../../views/authorization-pages.js';
@@ -66,6 +67,16 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
     return sendPage(reply, status, page, security(loaded));
   }
 
+  /** What the consent page says of a client ID metadata document's client (MCP authorization, security considerations). */
+  function metadataDocumentNotice({ client, interaction }: Loaded) {
+    if (client.registrationType !== 'metadata_document') return undefined;
+    return {
+      clientIdUrl: client.clientId,
+      redirectHost: redirectHostOf(interaction.params.redirectUri),
+      onlyThisDevice: redirectsOnlyToThisDevice(client),
+    };
+  }
+
   async function renderConsent(reply: FastifyReply, loaded: Loaded, user: User) {
     const { uid } = loaded.interaction;
     const scopes = await findScopes(ctx.db, grantableScopes(loaded.interaction.params, user));
@@ -78,6 +89,7 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
       scopes,
       action: pathFor('interactionConsent', { uid }),
       csrfToken: csrfTokenFor(ctx, uid),
+      metadataDocument: metadataDocumentNotice(loaded),
     });
     return sendPage(reply, 200, page, security(loaded));
   }

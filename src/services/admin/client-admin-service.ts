@@ -29,7 +29,7 @@ type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey' | 'clients' | 'keys' | 
 /** What an administrator may set on a client (RFC 7591 metadata plus Authly's own flags). */
 export type ClientMetadata = Omit<
   Client,
-  'clientId' | 'clientSecretHash' | 'clientType' | 'registrationType' | 'lastUsedAt' | 'createdAt' | 'updatedAt'
+  'clientId' | 'clientSecretHash' | 'clientType' | 'registrationType' | 'lastUsedAt' | 'metadataExpiresAt' | 'createdAt' | 'updatedAt'
 >;
 
 export type NewClientInput = Partial<ClientMetadata> & { clientName: string; clientId?: string };
@@ -99,8 +99,17 @@ async function assertValid(ctx: Pick<Ctx, 'keys'>, db: Queryable, client: Client
 }
 
 function metadataOf(client: Client): ClientMetadata {
-  const { clientId: _id, clientSecretHash: _hash, clientType: _type, registrationType: _r, lastUsedAt: _l, createdAt: _c, updatedAt: _u, ...metadata } =
-    client;
+  const {
+    clientId: _id,
+    clientSecretHash: _hash,
+    clientType: _type,
+    registrationType: _r,
+    lastUsedAt: _l,
+    metadataExpiresAt: _m,
+    createdAt: _c,
+    updatedAt: _u,
+    ...metadata
+  } = client;
   return metadata;
 }
 

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { AccessTokenFormat, IdTokenSigningAlg } from '../../repositories/clients-repository.js';
 
 /**
@@ -17,6 +18,15 @@ export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secre
 export const ID_TOKEN_SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const satisfies readonly IdTokenSigningAlg[];
 /** Per-client access token format; null (not listed) means the server's ACCESS_TOKEN_FORMAT. */
 export const ACCESS_TOKEN_FORMATS = ['jwt', 'opaque'] as const satisfies readonly AccessTokenFormat[];
+
+/**
+ * Absolute http(s) URLs for informational links (client_uri, logo_uri, tos_uri, policy_uri; a user's
+ * picture): the admin API and client ID metadata documents (src/services/metadata-document-client.ts).
+ */
+export const informationalUrl = z
+  .string()
+  .max(2000)
+  .pipe(z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL' }));
 
 export interface ClientRegistration {
   tokenEndpointAuthMethod: string;

@@ -265,6 +265,12 @@ const ROWS: Row[] = [
   ['throttle: a 3,000-character client_id is a 401, not a 500', (f) => clientTokenFrom(f, '203.0.113.204', randomBytes(1500).toString('hex'), 'wrong'), { json: [401, 'invalid_client'] }],
   ['revocation requires client authentication', (f) => form(f, '/oauth/revoke', 'token=abc'), { json: [401, 'invalid_client'] }],
   ['introspection requires client authentication', (f) => form(f, '/oauth/introspect', 'token=abc'), { json: [401, 'invalid_client'] }],
+  // Client ID metadata documents: the SSRF guard refuses before any connection (details: test/http/cimd/).
+  ['metadata document URL at a private address → error page, nothing fetched', (f) => f.get(authorizeUrl('https://10.0.0.1/client.json')), { page: 400 }],
+  ['metadata document URL at the link-local cloud metadata address → error page', (f) => f.get(authorizeUrl('https://169.254.169.254/latest/meta-data/')), { page: 400 }],
+  ['metadata document URL at an IPv4-mapped loopback address → error page', (f) => f.get(authorizeUrl('https://[::ffff:7f00:1]/client.json')), { page: 400 }],
+  ['metadata document URL over http (loopback not allowed) → error page', (f) => f.get(authorizeUrl('http://127.0.0.1/client.json')), { page: 400 }],
+  ['metadata document URL at a private address at the token endpoint → 401 invalid_client', (f) => form(f, '/oauth/token', new URLSearchParams({ grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, code_verifier: 'v'.repeat(43), client_id: 'https://192.168.0.1/client.json' }).toString()), { json: [401, 'invalid_client'] }],
 ];
 
 describe('SECURITY.md: one failing request per rule', () => {
@@ -327,6 +333,16 @@ const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
   ['a slow client cannot hold a SIGTERMed server past its shutdown timeout', 'test/e2e/shutdown.test.ts', 'exits 0 before the timeout although a body is still trickling in'],
   ['token and login beyond the in-flight cap → 503 + Retry-After at once', 'test/unit/http/admission-control.test.ts', 'refuses beyond the cap with 503 temporarily_unavailable and Retry-After, then admits again'],
   ['/health answers while 500 token requests are in flight', 'test/e2e/health-under-flood.test.ts', 'answers every /health probe with 200 while 500 token requests are in flight'],
+  // Outbound fetches of client-supplied URLs (client ID metadata documents).
+  ['outbound fetch: special-use addresses (IPv4, IPv6, IPv4-mapped, NAT64) are classified and refused', 'test/unit/lib/special-use-addresses.test.ts', 'classifyAddress'],
+  ['outbound fetch: a name resolving to a private address is refused before connecting', 'test/unit/services/outbound-fetch.test.ts', 'refuses a name that resolves to a private address, before connecting'],
+  ['outbound fetch: resolved once, connected to the checked address (no DNS rebinding)', 'test/unit/services/outbound-fetch.test.ts', 'resolves once and connects to the address it checked'],
+  ['outbound fetch: loopback only for loopback names with CIMD_ALLOW_LOOPBACK', 'test/unit/services/outbound-fetch.test.ts', 'refuses loopback for any host but the loopback names, even with the loopback allowance'],
+  ['outbound fetch: bounded in time and per host', 'test/unit/services/outbound-fetch.test.ts', 'keeps at most maxPerHost fetches in flight to one host; the others wait their turn'],
+  ['outbound fetch: no redirect followed, only 200, JSON, at most 5 KB; nothing stored on a refusal', 'test/http/cimd/metadata-document-client.test.ts', 'refuses a document that breaks the rules, shows why, and stores nothing'],
+  ['outbound fetch: an error is never cached', 'test/http/cimd/metadata-document-client.test.ts', 'never caches an error: the next request fetches again'],
+  ['metadata-document clients are public clients: PKCE required', 'test/http/cimd/metadata-document-client.test.ts', 'requires PKCE of a metadata-document client'],
+  ['metadata-document clients: consent is never skipped, and localhost-only clients carry a warning', 'test/http/cimd/metadata-document-client.test.ts', 'never skips consent for a metadata-document client, not even after the user allowed it once'],
 ];
 
 describe('SECURITY.md: rules tested by their own suites', () => {

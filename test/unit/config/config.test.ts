@@ -247,6 +247,31 @@ describe('loadConfig', () => {
     it('accepts AUTHLY_BOOTSTRAP_DEV_MODE=false', () => {
       expect(loadConfig({ ...PRODUCTION, AUTHLY_BOOTSTRAP_DEV_MODE: 'false' }).admin.bootstrapDevMode).toBe(false);
     });
+
+    it('refuses CIMD_ALLOW_LOOPBACK=true (loopback client_id URLs are for development and tests)', () => {
+      expect(errorOf({ ...PRODUCTION, CIMD_ALLOW_LOOPBACK: 'true' }).message).toBe(
+        'CIMD_ALLOW_LOOPBACK: development and tests only; refused in production',
+      );
+      expect(loadConfig(PRODUCTION).cimd).toMatchObject({ enabled: true, allowLoopback: false });
+    });
+  });
+
+  describe('client ID metadata documents', () => {
+    it('reads the domain lists lower-cased, and refuses what is not a domain name', () => {
+      expect(loadConfig({ CIMD_ALLOWED_DOMAINS: 'MCP.Example.com, .tools.example.org', CIMD_DENIED_DOMAINS: '*.evil.example' }).cimd).toMatchObject({
+        allowedDomains: ['mcp.example.com', 'tools.example.org'],
+        deniedDomains: ['evil.example'],
+      });
+      expect(errorOf({ CIMD_ALLOWED_DOMAINS: 'https://mcp.example.com' }).message).toBe(
+        'CIMD_ALLOWED_DOMAINS: "https://mcp.example.com" is not a domain name (no scheme, port or path)',
+      );
+    });
+
+    it('refuses a minimum cache lifetime above the maximum', () => {
+      expect(errorOf({ CIMD_CACHE_MIN_SECONDS: '600', CIMD_CACHE_MAX_SECONDS: '60' }).message).toBe(
+        'CIMD_CACHE_MIN_SECONDS: must not exceed CIMD_CACHE_MAX_SECONDS',
+      );
+    });
   });
 
   describe('NAME_FILE', () => {

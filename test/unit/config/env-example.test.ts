@@ -69,6 +69,14 @@ describe('.env.example', () => {
       HTTP_REQUEST_TIMEOUT_SECONDS: '3',
       HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '30',
       AUTHLY_MAX_INFLIGHT_EXPENSIVE: '0',
+      CIMD_ENABLED: 'false',
+      CIMD_ALLOW_LOOPBACK: 'true',
+      CIMD_ALLOWED_DOMAINS: 'mcp.example.com',
+      CIMD_DENIED_DOMAINS: 'evil.example',
+      CIMD_CACHE_MIN_SECONDS: '60',
+      CIMD_CACHE_MAX_SECONDS: '3600',
+      CIMD_FETCH_TIMEOUT_MS: '2000',
+      CIMD_MAX_FETCHES_PER_HOST: '2',
     };
     expect(Object.keys(samples).sort()).toEqual(Object.keys(ENV_VARS).sort());
     // Variables that only load together with others: the baseline sets them all to other valid values.

@@ -16,6 +16,7 @@ const CLIENT: Client = {
   allowedResources: ['https://api.example.com'],
   registrationType: 'dynamic',
   lastUsedAt: new Date('2026-11-24T12:00:00.000Z'),
+  metadataExpiresAt: new Date('2026-11-24T13:00:00.000Z'),
   createdAt: new Date('2026-11-24T10:00:00.000Z'),
   updatedAt: new Date('2026-11-24T11:00:00.000Z'),
 };
@@ -36,6 +37,7 @@ describe('client cache revive', () => {
       allowedResources: _resources,
       registrationType: _registration,
       lastUsedAt: _used,
+      metadataExpiresAt: _expires,
       ...older
     } = CLIENT;
     expect(throughJson(older)).toEqual({
@@ -45,6 +47,7 @@ describe('client cache revive', () => {
       allowedResources: null,
       registrationType: 'admin',
       lastUsedAt: null,
+      metadataExpiresAt: null,
     });
   });
 });

@@ -25,7 +25,13 @@ export const checkRedirectUri: AuthorizeStep = (c) => {
   // OIDC Core section 3.1.2.1 makes redirect_uri required; Authly requires it of every request.
   if (redirectUri === undefined) throw new UntrustedRedirectError('The request has no redirect_uri.');
   if (redirectUri === 'repeated') throw new UntrustedRedirectError('The redirect_uri parameter is repeated.');
-  if (!redirectUriMatches(c.client!.redirectUris, redirectUri)) {
+  // A metadata document's redirect URIs are matched exactly, without the loopback port allowance (the
+  // draft-ietf-oauth-client-id-metadata-document rules): its author lists the very URIs it uses.
+  const matches =
+    c.client!.registrationType === 'metadata_document'
+      ? c.client!.redirectUris.includes(redirectUri)
+      : redirectUriMatches(c.client!.redirectUris, redirectUri);
+  if (!matches) {
     throw new UntrustedRedirectError('The redirect_uri is not registered for this application.');
   }
   c.request.redirectUri = redirectUri;
