@@ -17,7 +17,7 @@ export const SUPPORTED_CLAIMS = [
  * `signingAlgs` are the key store's algorithms (RS256 first): exactly those a client's
  * id_token_signed_response_alg may name.
  */
-export function discoveryDocument(config: Pick<Config, 'issuer'>, signingAlgs: readonly string[]): Record<string, unknown> {
+export function discoveryDocument(config: Pick<Config, 'issuer' | 'registrationPolicy'>, signingAlgs: readonly string[]): Record<string, unknown> {
   const { issuer } = config;
   return {
     issuer,
@@ -47,5 +47,7 @@ export function discoveryDocument(config: Pick<Config, 'issuer'>, signingAlgs: r
     request_uri_parameter_supported: false,
     prompt_values_supported: ['none', 'login', 'consent'],
     authorization_response_iss_parameter_supported: true,
+    // RFC 7591 / RFC 8414 section 2: only while registration is possible (REGISTRATION_POLICY not closed).
+    ...(config.registrationPolicy === 'closed' ? {} : { registration_endpoint: urlFor(issuer, 'registration') }),
   };
 }
