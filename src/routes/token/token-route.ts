@@ -6,6 +6,7 @@ import { GRANTS } from '../../grants/grant-registry.js';
 import { formBody, singleParams } from '../../http/params.js';
 import { TooManyAttempts } from '../../errors/throttle-errors.js';
 import { authenticateClientThrottled } from '../../services/client-authentication.js';
+import { noteClientUse } from '../../services/client-usage.js';
 
 /** RFC 6749 section 3.2: authenticate the client, then dispatch to the handler of its grant_type. */
 export async function tokenRoutes(app: FastifyInstance): Promise<void> {
@@ -31,6 +32,7 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
       // Services record audit events (reuse detection) with this request's ip and id.
       const issued = await handler.handle({ ...ctx, audit: request.audit }, client, params);
       ctx.metrics.tokenRequests.inc({ grant_type: grantLabel, status: 'success' });
+      void noteClientUse(ctx, client);
       request.audit.record('token.issued', {
         actor: client.clientId,
         actor_type: 'client',
