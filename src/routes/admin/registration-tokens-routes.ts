@@ -12,19 +12,30 @@ import { page, pageQuery, parseInput, toWire } from './admin-wire.js';
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
 const MAX_EXPIRY_SECONDS = 3650 * 86400;
 
-/** Seconds as a number, or a duration the CLI passes through: 3600, "3600", "90m", "12h", "30d". */
-const duration = z
-  .union([z.number().int(), z.string().regex(/^\d{1,10}[smhd]?$/, { message: 'expected seconds or a duration such as 90m, 12h or 30d' })])
-  .transform((value) => {
-    if (typeof value === 'number') return value;
-    const unit = /[smhd]$/.test(value) ? (value.slice(-1) as keyof typeof UNIT_SECONDS) : 's';
-    return Number(unit === 's' && !value.endsWith('s') ? value : value.slice(0, -1)) * UNIT_SECONDS[unit];
-  })
-  .pipe(z.number().min(1, { message: 'expected at least 1 second' }).max(MAX_EXPIRY_SECONDS, { message: 'expected at most 3650 days' }));
+/** JSON numbers and the CLI's strings alike: a whole number is read as its digits. */
+const digits = (value: unknown) => (typeof value === 'number' && Number.isInteger(value) && value >= 0 ? String(value) : value);
 
-const count = z
-  .union([z.number().int(), z.string().regex(/^\d{1,10}$/, { message: 'expected a whole number' }).transform(Number)])
-  .pipe(z.number().min(1, { message: 'expected at least 1' }).max(1_000_000, { message: 'expected at most 1000000' }));
+/** Seconds, or a duration the CLI passes through: 3600, "3600", "90m", "12h", "30d". */
+const duration = z.preprocess(
+  digits,
+  z
+    .string({ message: 'expected seconds or a duration such as 90m, 12h or 30d' })
+    .regex(/^\d{1,10}[smhd]?$/, { message: 'expected seconds or a duration such as 90m, 12h or 30d' })
+    .transform((value) => {
+      const unit = /[smhd]$/.test(value) ? (value.slice(-1) as keyof typeof UNIT_SECONDS) : 's';
+      return Number(/\d$/.test(value) ? value : value.slice(0, -1)) * UNIT_SECONDS[unit];
+    })
+    .pipe(z.number().min(1, { message: 'expected at least 1 second' }).max(MAX_EXPIRY_SECONDS, { message: 'expected at most 3650 days' })),
+);
+
+const count = z.preprocess(
+  digits,
+  z
+    .string({ message: 'expected a whole number' })
+    .regex(/^\d{1,10}$/, { message: 'expected a whole number' })
+    .transform(Number)
+    .pipe(z.number().min(1, { message: 'expected at least 1' }).max(1_000_000, { message: 'expected at most 1000000' })),
+);
 
 const createBody = z
   .strictObject({
