@@ -54,6 +54,10 @@ async function adminCallAs(f: Fixtures, scope: string, method: 'POST' | 'PATCH',
   return adminCall(f.t.app, await tokenFor(f.t.app, created.client_id, created.client_secret))(method, url, body);
 }
 
+/** POST /oauth/register (RFC 7591) with a JSON body. */
+const registerJson = (f: Fixtures, body: unknown) =>
+  f.t.app.inject({ method: 'POST', url: '/oauth/register', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+
 /** A sign-in attempt from `ip` in a fresh browser. */
 async function signInFrom(f: Fixtures, ip: string, username: string, password: string) {
   const b = new InjectBrowser(f.t.app, ip);
@@ -242,6 +246,15 @@ const ROWS: Row[] = [
   ['throttle: a 3,000-character client_id is a 401, not a 500', (f) => clientTokenFrom(f, '203.0.113.204', randomBytes(1500).toString('hex'), 'wrong'), { json: [401, 'invalid_client'] }],
   ['revocation requires client authentication', (f) => form(f, '/oauth/revoke', 'token=abc'), { json: [401, 'invalid_client'] }],
   ['introspection requires client authentication', (f) => form(f, '/oauth/introspect', 'token=abc'), { json: [401, 'invalid_client'] }],
+  // Dynamic client registration (RFC 7591/7592; in depth: test/http/registration/). Development: REGISTRATION_POLICY=open.
+  ['registration never grants an admin scope', (f) => registerJson(f, { grant_types: ['client_credentials'], scope: 'authly:admin' }), { json: [400, 'invalid_client_metadata'] }],
+  ['registration: a web client redirects to https only', (f) => registerJson(f, { redirect_uris: ['http://app.example.com/cb'], application_type: 'web' }), { json: [400, 'invalid_redirect_uri'] }],
+  ['registration: no implicit response type', (f) => registerJson(f, { redirect_uris: [REDIRECT_URI], response_types: ['token'] }), { json: [400, 'invalid_client_metadata'] }],
+  ['a registration access token is bound to its own client', async (f) => {
+    const a = (await registerJson(f, { redirect_uris: [REDIRECT_URI] })).json() as { client_id: string };
+    const b = (await registerJson(f, { redirect_uris: [REDIRECT_URI] })).json() as { registration_access_token: string };
+    return f.t.app.inject({ method: 'GET', url: `/oauth/register/${a.client_id}`, headers: { authorization: `Bearer ${b.registration_access_token}` } });
+  }, { json: [401, 'invalid_token'] }],
 ];
 
 describe('SECURITY.md: one failing request per rule', () => {
@@ -301,6 +314,11 @@ const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
   ['a slow client cannot hold a SIGTERMed server past its shutdown timeout', 'test/e2e/shutdown.test.ts', 'exits 0 before the timeout although a body is still trickling in'],
   ['token and login beyond the in-flight cap → 503 + Retry-After at once', 'test/unit/http/admission-control.test.ts', 'refuses beyond the cap with 503 temporarily_unavailable and Retry-After, then admits again'],
   ['/health answers while 500 token requests are in flight', 'test/e2e/health-under-flood.test.ts', 'answers every /health probe with 200 while 500 token requests are in flight'],
+  ['registration access tokens and client secrets of registered clients are stored only as hashes', 'test/http/registration/registration.test.ts', 'registers a confidential web client: secret once, registration access token, defaults filled in'],
+  ['initial access tokens are shown once and stored only as hashes', 'test/http/registration/registration-policy.test.ts', 'mints a token through the admin API (shown once, stored hashed) and lists it without the token'],
+  ['initial access token use count: N+1 racing registrations with max_uses N register exactly N (PostgreSQL)', 'test/http/registration/registration-policy.test.ts', 'a race of N+1 registrations with max_uses N registers exactly N'],
+  ['dynamic registration is closed by default in production', 'test/unit/config/config.test.ts', 'REGISTRATION_POLICY: closed by default in production, open in development; explicit values win'],
+  ['open registration is rate-limited per address, shared by replicas through Redis', 'test/http/registration/registration-policy.test.ts', 'three registrations on either replica use up the address, the fourth is refused on both'],
 ];
 
 describe('SECURITY.md: rules tested by their own suites', () => {
