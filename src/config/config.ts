@@ -199,7 +199,7 @@ export const ENV_VARS = {
   CORS_ORIGINS: {
     schema: z.string().min(1),
     description:
-      'Comma-separated origins (https://app.example.com) allowed to call the token, userinfo, revocation, JWKS and ' +
+      'Comma-separated origins (https://app.example.com) allowed to call the token, userinfo, revocation, JWKS, registration and ' +
       'discovery endpoints from a browser. Unset: no cross-origin access.',
   },
   ALLOWED_HOSTS: {

@@ -313,3 +313,34 @@ describe('client configuration endpoint (RFC 7592)', () => {
     expect(authorize.statusCode).toBe(400);
   });
 });
+
+describe('registration from a browser (CORS_ORIGINS)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ REGISTRATION_POLICY: 'open', CORS_ORIGINS: 'https://inspector.example.com' });
+  });
+  afterAll(() => t.close());
+
+  it('answers the preflight and the registration with the origin, for an allowed origin only', async () => {
+    const origin = 'https://inspector.example.com';
+    const preflight = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/oauth/register',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers).toMatchObject({
+      'access-control-allow-origin': origin,
+      'access-control-allow-methods': 'POST',
+      'access-control-allow-headers': 'Authorization, Content-Type',
+    });
+    const res = await register(t.app, NATIVE_CLIENT, { origin });
+    expect(res.statusCode).toBe(201);
+    expect(res.headers['access-control-allow-origin']).toBe(origin);
+    const other = await register(t.app, NATIVE_CLIENT, { origin: 'https://evil.example.com' });
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    const { client_id, registration_access_token } = res.json() as Record<string, string>;
+    const read = await t.app.inject({ method: 'GET', url: `/oauth/register/${client_id!}`, headers: { origin, authorization: `Bearer ${registration_access_token!}` } });
+    expect(read.headers['access-control-allow-origin']).toBe(origin);
+  });
+});
