@@ -27,6 +27,7 @@ import { introspectionRoutes } from './routes/introspection/introspection-route.
 import { jwksRoutes } from './routes/jwks/jwks-route.js';
 import { logoutRoutes } from './routes/logout/logout-route.js';
 import { metricsRoutes } from './routes/metrics/metrics-route.js';
+import { registrationRoutes } from './routes/registration/registration-route.js';
 import { revocationRoutes } from './routes/revocation/revocation-route.js';
 import { tokenRoutes } from './routes/token/token-route.js';
 import { userinfoRoutes } from './routes/userinfo/userinfo-route.js';
@@ -206,6 +207,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   await app.register(introspectionRoutes);
   await app.register(userinfoRoutes);
   await app.register(logoutRoutes);
+  await app.register(registrationRoutes);
   await app.register(adminRoutes);
   await app.register(healthRoutes);
   if (config.metricsEnabled) await app.register(metricsRoutes);

@@ -140,6 +140,9 @@ function print(command: Command, args: Record<string, string>, body: unknown, js
     if (output.secretNote && typeof record.client_secret === 'string') {
       io.stderr.write('Store the client_secret now: it is shown only once.\n');
     }
+    if (output.secretNote && typeof record.token === 'string') {
+      io.stderr.write('Store the token now: it is shown only once.\n');
+    }
   }
 }
 

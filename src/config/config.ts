@@ -186,10 +186,28 @@ export const ENV_VARS = {
     default: '600',
     description: 'Admin API requests per IP per minute, counted before the token is checked; 0 turns this policy off.',
   },
+  RATE_LIMIT_REGISTRATION_PER_MINUTE: {
+    schema: int(0, 1_000_000),
+    default: '20',
+    description:
+      'Dynamic client registrations (POST /oauth/register) per IP per minute; 0 turns this policy off (the general one then applies).',
+  },
+  REGISTRATION_POLICY: {
+    schema: z.enum(['closed', 'initial-access-token', 'open']),
+    description:
+      'Dynamic client registration (RFC 7591): closed (no registration endpoint), initial-access-token (a token from ' +
+      '`authly admin registration-token create` is required) or open (anyone, rate-limited). Default: closed in production, open in development.',
+  },
+  DYNAMIC_CLIENT_IDLE_DAYS: {
+    schema: int(0, 3650),
+    default: '90',
+    description:
+      'The cleanup job deletes dynamically registered and metadata-document clients unused for this many days (never used: since creation); 0 keeps them.',
+  },
   CORS_ORIGINS: {
     schema: z.string().min(1),
     description:
-      'Comma-separated origins (https://app.example.com) allowed to call the token, userinfo, revocation, JWKS and ' +
+      'Comma-separated origins (https://app.example.com) allowed to call the token, userinfo, revocation, JWKS, registration and ' +
       'discovery endpoints from a browser. Unset: no cross-origin access.',
   },
   ALLOWED_HOSTS: {
@@ -289,6 +307,8 @@ export const ENV_VARS = {
 
 export type EnvName = keyof typeof ENV_VARS;
 
+export type RegistrationPolicy = 'closed' | 'initial-access-token' | 'open';
+
 export interface Config {
   environment: 'development' | 'production';
   host: string;
@@ -322,7 +342,19 @@ export interface Config {
   redisRateLimit: boolean;
   redisKeyPrefix: string;
   /** Per-minute limits of the named policies; 0 = off (the request then counts against the general one). */
-  rateLimit: { enabled: boolean; max: number; windowSeconds: number; loginPerMinute: number; tokenPerMinute: number; adminPerMinute: number };
+  rateLimit: {
+    enabled: boolean;
+    max: number;
+    windowSeconds: number;
+    loginPerMinute: number;
+    tokenPerMinute: number;
+    adminPerMinute: number;
+    registrationPerMinute: number;
+  };
+  /** RFC 7591 dynamic client registration: who may register (src/services/registration/registration-policy.ts). */
+  registrationPolicy: RegistrationPolicy;
+  /** Dynamic and metadata-document clients idle longer than this are deleted by the cleanup job; 0 keeps them. */
+  dynamicClientIdleDays: number;
   /** Exact origins allowed for CORS, or ['*'] for any origin (never with credentials). */
   corsOrigins: string[];
   /** Lower-case host names (no port); empty means any. */
@@ -537,7 +569,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       loginPerMinute: v('RATE_LIMIT_LOGIN_PER_MINUTE'),
       tokenPerMinute: v('RATE_LIMIT_TOKEN_PER_MINUTE'),
       adminPerMinute: v('RATE_LIMIT_ADMIN_PER_MINUTE'),
+      registrationPerMinute: v('RATE_LIMIT_REGISTRATION_PER_MINUTE'),
     },
+    // A production server registers no client it was not told to accept; development is open for MCP clients.
+    registrationPolicy: v<RegistrationPolicy | undefined>('REGISTRATION_POLICY') ?? (environment === 'production' ? 'closed' : 'open'),
+    dynamicClientIdleDays: v('DYNAMIC_CLIENT_IDLE_DAYS'),
     corsOrigins: parseOrigins(v('CORS_ORIGINS')),
     allowedHosts: parseHosts(v('ALLOWED_HOSTS')),
     trustProxy: parseTrustProxy(v<string>('TRUST_PROXY')),

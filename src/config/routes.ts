@@ -9,6 +9,9 @@ export const ROUTES = {
   introspection: '/oauth/introspect',
   userinfo: '/oidc/userinfo',
   endSession: '/oidc/logout',
+  // RFC 7591 section 3 and the RFC 7592 client configuration endpoint (registration_client_uri).
+  registration: '/oauth/register',
+  registrationClient: '/oauth/register/:client_id',
   jwks: '/.well-known/jwks.json',
   openidConfiguration: '/.well-known/openid-configuration',
   openidConfigurationAlias: '/.well-known/openid_configuration',

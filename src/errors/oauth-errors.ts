@@ -99,6 +99,22 @@ export class TemporarilyUnavailable extends OAuthError {
     super(description, detail);
   }
 }
+/** RFC 7591 section 3.2.2: a redirect URI the registration cannot accept. */
+export class InvalidRedirectUri extends OAuthError {
+  readonly error = 'invalid_redirect_uri';
+}
+/** RFC 7591 section 3.2.2: any other client metadata value the registration cannot accept. */
+export class InvalidClientMetadata extends OAuthError {
+  readonly error = 'invalid_client_metadata';
+}
+/**
+ * REGISTRATION_POLICY=closed: this server registers no client dynamically. RFC 7591 defines no code for it;
+ * access_denied (RFC 6749 section 4.1.2.1) says the server refuses, and 403 says that no credential helps.
+ */
+export class RegistrationNotAllowed extends OAuthError {
+  readonly error = 'access_denied';
+  override readonly status = 403;
+}
 /** RFC 6750 section 3.1: errors at a protected resource carry a Bearer challenge. */
 export class InvalidToken extends OAuthError {
   readonly error = 'invalid_token';

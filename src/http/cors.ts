@@ -3,7 +3,7 @@ import { ROUTES } from '../config/routes.js';
 
 /**
  * CORS (Fetch standard, "CORS protocol") for the endpoints a browser application calls itself: token,
- * userinfo, revocation, JWKS and discovery. Not for introspection (a confidential, server-to-server call:
+ * userinfo, revocation, JWKS, discovery and dynamic registration (a browser-based MCP client registers itself). Not for introspection (a confidential, server-to-server call:
  * a browser cannot keep the client secret it needs), nor for HTML pages, authorize, logout or the admin
  * API, which are navigations or server-side calls.
  *
@@ -21,6 +21,8 @@ const CORS_ROUTES: Record<string, readonly string[]> = {
   [ROUTES.openidConfiguration]: ['GET'],
   [ROUTES.openidConfigurationAlias]: ['GET'],
   [ROUTES.oauthAuthorizationServer]: ['GET'],
+  [ROUTES.registration]: ['POST'],
+  [ROUTES.registrationClient]: ['GET', 'PUT', 'DELETE'],
 };
 
 /** Request headers a browser app needs: Bearer tokens / Basic client auth, and the form content type. */

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AdminApiError, ValidationFailed } from '../errors/admin-errors.js';
 import { InputRejected } from '../errors/input-errors.js';
-import { InvalidBearerRequest, InvalidClient, InvalidRequest, InvalidToken, OAuthError, safeDescription, TemporarilyUnavailable } from '../errors/oauth-errors.js';
+import { InsufficientScope, InvalidBearerRequest, InvalidClient, InvalidRequest, InvalidToken, OAuthError, safeDescription, TemporarilyUnavailable } from '../errors/oauth-errors.js';
 import { storageFault } from '../errors/storage-errors.js';
 import { TooManyAttempts } from '../errors/throttle-errors.js';
 import { errorPage } from '../views/authorization-pages.js';
@@ -16,7 +16,7 @@ export function bearerChallenge(err: OAuthError): string {
 
 export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyReply {
   if (err instanceof InvalidClient && err.usedBasic) reply.header('www-authenticate', 'Basic realm="authly"');
-  if (err instanceof InvalidToken || err instanceof InvalidBearerRequest || err.status === 403) reply.header('www-authenticate', bearerChallenge(err));
+  if (err instanceof InvalidToken || err instanceof InvalidBearerRequest || err instanceof InsufficientScope) reply.header('www-authenticate', bearerChallenge(err));
   if (err instanceof TemporarilyUnavailable) reply.header('retry-after', String(err.retryAfterSeconds));
   return reply.code(err.status).header('cache-control', 'no-store').send(err.toJSON());
 }

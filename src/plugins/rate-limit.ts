@@ -20,6 +20,9 @@ import { ROUTES } from '../config/routes.js';
  *   Authly from one egress address, so this is a ceiling for runaway loops, not a quota.
  * - admin (the whole admin API), RATE_LIMIT_ADMIN_PER_MINUTE = 600: generous for scripts and the CLI;
  *   counted before the bearer token is checked, so unauthenticated floods count too.
+ * - registration (POST of RFC 7591 dynamic client registration), RATE_LIMIT_REGISTRATION_PER_MINUTE = 20: each
+ *   success writes a client row, and with REGISTRATION_POLICY=open anyone may post; an MCP client registers
+ *   once per server it connects to.
  *
  * Probes and scrapers (/health, /health/ready, /metrics) are never limited. RATE_LIMIT_ENABLED=false turns
  * every policy off (the brute-force throttle stays). Counters live in Redis when REDIS_URL and
@@ -27,7 +30,7 @@ import { ROUTES } from '../config/routes.js';
  * own (so N replicas allow up to N times the limit until it recovers), and they go back to Redis by
  * themselves.
  */
-export type PolicyName = 'general' | 'login' | 'token' | 'admin';
+export type PolicyName = 'general' | 'login' | 'token' | 'admin' | 'registration';
 export type NamedPolicy = Exclude<PolicyName, 'general'>;
 
 export interface RatePolicy {
@@ -38,9 +41,14 @@ export interface RatePolicy {
 
 /** The named policies that are on (a limit of 0 leaves its endpoint to the general policy). */
 export function namedPolicies(config: Pick<Config, 'rateLimit'>): Partial<Record<NamedPolicy, RatePolicy>> {
-  const { loginPerMinute, tokenPerMinute, adminPerMinute } = config.rateLimit;
+  const { loginPerMinute, tokenPerMinute, adminPerMinute, registrationPerMinute } = config.rateLimit;
   const policies: Partial<Record<NamedPolicy, RatePolicy>> = {};
-  for (const [name, max] of [['login', loginPerMinute], ['token', tokenPerMinute], ['admin', adminPerMinute]] as const) {
+  for (const [name, max] of [
+    ['login', loginPerMinute],
+    ['token', tokenPerMinute],
+    ['admin', adminPerMinute],
+    ['registration', registrationPerMinute],
+  ] as const) {
     if (max > 0) policies[name] = { name, max, windowSeconds: 60 };
   }
   return policies;
@@ -57,6 +65,7 @@ export function namedPolicyFor(method: string, routeUrl: string | undefined): Na
   if (routeUrl === undefined) return undefined;
   if (method === 'POST' && routeUrl === ROUTES.interactionLogin) return 'login';
   if (method === 'POST' && routeUrl === ROUTES.token) return 'token';
+  if (method === 'POST' && routeUrl === ROUTES.registration) return 'registration';
   if (routeUrl === ROUTES.admin || routeUrl.startsWith(`${ROUTES.admin}/`)) return 'admin';
   return undefined;
 }

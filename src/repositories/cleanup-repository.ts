@@ -109,3 +109,21 @@ export function deleteConsentsWithoutGrants(db: Queryable, batch: number, retent
     [batch, retentionSeconds],
   );
 }
+
+/**
+ * Dynamically registered and metadata-document clients idle for `idleDays` (last token or authorization
+ * request; never used: since creation). Their tokens, grants, consents and registration go with them (ON
+ * DELETE CASCADE). Admin-registered clients are never deleted here. Returns the deleted client ids, so the
+ * caller can drop them from the client cache.
+ */
+export async function deleteIdleRegisteredClients(db: Queryable, batch: number, idleDays: number): Promise<string[]> {
+  const { rows } = await db.query<{ client_id: string }>(
+    `DELETE FROM clients WHERE client_id IN
+       (SELECT client_id FROM clients
+        WHERE registration_type <> 'admin' AND coalesce(last_used_at, created_at) < now() - make_interval(days => $2::int)
+        LIMIT $1)
+     RETURNING client_id`,
+    [batch, idleDays],
+  );
+  return rows.map((row) => row.client_id);
+}

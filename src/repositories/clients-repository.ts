@@ -108,12 +108,32 @@ export async function countClientsAllowingResource(db: Queryable, resource: stri
   return rows[0]?.total ?? 0;
 }
 
-export async function listClients(db: Queryable, limit: number, offset: number): Promise<{ items: Client[]; total: number }> {
+export async function listClients(
+  db: Queryable,
+  limit: number,
+  offset: number,
+  filter: { registrationType?: RegistrationType } = {},
+): Promise<{ items: Client[]; total: number }> {
+  const where = filter.registrationType === undefined ? '' : 'WHERE registration_type = $3';
+  const params = filter.registrationType === undefined ? [] : [filter.registrationType];
   const [{ rows }, count] = await Promise.all([
-    db.query<Client>(`${SELECT} ORDER BY created_at, client_id LIMIT $1 OFFSET $2`, [limit, offset]),
-    db.query<{ total: number }>('SELECT count(*)::int AS total FROM clients'),
+    db.query<Client>(`${SELECT} ${where} ORDER BY created_at, client_id LIMIT $1 OFFSET $2`, [limit, offset, ...params]),
+    db.query<{ total: number }>(`SELECT count(*)::int AS total FROM clients ${where.replace('$3', '$1')}`, params),
   ]);
   return { items: rows, total: count.rows[0]?.total ?? 0 };
+}
+
+/**
+ * Records that a client was used, at most once per `intervalSeconds`: the WHERE clause makes the statement
+ * a no-op (no row version written) while the last record is recent. True when it wrote.
+ */
+export async function touchClientLastUsed(db: Queryable, clientId: string, intervalSeconds: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE clients SET last_used_at = now()
+     WHERE client_id = $1 AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => $2::int))`,
+    [clientId, intervalSeconds],
+  );
+  return rowCount > 0;
 }
 
 export async function insertClient(db: Queryable, client: NewClient): Promise<Client> {

@@ -41,6 +41,14 @@ export const AUDIT_EVENTS = [
   'admin.keys.rotated',
   'admin.keys.retired',
   'admin.keys.revoked',
+  'admin.registration_token.created',
+  'admin.registration_token.revoked',
+  // RFC 7591 / 7592: a client registered, updated or deleted itself (reason: the registration policy).
+  'client.registered',
+  'client.registration_updated',
+  'client.registration_deleted',
+  // The cleanup job deleted a dynamic or metadata-document client that had been idle too long.
+  'client.expired',
   'keys.changed',
   // A client ID metadata document that could not be fetched or was refused (src/services/metadata-document-client.ts).
   'client.metadata_refused',

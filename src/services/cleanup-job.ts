@@ -18,7 +18,7 @@ const JITTER = 0.1;
  * keeps the process alive; a failed run is logged and the job tries again at the next interval.
  */
 export function startCleanupJob(
-  ctx: Pick<ServiceContext, 'db' | 'config' | 'metrics'> & Partial<Pick<ServiceContext, 'keys' | 'audit'>>,
+  ctx: Pick<ServiceContext, 'db' | 'config' | 'metrics'> & Partial<Pick<ServiceContext, 'keys' | 'audit' | 'clients'>>,
   log: CleanupJobLogger,
   intervalMinutes: number,
 ): CleanupJob {

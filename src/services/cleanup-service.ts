@@ -1,6 +1,7 @@
 import type { Db, Queryable } from '../db/db.js';
 import {
   deleteConsentsWithoutGrants,
+  deleteIdleRegisteredClients,
   deleteDeadGrants,
   deleteExpiredAccessTokens,
   deleteExpiredAuthorizationCodes,
@@ -17,6 +18,7 @@ import { maintainKeys } from './key-rotation.js';
 export const DEFAULT_CLEANUP_BATCH_SIZE = 1000;
 
 export const CLEANUP_TABLES = [
+  'clients',
   'authorization_codes',
   'access_tokens',
   'refresh_tokens',
@@ -38,15 +40,30 @@ export interface CleanupLogger {
   info(fields: Record<string, unknown>, message: string): void;
 }
 
-type Ctx = Pick<ServiceContext, 'db' | 'config'> & Partial<Pick<ServiceContext, 'metrics' | 'keys' | 'audit'>>;
+type Ctx = Pick<ServiceContext, 'db' | 'config'> & Partial<Pick<ServiceContext, 'metrics' | 'keys' | 'audit' | 'clients'>>;
 
 /**
- * In order: tokens and codes first, so the grants they held become deletable in the same run, and grants
- * before consents for the same reason.
+ * Idle dynamic and metadata-document clients (DYNAMIC_CLIENT_IDLE_DAYS; 0 keeps them), each dropped from
+ * the client cache on every replica and audited as `client.expired`.
+ */
+async function deleteIdleClients(ctx: Ctx, conn: Queryable, batch: number): Promise<number> {
+  if (ctx.config.dynamicClientIdleDays === 0) return 0;
+  const ids = await deleteIdleRegisteredClients(conn, batch, ctx.config.dynamicClientIdleDays);
+  for (const clientId of ids) {
+    await ctx.clients?.invalidate(clientId);
+    ctx.audit?.record('client.expired', { client_id: clientId, reason: 'idle' });
+  }
+  return ids.length;
+}
+
+/**
+ * In order: idle clients first (their codes, tokens and grants go with them), then tokens and codes, so
+ * the grants they held become deletable in the same run, and grants before consents for the same reason.
  */
 function steps(ctx: Ctx): [CleanupTable, (conn: Queryable, batch: number) => Promise<number>][] {
   const { refreshTokenTtlSeconds: retention, lockoutDurationSeconds: window } = ctx.config;
   return [
+    ['clients', (conn, batch) => deleteIdleClients(ctx, conn, batch)],
     ['authorization_codes', (conn, batch) => deleteExpiredAuthorizationCodes(conn, batch, retention)],
     ['access_tokens', deleteExpiredAccessTokens],
     ['refresh_tokens', deleteExpiredRefreshTokens],

@@ -90,8 +90,8 @@ describe('authly admin CLI against a listening server', () => {
     const listed = await admin('client', 'list');
     expect(listed.code).toBe(0);
     const lines = listed.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^CLIENT_ID\s+CLIENT_NAME\s+TOKEN_ENDPOINT_AUTH_METHOD\s+GRANT_TYPES\s+IS_ACTIVE$/);
-    expect(lines).toContainEqual(expect.stringMatching(/^cli-web\s+CLI Web\s+client_secret_basic\s+authorization_code\s+true$/));
+    expect(lines[0]).toMatch(/^CLIENT_ID\s+CLIENT_NAME\s+TOKEN_ENDPOINT_AUTH_METHOD\s+GRANT_TYPES\s+IS_ACTIVE\s+REGISTRATION_TYPE$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^cli-web\s+CLI Web\s+client_secret_basic\s+authorization_code\s+true\s+admin$/));
     expect(lines.at(-1)).toBe('(1-2 of 2)');
 
     const shown = await admin('client', 'show', 'cli-web');

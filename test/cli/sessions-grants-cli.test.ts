@@ -97,6 +97,7 @@ describe('authly maintenance', () => {
     expect(await cli(['maintenance'], { AUTHLY_DATA_DIR: dataDir })).toEqual({
       code: 0,
       stdout: [
+        'clients',
         'authorization_codes',
         'access_tokens',
         'refresh_tokens',

@@ -8,6 +8,7 @@ import { clientsRoutes } from './clients-routes.js';
 import { keysRoutes } from './keys-routes.js';
 import { maintenanceRoutes } from './maintenance-routes.js';
 import { resourcesRoutes } from './resources-routes.js';
+import { registrationTokensRoutes } from './registration-tokens-routes.js';
 import { scopesRoutes } from './scopes-routes.js';
 import { statusRoutes } from './status-route.js';
 import { userAccessRoutes } from './user-access-routes.js';
@@ -27,7 +28,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     reply.header('cache-control', 'no-store');
   });
 
-  for (const routes of [statusRoutes, clientsRoutes, usersRoutes, userAccessRoutes, scopesRoutes, resourcesRoutes, maintenanceRoutes, keysRoutes]) {
+  for (const routes of [statusRoutes, clientsRoutes, usersRoutes, userAccessRoutes, scopesRoutes, resourcesRoutes, maintenanceRoutes, keysRoutes, registrationTokensRoutes]) {
     await app.register(routes, { prefix: ROUTES.admin });
   }
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ROUTES } from '../../config/routes.js';
 import { parseScope, SCOPE_TOKEN } from '../../lib/scopes.js';
-import type { Client } from '../../repositories/clients-repository.js';
+import type { Client, RegistrationType } from '../../repositories/clients-repository.js';
 import {
   createClient,
   deleteClient,
@@ -63,7 +63,8 @@ const createBody = z.strictObject({
     .optional(),
 });
 const updateBody = z.strictObject(metadata).partial();
-const listQuery = z.strictObject(pageQuery);
+const REGISTRATION_TYPES = ['admin', 'dynamic', 'metadata_document'] as const satisfies readonly RegistrationType[];
+const listQuery = z.strictObject({ ...pageQuery, registration_type: z.enum(REGISTRATION_TYPES).optional() });
 
 const CLIENT_FIELDS = [
   'clientId',
@@ -86,6 +87,9 @@ const CLIENT_FIELDS = [
   'idTokenSignedResponseAlg',
   'accessTokenFormat',
   'allowedResources',
+  // How the client came to exist (admin, dynamic, metadata_document) and when it last got a token.
+  'registrationType',
+  'lastUsedAt',
   'createdAt',
   'updatedAt',
 ] as const satisfies readonly (keyof Client)[];
@@ -108,7 +112,8 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/clients', read, async (request) => {
     const query = parseInput(listQuery, request.query, 'query');
-    return page(await listClients(ctx, query), query, presentClient);
+    const filter = query.registration_type === undefined ? {} : { registrationType: query.registration_type };
+    return page(await listClients(ctx, query, filter), query, presentClient);
   });
 
   app.post('/clients', write, async (request, reply) => {

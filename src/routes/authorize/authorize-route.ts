@@ -5,6 +5,7 @@ import { sendAuthorizationError, sendAuthorizationResponse } from '../../http/au
 import { rawQuery, type RawParams } from '../../http/form-body.js';
 import { formBody } from '../../http/params.js';
 import { findUserById } from '../../repositories/users-repository.js';
+import { noteClientUse } from '../../services/client-usage.js';
 import type { AuthorizationRequest } from '../../services/authorization-request.js';
 import { issueAuthorizationCode, needsConsent, needsLogin } from '../../services/authorization-service.js';
 import { startInteraction } from '../../services/interaction-service.js';
@@ -29,6 +30,8 @@ export async function authorizeRoutes(app: FastifyInstance): Promise<void> {
       return sendPage(reply, 400, errorPage('Invalid request', err.message), { formAction: ["'none'"] });
     }
     const target = { redirectUri: c.request.redirectUri!, responseMode: c.request.responseMode!, state: c.request.state };
+    // A verified client and redirect URI: an authorization request counts as a use (cleanup of idle clients).
+    void noteClientUse(services, c.client!);
     try {
       for (const step of VALIDATE_REQUEST_STEPS) await step(c);
       const authRequest = c.request as AuthorizationRequest;

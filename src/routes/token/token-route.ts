@@ -4,6 +4,7 @@ import { OAuthError } from '../../errors/oauth-errors.js';
 import { storageFault } from '../../errors/storage-errors.js';
 import { TooManyAttempts } from '../../errors/throttle-errors.js';
 import { TOKEN_STEPS, type TokenContext } from './steps/token-steps.js';
+import { noteClientUse } from '../../services/client-usage.js';
 
 /**
  * RFC 6749 section 3.2: the named steps (parse, authenticate the client, pick its grant, the grant's own
@@ -22,6 +23,7 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
       // Services record audit events (reuse detection) with this request's ip and id.
       const issued = await c.handler!.handle({ ...ctx, audit: request.audit }, client, c.grantRequest!);
       ctx.metrics.tokenRequests.inc({ grant_type: grantLabel(), status: 'success' });
+      void noteClientUse(ctx, client);
       request.audit.record('token.issued', {
         actor: client.clientId,
         actor_type: 'client',

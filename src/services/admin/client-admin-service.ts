@@ -12,6 +12,7 @@ import {
   updateClient as updateClientRow,
   type Client,
   type ClientChanges,
+  type RegistrationType,
   type TokenEndpointAuthMethod,
 } from '../../repositories/clients-repository.js';
 import { lockResourcesForShare, resourcesActedForBy } from '../../repositories/resources-repository.js';
@@ -137,8 +138,8 @@ export async function createClient(ctx: Ctx, caller: AdminCaller, input: NewClie
   }
 }
 
-export function listClients(ctx: Ctx, page: PageRequest): Promise<Page<Client>> {
-  return listClientRows(ctx.db, page.limit, page.offset);
+export function listClients(ctx: Ctx, page: PageRequest, filter: { registrationType?: RegistrationType } = {}): Promise<Page<Client>> {
+  return listClientRows(ctx.db, page.limit, page.offset, filter);
 }
 
 // PostgreSQL text cannot hold U+0000 (it would be a database error): such an id names no client.

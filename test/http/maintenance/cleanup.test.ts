@@ -25,6 +25,7 @@ describe('POST /admin/maintenance/cleanup', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     const expected = {
+      clients: 0,
       authorization_codes: 0,
       access_tokens: 0,
       refresh_tokens: 0,

@@ -239,11 +239,12 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
   const ADMIN_PATHS = [
     '/admin/status', '/admin/clients', '/admin/users', '/admin/scopes', '/admin/clients/%s', '/admin/clients/%s/rotate-secret',
     '/admin/users/%s', '/admin/users/%s/password', '/admin/scopes/%s', '/admin/resources', '/admin/resources/%s',
+    '/admin/registration-tokens', '/admin/registration-tokens/%s/revoke',
   ];
   const json = () =>
     fc.oneof(
       fc.jsonValue().map((v) => JSON.stringify(v)),
-      fc.dictionary(fc.constantFrom('client_name', 'redirect_uris', 'grant_types', 'scope', 'username', 'email', 'password', 'name', 'is_active', 'client_type', 'token_endpoint_auth_method', 'description', '__proto__'), fc.jsonValue()).map((v) => JSON.stringify(v)),
+      fc.dictionary(fc.constantFrom('client_name', 'redirect_uris', 'grant_types', 'scope', 'username', 'email', 'password', 'name', 'is_active', 'client_type', 'token_endpoint_auth_method', 'description', '__proto__', 'expires_in', 'max_uses'), fc.jsonValue()).map((v) => JSON.stringify(v)),
       // The resources API and clients' allowed_resources: identifiers in every spelling, good and bad.
       fc.dictionary(fc.constantFrom('identifier', 'name', 'scopes', 'client_ids', 'access_token_format', 'access_token_ttl_seconds', 'signing_alg', 'allowed_resources'), fc.oneof(fc.jsonValue(), resourceValue(), fc.array(resourceValue(), { maxLength: 4 }))).map((v) => JSON.stringify(v)),
       fc.string({ maxLength: 60 }),
@@ -314,12 +315,92 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     );
   });
 
+  /** RFC 7591 metadata with values drawn near and far from valid ones. */
+  const REGISTRATION_KEYS = [
+    'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method', 'application_type',
+    'client_name', 'client_uri', 'logo_uri', 'tos_uri', 'policy_uri', 'contacts', 'scope', 'id_token_signed_response_alg',
+    'software_statement', 'client_id', 'client_secret', 'registration_access_token', 'jwks', '__proto__', 'constructor',
+  ];
+  const uriLike = () =>
+    fc.oneof(
+      fc.constantFrom(REDIRECT_URI, 'http://127.0.0.1:8080/cb', 'http://localhost/cb', 'http://[::1]:1/', 'com.example.app:/cb', 'myapp:/cb',
+        'javascript:alert(1)', 'https://a.example.com/cb#f', 'https://user:pw@a.example.com/', 'data:text/html,x', '', ' https://a.example.com/'),
+      fc.webUrl(),
+      fc.string({ maxLength: 40 }),
+      longString(),
+    );
+  const registrationValue = () =>
+    fc.oneof(
+      fc.array(uriLike(), { maxLength: 4 }),
+      fc.array(fc.constantFrom('authorization_code', 'refresh_token', 'client_credentials', 'implicit', 'password', 'code', 'token', ''), { maxLength: 4 }),
+      fc.constantFrom('none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'web', 'native', 'RS256', 'ES256', 'none',
+        'openid', 'openid profile', 'authly:admin', 'admin:clients:write', 'openid offline_access', 'x"y'),
+      uriLike(),
+      fc.jsonValue(),
+    );
+  const registrationBody = () =>
+    fc.oneof(
+      { weight: 6, arbitrary: fc.dictionary(fc.constantFrom(...REGISTRATION_KEYS), registrationValue(), { maxKeys: 8 }).map((v) => JSON.stringify(v)) },
+      { weight: 2, arbitrary: json() },
+      { weight: 1, arbitrary: fc.constantFrom('{"redirect_uris":["https://a.example.com/\\u0000"]}', '{"client_name":"\\ud800"}') },
+    );
+
+  it('POST /oauth/register with random metadata: 201 within the bounds, else an RFC 7591 error; never a 5xx', async () => {
+    const before = (await t.testDb.db.query<{ n: number }>("SELECT count(*)::int AS n FROM clients WHERE registration_type = 'dynamic'")).rows[0]!.n;
+    let created = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({ body: registrationBody(), type: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', undefined), auth: authorization() }),
+        async ({ body, type, auth }) => {
+          const res = await t.app.inject({ method: 'POST', url: '/oauth/register', headers: headersOf({ 'content-type': type, authorization: auth }), payload: body });
+          const what = `POST /oauth/register ${body.slice(0, 200)}`;
+          check(res, what);
+          if (res.statusCode === 201) {
+            created++;
+            const client = res.json() as { scope: string; redirect_uris: string[]; grant_types: string[]; token_endpoint_auth_method: string };
+            expect(client.scope.split(' ').filter((s) => s === 'authly:admin' || s.startsWith('admin:')), what).toEqual([]);
+            for (const uri of client.redirect_uris) expect(uri, what).toMatch(/^(https:\/\/|http:\/\/(localhost|127\.|\[::1\])|[a-z][a-z0-9+-]*\.[a-z0-9.+-]+:)/i);
+            expect(client.grant_types.every((g) => ['authorization_code', 'refresh_token', 'client_credentials'].includes(g)), what).toBe(true);
+          } else {
+            expect([400, 415], what).toContain(res.statusCode);
+            const error = (res.json() as { error: string }).error;
+            expect(['invalid_redirect_uri', 'invalid_client_metadata', 'invalid_request'], what).toContain(error);
+          }
+        },
+      ),
+      { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
+    );
+    // Every refused registration left nothing behind.
+    const after = (await t.testDb.db.query<{ n: number }>("SELECT count(*)::int AS n FROM clients WHERE registration_type = 'dynamic'")).rows[0]!.n;
+    expect(after - before).toBe(created);
+  });
+
+  it('/oauth/register/:client_id with random methods, ids, tokens and bodies', async () => {
+    const registered = (
+      await t.app.inject({ method: 'POST', url: '/oauth/register', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ redirect_uris: [REDIRECT_URI] }) })
+    ).json() as { client_id: string; registration_access_token: string };
+    await fuzz(
+      fc.record({
+        method: fc.constantFrom('GET', 'PUT', 'DELETE', 'POST', 'PATCH'),
+        id: fc.oneof(fc.constant(registered.client_id), fc.constant(client.clientId), fc.string({ maxLength: 40 }).map(enc), oddSegment(), longString().map(enc)),
+        body: fc.option(fc.oneof(registrationBody(), fc.constant(JSON.stringify({ client_id: registered.client_id, redirect_uris: [REDIRECT_URI] }))), { freq: 3 }),
+        auth: fc.oneof(fc.constant(`Bearer ${registered.registration_access_token}`), authorization()),
+      }),
+      ({ method, id, body, auth }) => ({
+        method: method as 'GET',
+        url: `/oauth/register/${id}`,
+        headers: headersOf({ authorization: auth, ...(body !== null ? { 'content-type': 'application/json' } : {}) }),
+        ...(body !== null ? { payload: body } : {}),
+      }),
+    );
+  });
+
   it('any method on any path', async () => {
     await fuzz(
       fc.record({
         method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'),
         path: fc.oneof(
-          fc.constantFrom('/oauth/token', '/oauth/authorize', '/oidc/logout', '/admin', '/interaction', '/metrics', '/'),
+          fc.constantFrom('/oauth/token', '/oauth/authorize', '/oidc/logout', '/admin', '/interaction', '/metrics', '/oauth/register', '/'),
           fc.string({ maxLength: 30 }).map((s) => `/${enc(s)}`),
           fc.tuple(fc.constantFrom('/oauth/token', '/oauth/authorize', '/interaction', '/admin/users', '/admin/clients', '/oidc/logout', ''), oddSegment()).map(([p, seg]) => `${p}/${seg}`),
           longString().map((s) => `/${enc(s)}`),

@@ -57,6 +57,10 @@ async function adminCallAs(f: Fixtures, scope: string, method: 'POST' | 'PATCH',
   return adminCall(f.t.app, await tokenFor(f.t.app, created.client_id, created.client_secret))(method, url, body);
 }
 
+/** POST /oauth/register (RFC 7591) with a JSON body. */
+const registerJson = (f: Fixtures, body: unknown) =>
+  f.t.app.inject({ method: 'POST', url: '/oauth/register', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+
 /** A sign-in attempt from `ip` in a fresh browser. */
 async function signInFrom(f: Fixtures, ip: string, username: string, password: string) {
   const b = new InjectBrowser(f.t.app, ip);
@@ -271,6 +275,15 @@ const ROWS: Row[] = [
   ['metadata document URL at an IPv4-mapped loopback address → error page', (f) => f.get(authorizeUrl('https://[::ffff:7f00:1]/client.json')), { page: 400 }],
   ['metadata document URL over http (loopback not allowed) → error page', (f) => f.get(authorizeUrl('http://127.0.0.1/client.json')), { page: 400 }],
   ['metadata document URL at a private address at the token endpoint → 401 invalid_client', (f) => form(f, '/oauth/token', new URLSearchParams({ grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, code_verifier: 'v'.repeat(43), client_id: 'https://192.168.0.1/client.json' }).toString()), { json: [401, 'invalid_client'] }],
+  // Dynamic client registration (RFC 7591/7592; in depth: test/http/registration/). Development: REGISTRATION_POLICY=open.
+  ['registration never grants an admin scope', (f) => registerJson(f, { grant_types: ['client_credentials'], scope: 'authly:admin' }), { json: [400, 'invalid_client_metadata'] }],
+  ['registration: a web client redirects to https only', (f) => registerJson(f, { redirect_uris: ['http://app.example.com/cb'], application_type: 'web' }), { json: [400, 'invalid_redirect_uri'] }],
+  ['registration: no implicit response type', (f) => registerJson(f, { redirect_uris: [REDIRECT_URI], response_types: ['token'] }), { json: [400, 'invalid_client_metadata'] }],
+  ['a registration access token is bound to its own client', async (f) => {
+    const a = (await registerJson(f, { redirect_uris: [REDIRECT_URI] })).json() as { client_id: string };
+    const b = (await registerJson(f, { redirect_uris: [REDIRECT_URI] })).json() as { registration_access_token: string };
+    return f.t.app.inject({ method: 'GET', url: `/oauth/register/${a.client_id}`, headers: { authorization: `Bearer ${b.registration_access_token}` } });
+  }, { json: [401, 'invalid_token'] }],
 ];
 
 describe('SECURITY.md: one failing request per rule', () => {
@@ -343,6 +356,11 @@ const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
   ['outbound fetch: an error is never cached', 'test/http/cimd/metadata-document-client.test.ts', 'never caches an error: the next request fetches again'],
   ['metadata-document clients are public clients: PKCE required', 'test/http/cimd/metadata-document-client.test.ts', 'requires PKCE of a metadata-document client'],
   ['metadata-document clients: consent is never skipped, and localhost-only clients carry a warning', 'test/http/cimd/metadata-document-client.test.ts', 'never skips consent for a metadata-document client, not even after the user allowed it once'],
+  ['registration access tokens and client secrets of registered clients are stored only as hashes', 'test/http/registration/registration.test.ts', 'registers a confidential web client: secret once, registration access token, defaults filled in'],
+  ['initial access tokens are shown once and stored only as hashes', 'test/http/registration/registration-policy.test.ts', 'mints a token through the admin API (shown once, stored hashed) and lists it without the token'],
+  ['initial access token use count: N+1 racing registrations with max_uses N register exactly N (PostgreSQL)', 'test/http/registration/registration-policy.test.ts', 'a race of N+1 registrations with max_uses N registers exactly N'],
+  ['dynamic registration is closed by default in production', 'test/unit/config/config.test.ts', 'REGISTRATION_POLICY: closed by default in production, open in development; explicit values win'],
+  ['open registration is rate-limited per address, shared by replicas through Redis', 'test/http/registration/registration-policy.test.ts', 'three registrations on either replica use up the address, the fourth is refused on both'],
 ];
 
 describe('SECURITY.md: rules tested by their own suites', () => {

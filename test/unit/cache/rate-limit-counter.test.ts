@@ -61,17 +61,26 @@ describe('namedPolicyFor', () => {
     ['DELETE', '/admin/clients/:client_id', 'admin'],
     ['GET', '/administrator', undefined],
     ['POST', '/oauth/introspect', undefined],
+    ['POST', '/oauth/register', 'registration'],
+    ['GET', '/oauth/register/:client_id', undefined],
     ['GET', undefined, undefined],
   ] as const)('%s %s', (method, url, policy) => {
     expect(namedPolicyFor(method, url)).toBe(policy);
   });
 
   it('each named policy is settable per minute, and 0 turns it off', () => {
-    const config = loadConfig({ RATE_LIMIT_LOGIN_PER_MINUTE: '0', RATE_LIMIT_TOKEN_PER_MINUTE: '12', RATE_LIMIT_ADMIN_PER_MINUTE: '34' });
+    const config = loadConfig({
+      RATE_LIMIT_LOGIN_PER_MINUTE: '0',
+      RATE_LIMIT_TOKEN_PER_MINUTE: '12',
+      RATE_LIMIT_ADMIN_PER_MINUTE: '34',
+      RATE_LIMIT_REGISTRATION_PER_MINUTE: '5',
+    });
     expect(namedPolicies(config)).toEqual({
       token: { name: 'token', max: 12, windowSeconds: 60 },
       admin: { name: 'admin', max: 34, windowSeconds: 60 },
+      registration: { name: 'registration', max: 5, windowSeconds: 60 },
     });
+    expect(namedPolicies(loadConfig({ RATE_LIMIT_REGISTRATION_PER_MINUTE: '0' }))).not.toHaveProperty('registration');
   });
 
   it('defaults a normal deployment does not trip: one egress address may carry a cluster of services', () => {

@@ -31,6 +31,18 @@ function secretFile(content: string): string {
 }
 
 describe('loadConfig', () => {
+  it('REGISTRATION_POLICY: closed by default in production, open in development; explicit values win', () => {
+    expect(loadConfig({}).registrationPolicy).toBe('open');
+    expect(loadConfig(PRODUCTION).registrationPolicy).toBe('closed');
+    expect(loadConfig({ ...PRODUCTION, REGISTRATION_POLICY: 'initial-access-token' }).registrationPolicy).toBe('initial-access-token');
+    expect(loadConfig({ REGISTRATION_POLICY: 'closed' }).registrationPolicy).toBe('closed');
+    expect(errorOf({ REGISTRATION_POLICY: 'anyone' }).message).toBe(
+      'REGISTRATION_POLICY: Invalid option: expected one of "closed"|"initial-access-token"|"open" (got "anyone")',
+    );
+    expect(loadConfig({}).dynamicClientIdleDays).toBe(90);
+    expect(loadConfig({}).rateLimit.registrationPerMinute).toBe(20);
+  });
+
   it('KEY_ROTATION_DAYS needs the cleanup job that runs it', () => {
     expect(loadConfig({ KEY_ROTATION_DAYS: '30' }).keyRotationDays).toBe(30);
     expect(errorOf({ KEY_ROTATION_DAYS: '30', CLEANUP_INTERVAL_MINUTES: '0' }).message).toMatch(/^KEY_ROTATION_DAYS: .*CLEANUP_INTERVAL_MINUTES/);

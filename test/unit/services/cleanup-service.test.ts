@@ -17,6 +17,7 @@ const G_RECENT = '10000000-0000-4000-8000-000000000004';
 
 /** What the seed below holds that is expired or unusable, per table; everything else must survive. */
 const EXPECTED = {
+  clients: 3,
   authorization_codes: 3,
   access_tokens: 5,
   refresh_tokens: 3,
@@ -72,6 +73,17 @@ async function seed(db: Db): Promise<void> {
     `INSERT INTO consents (user_id, client_id, scopes, updated_at) VALUES
        ('${USER}', 'app', '{openid}', ${LONG_AGO}), ('${OTHER_USER}', 'app', '{openid}', ${LONG_AGO}),
        ('${OTHER_USER}', 'other', '{openid}', now())`,
+    // DYNAMIC_CLIENT_IDLE_DAYS 90: dynamic and metadata-document clients idle longer (or never used and older)
+    // go with what was issued to them; a recently used one, a new one and an old admin client stay.
+    `INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method, grant_types, response_types,
+       registration_type, last_used_at, created_at) VALUES
+       ('dyn-idle', 'D', 'public', 'none', '{authorization_code}', '{code}', 'dynamic', now() - interval '100 days', now() - interval '200 days'),
+       ('dyn-never', 'D', 'public', 'none', '{authorization_code}', '{code}', 'dynamic', NULL, now() - interval '91 days'),
+       ('cimd-idle', 'C', 'public', 'none', '{authorization_code}', '{code}', 'metadata_document', now() - interval '91 days', now() - interval '91 days'),
+       ('dyn-recent', 'D', 'public', 'none', '{authorization_code}', '{code}', 'dynamic', now() - interval '10 days', now() - interval '200 days'),
+       ('dyn-new', 'D', 'public', 'none', '{authorization_code}', '{code}', 'dynamic', NULL, now()),
+       ('admin-old', 'A', 'public', 'none', '{authorization_code}', '{code}', 'admin', NULL, now() - interval '400 days')`,
+    `INSERT INTO access_tokens (jti, client_id, scope, expires_at) VALUES ('a-idle', 'dyn-idle', '', ${FUTURE})`,
   ];
   for (const statement of sql) await db.query(statement);
 }
@@ -97,7 +109,9 @@ describe('cleanup service', () => {
     const result = await runCleanup({ db: t.db, config, metrics }, { batchSize: 2, log: { info: (fields) => lines.push(fields) } });
     expect(result).toEqual({ skipped: false, deleted: EXPECTED });
 
+    expect(await keys(t.db, 'clients', 'client_id')).toEqual(['admin-old', 'app', 'dyn-new', 'dyn-recent', 'other']);
     expect(await keys(t.db, 'authorization_codes', 'code_hash')).toEqual(['c4', 'c5']);
+    // a-idle was live, but its client was deleted.
     expect(await keys(t.db, 'access_tokens', 'jti')).toEqual(['a6', 'a7']);
     expect(await keys(t.db, 'refresh_tokens', 'token_hash')).toEqual(['r4', 'r5']);
     expect(await keys(t.db, 'sessions', 'sid')).toEqual(['sid4']);
@@ -112,6 +126,14 @@ describe('cleanup service', () => {
 
     // Nothing left to do: a second run deletes nothing.
     expect(await runCleanup({ db: t.db, config }, { batchSize: 2 })).toEqual({ skipped: false, deleted: NONE });
+  });
+
+  it('DYNAMIC_CLIENT_IDLE_DAYS=0 keeps every client; a shorter idle time deletes more', async () => {
+    const keep = loadConfig({ JWT_SECRET_KEY: 'test-secret-key-that-is-at-least-32-characters', DYNAMIC_CLIENT_IDLE_DAYS: '0' });
+    expect((await runCleanup({ db: t.db, config: keep })).deleted.clients).toBe(0);
+    const short = loadConfig({ JWT_SECRET_KEY: 'test-secret-key-that-is-at-least-32-characters', DYNAMIC_CLIENT_IDLE_DAYS: '5' });
+    expect((await runCleanup({ db: t.db, config: short })).deleted.clients).toBe(4);
+    expect(await keys(t.db, 'clients', 'client_id')).toEqual(['admin-old', 'app', 'dyn-new', 'other']);
   });
 
   it('with the default batch size deletes the same rows', async () => {
