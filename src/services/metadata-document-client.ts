@@ -4,9 +4,11 @@ import type { Config } from '../config/config.js';
 import { ClientMetadataRefused } from '../errors/client-metadata-errors.js';
 import { parseScope, SCOPE_TOKEN } from '../lib/scopes.js';
 import { findClient, upsertMetadataDocumentClient, type Client } from '../repositories/clients-repository.js';
+import { listScopes } from '../repositories/scopes-repository.js';
 import { informationalUrl, isLoopbackHost, registrationProblems, responseTypesFor } from './admin/client-registration-rules.js';
 import type { ServiceContext } from './context.js';
 import type { OutboundFetcher } from './outbound-fetch.js';
+import { isAdminScope } from './scope-policy.js';
 
 /**
  * OAuth Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document-03, "the draft"): a
@@ -18,7 +20,18 @@ import type { OutboundFetcher } from './outbound-fetch.js';
  */
 
 /** What a document leaves out, as for a client created through the admin API (CLIENT_DEFAULTS there). */
-const DEFAULTS = { grantTypes: ['authorization_code'], scope: 'openid profile email', idTokenSignedResponseAlg: 'RS256' } as const;
+const DEFAULTS = { grantTypes: ['authorization_code'], idTokenSignedResponseAlg: 'RS256' } as const;
+
+/**
+ * The scopes such a client may ask for. Never an admin scope: anyone can publish a document, and an
+ * administrator signing in through it would hand the admin API to its author. Without `scope`, every other
+ * registered scope, so an MCP client that names none can still ask for the scopes its MCP server's metadata
+ * lists (the user consents every time, and resource indicators bind the token to that server).
+ */
+async function documentScope(ctx: Pick<Ctx, 'db'>, document: MetadataDocument): Promise<string> {
+  const requested = document.scope !== undefined ? parseScope(document.scope) : (await listScopes(ctx.db)).map((s) => s.name);
+  return requested.filter((scope) => !isAdminScope(scope)).join(' ');
+}
 
 /** The draft, section 8.7: a document is small; 5 KB is the bound it suggests. */
 export const MAX_METADATA_DOCUMENT_BYTES = 5 * 1024;
@@ -187,7 +200,7 @@ export function freshnessSeconds(headers: IncomingHttpHeaders, bounds: { min: nu
   return Math.min(Math.max(fresh ?? bounds.min, bounds.min), bounds.max);
 }
 
-function clientFrom(clientId: string, url: URL, document: MetadataDocument, expiresAt: Date) {
+function clientFrom(clientId: string, url: URL, document: MetadataDocument, scope: string, expiresAt: Date) {
   const grantTypes = document.grant_types ?? DEFAULTS.grantTypes;
   return {
     clientId,
@@ -199,7 +212,7 @@ function clientFrom(clientId: string, url: URL, document: MetadataDocument, expi
     postLogoutRedirectUris: [...new Set(document.post_logout_redirect_uris ?? [])],
     grantTypes: [...new Set(grantTypes)],
     responseTypes: responseTypesFor(grantTypes),
-    scope: document.scope !== undefined ? parseScope(document.scope).join(' ') : DEFAULTS.scope,
+    scope,
     clientUri: document.client_uri ?? null,
     logoUri: document.logo_uri ?? null,
     tosUri: document.tos_uri ?? null,
@@ -230,7 +243,10 @@ async function refresh(ctx: Ctx, clientId: string): Promise<Client> {
     });
     const document = parseMetadataDocument(clientId, response.body);
     const ttl = freshnessSeconds(response.headers, { min: config.cimd.cacheMinSeconds, max: config.cimd.cacheMaxSeconds });
-    const stored = await upsertMetadataDocumentClient(ctx.db, clientFrom(clientId, url, document, new Date(Date.now() + ttl * 1000)));
+    const stored = await upsertMetadataDocumentClient(
+      ctx.db,
+      clientFrom(clientId, url, document, await documentScope(ctx, document), new Date(Date.now() + ttl * 1000)),
+    );
     // Every replica drops what it held for this client_id, so the refreshed row is what they serve next.
     await ctx.clients.invalidate(clientId);
     metrics.clientMetadataFetches.inc({ result: 'ok' });

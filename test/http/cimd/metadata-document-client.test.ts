@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findClient, upsertMetadataDocumentClient } from '../../../src/repositories/clients-repository.js';
+import { insertScope } from '../../../src/repositories/scopes-repository.js';
 import type { User } from '../../../src/repositories/users-repository.js';
 import { adminCall, adminToken, ADMIN_ENV } from '../admin/admin-helpers.js';
 import { csrfToken, formAction, InjectBrowser, redirectParams } from '../../helpers/browser.js';
@@ -73,6 +74,21 @@ describe('client ID metadata documents', () => {
     await t.testDb.db.query(`UPDATE clients SET metadata_expires_at = now() - interval '1 second' WHERE client_id = $1`, [clientId]);
     await t.app.ctx.clients.invalidate(clientId);
   }
+
+  it('never gives a document an admin scope; without scope, the client may ask for any other registered scope', async () => {
+    await insertScope(t.testDb.db, { name: 'mcp:tools', description: 'Use the tools', isDefault: false });
+    const greedy = docs.document(uniquePath('greedy'), { scope: 'openid authly:admin admin:users:write' });
+    const refusedAdmin = redirectParams(await authorize(new InjectBrowser(t.app), greedy, { scope: 'openid authly:admin' }));
+    expect(refusedAdmin.get('error')).toBe('invalid_scope');
+    expect((await findClient(t.testDb.db, greedy))?.scope).toBe('openid');
+
+    const plain = docs.document(uniquePath('no-scope'), {});
+    const pkce = { code_challenge: pkcePair().challenge, code_challenge_method: 'S256' };
+    expect(isInteractionRedirect(await authorize(new InjectBrowser(t.app), plain, { scope: 'openid mcp:tools', ...pkce }))).toBe(true);
+    const stored = (await findClient(t.testDb.db, plain))!.scope.split(' ');
+    expect(stored).toEqual(expect.arrayContaining(['openid', 'profile', 'mcp:tools']));
+    expect(stored.filter((s) => s.startsWith('admin:') || s === 'authly:admin')).toEqual([]);
+  });
 
   it('runs the code flow with PKCE, refresh and revocation for a client named by its document URL', async () => {
     const path = uniquePath('flow');

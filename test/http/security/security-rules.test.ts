@@ -354,6 +354,7 @@ const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
   ['outbound fetch: bounded in time and per host', 'test/unit/services/outbound-fetch.test.ts', 'keeps at most maxPerHost fetches in flight to one host; the others wait their turn'],
   ['outbound fetch: no redirect followed, only 200, JSON, at most 5 KB; nothing stored on a refusal', 'test/http/cimd/metadata-document-client.test.ts', 'refuses a document that breaks the rules, shows why, and stores nothing'],
   ['outbound fetch: an error is never cached', 'test/http/cimd/metadata-document-client.test.ts', 'never caches an error: the next request fetches again'],
+  ['metadata-document clients never get an admin scope, whatever the document says', 'test/http/cimd/metadata-document-client.test.ts', 'never gives a document an admin scope; without scope, the client may ask for any other registered scope'],
   ['metadata-document clients are public clients: PKCE required', 'test/http/cimd/metadata-document-client.test.ts', 'requires PKCE of a metadata-document client'],
   ['metadata-document clients: consent is never skipped, and localhost-only clients carry a warning', 'test/http/cimd/metadata-document-client.test.ts', 'never skips consent for a metadata-document client, not even after the user allowed it once'],
   ['registration access tokens and client secrets of registered clients are stored only as hashes', 'test/http/registration/registration.test.ts', 'registers a confidential web client: secret once, registration access token, defaults filled in'],
