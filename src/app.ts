@@ -38,7 +38,7 @@ import { startCleanupJob } from './services/cleanup-job.js';
 import type { ServiceContext } from './services/context.js';
 import { KEY_RELOAD_INTERVAL_SECONDS } from './tokens/key-lifecycle.js';
 import { KeyStore, type SigningAlg } from './tokens/key-store.js';
-import { MetadataDocumentResolver } from './services/metadata-document-client.js';
+import { MetadataDocumentResolver } from './services/metadata-document-resolver.js';
 import { Metrics } from './services/metrics.js';
 import { OutboundFetcher, type ResolveAll } from './services/outbound-fetch.js';
 import { deriveKey, resolveServerSecret } from './services/server-secret.js';

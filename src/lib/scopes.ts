@@ -14,3 +14,18 @@ export function isSubset(subset: readonly string[], superset: readonly string[])
   const set = new Set(superset);
   return subset.every((s) => set.has(s));
 }
+
+/** The scopes of the admin API; `authly:admin` implies the others (src/services/admin/privilege-rules.ts). */
+export const ADMIN_SCOPES = [
+  'authly:admin',
+  'admin:clients:read',
+  'admin:clients:write',
+  'admin:users:read',
+  'admin:users:write',
+  'admin:scopes:read',
+  'admin:scopes:write',
+  'admin:resources:read',
+  'admin:resources:write',
+] as const;
+
+export const isAdminScope = (scope: string): boolean => (ADMIN_SCOPES as readonly string[]).includes(scope);

@@ -4,12 +4,11 @@ import { findConsentedScopes } from '../repositories/consents-repository.js';
 import { insertGrant } from '../repositories/grants-repository.js';
 import type { Session } from '../repositories/sessions-repository.js';
 import type { User } from '../repositories/users-repository.js';
-import { isSubset } from '../lib/scopes.js';
+import { isAdminScope, isSubset } from '../lib/scopes.js';
 import { secondsFromNow } from '../lib/time.js';
 import { newOpaqueToken } from '../tokens/opaque-token.js';
 import type { AuthorizationRequest } from './authorization-request.js';
 import type { ServiceContext } from './context.js';
-import { isAdminScope } from './scope-policy.js';
 
 /** OIDC Core section 3.1.2.1: prompt=login and an exceeded max_age both demand a fresh login. */
 export function needsLogin(request: AuthorizationRequest, session: Session | undefined): boolean {

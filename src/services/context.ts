@@ -7,7 +7,7 @@ import type { Resource } from '../repositories/resources-repository.js';
 import type { Scope } from '../repositories/scopes-repository.js';
 import type { KeyStore } from '../tokens/key-store.js';
 import type { AuditLog } from './audit.js';
-import type { MetadataDocumentResolver } from './metadata-document-client.js';
+import type { MetadataDocumentResolver } from './metadata-document-resolver.js';
 import type { Metrics } from './metrics.js';
 
 /** What services need: handed down from the composition root (src/plugins/services.ts). */

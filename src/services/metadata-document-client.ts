@@ -2,13 +2,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import type { Config } from '../config/config.js';
 import { ClientMetadataRefused } from '../errors/client-metadata-errors.js';
-import { parseScope, SCOPE_TOKEN } from '../lib/scopes.js';
+import { isAdminScope, parseScope, SCOPE_TOKEN } from '../lib/scopes.js';
 import { findClient, upsertMetadataDocumentClient, type Client } from '../repositories/clients-repository.js';
 import { listScopes } from '../repositories/scopes-repository.js';
 import { informationalUrl, isLoopbackHost, registrationProblems, responseTypesFor } from './admin/client-registration-rules.js';
 import type { ServiceContext } from './context.js';
-import type { OutboundFetcher } from './outbound-fetch.js';
-import { isAdminScope } from './scope-policy.js';
 
 /**
  * OAuth Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document-03, "the draft"): a
@@ -37,13 +35,6 @@ async function documentScope(ctx: Pick<Ctx, 'db'>, document: MetadataDocument): 
 export const MAX_METADATA_DOCUMENT_BYTES = 5 * 1024;
 
 type Ctx = Pick<ServiceContext, 'config' | 'db' | 'clients' | 'metrics' | 'audit' | 'metadataDocuments'>;
-
-/** Per process: the fetcher (per-host bound) and the fetches in flight, so concurrent lookups share one. */
-export class MetadataDocumentResolver {
-  readonly inflight = new Map<string, Promise<Client>>();
-
-  constructor(readonly fetcher: OutboundFetcher) {}
-}
 
 const LOOPBACK_CLIENT_ID = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)[:/]/;
 

@@ -5,7 +5,8 @@ import type { Resource } from '../repositories/resources-repository.js';
 import type { SigningAlg } from '../tokens/key-store.js';
 import type { ServiceContext } from './context.js';
 import { lookupResource } from './resource-lookup.js';
-import { isAdminScope, USER_ONLY_SCOPES } from './scope-policy.js';
+import { isAdminScope } from '../lib/scopes.js';
+import { USER_ONLY_SCOPES } from './scope-policy.js';
 
 /**
  * Resource indicators (RFC 8707): which APIs a token is for. The resources of a request become the access

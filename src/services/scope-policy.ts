@@ -5,22 +5,8 @@ import type { Client } from '../repositories/clients-repository.js';
 import { findScopes, type Scope } from '../repositories/scopes-repository.js';
 import type { ServiceContext } from './context.js';
 
-export const ADMIN_SCOPES = [
-  'authly:admin',
-  'admin:clients:read',
-  'admin:clients:write',
-  'admin:users:read',
-  'admin:users:write',
-  'admin:scopes:read',
-  'admin:scopes:write',
-  'admin:resources:read',
-  'admin:resources:write',
-] as const;
-
 /** Scopes that only make sense with a user: never granted to client_credentials. */
 export const USER_ONLY_SCOPES = new Set(['openid', 'profile', 'email', 'phone', 'address', 'offline_access']);
-
-export const isAdminScope = (scope: string): boolean => (ADMIN_SCOPES as readonly string[]).includes(scope);
 
 /**
  * Scopes are read on every token and authorization request and written only through the admin API, which

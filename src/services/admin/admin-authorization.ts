@@ -2,7 +2,7 @@ import { InsufficientScope, InvalidToken } from '../../errors/oauth-errors.js';
 import { findUserById } from '../../repositories/users-repository.js';
 import type { VerifiedAccessToken } from '../access-token-verifier.js';
 import type { ServiceContext } from '../context.js';
-import { ADMIN_SCOPES, isAdminScope } from '../scope-policy.js';
+import { ADMIN_SCOPES, isAdminScope } from '../../lib/scopes.js';
 import type { AdminCaller } from './privilege-rules.js';
 
 export type AdminScope = (typeof ADMIN_SCOPES)[number];

@@ -1,6 +1,5 @@
 import { InsufficientPrivilege } from '../../errors/admin-errors.js';
-import { parseScope } from '../../lib/scopes.js';
-import { ADMIN_SCOPES, isAdminScope } from '../scope-policy.js';
+import { ADMIN_SCOPES, isAdminScope, parseScope } from '../../lib/scopes.js';
 
 /**
  * Least privilege in the admin API: a caller never grants more than it holds (SECURITY.md, "Everywhere").

@@ -1,12 +1,12 @@
 import { Conflict, NotFound } from '../../errors/admin-errors.js';
 import { isUniqueViolation } from '../../errors/storage-errors.js';
-import { SCOPE_TOKEN } from '../../lib/scopes.js';
+import { ADMIN_SCOPES, SCOPE_TOKEN } from '../../lib/scopes.js';
 import { countClientsUsingScope } from '../../repositories/clients-repository.js';
 import { countResourcesUsingScope } from '../../repositories/resources-repository.js';
 import { deleteScope as deleteScopeRow, insertScope, listScopesPage, type Scope } from '../../repositories/scopes-repository.js';
 import type { ServiceContext } from '../context.js';
 import type { Page, PageRequest } from './pagination.js';
-import { ADMIN_SCOPES, USER_ONLY_SCOPES } from '../scope-policy.js';
+import { USER_ONLY_SCOPES } from '../scope-policy.js';
 
 type Ctx = Pick<ServiceContext, 'db' | 'scopes'>;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InvalidClientMetadata, InvalidRedirectUri, type OAuthError } from '../../errors/oauth-errors.js';
-import { parseScope, SCOPE_TOKEN } from '../../lib/scopes.js';
+import { isAdminScope, parseScope, SCOPE_TOKEN } from '../../lib/scopes.js';
 import type { ApplicationType } from '../../repositories/client-registrations-repository.js';
 import type { IdTokenSigningAlg, TokenEndpointAuthMethod } from '../../repositories/clients-repository.js';
 import {
@@ -14,7 +14,6 @@ import {
   responseTypesFor,
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from '../admin/client-registration-rules.js';
-import { isAdminScope } from '../scope-policy.js';
 
 /**
  * The client metadata of an RFC 7591 registration request (and of an RFC 7592 update, a full replacement),
