@@ -19,6 +19,9 @@ export const ROUTES = {
   interaction: '/interaction/:uid',
   interactionLogin: '/interaction/:uid/login',
   interactionConsent: '/interaction/:uid/consent',
+  // The user's own account (issue 12 §4): not in discovery; the README names it.
+  account: '/account',
+  accountSignIn: '/account/sign-in',
   admin: '/admin',
   health: '/health',
   healthReady: '/health/ready',

@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type { OAuthError } from '../errors/oauth-errors.js';
 import { formPostPage } from '../views/authorization-pages.js';
 import { cspSourceFor, sendPage } from '../views/page.js';
+import { pageContext } from './page-context.js';
 
 export interface ResponseTarget {
   redirectUri: string;
@@ -24,7 +25,7 @@ export function sendAuthorizationResponse(
   const all = { ...params, iss: issuer };
   if (target.responseMode === 'form_post') {
     const nonce = randomBytes(16).toString('base64');
-    return sendPage(reply, 200, formPostPage(target.redirectUri, all, nonce), {
+    return sendPage(reply, 200, formPostPage(pageContext(reply.request), target.redirectUri, all, nonce), {
       formAction: [cspSourceFor(target.redirectUri)],
       scriptNonce: nonce,
     });

@@ -7,6 +7,7 @@ import { TooManyAttempts } from '../errors/throttle-errors.js';
 import { errorPage } from '../views/authorization-pages.js';
 import { sendPage } from '../views/page.js';
 import { errorShapeFor } from './input-guard.js';
+import { pageContext } from './page-context.js';
 
 /** RFC 6750 section 3: the Bearer challenge for protected resources. */
 export function bearerChallenge(err: OAuthError): string {
@@ -37,7 +38,7 @@ function adminInputError(err: InputRejected): AdminApiError {
 /** Pages (authorize, interaction, logout) answer a person: an HTML error page, never raw JSON. */
 function sendErrorPage(reply: FastifyReply, status: number, description: string): FastifyReply {
   const message = status >= 500 ? 'Something went wrong on our side. Try again later.' : `The request could not be processed (${description}). Return to the application and try again.`;
-  return sendPage(reply, status, errorPage(status >= 500 ? 'Server error' : 'Invalid request', message), { formAction: ["'none'"] });
+  return sendPage(reply, status, errorPage(pageContext(reply.request), status >= 500 ? 'Server error' : 'Invalid request', message), { formAction: ["'none'"] });
 }
 
 /**
@@ -53,7 +54,7 @@ export function sendUnavailable(request: FastifyRequest, reply: FastifyReply, re
       return sendPage(
         reply,
         503,
-        errorPage('Temporarily unavailable', 'The service is temporarily unavailable. Please try again in a moment.'),
+        errorPage(pageContext(request), 'Temporarily unavailable', 'The service is temporarily unavailable. Please try again in a moment.'),
         { formAction: ["'none'"] },
       );
     default:

@@ -8,14 +8,18 @@ export interface Interaction<P = Record<string, unknown>> {
   authTime: Date | null;
   sid: string | null;
   expiresAt: Date;
+  /** A sign-in in progress: the user whose first factor passed, and the methods passed so far. */
+  pendingUserId: string | null;
+  amr: string[];
 }
 
 const SELECT = `SELECT uid, client_id AS "clientId", params, user_id AS "userId",
-  auth_time AS "authTime", sid, expires_at AS "expiresAt" FROM interactions`;
+  auth_time AS "authTime", sid, expires_at AS "expiresAt", pending_user_id AS "pendingUserId", amr FROM interactions`;
 
 export async function insertInteraction(
   db: Queryable,
-  interaction: Omit<Interaction<unknown>, 'userId' | 'authTime' | 'sid'> & Partial<Pick<Interaction, 'userId' | 'authTime' | 'sid'>>,
+  interaction: Omit<Interaction<unknown>, 'userId' | 'authTime' | 'sid' | 'pendingUserId' | 'amr'> &
+    Partial<Pick<Interaction, 'userId' | 'authTime' | 'sid'>>,
 ): Promise<void> {
   await db.query(
     `INSERT INTO interactions (uid, client_id, params, user_id, auth_time, sid, expires_at)
@@ -48,6 +52,11 @@ export async function recordInteractionLogin(
     login.authTime,
     login.sid,
   ]);
+}
+
+/** A factor passed but the sign-in needs another: remember who and which methods, for the next page. */
+export async function recordInteractionFactors(db: Queryable, uid: string, userId: string, amr: readonly string[]): Promise<void> {
+  await db.query('UPDATE interactions SET pending_user_id = $2, amr = $3 WHERE uid = $1', [uid, userId, [...amr]]);
 }
 
 /** Deletes the interaction; false when it was already gone (a double submit), so it finishes once. */

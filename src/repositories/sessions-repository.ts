@@ -6,22 +6,26 @@ export interface Session {
   authTime: Date;
   createdAt: Date;
   expiresAt: Date;
+  /** RFC 8176 methods the sign-in used, and the acr it reached (null: none asked for). */
+  amr: string[];
+  acr: string | null;
 }
 
 export async function insertSession(
   db: Queryable,
-  session: { idHash: string; sid: string; userId: string; authTime: Date; expiresAt: Date },
+  session: { idHash: string; sid: string; userId: string; authTime: Date; expiresAt: Date; amr: string[]; acr: string | null },
 ): Promise<void> {
   await db.query(
-    'INSERT INTO sessions (id_hash, sid, user_id, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5)',
-    [session.idHash, session.sid, session.userId, session.authTime, session.expiresAt],
+    'INSERT INTO sessions (id_hash, sid, user_id, auth_time, expires_at, amr, acr) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    [session.idHash, session.sid, session.userId, session.authTime, session.expiresAt, session.amr, session.acr],
   );
 }
 
 /** A live session of an active user, or nothing. */
 export async function findLiveSession(db: Queryable, idHash: string): Promise<Session | undefined> {
   const { rows } = await db.query<Session>(
-    `SELECT s.sid, s.user_id AS "userId", s.auth_time AS "authTime", s.created_at AS "createdAt", s.expires_at AS "expiresAt"
+    `SELECT s.sid, s.user_id AS "userId", s.auth_time AS "authTime", s.created_at AS "createdAt", s.expires_at AS "expiresAt",
+       s.amr, s.acr
      FROM sessions s JOIN users u ON u.id = s.user_id
      WHERE s.id_hash = $1 AND s.expires_at > now() AND u.is_active`,
     [idHash],
@@ -47,7 +51,7 @@ export async function listLiveSessionsOfUser(
   offset: number,
 ): Promise<{ items: Session[]; total: number }> {
   const { rows } = await db.query<Session>(
-    `SELECT sid, user_id AS "userId", auth_time AS "authTime", created_at AS "createdAt", expires_at AS "expiresAt"
+    `SELECT sid, user_id AS "userId", auth_time AS "authTime", created_at AS "createdAt", expires_at AS "expiresAt", amr, acr
      FROM sessions WHERE user_id = $1 AND expires_at > now()
      ORDER BY created_at DESC, sid LIMIT $2 OFFSET $3`,
     [userId, limit, offset],

@@ -90,6 +90,8 @@ export interface AuditFields {
   resource?: string;
   /** A signing key id (public: it is in the JWKS). */
   kid?: string;
+  /** The authentication methods of a sign-in (RFC 8176), space-separated. */
+  amr?: string;
 }
 
 /** The slice of a pino logger the audit log writes to (services must not import Fastify). */

@@ -13,6 +13,10 @@ export interface AuthorizationRequest {
   prompt: string[];
   maxAge?: number;
   loginHint?: string;
+  /** OIDC Core section 3.1.2.1 ui_locales, as sent: the pages of the sign-in use its first supported tag. */
+  uiLocales?: string;
+  /** OIDC Core section 3.1.2.1 acr_values, in order of preference. */
+  acrValues?: string[];
   /** The sub of a verified id_token_hint: the end-user the client expects (OIDC Core section 3.1.2.1). */
   idTokenHintSub?: string;
 }

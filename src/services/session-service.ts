@@ -1,3 +1,4 @@
+import type { AuthMethod } from '../lib/auth-methods.js';
 import { randomToken } from '../lib/crypto.js';
 import { secondsFromNow } from '../lib/time.js';
 import { deleteSession, findLiveSession, insertSession, type Session } from '../repositories/sessions-repository.js';
@@ -20,12 +21,15 @@ export async function startSession(
   ctx: ServiceContext,
   userId: string,
   previousCookie: string | undefined,
+  proof: { amr: readonly AuthMethod[]; acr?: string } = { amr: ['pwd'] },
 ): Promise<{ cookie: string; session: Session }> {
   if (previousCookie) await deleteSession(ctx.db, hashOpaqueToken(previousCookie));
   const { value, hash } = newOpaqueToken();
   const authTime = new Date(Math.floor(Date.now() / 1000) * 1000);
   const expiresAt = secondsFromNow(ctx.config.sessionTtlSeconds);
   const sid = randomToken(16);
-  await insertSession(ctx.db, { idHash: hash, sid, userId, authTime, expiresAt });
-  return { cookie: value, session: { sid, userId, authTime, createdAt: authTime, expiresAt } };
+  const amr = [...proof.amr];
+  const acr = proof.acr ?? null;
+  await insertSession(ctx.db, { idHash: hash, sid, userId, authTime, expiresAt, amr, acr });
+  return { cookie: value, session: { sid, userId, authTime, createdAt: authTime, expiresAt, amr, acr } };
 }

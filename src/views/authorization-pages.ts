@@ -1,5 +1,6 @@
 import { html, type Html } from './html.js';
 import { layout } from './page.js';
+import type { PageContext } from './page-context.js';
 
 export interface LoginView {
   clientName: string;
@@ -9,8 +10,9 @@ export interface LoginView {
   error?: string;
 }
 
-export function loginPage(view: LoginView): Html {
+export function loginPage(pc: PageContext, view: LoginView): Html {
   return layout(
+    pc,
     'Sign in',
     html`<h1>Sign in</h1>
 <p class="muted">to continue to <strong>${view.clientName}</strong></p>
@@ -56,8 +58,9 @@ ${
 }`;
 }
 
-export function consentPage(view: ConsentView): Html {
+export function consentPage(pc: PageContext, view: ConsentView): Html {
   return layout(
+    pc,
     'Allow access?',
     html`<h1>Allow access?</h1>
 <p><strong>${view.clientName}</strong> wants to access your account <strong>${view.username}</strong>.</p>
@@ -77,13 +80,14 @@ ${view.resources.length > 0 ? html`<p>Access will be for:</p>
   );
 }
 
-export function errorPage(title: string, message: string): Html {
-  return layout(title, html`<h1>${title}</h1><p class="error" role="alert">${message}</p>`);
+export function errorPage(pc: PageContext, title: string, message: string): Html {
+  return layout(pc, title, html`<h1>${title}</h1><p class="error" role="alert">${message}</p>`);
 }
 
 /** OAuth 2.0 Form Post Response Mode: an auto-submitting form that POSTs the response to the client. */
-export function formPostPage(redirectUri: string, params: Record<string, string>, scriptNonce: string): Html {
+export function formPostPage(pc: PageContext, redirectUri: string, params: Record<string, string>, scriptNonce: string): Html {
   return layout(
+    pc,
     'Continue',
     html`<form method="post" action="${redirectUri}" id="response">
 ${Object.entries(params).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}

@@ -1,5 +1,6 @@
 import { html, type Html } from './html.js';
 import { layout } from './page.js';
+import type { PageContext } from './page-context.js';
 
 export interface LogoutConfirmView {
   /** The application that asked for the logout, when it is known. */
@@ -11,12 +12,13 @@ export interface LogoutConfirmView {
 }
 
 /** RP-Initiated Logout section 2: without a hint for this session, the user confirms the logout. */
-export function logoutConfirmPage(view: LogoutConfirmView): Html {
+export function logoutConfirmPage(pc: PageContext, view: LogoutConfirmView): Html {
   return layout(
+    pc,
     'Sign out?',
-    html`<h1>Sign out of Authly?</h1>
+    html`<h1>Sign out of ${pc.brand.productName}?</h1>
 ${view.clientName ? html`<p><strong>${view.clientName}</strong> asked to sign you out.</p>` : ''}
-<p class="muted">You will be signed out of Authly in this browser.</p>
+<p class="muted">You will be signed out of ${pc.brand.productName} in this browser.</p>
 <form method="post" action="${view.action}">
 <input type="hidden" name="csrf_token" value="${view.csrfToken}">
 <input type="hidden" name="confirm" value="yes">
@@ -26,6 +28,6 @@ ${Object.entries(view.fields).map(([name, value]) => html`<input type="hidden" n
   );
 }
 
-export function signedOutPage(): Html {
-  return layout('Signed out', html`<h1>You are signed out</h1><p>You can close this window.</p>`);
+export function signedOutPage(pc: PageContext): Html {
+  return layout(pc, 'Signed out', html`<h1>You are signed out</h1><p>You can close this window.</p>`);
 }

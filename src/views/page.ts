@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { Html, html } from './html.js';
+import type { PageContext } from './page-context.js';
 
 const STYLE = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1d2330;margin:0;
@@ -40,15 +41,15 @@ export function contentSecurityPolicy(security: PageSecurity): string {
   ].join('; ');
 }
 
-export function layout(title: string, body: Html): Html {
+export function layout(pc: PageContext, title: string, body: Html): Html {
   return html`<!doctype html>
-<html lang="en">
+<html lang="${pc.locale}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <link rel="icon" href="data:,">
-<title>${title}</title>
+<title>${title} – ${pc.brand.productName}</title>
 <style>${new Html(STYLE)}</style>
 </head>
 <body><main>${body}</main></body>

@@ -15,6 +15,7 @@ import { sendPage } from '../../views/page.js';
 import { setInteractionCookie } from '../interaction/interaction-cookie.js';
 import { UntrustedRedirectError, type AuthorizeContext } from './steps/authorize-context.js';
 import { VALIDATE_REQUEST_STEPS, VERIFY_REDIRECT_STEPS } from './steps/index.js';
+import { pageContext } from '../../http/page-context.js';
 
 /** RFC 6749 section 4.1.1 / OIDC Core section 3.1.2: GET with a query, or POST with a form body. */
 export async function authorizeRoutes(app: FastifyInstance): Promise<void> {
@@ -27,7 +28,7 @@ export async function authorizeRoutes(app: FastifyInstance): Promise<void> {
     } catch (err) {
       if (!(err instanceof UntrustedRedirectError)) throw err;
       services.metrics.authorizations.inc({ result: 'invalid_client_or_redirect_uri' });
-      return sendPage(reply, 400, errorPage('Invalid request', err.message), { formAction: ["'none'"] });
+      return sendPage(reply, 400, errorPage(pageContext(request), 'Invalid request', err.message), { formAction: ["'none'"] });
     }
     const target = { redirectUri: c.request.redirectUri!, responseMode: c.request.responseMode!, state: c.request.state };
     // A verified client and redirect URI: an authorization request counts as a use (cleanup of idle clients).

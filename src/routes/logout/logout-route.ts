@@ -19,6 +19,7 @@ import { findSession, SESSION_COOKIE } from '../../services/session-service.js';
 import { errorPage } from '../../views/authorization-pages.js';
 import { logoutConfirmPage, signedOutPage } from '../../views/logout-pages.js';
 import { cspSourceFor, sendPage } from '../../views/page.js';
+import { pageContext } from '../../http/page-context.js';
 
 /**
  * OpenID Connect RP-Initiated Logout 1.0 at the end_session_endpoint, GET and POST. A request is
@@ -32,7 +33,7 @@ export async function logoutRoutes(app: FastifyInstance): Promise<void> {
   const action = pathFor('endSession');
 
   const fail = (reply: FastifyReply, status: number, message: string) =>
-    sendPage(reply, status, errorPage('Sign-out problem', message), { formAction: ["'none'"] });
+    sendPage(reply, status, errorPage(pageContext(reply.request), 'Sign-out problem', message), { formAction: ["'none'"] });
 
   /** Same attributes as the cookie set at login (src/routes/interaction/interaction-route.ts). */
   const clearSessionCookie = (reply: FastifyReply) =>
@@ -63,7 +64,7 @@ export async function logoutRoutes(app: FastifyInstance): Promise<void> {
   function signedOut(reply: FastifyReply, request: LogoutRequest) {
     const location = postLogoutRedirect(request);
     if (location) return reply.header('cache-control', 'no-store').redirect(location, 303);
-    return sendPage(reply, 200, signedOutPage(), { formAction: ["'none'"] });
+    return sendPage(reply, 200, signedOutPage(pageContext(reply.request)), { formAction: ["'none'"] });
   }
 
   async function logOut(request: FastifyRequest, reply: FastifyReply, session: Session, logout: LogoutRequest) {
@@ -87,7 +88,7 @@ export async function logoutRoutes(app: FastifyInstance): Promise<void> {
 
     const fields = confirmationFields(logout);
     const redirect = postLogoutRedirect(logout);
-    const page = logoutConfirmPage({
+    const page = logoutConfirmPage(pageContext(request), {
       clientName: logout.client?.clientName,
       action,
       csrfToken: logoutCsrfToken(ctx, session.sid, fields),
@@ -100,7 +101,7 @@ export async function logoutRoutes(app: FastifyInstance): Promise<void> {
   /** The user's answer on the confirmation page: CSRF first, then the carried parameters again. */
   async function confirmLogout(request: FastifyRequest, reply: FastifyReply, form: SingleParams) {
     const session = await findSession(ctx, request.cookies[SESSION_COOKIE]);
-    if (!session) return sendPage(reply, 200, signedOutPage(), { formAction: ["'none'"] });
+    if (!session) return sendPage(reply, 200, signedOutPage(pageContext(request)), { formAction: ["'none'"] });
     if (!checkLogoutCsrfToken(ctx, session.sid, form, form.csrf_token)) {
       return fail(reply, 403, 'The form has expired. You are still signed in; try signing out again.');
     }

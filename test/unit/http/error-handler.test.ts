@@ -2,6 +2,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageUnavailable } from '../../../src/errors/storage-errors.js';
 import { registerErrorHandler } from '../../../src/http/error-handler.js';
+import { loadConfig } from '../../../src/config/config.js';
+import type { ServiceContext } from '../../../src/services/context.js';
 
 const withCode = (code: string) => Object.assign(new Error(`sqlstate ${code}`), { code });
 
@@ -15,6 +17,8 @@ describe('error handler: database faults', () => {
 
   beforeAll(async () => {
     app = Fastify();
+    // The error pages take the operator's branding from the configuration.
+    app.decorate('ctx', { config: loadConfig({}) } as ServiceContext);
     registerErrorHandler(app);
     const fail = async () => {
       throw next;

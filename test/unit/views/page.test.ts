@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { contentSecurityPolicy, cspSourceFor, layout } from '../../../src/views/page.js';
 import { html } from '../../../src/views/html.js';
+import { pageContextOf } from '../../../src/views/page-context.js';
+import { loadConfig } from '../../../src/config/config.js';
+
+const PC = pageContextOf(loadConfig({}), 'de', 'req-1');
 
 describe('views/page', () => {
   it.each([
@@ -32,15 +36,16 @@ describe('views/page', () => {
 
   it('the style hash in the policy matches the inline stylesheet of the layout', async () => {
     const { createHash } = await import('node:crypto');
-    const page = layout('t', html`<p>x</p>`).value;
+    const page = layout(PC, 't', html`<p>x</p>`).value;
     const style = /<style>([\s\S]*?)<\/style>/.exec(page)![1]!;
     const hash = createHash('sha256').update(style).digest('base64');
     expect(contentSecurityPolicy({ formAction: [] })).toContain(`style-src 'sha256-${hash}'`);
   });
 
   it('the layout sends no referrer and escapes the title', () => {
-    const page = layout('<t>', html``).value;
+    const page = layout(PC, '<t>', html``).value;
     expect(page).toContain('<meta name="referrer" content="no-referrer">');
-    expect(page).toContain('<title>&lt;t&gt;</title>');
+    expect(page).toContain('<title>&lt;t&gt; – Authly</title>');
+    expect(page).toContain('<html lang="de">');
   });
 });

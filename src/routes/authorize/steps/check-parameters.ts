@@ -40,11 +40,16 @@ export const checkResponseMode: AuthorizeStep = (c) => {
 };
 
 export const checkLengths: AuthorizeStep = (c) => {
-  for (const name of ['state', 'nonce', 'login_hint', 'scope']) {
+  for (const name of ['state', 'nonce', 'login_hint', 'scope', 'ui_locales', 'acr_values']) {
     if ((c.params[name]?.length ?? 0) > MAX_PARAMETER_LENGTH) throw new InvalidRequest(`${name} is too long`);
   }
   c.request.nonce = c.params.nonce;
   c.request.loginHint = c.params.login_hint;
+  // OIDC Core section 3.1.2.1: both are space-separated lists in order of preference; unknown values are
+  // not errors (the pages fall back to another language; acr_values are voluntary claims).
+  if (c.params.ui_locales) c.request.uiLocales = c.params.ui_locales;
+  const acrValues = (c.params.acr_values ?? '').split(' ').filter(Boolean);
+  if (acrValues.length > 0) c.request.acrValues = acrValues;
 };
 
 const KNOWN_PROMPTS = new Set(['none', 'login', 'consent', 'select_account']);
