@@ -28,7 +28,7 @@ describe.skipIf(!TEST_DATABASE_URL)('two app instances (two mail workers) on one
     await testDb?.drop();
   });
 
-  it(`delivers each of ${MESSAGES} messages exactly once, by both workers`, async () => {
+  it('delivers each of 40 messages exactly once, by both workers', async () => {
     const ids: string[] = [];
     for (let i = 0; i < MESSAGES; i++) ids.push(await queueReset(testDb.db, `user${i}@example.com`, randomBytes(16).toString('hex')));
     // Both replicas start with the whole queue due.
