@@ -471,9 +471,16 @@ const MAIL_CONFIG = z.object({
 export type SmtpServerConfig = z.infer<typeof SMTP_SERVER>;
 export type MailConfig = z.infer<typeof MAIL_CONFIG>;
 
-/** How mail leaves this deployment: an SMTP server, or (development without one) .eml files in MAIL_DEV_DIR. */
-export function mailDelivery(config: Pick<Config, 'mail'>): 'smtp' | 'dev-files' {
-  return config.mail.smtp ? 'smtp' : 'dev-files';
+export type MailDelivery = 'smtp' | 'dev-files' | 'none';
+
+/**
+ * How mail leaves this deployment: an SMTP server; in development without one, .eml files in MAIL_DEV_DIR;
+ * in production without one, not at all (queued mail waits for SMTP to be configured: production never
+ * writes single-use links to disk, and refuses to start the features that depend on mail).
+ */
+export function mailDelivery(config: Pick<Config, 'mail' | 'environment'>): MailDelivery {
+  if (config.mail.smtp) return 'smtp';
+  return config.environment === 'production' ? 'none' : 'dev-files';
 }
 
 /**
@@ -606,7 +613,7 @@ function parseSmtpServer(env: Env, environment: Config['environment']): SmtpServ
   // Development talks to a local catcher (Mailpit) that offers no TLS; production does not send in clear unless told.
   const startTls = v<SmtpServerConfig['startTls'] | undefined>('SMTP_STARTTLS') ?? (environment === 'production' ? 'required' : 'opportunistic');
   if (url !== undefined) {
-    for (const other of ['SMTP_HOST', 'SMTP_PORT', 'SMTP_USERNAME', 'SMTP_PASSWORD'] as const) {
+    for (const other of ['SMTP_HOST', 'SMTP_PORT', 'SMTP_USERNAME', 'SMTP_PASSWORD', 'SMTP_SECURE'] as const) {
       if (readRaw(env, other) !== undefined) throw new ConfigError(`SMTP_URL: set either SMTP_URL or ${other}, not both`);
     }
     let parsed: URL;

@@ -59,6 +59,9 @@ export class MailWorker {
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<void> | undefined;
   private stopped = true;
+  /** Rejects when stop() is called: sends in progress give up instead of holding the shutdown. */
+  private readonly stopping: Promise<never>;
+  private abortSends!: (reason: Error) => void;
 
   constructor(
     private readonly db: Db,
@@ -74,6 +77,8 @@ export class MailWorker {
     // replies cannot hold a message past three of them.
     this.deadlineMs = options.sendTimeoutSeconds * 3000;
     this.leaseSeconds = options.sendTimeoutSeconds * 4 + 30;
+    this.stopping = new Promise<never>((_, reject) => (this.abortSends = reject));
+    this.stopping.catch(() => undefined);
   }
 
   get delivery(): MailTransport['delivery'] {
@@ -86,10 +91,15 @@ export class MailWorker {
     this.schedule(0);
   }
 
-  /** Cancels the next poll, waits for the messages in hand, and closes the transport. */
+  /**
+   * Cancels the next poll and gives up the sends in progress (SMTP cannot be interrupted mid-message, and
+   * a hung server must not hold a shutdown): each is recorded as a temporary failure, so it is sent again
+   * later, by a replica that runs on or after the restart. Then closes the transport.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.abortSends(Object.assign(new Error('the worker stopped mid-send'), { code: 'ESHUTDOWN' }));
     await this.current;
     this.transport.close();
   }
@@ -178,7 +188,7 @@ export class MailWorker {
       timer = setTimeout(() => reject(Object.assign(new Error('no answer within the send deadline'), { code: 'ETIMEDOUT' })), this.deadlineMs);
     });
     try {
-      return await Promise.race([work, deadline]);
+      return await Promise.race([work, deadline, this.stopping]);
     } finally {
       clearTimeout(timer);
     }

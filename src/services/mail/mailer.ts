@@ -1,4 +1,4 @@
-import { mailDelivery, type Config } from '../../config/config.js';
+import { mailDelivery, type Config, type MailDelivery } from '../../config/config.js';
 import type { Db } from '../../db/db.js';
 import { mailQueueStats } from '../../repositories/mail-outbox-repository.js';
 import type { Metrics } from '../metrics.js';
@@ -12,8 +12,8 @@ const MAIL_CONNECTIONS = 5;
 
 /** What readiness says about mail (it never makes readiness fail: mail is retried, not lost). */
 export interface MailerReport {
-  delivery: 'smtp' | 'dev-files';
-  /** False when MAIL_WORKER_ENABLED=false: other replicas send. */
+  delivery: MailDelivery;
+  /** False when MAIL_WORKER_ENABLED=false (other replicas send), or with no delivery at all. */
   worker: boolean;
   /** Undefined when the database did not answer in time. */
   queued?: number;
@@ -22,7 +22,7 @@ export interface MailerReport {
 }
 
 export interface Mailer {
-  readonly delivery: 'smtp' | 'dev-files';
+  readonly delivery: MailDelivery;
   readonly worker: MailWorker | undefined;
   report(): Promise<MailerReport>;
   stop(): Promise<void>;
@@ -40,11 +40,14 @@ export interface MailerDeps {
 }
 
 /** The mail side of one process: the transport for the configured delivery, and the worker when enabled. */
-export function startMailer(config: Pick<Config, 'mail'>, deps: MailerDeps): Mailer {
+export function startMailer(config: Pick<Config, 'mail' | 'environment'>, deps: MailerDeps): Mailer {
   const delivery = mailDelivery(config);
   const { mail } = config;
   let worker: MailWorker | undefined;
-  if (mail.workerEnabled) {
+  if (delivery === 'none') {
+    deps.log.warn({ event: 'mail.disabled' }, 'no SMTP server (SMTP_HOST or SMTP_URL): mail is queued but not sent until one is configured');
+  }
+  if (mail.workerEnabled && delivery !== 'none') {
     const transport = mail.smtp ? smtpTransport(mail.smtp, mail.sendTimeoutSeconds, MAIL_CONNECTIONS) : devFilesTransport(mail.devDir, deps.log);
     worker = new MailWorker(
       deps.db,

@@ -202,6 +202,23 @@ describe('the mail worker against a real SMTP server', () => {
     }
   });
 
+  it('closing the app mid-send does not wait for the server: the message is deferred for another attempt', async () => {
+    const slow = await TestSmtpServer.start(await freePort());
+    slow.fallback = { accept: true, delayMs: 3000 };
+    try {
+      m = await startMailApp(testDb.db, { ...smtpEnv(slow.port), MAIL_SEND_TIMEOUT_SECONDS: '30' });
+      const id = await queueReset(testDb.db, 'ivan@example.com', token());
+      await waitUntil(() => slow.attempts === 1, 10_000, 'the send to begin');
+      const started = Date.now();
+      await m.app.close();
+      m = undefined;
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(await findMail(testDb.db, id)).toMatchObject({ status: 'queued', attempts: 1, lastError: expect.stringMatching(/^connection: /) });
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it('a row claimed by a worker that died mid-send is claimed again once its lease ends, and sent', async () => {
     m = await startMailApp(testDb.db, { ...smtpEnv(smtp.port), MAIL_WORKER_ENABLED: 'false' });
     const id = await queueReset(testDb.db, 'henry@example.com', token());

@@ -67,6 +67,7 @@ describe('mail configuration', () => {
   it.each([
     [{ SMTP_URL: 'http://smtp.example.com' }, 'SMTP_URL: expected smtp://[user:password@]host[:port] or smtps://…'],
     [{ SMTP_URL: 'smtp://smtp.example.com', SMTP_HOST: 'other' }, 'SMTP_URL: set either SMTP_URL or SMTP_HOST, not both'],
+    [{ SMTP_URL: 'smtp://smtp.example.com', SMTP_SECURE: 'true' }, 'SMTP_URL: set either SMTP_URL or SMTP_SECURE, not both'],
     [{ SMTP_URL: 'smtp://user@smtp.example.com' }, 'SMTP_URL: a user name goes with a password'],
     [{ SMTP_HOST: 'smtp.example.com', SMTP_USERNAME: 'u' }, 'SMTP_USERNAME: SMTP_USERNAME and SMTP_PASSWORD go together'],
     [{ SMTP_PORT: '25' }, 'SMTP_PORT: set SMTP_HOST (or SMTP_URL) too'],
@@ -94,6 +95,12 @@ describe('mail configuration', () => {
     it('production without SMTP: a one-line reason naming the feature variable', () => {
       const config = loadConfig(PRODUCTION);
       expect(() => requireMailFor(config, 'REGISTRATION_ENABLED')).toThrow(new ConfigError('REGISTRATION_ENABLED: needs SMTP_HOST or SMTP_URL to send mail'));
+    });
+
+    it('production without SMTP delivers nothing (never .eml files with links on a server), development writes files', () => {
+      expect(mailDelivery(loadConfig(PRODUCTION))).toBe('none');
+      expect(mailDelivery(loadConfig({}))).toBe('dev-files');
+      expect(mailDelivery(loadConfig({ ...PRODUCTION, SMTP_HOST: 'smtp.example.com' }))).toBe('smtp');
     });
 
     it('production with SMTP, and development without it (the .eml files), pass', () => {
