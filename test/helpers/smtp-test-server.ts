@@ -18,19 +18,29 @@ export class TestSmtpServer {
   fallback: SmtpBehaviour = { accept: true };
   private server: SMTPServer | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    /** When set, the server requires AUTH PLAIN/LOGIN with these credentials (over plain TCP, tests only). */
+    private readonly credentials?: { user: string; pass: string },
+  ) {}
 
-  static async start(port: number): Promise<TestSmtpServer> {
-    const s = new TestSmtpServer(port);
+  static async start(port: number, credentials?: { user: string; pass: string }): Promise<TestSmtpServer> {
+    const s = new TestSmtpServer(port, credentials);
     await s.listen();
     return s;
   }
 
   /** Starts (again) on the same port: "the server comes back". */
   async listen(): Promise<void> {
+    const credentials = this.credentials;
     const server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
+      authOptional: !credentials,
+      allowInsecureAuth: true,
+      disabledCommands: credentials ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+      onAuth: (auth, _session, callback) => {
+        if (credentials && auth.username === credentials.user && auth.password === credentials.pass) callback(null, { user: auth.username });
+        else callback(Object.assign(new Error('Invalid credentials'), { responseCode: 535 }));
+      },
       logger: false,
       closeTimeout: 50,
       onData: (stream, _session: SMTPServerSession, callback) => {

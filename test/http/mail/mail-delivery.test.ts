@@ -202,6 +202,35 @@ describe('the mail worker against a real SMTP server', () => {
     }
   });
 
+  it('SMTP_STARTTLS=required and a server that offers no STARTTLS: nothing is sent in clear; deferred as tls', async () => {
+    m = await startMailApp(testDb.db, { ...smtpEnv(smtp.port), SMTP_STARTTLS: 'required' });
+    const id = await queueReset(testDb.db, 'judy@example.com', token());
+    await waitUntil(async () => (await findMail(testDb.db, id))?.lastError?.startsWith('tls') === true, 10_000, 'the deferral');
+    expect(await findMail(testDb.db, id)).toMatchObject({ status: 'queued', attempts: 1, lastError: expect.stringMatching(/^tls: /) });
+    expect(smtp.attempts).toBe(0);
+  });
+
+  it('SMTP AUTH: wrong credentials are retried (class auth, nothing lost while the password is fixed); right ones deliver', async () => {
+    const guarded = await TestSmtpServer.start(await freePort(), { user: 'authly', pass: 'right-password' });
+    try {
+      m = await startMailApp(testDb.db, { ...smtpEnv(guarded.port), SMTP_USERNAME: 'authly', SMTP_PASSWORD: 'wrong-password' });
+      const id = await queueReset(testDb.db, 'ken@example.com', token());
+      await waitUntil(async () => (await findMail(testDb.db, id))?.lastError?.startsWith('auth') === true, 10_000, 'the deferral');
+      expect(await findMail(testDb.db, id)).toMatchObject({ status: 'queued', attempts: 1 });
+      expect((await m.app.inject('/health/ready')).json()).toMatchObject({ checks: { mail: { last_error: 'auth', queued: 1 } } });
+      await m.app.close();
+      // The operator fixes the password and restarts: the queued message goes out.
+      m = await startMailApp(testDb.db, { ...smtpEnv(guarded.port), SMTP_USERNAME: 'authly', SMTP_PASSWORD: 'right-password' });
+      await testDb.db.query('UPDATE mail_outbox SET next_attempt_at = now()');
+      await waitUntil(() => guarded.received.length === 1, 10_000, 'the message');
+      await waitUntil(async () => (await findMail(testDb.db, id)) === undefined, 5000, 'the row to go');
+    } finally {
+      await m?.app.close();
+      m = undefined;
+      await guarded.stop();
+    }
+  });
+
   it('closing the app mid-send does not wait for the server: the message is deferred for another attempt', async () => {
     const slow = await TestSmtpServer.start(await freePort());
     slow.fallback = { accept: true, delayMs: 3000 };
