@@ -156,6 +156,12 @@ export class MailWorker {
         }),
       );
     } catch (err) {
+      if (this.stopped && (err as { code?: string }).code === 'ESHUTDOWN') {
+        // Not the server's fault: due again at once for a replica that runs on, whatever the attempt count.
+        await scheduleMailRetry(this.db, mail.id, mail.attempt, 0, 'connection: ESHUTDOWN: the worker stopped mid-send');
+        this.log.warn({ ...fields, event: 'mail.deferred', class: 'connection', detail: 'the worker stopped mid-send', retryInSeconds: 0 }, 'stopped mid-send; will retry');
+        return;
+      }
       const failure = classifySendError(err);
       this.lastError = failure.class;
       if (failure.permanent || mail.attempt >= this.options.maxAttempts) {
