@@ -35,6 +35,9 @@ import { bootstrap, type BootstrapReport } from './services/bootstrap.js';
 import { unregisteredDefaultResource } from './services/resource-indicators.js';
 import { AuditLog } from './services/audit.js';
 import { startCleanupJob } from './services/cleanup-job.js';
+import { startMailer, type Mailer } from './services/mail/mailer.js';
+import { mailRenderer } from './views/mail/mail-templates.js';
+import { brandFrom } from './views/page-context.js';
 import type { ServiceContext } from './services/context.js';
 import { KEY_RELOAD_INTERVAL_SECONDS } from './tokens/key-lifecycle.js';
 import { KeyStore, type SigningAlg } from './tokens/key-store.js';
@@ -62,6 +65,8 @@ export interface AppDeps {
   logStream?: NodeJS.WritableStream;
   /** How outbound fetches resolve host names (tests); default dns.promises.lookup. */
   resolve?: ResolveAll;
+  /** How often the mail worker looks for due messages (tests); default every second. */
+  mailPollIntervalMs?: number;
 }
 
 declare module 'fastify' {
@@ -69,6 +74,8 @@ declare module 'fastify' {
     bootstrapReport: BootstrapReport;
     /** Set by the SIGTERM handler (src/main.ts): readiness answers 503 while in-flight requests finish. */
     lifecycle: { draining: boolean };
+    /** Outgoing mail: the delivery mode and, unless MAIL_WORKER_ENABLED=false, the outbox worker. */
+    mailer: Mailer;
   }
 }
 
@@ -178,6 +185,17 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     const cleanup = startCleanupJob(ctx, app.log, config.cleanupIntervalMinutes);
     app.addHook('onClose', () => cleanup.stop());
   }
+  // Mail leaves through the outbox (src/services/mail/): requests only queue, this worker sends.
+  const mailer = startMailer(config, {
+    db,
+    render: mailRenderer(config),
+    defaultFromName: brandFrom(config).productName,
+    log: app.log.child({ component: 'mail' }),
+    metrics,
+    pollIntervalMs: deps.mailPollIntervalMs,
+  });
+  app.decorate('mailer', mailer);
+  app.addHook('onClose', () => mailer.stop());
   if (!deps.db) app.addHook('onClose', () => db.close());
 
   // Security headers everywhere; HTML pages tighten the CSP further per page (src/views/page.ts).

@@ -25,9 +25,6 @@ const FOREIGN: Record<string, { reason: string; agrees?: readonly string[] }> = 
   AUTHLY_LOG_LEVEL: { reason: 'the log level is LOG_LEVEL' },
   DB_PASSWORD: { reason: 'put the password in DATABASE_URL (or mount it with DATABASE_URL_FILE); .env values are not interpolated' },
 };
-/** SMTP_HOST, SMTP_PORT, ...: mail settings of the deployment guides. */
-const SMTP = /^SMTP_[A-Z_]+$/;
-const SMTP_REASON = 'Authly sends no e-mail yet';
 
 export interface ConfigWarning {
   variable: string;
@@ -81,10 +78,6 @@ export function configWarnings(env: Record<string, string | undefined>, dotEnv: 
       if (!foreign.agrees?.includes(value.trim().toLowerCase())) {
         warnings.push({ variable, message: `${variable} is ignored: ${foreign.reason}` });
       }
-      continue;
-    }
-    if (SMTP.test(variable)) {
-      warnings.push({ variable, message: `${variable} is ignored: ${SMTP_REASON}` });
       continue;
     }
     const suggestion = closestKnown(variable);

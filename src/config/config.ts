@@ -284,6 +284,53 @@ export const ENV_VARS = {
     default: '4',
     description: 'Metadata document fetches in flight to one host per process; more wait their turn (within the timeout).',
   },
+  SMTP_URL: {
+    schema: z.string().regex(/^smtps?:\/\/[^/?#]+\/?$/, { message: 'expected smtp://[user:password@]host[:port] or smtps://…' }),
+    secret: true,
+    description: 'SMTP server as one URL (smtps:// is implicit TLS), instead of SMTP_HOST, SMTP_PORT, SMTP_USERNAME, SMTP_PASSWORD and SMTP_SECURE.',
+  },
+  SMTP_HOST: {
+    schema: z.string().regex(/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/, { message: 'expected a host name or IP address' }),
+    description: 'SMTP server host. Unset (and no SMTP_URL): development writes each message to MAIL_DEV_DIR; production refuses features that send mail.',
+  },
+  SMTP_PORT: { schema: int(1, 65535), description: 'SMTP server port (default 465 with SMTP_SECURE, else 587).' },
+  SMTP_USERNAME: { schema: z.string().min(1).max(255), description: 'SMTP user name (AUTH); unset: no authentication.' },
+  SMTP_PASSWORD: { schema: z.string().min(1).max(1024), secret: true, description: 'SMTP password (goes with SMTP_USERNAME).' },
+  SMTP_SECURE: { schema: bool, default: 'false', description: 'true: implicit TLS from the first byte (usually port 465).' },
+  SMTP_STARTTLS: {
+    schema: z.enum(['required', 'opportunistic', 'off']),
+    description:
+      'Without SMTP_SECURE: required (refuse to send unless the server upgrades with STARTTLS), opportunistic (upgrade when offered) or off. Default: required in production, opportunistic in development.',
+  },
+  SMTP_FROM_EMAIL: {
+    schema: z.email({ message: 'expected an email address' }),
+    description: 'Sender address of every message (default no-reply@ the issuer host).',
+  },
+  SMTP_FROM_NAME: { schema: z.string().min(1).max(100), description: "Sender display name (default: the brand's product name)." },
+  MAIL_DEV_DIR: {
+    schema: z.string().min(1),
+    description: 'Development without SMTP: where each message is written as a .eml file (default AUTHLY_DATA_DIR/mail).',
+  },
+  MAIL_WORKER_ENABLED: {
+    schema: bool,
+    default: 'true',
+    description: 'Run the mail worker in this process (it sends queued mail); false: another replica sends it.',
+  },
+  MAIL_MAX_ATTEMPTS: {
+    schema: int(1, 100),
+    default: '12',
+    description: 'Delivery attempts of a message before it is marked failed (a permanent 5xx refusal fails at once).',
+  },
+  MAIL_RETRY_BASE_SECONDS: {
+    schema: int(1, 3600),
+    default: '30',
+    description: 'Wait before the first retry; doubled after each temporary failure, at most one hour.',
+  },
+  MAIL_SEND_TIMEOUT_SECONDS: {
+    schema: int(1, 600),
+    default: '30',
+    description: 'Time allowed to connect to the SMTP server, and for each of its replies.',
+  },
   AUTHLY_ADMIN_CLIENT_ID: { schema: z.string().min(1).max(255), description: 'Bootstrap admin client id.' },
   AUTHLY_ADMIN_CLIENT_SECRET: {
     schema: z.string().min(16, { message: 'expected at least 16 characters' }),
@@ -379,6 +426,8 @@ export interface Config {
     fetchTimeoutMs: number;
     maxFetchesPerHost: number;
   };
+  /** Outgoing mail (src/services/mail/): the SMTP server, or development's .eml files. */
+  mail: MailConfig;
   admin: {
     clientId: string | undefined;
     clientSecret: string | undefined;
@@ -391,6 +440,58 @@ export interface Config {
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** How Authly reaches its SMTP server (from SMTP_URL or SMTP_HOST and the rest). */
+const SMTP_SERVER = z.object({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  /** Implicit TLS (SMTPS, RFC 8314 section 3.3). */
+  secure: z.boolean(),
+  /** STARTTLS (RFC 3207) when not `secure`: required, used when offered, or never. */
+  startTls: z.enum(['required', 'opportunistic', 'off']),
+  username: z.string().optional(),
+  password: z.string().optional(),
+});
+
+const MAIL_CONFIG = z.object({
+  /** Undefined: no SMTP server (development writes .eml files; production refuses features that mail). */
+  smtp: SMTP_SERVER.optional(),
+  /** SMTP_FROM_EMAIL (validated as an address), or no-reply@ the issuer host (also localhost, an address literal). */
+  fromEmail: z.string().includes('@'),
+  /** Undefined: the brand's product name. */
+  fromName: z.string().optional(),
+  devDir: z.string().min(1),
+  workerEnabled: z.boolean(),
+  maxAttempts: z.number().int().min(1),
+  retryBaseSeconds: z.number().int().min(1),
+  sendTimeoutSeconds: z.number().int().min(1),
+});
+
+export type SmtpServerConfig = z.infer<typeof SMTP_SERVER>;
+export type MailConfig = z.infer<typeof MAIL_CONFIG>;
+
+export type MailDelivery = 'smtp' | 'dev-files' | 'none';
+
+/**
+ * How mail leaves this deployment: an SMTP server; in development without one, .eml files in MAIL_DEV_DIR;
+ * in production without one, not at all (queued mail waits for SMTP to be configured: production never
+ * writes single-use links to disk, and refuses to start the features that depend on mail).
+ */
+export function mailDelivery(config: Pick<Config, 'mail' | 'environment'>): MailDelivery {
+  if (config.mail.smtp) return 'smtp';
+  return config.environment === 'production' ? 'none' : 'dev-files';
+}
+
+/**
+ * For loadConfig's checks of features that send mail (password recovery, REGISTRATION_ENABLED,
+ * REQUIRE_EMAIL_VERIFICATION, …): in production, such a feature without an SMTP server would accept
+ * requests whose mail nobody ever receives, so the process refuses to start, naming the feature's variable.
+ */
+export function requireMailFor(config: Pick<Config, 'environment' | 'mail'>, variable: string): void {
+  if (config.environment === 'production' && mailDelivery(config) !== 'smtp') {
+    throw new ConfigError(`${variable}: needs SMTP_HOST or SMTP_URL to send mail`);
+  }
 }
 
 type Env = Record<string, string | undefined>;
@@ -504,6 +605,77 @@ function parseDefaultResource(raw: string | undefined): string | undefined {
   return canonical.identifier;
 }
 
+/** The SMTP server from SMTP_URL, or from SMTP_HOST and its companions; undefined when neither is set. */
+function parseSmtpServer(env: Env, environment: Config['environment']): SmtpServerConfig | undefined {
+  const v = <T>(name: EnvName) => parseVar(env, name) as T;
+  const url = v<string | undefined>('SMTP_URL');
+  const host = v<string | undefined>('SMTP_HOST');
+  // Development talks to a local catcher (Mailpit) that offers no TLS; production does not send in clear unless told.
+  const startTls = v<SmtpServerConfig['startTls'] | undefined>('SMTP_STARTTLS') ?? (environment === 'production' ? 'required' : 'opportunistic');
+  if (url !== undefined) {
+    for (const other of ['SMTP_HOST', 'SMTP_PORT', 'SMTP_USERNAME', 'SMTP_PASSWORD', 'SMTP_SECURE'] as const) {
+      if (readRaw(env, other) !== undefined) throw new ConfigError(`SMTP_URL: set either SMTP_URL or ${other}, not both`);
+    }
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError('SMTP_URL: expected smtp://[user:password@]host[:port] or smtps://…');
+    }
+    if (!parsed.hostname) throw new ConfigError('SMTP_URL: expected smtp://[user:password@]host[:port] or smtps://…');
+    const secure = parsed.protocol === 'smtps:';
+    let username: string | undefined;
+    let password: string | undefined;
+    try {
+      username = parsed.username ? decodeURIComponent(parsed.username) : undefined;
+      password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+    } catch {
+      throw new ConfigError('SMTP_URL: the user name or password is not valid percent-encoding');
+    }
+    if (Boolean(username) !== Boolean(password)) throw new ConfigError('SMTP_URL: a user name goes with a password');
+    return { host: parsed.hostname, port: parsed.port ? Number(parsed.port) : secure ? 465 : 587, secure, startTls, username, password };
+  }
+  const username = v<string | undefined>('SMTP_USERNAME');
+  const password = v<string | undefined>('SMTP_PASSWORD');
+  if (host === undefined) {
+    for (const other of ['SMTP_PORT', 'SMTP_USERNAME', 'SMTP_PASSWORD'] as const) {
+      if (readRaw(env, other) !== undefined) throw new ConfigError(`${other}: set SMTP_HOST (or SMTP_URL) too`);
+    }
+    return undefined;
+  }
+  if (Boolean(username) !== Boolean(password)) throw new ConfigError('SMTP_USERNAME: SMTP_USERNAME and SMTP_PASSWORD go together');
+  const secure = v<boolean>('SMTP_SECURE');
+  return { host, port: v<number | undefined>('SMTP_PORT') ?? (secure ? 465 : 587), secure, startTls, username, password };
+}
+
+/** The issuer host as the domain of an address: IP addresses as RFC 5321 section 4.1.3 address literals. */
+function mailDomain(hostname: string): string {
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(hostname)) return `[${hostname}]`;
+  if (hostname.startsWith('[')) return `[IPv6:${hostname.slice(1, -1)}]`;
+  return hostname;
+}
+
+function parseMail(env: Env, environment: Config['environment'], issuerUrl: URL, dataDir: string): MailConfig {
+  const v = <T>(name: EnvName) => parseVar(env, name) as T;
+  const smtp = parseSmtpServer(env, environment);
+  if (environment === 'production' && smtp && smtp.password && !smtp.secure && smtp.startTls === 'off' && !isLoopback(smtp.host)) {
+    throw new ConfigError('SMTP_STARTTLS: off would send SMTP_PASSWORD in clear text; use required, or SMTP_SECURE=true');
+  }
+  const fromEmail = v<string | undefined>('SMTP_FROM_EMAIL') ?? `no-reply@${mailDomain(issuerUrl.hostname)}`;
+  const parsed = MAIL_CONFIG.safeParse({
+    smtp,
+    fromEmail,
+    fromName: v<string | undefined>('SMTP_FROM_NAME'),
+    devDir: path.resolve(v<string | undefined>('MAIL_DEV_DIR') ?? path.join(dataDir, 'mail')),
+    workerEnabled: v<boolean>('MAIL_WORKER_ENABLED'),
+    maxAttempts: v<number>('MAIL_MAX_ATTEMPTS'),
+    retryBaseSeconds: v<number>('MAIL_RETRY_BASE_SECONDS'),
+    sendTimeoutSeconds: v<number>('MAIL_SEND_TIMEOUT_SECONDS'),
+  });
+  if (!parsed.success) throw new ConfigError(`MAIL: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data;
+}
+
 /** Parse and validate the whole environment. Throws ConfigError naming the first bad variable. */
 /** Values from examples and templates (`change-me…`, `dev-…`): refused in production. */
 const PLACEHOLDER = /not-for-production|change-?me|^dev[-_]|^your[-_]|^example/i;
@@ -592,6 +764,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       fetchTimeoutMs: v('CIMD_FETCH_TIMEOUT_MS'),
       maxFetchesPerHost: v('CIMD_MAX_FETCHES_PER_HOST'),
     },
+    mail: parseMail(env, environment, issuerUrl, path.resolve(v<string>('AUTHLY_DATA_DIR'))),
     admin: {
       clientId: v('AUTHLY_ADMIN_CLIENT_ID'),
       clientSecret: v('AUTHLY_ADMIN_CLIENT_SECRET'),

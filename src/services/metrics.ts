@@ -1,8 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/db.js';
 import { pingDatabase } from '../repositories/health-repository.js';
+import { mailQueueStats, type MailQueueStats } from '../repositories/mail-outbox-repository.js';
 import { CLIENT_METADATA_REFUSALS } from '../errors/client-metadata-errors.js';
 import { AUDIT_EVENTS } from './audit.js';
+import { MAIL_FAILURE_REASONS } from './mail/mail-worker.js';
 
 /** Authly's Prometheus metrics, on a registry of its own (one per app, so tests never collide). */
 export class Metrics {
@@ -96,6 +98,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly mailSent = new Counter({
+    name: 'authly_mail_sent_total',
+    help: 'Messages accepted by the SMTP server (or written to MAIL_DEV_DIR in development) by this process.',
+    registers: [this.registry],
+  });
+  readonly mailFailed = new Counter({
+    name: 'authly_mail_failed_total',
+    help: 'Messages given up by this process, by reason: rejected (a permanent 5xx refusal), attempts_exhausted (MAIL_MAX_ATTEMPTS temporary failures), template (a row that cannot be rendered).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor(db: Db) {
     collectDefaultMetrics({ register: this.registry });
     // Every series exists from the start, so rate() and absent-series alerts work before the first event.
@@ -103,6 +117,34 @@ export class Metrics {
     const registry = this.registry;
     for (const policy of ['general', 'login', 'token', 'admin']) this.rateLimitExceeded.inc({ policy }, 0);
     for (const reason of CLIENT_METADATA_REFUSALS) this.clientMetadataRefusals.inc({ reason }, 0);
+    for (const reason of MAIL_FAILURE_REASONS) this.mailFailed.inc({ reason }, 0);
+    // The outbox is shared by the replicas: every replica reports the same queue (the cluster's figure is
+    // the largest). Read once per scrape for both gauges; a database that does not answer leaves them unset.
+    let stats: Promise<MailQueueStats | undefined> | undefined;
+    const queueStats = () => {
+      stats ??= withinMs(mailQueueStats(db), 1000).finally(() => setTimeout(() => (stats = undefined), 100).unref());
+      return stats;
+    };
+    new Gauge({
+      name: 'authly_mail_queued',
+      help: 'Messages in the outbox not yet sent nor given up (queued or being sent).',
+      registers: [registry],
+      aggregator: 'max',
+      async collect() {
+        const s = await queueStats();
+        if (s) this.set(s.queued);
+      },
+    });
+    new Gauge({
+      name: 'authly_mail_oldest_queued_age_seconds',
+      help: 'Age of the oldest message not yet sent nor given up; 0 when the outbox is empty. Growing: mail is not leaving (see /health/ready).',
+      registers: [registry],
+      aggregator: 'max',
+      async collect() {
+        const s = await queueStats();
+        if (s) this.set(s.oldestAgeSeconds);
+      },
+    });
     this.clientMetadataFetches.inc({ result: 'ok' }, 0);
     new Gauge({
       name: 'authly_database_up',
@@ -138,6 +180,18 @@ export async function pingWithin(db: Db, ms: number): Promise<boolean> {
     ]);
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The result of `work` if it settles within `ms`, else undefined; never throws. */
+export async function withinMs<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
+  } catch {
+    return undefined;
   } finally {
     clearTimeout(timer);
   }

@@ -182,6 +182,17 @@ describe.skipIf(skip)('Compose files (docker-compose config, every command of do
     }
   });
 
+  it("development: Authly sends its mail to the stack's Mailpit over SMTP_HOST/SMTP_PORT, on a shared network", () => {
+    const cfg = config(commands.find(isDev)!);
+    const { authly, mailhog } = cfg.services;
+    expect(authly.environment.SMTP_HOST).toBe('mailhog');
+    expect(authly.environment.SMTP_PORT).toBe('1025');
+    expect(mailhog.image).toMatch(/mailpit/);
+    expect(published(mailhog).map((p) => p.split(':').slice(0, 2).join(':')).sort()).toEqual(['127.0.0.1:1025', '127.0.0.1:8025']);
+    const networks = (service: any): string[] => (Array.isArray(service.networks) ? service.networks : Object.keys(service.networks ?? {}));
+    expect(networks(authly).filter((n) => networks(mailhog).includes(n))).not.toEqual([]);
+  });
+
   it('production: secrets only as files, nginx with the repository configuration, limits everywhere', () => {
     const command = commands.find((c) => isProd(c) && profiles(c).includes('monitoring'))!;
     const cfg = config(command);

@@ -54,7 +54,7 @@ describe.skipIf(!hasTool('promtool'))('Prometheus configuration and alert rules 
 
   it('promtool check rules accepts every alert', () => {
     const result = promtool('check', 'rules', 'monitoring/alert-rules.yml');
-    expect(result.output).toContain('SUCCESS: 9 rules found');
+    expect(result.output).toContain('SUCCESS: 11 rules found');
     expect(result.status).toBe(0);
   });
 

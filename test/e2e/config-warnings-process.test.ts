@@ -15,7 +15,7 @@ describe('start-up warnings (a real server process)', () => {
   beforeAll(async () => {
     build = buildServer();
     writeFileSync(path.join(build.dir, '.env'), 'ACCES_TOKEN_EXPIRE_MINUTES=30\nPKCE_REQUIRED=true\n');
-    server = spawnServer(build.main, { ...baseServerEnv(await freePort()), SMTP_HOST: 'smtp.example.com', CLEANUP_INTERVAL_MINUTES: '0' });
+    server = spawnServer(build.main, { ...baseServerEnv(await freePort()), CACHE_TTL: '300', CLEANUP_INTERVAL_MINUTES: '0' });
     await server.waitForLine((l) => l.includes('Authly is running'), 90_000);
   }, 120_000);
 
@@ -28,9 +28,9 @@ describe('start-up warnings (a real server process)', () => {
   it('logs one warning per ignored variable, naming it and why', async () => {
     // The log is asynchronous: the lines may follow the banner.
     await server.waitForLine((l) => logFields(l)?.variable === 'ACCES_TOKEN_EXPIRE_MINUTES');
-    await server.waitForLine((l) => logFields(l)?.variable === 'SMTP_HOST');
+    await server.waitForLine((l) => logFields(l)?.variable === 'CACHE_TTL');
     const warnings = server.lines.map(logFields).filter((f) => f?.level === 40);
-    expect(warnings.map((f) => f!.variable)).toEqual(['SMTP_HOST', 'ACCES_TOKEN_EXPIRE_MINUTES']);
+    expect(warnings.map((f) => f!.variable)).toEqual(['CACHE_TTL', 'ACCES_TOKEN_EXPIRE_MINUTES']);
     expect(warnings[1]!.msg).toBe('ACCES_TOKEN_EXPIRE_MINUTES (set in .env) is not a variable Authly reads; did you mean ACCESS_TOKEN_EXPIRE_MINUTES?');
   });
 });

@@ -39,6 +39,8 @@ export async function startReplica(db: Db, env: Record<string, string>): Promise
     JWT_SECRET_KEY: 'test-secret-key-that-is-at-least-32-characters',
     AUTHLY_BOOTSTRAP_DEV_MODE: 'false',
     CLEANUP_INTERVAL_MINUTES: '0',
+    // The mail worker is off unless a test asks for it (test/http/mail/): queued mail stays in the outbox.
+    MAIL_WORKER_ENABLED: 'false',
     ...env,
   });
   const app = await buildApp(config, { db, logStream });

@@ -32,6 +32,8 @@ export async function createTestApp(env: Record<string, string> = {}, deps: Pick
     AUTHLY_BOOTSTRAP_DEV_MODE: 'false',
     // Tests send many requests from one address; rate-limit tests turn it on explicitly.
     RATE_LIMIT_ENABLED: 'false',
+    // The mail worker is off unless a test asks for it (test/http/mail/): queued mail stays in the outbox.
+    MAIL_WORKER_ENABLED: 'false',
     ...env,
   });
   const testDb = await createTestDb();

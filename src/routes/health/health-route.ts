@@ -11,7 +11,9 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     reply.header('cache-control', 'no-store');
     return { status: 'ok' };
   });
-  // Readiness: the database answers within a short timeout.
+  // Readiness: the database answers within a short timeout. Mail is reported, and like Redis never makes
+  // readiness fail: an SMTP outage only delays messages (the outbox keeps them and the worker retries), and
+  // taking replicas out of the load balancer would not bring the SMTP server back.
   app.get(ROUTES.healthReady, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
     // Shutting down (SIGTERM): out of the load balancer first, while in-flight requests finish.
@@ -21,10 +23,10 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
         pingDatabase(app.ctx.db),
         new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
       ]);
-      return { status: 'ready', checks: { database: 'ok', redis: redisCheck() } };
+      return { status: 'ready', checks: { database: 'ok', redis: redisCheck(), mail: await app.mailer.report() } };
     } catch {
       // As every other answer while the database is down (src/errors/storage-errors.ts): try again in 5 s.
-      return reply.code(503).header('retry-after', '5').send({ status: 'unavailable', checks: { database: 'unavailable', redis: redisCheck() } });
+      return reply.code(503).header('retry-after', '5').send({ status: 'unavailable', checks: { database: 'unavailable', redis: redisCheck(), mail: await app.mailer.report() } });
     }
   });
 }

@@ -25,7 +25,7 @@ describe('health endpoints', () => {
   it('/health/ready → 200 with the database check', async () => {
     const res = await t.app.inject('/health/ready');
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'disabled' } });
+    expect(res.json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'disabled', mail: { delivery: 'dev-files', worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null } } });
     expect(res.headers['cache-control']).toBe('no-store');
   });
 });
@@ -41,6 +41,7 @@ describe('readiness with the database gone', () => {
       LOG_LEVEL: 'silent',
       JWT_SECRET_KEY: 'test-secret-key-that-is-at-least-32-characters',
       AUTHLY_BOOTSTRAP_DEV_MODE: 'false',
+      MAIL_WORKER_ENABLED: 'false',
     });
     app = await buildApp(config, { db: testDb.db });
     await app.ready();
@@ -61,7 +62,7 @@ describe('readiness with the database gone', () => {
     await testDb.db.close();
     const res = await app.inject('/health/ready');
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toEqual({ status: 'unavailable', checks: { database: 'unavailable', redis: 'disabled' } });
+    expect(res.json()).toEqual({ status: 'unavailable', checks: { database: 'unavailable', redis: 'disabled', mail: { delivery: 'dev-files', worker: false, last_error: null } } });
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['retry-after']).toBe('5');
     const live = await app.inject('/health');

@@ -362,6 +362,11 @@ const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
   ['initial access token use count: N+1 racing registrations with max_uses N register exactly N (PostgreSQL)', 'test/http/registration/registration-policy.test.ts', 'a race of N+1 registrations with max_uses N registers exactly N'],
   ['dynamic registration is closed by default in production', 'test/unit/config/config.test.ts', 'REGISTRATION_POLICY: closed by default in production, open in development; explicit values win'],
   ['open registration is rate-limited per address, shared by replicas through Redis', 'test/http/registration/registration-policy.test.ts', 'three registrations on either replica use up the address, the fourth is refused on both'],
+  ['a dependency that is down (mail) gives no 5xx: requests only queue, readiness stays 200 and reports it; nothing is lost, nothing sent twice', 'test/http/mail/mail-delivery.test.ts', 'a server that is down and comes back: nothing lost, nothing sent twice; readiness and metrics report the queue meanwhile'],
+  ['a hung SMTP server costs the worker its timeout, never a request', 'test/http/mail/mail-delivery.test.ts', 'a hung server (no greeting) times out: the message is deferred, readiness stays 200 and names the timeout'],
+  ['mail replicas share one outbox: each message is sent once (SKIP LOCKED, PostgreSQL)', 'test/http/mail/mail-replicas.test.ts', 'delivers each of 40 messages exactly once, by both workers'],
+  ["a mail's single-use link never reaches the log, and leaves the outbox once sent", 'test/http/mail/mail-dev-files.test.ts', 'writes <time>-<id>.eml into AUTHLY_DATA_DIR/mail and logs where, without the link'],
+  ['production refuses a feature that sends mail without SMTP, and a password sent in clear text', 'test/unit/config/mail-config.test.ts', 'production without SMTP: a one-line reason naming the feature variable'],
 ];
 
 describe('SECURITY.md: rules tested by their own suites', () => {

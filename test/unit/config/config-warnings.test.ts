@@ -7,10 +7,15 @@ const named = (env: Record<string, string>, dotEnv: string[] = []) => configWarn
 /** Issue 10 §5: a setting that changes nothing is named at start-up, with why. */
 describe('configuration warnings', () => {
   it("names the deployment guides' variables Authly does not read, with the reason", () => {
-    const warnings = configWarnings({ CACHE_TTL: '300', JWT_REFRESH_SECRET_KEY: 'x', SMTP_HOST: 'smtp.example.com', SMTP_PORT: '587' });
-    expect(warnings.map((w) => w.variable)).toEqual(['CACHE_TTL', 'JWT_REFRESH_SECRET_KEY', 'SMTP_HOST', 'SMTP_PORT']);
+    const warnings = configWarnings({ CACHE_TTL: '300', JWT_REFRESH_SECRET_KEY: 'x', DB_PASSWORD: 'x' });
+    expect(warnings.map((w) => w.variable)).toEqual(['CACHE_TTL', 'JWT_REFRESH_SECRET_KEY', 'DB_PASSWORD']);
     expect(warnings[1]!.message).toMatch(/^JWT_REFRESH_SECRET_KEY is ignored: refresh tokens are random opaque strings/);
-    expect(warnings[2]!.message).toBe('SMTP_HOST is ignored: Authly sends no e-mail yet');
+  });
+
+  it('the SMTP_* variables of the deployment guides are read now (mail is sent), and a misspelt one is named', () => {
+    expect(named({ SMTP_HOST: 'smtp.example.com', SMTP_PORT: '587', SMTP_USERNAME: 'u', SMTP_PASSWORD_FILE: '/run/secrets/smtp' })).toEqual([]);
+    const [warning] = configWarnings({ SMTP_PORTT: '587' });
+    expect(warning!.message).toBe('SMTP_PORTT is not a variable Authly reads; did you mean SMTP_PORT?');
   });
 
   it('says nothing when the value describes what Authly does anyway, and names a value it cannot honour', () => {

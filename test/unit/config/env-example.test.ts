@@ -80,6 +80,20 @@ describe('.env.example', () => {
       CIMD_CACHE_MAX_SECONDS: '3600',
       CIMD_FETCH_TIMEOUT_MS: '2000',
       CIMD_MAX_FETCHES_PER_HOST: '2',
+      SMTP_URL: 'smtps://u:p@smtp.example.com',
+      SMTP_HOST: 'smtp.example.com',
+      SMTP_PORT: '2525',
+      SMTP_USERNAME: 'authly',
+      SMTP_PASSWORD: 'mail-password',
+      SMTP_SECURE: 'true',
+      SMTP_STARTTLS: 'off',
+      SMTP_FROM_EMAIL: 'login@example.com',
+      SMTP_FROM_NAME: 'Example Login',
+      MAIL_DEV_DIR: '/tmp/authly-mail-elsewhere',
+      MAIL_WORKER_ENABLED: 'false',
+      MAIL_MAX_ATTEMPTS: '3',
+      MAIL_RETRY_BASE_SECONDS: '5',
+      MAIL_SEND_TIMEOUT_SECONDS: '10',
     };
     expect(Object.keys(samples).sort()).toEqual(Object.keys(ENV_VARS).sort());
     // Variables that only load together with others: the baseline sets them all to other valid values.
@@ -98,6 +112,12 @@ describe('.env.example', () => {
       AUTHLY_ADMIN_USERNAME: adminUser,
       AUTHLY_ADMIN_PASSWORD: adminUser,
       WORKERS: { DATABASE_URL: 'postgres://x/y' },
+      // The SMTP server's settings change nothing without a server.
+      SMTP_PORT: { SMTP_HOST: 'smtp.example.com' },
+      SMTP_USERNAME: { SMTP_HOST: 'smtp.example.com', SMTP_USERNAME: 'other', SMTP_PASSWORD: 'other' },
+      SMTP_PASSWORD: { SMTP_HOST: 'smtp.example.com', SMTP_USERNAME: 'other', SMTP_PASSWORD: 'other' },
+      SMTP_SECURE: { SMTP_HOST: 'smtp.example.com' },
+      SMTP_STARTTLS: { SMTP_HOST: 'smtp.example.com' },
     };
     for (const [name, value] of Object.entries(samples)) {
       const base = partners[name] ?? {};
