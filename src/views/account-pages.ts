@@ -148,9 +148,9 @@ export function sessionsPage(pc: PageContext, view: { sessions: SessionView[]; c
 <ul class="sessions">${ordered.map(
       (s, i) => html`<li${s.current ? html` aria-current="true"` : ''}>
 <h2 id="session-${i}">${pc.t(s.current ? 'account.sessions.this_one' : 'account.sessions.other')}</h2>
-<p>${pc.t('account.sessions.started', { date: '' })}${when(pc, s.authTime)}<br>
+<p>${pc.t('account.sessions.started')} ${when(pc, s.authTime)}<br>
 ${pc.t('account.sessions.methods', { methods: methods(pc, s.amr) })}<br>
-<span class="muted">${pc.t('account.sessions.expires', { date: '' })}${when(pc, s.expiresAt)}</span></p>
+<span class="muted">${pc.t('account.sessions.expires')} ${when(pc, s.expiresAt)}</span></p>
 ${
   s.current
     ? ''
@@ -194,7 +194,7 @@ ${
         (app) => html`<li>
 <h2>${app.name}</h2>
 ${app.clientUri ? html`<p><a href="${app.clientUri}" rel="noopener noreferrer">${pc.t('account.applications.website', { name: app.name })}</a></p>` : ''}
-<p>${pc.t('account.applications.since', { date: '' })}${when(pc, app.since)}</p>
+<p>${pc.t('account.applications.since')} ${when(pc, app.since)}</p>
 <p>${pc.t('account.applications.may')}</p>
 <ul class="scopes">${app.scopes.map((s) => html`<li>${s.description ?? s.name}</li>`)}</ul>
 <form method="post" action="${ROUTES.accountApplicationRevoke}">
