@@ -83,23 +83,23 @@ export function securityPage(pc: PageContext, view: SecurityView): Html {
     error: view.error,
     body: html`<section aria-labelledby="password-heading">
 <h2 id="password-heading">${pc.t('account.security.password_heading')}</h2>
-<p>${pc.t(view.hasPassword ? 'account.security.password_intro' : 'account.security.no_password')}</p>
+${
+  view.hasPassword
+    ? html`<p>${pc.t('account.security.password_intro')}</p>
 <form method="post" action="${ROUTES.accountPassword}">
 ${csrfField(view.csrfToken)}
 <input type="text" name="username" value="${view.username}" autocomplete="username" hidden>
-${
-  view.hasPassword
-    ? html`<label for="current_password">${pc.t('account.security.current_password')}</label>
-<input type="password" id="current_password" name="current_password" autocomplete="current-password" required>`
-    : ''
-}
+<label for="current_password">${pc.t('account.security.current_password')}</label>
+<input type="password" id="current_password" name="current_password" autocomplete="current-password" required>
 <label for="new_password">${pc.t('account.security.new_password')}</label>
 <input type="password" id="new_password" name="new_password" autocomplete="new-password" minlength="${PASSWORD_MIN_LENGTH}" required aria-describedby="new-password-hint">
 <p id="new-password-hint" class="muted">${pc.t('account.security.password_hint', { min: PASSWORD_MIN_LENGTH })}</p>
 <label for="confirm_password">${pc.t('account.security.confirm_password')}</label>
 <input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" minlength="${PASSWORD_MIN_LENGTH}" required>
 <div class="actions"><button type="submit">${pc.t('account.security.change_password')}</button></div>
-</form>
+</form>`
+    : html`<p>${pc.t('account.security.no_password')}</p>`
+}
 </section>
 <section aria-labelledby="passkeys-heading">
 <h2 id="passkeys-heading">${pc.t('account.security.passkeys_heading')}</h2>

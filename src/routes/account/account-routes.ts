@@ -250,6 +250,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
       reply.header('retry-after', String(err.retryAfterSeconds));
       return refuse(429, pc.t('account.security.throttled', { minutes: Math.max(1, Math.ceil(err.retryAfterSeconds / 60)) }), 'throttled');
     }
+    if (result.outcome === 'no_password') return refuse(400, pc.t('account.security.no_password'), 'no_password');
     if (result.outcome === 'wrong_password') return refuse(400, pc.t('account.security.wrong_password'), 'wrong_password');
     if (result.outcome === 'invalid') {
       const error =
@@ -259,8 +260,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
       return refuse(400, error, result.problem);
     }
     request.audit.record('account.password_changed', { actor: signIn.user.id, actor_type: 'user', sid: signIn.session.sid });
-    const user = { ...signIn.user, passwordHash: 'set' };
-    return renderSecurity(request, reply, { ...signIn, user }, 200, {
+    return renderSecurity(request, reply, signIn, 200, {
       notice: pc.t('account.security.password_changed', { count: result.otherSessionsEnded }),
     });
   });
@@ -305,7 +305,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     if (!forms) return reply;
     const { signIn } = forms;
     const count = await endOtherSessions(ctx, signIn.user.id, signIn.session.sid);
-    request.audit.record('account.sessions_ended', { actor: signIn.user.id, actor_type: 'user', sid: signIn.session.sid, reason: `others:${count}` });
+    request.audit.record('account.sessions_ended', { actor: signIn.user.id, actor_type: 'user', sid: signIn.session.sid, reason: 'others' });
     return renderSessions(request, reply, signIn, 200, { notice: pageContext(request).t('account.sessions.others_ended', { count }) });
   });
 

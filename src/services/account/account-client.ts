@@ -22,7 +22,8 @@ export function accountCallbackUri(issuer: string): string {
 /** Everything that makes the client safe: public, PKCE, one redirect URI on the issuer, openid only, active. */
 export function accountClientDefinition(issuer: string) {
   return {
-    clientName: 'Account',
+    // Shown on the sign-in page as "to continue to Your account".
+    clientName: 'Your account',
     clientType: 'public',
     clientSecretHash: null,
     tokenEndpointAuthMethod: 'none',

@@ -37,6 +37,8 @@ export async function updateProfile(ctx: Pick<ServiceContext, 'db'>, userId: str
 export type PasswordChangeResult =
   | { outcome: 'changed'; otherSessionsEnded: number }
   | { outcome: 'wrong_password' }
+  /** The account has no password: it gets its first one through the recovery mail, which proves it is the user's. */
+  | { outcome: 'no_password' }
   | { outcome: 'invalid'; problem: PasswordProblem };
 
 /**
@@ -51,15 +53,15 @@ export async function changePassword(
   input: { user: User; session: Session; currentPassword: string; newPassword: string; ip: string; locale: Locale; accountUrl: string },
 ): Promise<PasswordChangeResult> {
   const { user, session } = input;
-  if (user.passwordHash !== null) {
-    const subject = { account: { userId: user.id }, ip: input.ip };
-    await loginThrottle.reserve(ctx, subject);
-    if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
-      await loginThrottle.failed(ctx, subject);
-      return { outcome: 'wrong_password' };
-    }
-    await loginThrottle.succeeded(ctx, subject);
+  // A session alone does not set a first password: a stolen cookie would become a lasting credential.
+  if (user.passwordHash === null) return { outcome: 'no_password' };
+  const subject = { account: { userId: user.id }, ip: input.ip };
+  await loginThrottle.reserve(ctx, subject);
+  if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
+    await loginThrottle.failed(ctx, subject);
+    return { outcome: 'wrong_password' };
   }
+  await loginThrottle.succeeded(ctx, subject);
   const problem = passwordProblem(input.newPassword);
   if (problem) return { outcome: 'invalid', problem };
   const passwordHash = await hashPassword(input.newPassword);

@@ -26,7 +26,7 @@ export const accountMessages = {
 
     'account.security.password_heading': 'Password',
     'account.security.password_intro': 'When your password changes, your other sessions are signed out and we send a message to your email address.',
-    'account.security.no_password': 'Your account has no password yet. You can set one here.',
+    'account.security.no_password': 'Your account has no password yet. To set one, sign out and use "Forgot password?" on the sign-in page: the link we send to your email address proves that it is you.',
     'account.security.current_password': 'Current password',
     'account.security.new_password': 'New password',
     'account.security.confirm_password': 'Repeat the new password',
@@ -112,7 +112,7 @@ export const accountMessages = {
 
     'account.security.password_heading': 'Passwort',
     'account.security.password_intro': 'Wenn sich Ihr Passwort ändert, werden Ihre anderen Sitzungen abgemeldet und Sie erhalten eine Nachricht an Ihre E-Mail-Adresse.',
-    'account.security.no_password': 'Ihr Konto hat noch kein Passwort. Sie können hier eines festlegen.',
+    'account.security.no_password': 'Ihr Konto hat noch kein Passwort. Um eines festzulegen, melden Sie sich ab und verwenden Sie auf der Anmeldeseite „Passwort vergessen?“: Der Link, den wir an Ihre E-Mail-Adresse senden, beweist, dass Sie es sind.',
     'account.security.current_password': 'Aktuelles Passwort',
     'account.security.new_password': 'Neues Passwort',
     'account.security.confirm_password': 'Neues Passwort wiederholen',

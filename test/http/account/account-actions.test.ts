@@ -155,15 +155,15 @@ describe('account pages', () => {
       expect(await verifyPassword((await findUserById(t.testDb.db, user.id))!.passwordHash, TEST_PASSWORD)).toBe(true);
     });
 
-    it('a user without a password sets one without a current password', async () => {
+    it('a user without a password is sent to the recovery mail: a session alone does not set a first password', async () => {
       const { user, b } = await signedIn();
       await t.testDb.db.query('UPDATE users SET password_hash = NULL WHERE id = $1', [user.id]);
       const page = await b.get('/account/security');
-      expect(page.body).toContain('Your account has no password yet.');
-      expect(page.body).not.toContain('name="current_password"');
-      const res = await b.post('/account/security/password', { csrf_token: csrfOf(page.body, '/account/security/password'), new_password: 'first passphrase', confirm_password: 'first passphrase' });
-      expect(res.statusCode).toBe(200);
-      expect(await verifyPassword((await findUserById(t.testDb.db, user.id))!.passwordHash, 'first passphrase')).toBe(true);
+      expect(page.body).toContain('Your account has no password yet. To set one, sign out and use &quot;Forgot password?&quot; on the sign-in page');
+      expect(page.body).not.toContain('name="new_password"');
+      const res = await b.post('/account/security/password', { csrf_token: csrfOf((await b.get('/account')).body, '/account/profile'), new_password: 'first passphrase', confirm_password: 'first passphrase' });
+      expect(res.statusCode).toBe(400);
+      expect((await findUserById(t.testDb.db, user.id))!.passwordHash).toBeNull();
     });
   });
 
