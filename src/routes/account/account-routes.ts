@@ -7,7 +7,6 @@ import { rawQuery } from '../../http/form-body.js';
 import { pageContext } from '../../http/page-context.js';
 import { formBody, singleParams, type SingleParams } from '../../http/params.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../lib/password-rules.js';
-import { findClient } from '../../repositories/clients-repository.js';
 import {
   changePassword,
   endOtherSessions,
@@ -341,9 +340,8 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     if (!forms) return reply;
     const { signIn, form } = forms;
     const pc = pageContext(request);
-    const clientId = form.client_id ?? '';
-    const client = clientId.length <= 2048 ? await findClient(ctx.db, clientId) : undefined;
-    if (!client || !(await revokeApplication(ctx, signIn.user.id, client.clientId))) {
+    const client = await revokeApplication(ctx, signIn.user.id, form.client_id ?? '');
+    if (!client) {
       return renderApplications(request, reply, signIn, 404, { error: pc.t('account.applications.not_found') });
     }
     request.audit.record('account.application_revoked', { actor: signIn.user.id, actor_type: 'user', client_id: client.clientId });

@@ -136,13 +136,17 @@ export async function listConnectedApplications(ctx: Pick<ServiceContext, 'db'>,
 
 /**
  * "Revoke access": the consent is forgotten and every grant of this user to the client is revoked with
- * every access and refresh token issued under it, in one transaction. False when there was nothing.
+ * every access and refresh token issued under it, in one transaction. The client, or undefined when the
+ * user had let no such client in (an unknown client and another user's look the same).
  */
-export async function revokeApplication(ctx: Pick<ServiceContext, 'db'>, userId: string, clientId: string): Promise<boolean> {
-  if (clientId === ACCOUNT_CLIENT_ID || clientId.includes('\u0000')) return false;
-  return ctx.db.transaction(async (tx) => {
+export async function revokeApplication(ctx: Pick<ServiceContext, 'db'>, userId: string, clientId: string): Promise<Client | undefined> {
+  if (clientId === ACCOUNT_CLIENT_ID || clientId.length > 2048 || clientId.includes('\u0000')) return undefined;
+  const client = await findClient(ctx.db, clientId);
+  if (!client) return undefined;
+  const revoked = await ctx.db.transaction(async (tx) => {
     const consented = await deleteConsent(tx, userId, clientId);
-    const revoked = await revokeGrantsOfUserForClient(tx, userId, clientId);
-    return consented || revoked > 0;
+    const grants = await revokeGrantsOfUserForClient(tx, userId, clientId);
+    return consented || grants > 0;
   });
+  return revoked ? client : undefined;
 }
