@@ -20,10 +20,14 @@ import { ACCOUNT_CLIENT_ID, accountCallbackUri } from './account-client.js';
 const ACCOUNT_PATH = /^\/account(?:\/[A-Za-z0-9_-]{1,64}){0,4}$/;
 export const DEFAULT_RETURN_TO = '/account';
 
-/** `return_to` when it is an account path; undefined (refused) for anything else, so it cannot redirect away. */
+/**
+ * `return_to` when it is an account path (a trailing slash dropped, as the router ignores it); undefined
+ * (refused) for anything else, so it cannot redirect away.
+ */
 export function accountReturnPath(value: string | undefined): string | undefined {
   if (value === undefined || value === '') return DEFAULT_RETURN_TO;
-  return ACCOUNT_PATH.test(value) ? value : undefined;
+  const path = value.length > 1 && value.endsWith('/') ? value.slice(0, -1) : value;
+  return ACCOUNT_PATH.test(path) ? path : undefined;
 }
 
 export const ACCOUNT_SIGN_IN_TTL_SECONDS = 600;

@@ -119,6 +119,16 @@ describe('account sign-in', () => {
     expect(res.headers['set-cookie']).toBeUndefined();
   });
 
+  it('a trailing slash is dropped (the router ignores it too)', async () => {
+    const b = new InjectBrowser(t.app);
+    const first = await b.get('/account/sessions/');
+    expect(first.headers.location).toBe('/account/sign-in?return_to=%2Faccount%2Fsessions%2F');
+    const start = await b.get(first.headers.location as string);
+    expect(start.statusCode).toBe(303);
+    const done = await completeInteraction(b, await b.get(local(start.headers.location)), { username: user.username });
+    expect((await b.get(local(done.headers.location))).headers.location).toBe('/account/sessions');
+  });
+
   it('a repeated return_to is refused with a page', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/account/sign-in?return_to=/account&return_to=/account/sessions' });
     expect(res.statusCode).toBe(400);
