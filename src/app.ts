@@ -18,6 +18,7 @@ import { registerSecurityHeaders } from './http/security-headers.js';
 import { rateLimiting } from './plugins/rate-limit.js';
 import { requestMetrics } from './plugins/request-metrics.js';
 import { createSharedState } from './plugins/shared-state.js';
+import { accountRoutes } from './routes/account/account-routes.js';
 import { adminRoutes } from './routes/admin/admin-routes.js';
 import { authorizeRoutes } from './routes/authorize/authorize-route.js';
 import { discoveryRoutes } from './routes/discovery/discovery-route.js';
@@ -225,6 +226,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   await app.register(introspectionRoutes);
   await app.register(userinfoRoutes);
   await app.register(logoutRoutes);
+  await app.register(accountRoutes);
   await app.register(registrationRoutes);
   await app.register(adminRoutes);
   await app.register(healthRoutes);

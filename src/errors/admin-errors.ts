@@ -53,4 +53,5 @@ export type PrivilegeReason =
   | 'admin_user'
   | 'reserved_username'
   | 'admin_scope_resource'
-  | 'admin_capable_acting_client';
+  | 'admin_capable_acting_client'
+  | 'builtin_client';

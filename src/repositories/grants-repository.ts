@@ -81,3 +81,42 @@ export async function revokeGrantsOfUser(db: Queryable, userId: string): Promise
   );
   await db.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
 }
+
+/** Per client, what a user's unrevoked grants allow (their scopes merged) and since when. */
+export interface ClientGrantSummary {
+  clientId: string;
+  scopes: string[];
+  since: Date;
+}
+
+export async function summarizeLiveGrantsOfUser(db: Queryable, userId: string): Promise<ClientGrantSummary[]> {
+  const { rows } = await db.query<{ clientId: string; scope: string; since: Date }>(
+    `SELECT client_id AS "clientId", string_agg(scope, ' ') AS scope, min(created_at) AS since
+     FROM grants WHERE user_id = $1 AND revoked_at IS NULL GROUP BY client_id ORDER BY min(created_at), client_id`,
+    [userId],
+  );
+  return rows.map((row) => ({
+    clientId: row.clientId,
+    scopes: [...new Set(row.scope.split(' ').filter(Boolean))].sort(),
+    since: new Date(row.since),
+  }));
+}
+
+/** Revokes every grant a user gave one client and every token issued under them; the number of grants revoked. */
+export async function revokeGrantsOfUserForClient(db: Queryable, userId: string, clientId: string): Promise<number> {
+  const { rowCount } = await db.query(
+    'UPDATE grants SET revoked_at = now() WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL',
+    [userId, clientId],
+  );
+  await db.query(
+    `UPDATE access_tokens SET revoked_at = now()
+     WHERE grant_id IN (SELECT id FROM grants WHERE user_id = $1 AND client_id = $2) AND revoked_at IS NULL`,
+    [userId, clientId],
+  );
+  await db.query(
+    `UPDATE refresh_tokens SET revoked_at = now()
+     WHERE grant_id IN (SELECT id FROM grants WHERE user_id = $1 AND client_id = $2) AND revoked_at IS NULL`,
+    [userId, clientId],
+  );
+  return rowCount;
+}

@@ -72,3 +72,8 @@ export async function deleteSessionOfUser(db: Queryable, userId: string, sid: st
 export async function deleteSessionsOfUser(db: Queryable, userId: string): Promise<number> {
   return (await db.query('DELETE FROM sessions WHERE user_id = $1', [userId])).rowCount;
 }
+
+/** Ends every session of a user except the one with public id `keepSid`; the number ended. */
+export async function deleteOtherSessionsOfUser(db: Queryable, userId: string, keepSid: string): Promise<number> {
+  return (await db.query('DELETE FROM sessions WHERE user_id = $1 AND sid <> $2', [userId, keepSid])).rowCount;
+}

@@ -52,6 +52,14 @@ export const AUDIT_EVENTS = [
   'keys.changed',
   // A client ID metadata document that could not be fetched or was refused (src/services/metadata-document-client.ts).
   'client.metadata_refused',
+  // The account page (issue 12 §4): the user acting on their own account.
+  'account.signed_in',
+  'account.profile_updated',
+  'account.password_changed',
+  'account.password_change_refused',
+  'account.session_ended',
+  'account.sessions_ended',
+  'account.application_revoked',
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

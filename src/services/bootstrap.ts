@@ -7,6 +7,7 @@ import { randomToken } from '../lib/crypto.js';
 import { findClient, findClientForUpdate, insertClient, updateClient, type Client, type ClientChanges, type NewClient } from '../repositories/clients-repository.js';
 import { lockBootstrap } from '../repositories/locks-repository.js';
 import { findUserByUsername, insertUser, updateUser } from '../repositories/users-repository.js';
+import { ACCOUNT_CLIENT_ID, ensureAccountClient } from './account/account-client.js';
 import { hashClientSecret, verifyClientSecret } from './client-authentication.js';
 import { CLIENT_DEFAULTS } from './admin/client-admin-service.js';
 import type { ServiceContext } from './context.js';
@@ -48,14 +49,17 @@ export interface CredentialsFile {
  *   `authly-admin-dev` whose credentials are written to AUTHLY_DATA_DIR/admin-credentials.json (mode
  *   0600) on first start and reused after; if the file is lost or stale, the secret is rotated and the
  *   file rewritten.
+ * - Always: the account page's built-in client `authly-account` (src/services/account/account-client.ts)
+ *   exists with its whole definition restored.
  */
 export async function bootstrap(ctx: BootstrapContext): Promise<BootstrapReport> {
   const { admin } = ctx.config;
   const devMode = ctx.config.environment === 'development' && admin.bootstrapDevMode && !admin.clientId;
-  if (!admin.clientId && !admin.username && !devMode) return {};
 
+  let accountClientChanged = false;
   const ensured = await ctx.db.transaction(async (tx) => {
     await lockBootstrap(tx);
+    accountClientChanged = await ensureAccountClient(tx, ctx.config.issuer);
     let report: BootstrapReport = {};
     if (admin.clientId && admin.clientSecret) {
       await ensureAdminClient(tx, ctx.clientSecretKey, admin.clientId, admin.clientSecret);
@@ -68,6 +72,7 @@ export async function bootstrap(ctx: BootstrapContext): Promise<BootstrapReport>
   // This start may have given the admin client a new secret that other replicas still hold in their
   // client cache (sent once Redis is reachable, src/cache/cache-hub.ts).
   if (ensured.adminClientId) await ctx.clients?.invalidate(ensured.adminClientId);
+  if (accountClientChanged) await ctx.clients?.invalidate(ACCOUNT_CLIENT_ID);
   return ensured;
 }
 

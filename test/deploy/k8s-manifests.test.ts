@@ -250,6 +250,8 @@ describe('Kubernetes manifests', () => {
     const publicRoutes = ['health', 'healthReady', 'openidConfiguration', 'oauthAuthorizationServer', 'jwks', 'authorization', 'token', 'revocation', 'introspection', 'userinfo', 'endSession'] as const;
     for (const name of publicRoutes) expect(routed(ROUTES[name]), name).toBe(true);
     expect(routed(pathFor('interactionLogin', { uid: 'abc' }))).toBe(true);
+    expect(routed(ROUTES.account)).toBe(true);
+    expect(routed(ROUTES.accountCallback)).toBe(true);
     expect(routed(ROUTES.metrics)).toBe(false);
     expect(routed(ROUTES.admin)).toBe(false);
   });

@@ -12,10 +12,14 @@ import {
   updateUser,
 } from '../../services/admin/user-admin-service.js';
 import { audit, callerOf } from './admin-auth.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../lib/password-rules.js';
 import { camelKeys, httpUrl, page, pageQuery, parseInput, text, toWire } from './admin-wire.js';
 
 // argon2 cost does not depend on length, but an upper bound keeps request bodies honest.
-const password = z.string().min(8, { message: 'expected at least 8 characters' }).max(1024);
+const password = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, { message: `expected at least ${PASSWORD_MIN_LENGTH} characters` })
+  .max(PASSWORD_MAX_LENGTH);
 
 // Claim names of OpenID Connect Core section 5.1; null clears a field.
 const profile = {

@@ -1,5 +1,6 @@
 import { InsufficientPrivilege } from '../../errors/admin-errors.js';
 import { ADMIN_SCOPES, isAdminScope, parseScope } from '../../lib/scopes.js';
+import { ACCOUNT_CLIENT_ID } from '../account/account-client.js';
 
 /**
  * Least privilege in the admin API: a caller never grants more than it holds (SECURITY.md, "Everywhere").
@@ -28,6 +29,9 @@ import { ADMIN_SCOPES, isAdminScope, parseScope } from '../../lib/scopes.js';
  * 7. The clients that act for a resource may introspect its tokens. Making an admin-capable client act for
  *    a resource, or changing or deleting a resource that an admin-capable client acts for, needs
  *    `authly:admin` — rule 3 for resources.
+ * 8. The account page's built-in client (`authly-account`) is changed only by `authly:admin`: it skips
+ *    consent for every user, so a redirect URI added to it would collect sign-ins. Its definition is also
+ *    restored at every start (src/services/account/account-client.ts).
  */
 
 /** What a caller holds: the scopes of its verified access token. */
@@ -68,8 +72,11 @@ export function assertMayAssignIsAdmin(caller: AdminCaller, isAdmin: boolean | u
   );
 }
 
-/** Rule 3: throws unless the caller may change this client. */
+/** Rules 3 and 8: throws unless the caller may change this client. */
 export function assertMayChangeClient(caller: AdminCaller, client: { clientId: string; scope: string }): void {
+  if (client.clientId === ACCOUNT_CLIENT_ID && !holdsFullAdmin(caller)) {
+    throw new InsufficientPrivilege('builtin_client', 'changing the built-in account client requires authly:admin', { clientId: client.clientId });
+  }
   if (!isAdminCapableClient(client) || holdsFullAdmin(caller)) return;
   throw new InsufficientPrivilege('admin_capable_client', 'changing a client that may be granted admin scopes requires authly:admin', {
     clientId: client.clientId,

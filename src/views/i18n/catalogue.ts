@@ -1,4 +1,5 @@
 import { DEFAULT_LOCALE, type Locale } from '../../lib/locales.js';
+import { accountMessages } from './account-messages.js';
 import { commonMessages } from './common-messages.js';
 import { mailMessages } from './mail-messages.js';
 
@@ -7,7 +8,11 @@ import { mailMessages } from './mail-messages.js';
  * module, `{ en: {...}, de: {...} }` with keys prefixed by the area; they are merged here. A test checks
  * that every locale has every key (test/unit/views/catalogue.test.ts).
  */
-const AREAS = [commonMessages, mailMessages] as const;
+const AREAS = [
+  commonMessages,
+  mailMessages,
+  accountMessages,
+] as const;
 
 type AreaKeys<A> = A extends { en: infer E } ? keyof E : never;
 export type MessageKey = AreaKeys<(typeof AREAS)[number]>;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCOUNT_CLIENT_ID } from '../../../src/services/account/account-client.js';
 import { RATE_LIMITED_BODY } from '../../../src/plugins/rate-limit.js';
 import { findClient } from '../../../src/repositories/clients-repository.js';
 import { metricValue, startReplica, uniqueRedisPrefix, type Replica } from '../../helpers/redis.js';
@@ -253,6 +254,7 @@ describe('dynamic clients in the admin API', () => {
     const all = (await call('GET', '/admin/clients?limit=200')).json() as { items: { client_id: string; registration_type: string }[]; total: number };
     expect(all.items.map((c) => [c.client_id, c.registration_type])).toEqual([
       [ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, 'admin'],
+      [ACCOUNT_CLIENT_ID, 'admin'],
       [dynamic.client_id, 'dynamic'],
       ['https://mcp.example.com/client.json', 'metadata_document'],
     ]);
@@ -260,7 +262,7 @@ describe('dynamic clients in the admin API', () => {
     expect(dynamicOnly.statusCode).toBe(200);
     expect(dynamicOnly.json()).toMatchObject({ total: 1, limit: 50, offset: 0, items: [{ client_id: dynamic.client_id, registration_type: 'dynamic', skip_consent: false, require_pkce: true }] });
     expect((await call('GET', '/admin/clients?registration_type=metadata_document')).json()).toMatchObject({ total: 1, items: [{ registration_type: 'metadata_document' }] });
-    expect((await call('GET', '/admin/clients?registration_type=admin')).json()).toMatchObject({ total: 1 });
+    expect((await call('GET', '/admin/clients?registration_type=admin')).json()).toMatchObject({ total: 2 });
     const bad = await call('GET', '/admin/clients?registration_type=manual');
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toEqual({

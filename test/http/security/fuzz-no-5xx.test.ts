@@ -8,6 +8,9 @@ import { authorizeUrl, ERROR_DESCRIPTION_CHARS } from '../../helpers/oauth-flow.
 import { ADMIN_ENV, adminToken } from '../admin/admin-helpers.js';
 import { insertResource } from '../../../src/repositories/resources-repository.js';
 import { insertScope } from '../../../src/repositories/scopes-repository.js';
+import { findUserByUsername } from '../../../src/repositories/users-repository.js';
+import { startSession } from '../../../src/services/session-service.js';
+import { accountCsrfToken } from '../../../src/routes/account/account-context.js';
 
 const FUZZ_API = 'https://fuzz-api.example.com';
 
@@ -395,14 +398,51 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     );
   });
 
+  // Issue 12 §4: the account pages. Half the requests carry a live session and its CSRF token, so forms
+  // are parsed and acted on (sign-out is left out of those, or the session would end after one run).
+  describe('account pages', () => {
+    let live: { cookie: string; csrf: string };
+    beforeAll(async () => {
+      const user = (await findUserByUsername(t.testDb.db, 'fuzzuser'))!;
+      const { cookie, session } = await startSession(t.app.ctx, user.id, undefined);
+      live = { cookie: `authly_session=${cookie}`, csrf: accountCsrfToken(t.app.ctx, session) };
+    });
+    const liveCookie = () => fc.oneof(fc.constant(undefined), fc.constant(live.cookie), cookie(), printable(60).map((s) => `authly_account_sign_in=${s}`));
+
+    it.each(['/account', '/account/security', '/account/sessions', '/account/applications', '/account/sign-in', '/account/callback', '/account/sign-out', '/account/profile', '/account/sessions/end'])(
+      'GET %s with a random query and cookie',
+      async (path) => {
+        await fuzz(fc.record({ q: encodedParams(), cookie: liveCookie() }), ({ q, cookie }) => ({ method: 'GET', url: `${path}?${q}`, headers: headersOf({ cookie }) }));
+      },
+    );
+
+    it.each(['/account/profile', '/account/security/password', '/account/sessions/end', '/account/sessions/end-others', '/account/applications/revoke', '/account/sign-out'])(
+      'POST %s with a random form',
+      async (path) => {
+        const withSession = fc.record({
+          q: encodedParams().map((q) => `csrf_token=${live.csrf}&${q}`),
+          cookie: fc.constant(live.cookie),
+          type: fc.constant('application/x-www-form-urlencoded'),
+        });
+        const random = fc.record({ q: encodedParams(), cookie: liveCookie(), type: contentType() });
+        await fuzz(path === '/account/sign-out' ? random : fc.oneof(withSession, random), ({ q, cookie, type }) => ({
+          method: 'POST',
+          url: path,
+          headers: headersOf({ cookie, 'content-type': type }),
+          payload: q,
+        }));
+      },
+    );
+  });
+
   it('any method on any path', async () => {
     await fuzz(
       fc.record({
         method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'),
         path: fc.oneof(
-          fc.constantFrom('/oauth/token', '/oauth/authorize', '/oidc/logout', '/admin', '/interaction', '/metrics', '/oauth/register', '/'),
+          fc.constantFrom('/oauth/token', '/oauth/authorize', '/oidc/logout', '/admin', '/interaction', '/metrics', '/oauth/register', '/', '/account', '/account/sign-in', '/account/callback'),
           fc.string({ maxLength: 30 }).map((s) => `/${enc(s)}`),
-          fc.tuple(fc.constantFrom('/oauth/token', '/oauth/authorize', '/interaction', '/admin/users', '/admin/clients', '/oidc/logout', ''), oddSegment()).map(([p, seg]) => `${p}/${seg}`),
+          fc.tuple(fc.constantFrom('/oauth/token', '/oauth/authorize', '/interaction', '/admin/users', '/admin/clients', '/oidc/logout', '/account', '/account/security', ''), oddSegment()).map(([p, seg]) => `${p}/${seg}`),
           longString().map((s) => `/${enc(s)}`),
         ),
         q: encodedParams(),

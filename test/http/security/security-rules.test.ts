@@ -11,6 +11,7 @@ import type { User } from '../../../src/repositories/users-repository.js';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { insertSigningKey, retireSigningKey } from '../../../src/repositories/signing-keys-repository.js';
 import { insertResource } from '../../../src/repositories/resources-repository.js';
+import { startSession } from '../../../src/services/session-service.js';
 
 const RULES_API = 'https://rules-api.example.com';
 
@@ -284,7 +285,28 @@ const ROWS: Row[] = [
     const b = (await registerJson(f, { redirect_uris: [REDIRECT_URI] })).json() as { registration_access_token: string };
     return f.t.app.inject({ method: 'GET', url: `/oauth/register/${a.client_id}`, headers: { authorization: `Bearer ${b.registration_access_token}` } });
   }, { json: [401, 'invalid_token'] }],
+
+  // The account page (issue 12 §4)
+  ['account forms are CSRF-protected', (f) => f.browser.post('/account/profile', { csrf_token: 'forged', name: 'Mallory' }), { page: 403 }],
+  ["account: another user's session cannot be signed out (no IDOR)", async (f) => {
+    const victim = await createUser(f.t.app);
+    const { session } = await startSession(f.t.app.ctx, victim.id, undefined);
+    return f.browser.post('/account/sessions/end', { csrf_token: await accountCsrf(f), sid: session.sid });
+  }, { page: 404 }],
+  ["account: another user's application access cannot be revoked (no IDOR)", async (f) => {
+    const victim = new InjectBrowser(f.t.app);
+    await obtainCode(victim, f.other, (await createUser(f.t.app)).username);
+    return f.browser.post('/account/applications/revoke', { csrf_token: await accountCsrf(f), client_id: f.other.clientId });
+  }, { page: 404 }],
+  ['account sign-in: return_to outside /account is refused (no open redirect)', (f) => f.get('/account/sign-in?return_to=https%3A%2F%2Fevil.example%2F'), { page: 400 }],
+  ['account sign-in: a callback without the browser\'s sign-in cookie is refused (no login CSRF)', (f) => new InjectBrowser(f.t.app).get('/account/callback?code=x&state=y'), { page: 400 }],
+  ['the built-in account client is changed only by authly:admin', (f) => adminCallAs(f, 'admin:clients:write', 'PATCH', '/admin/clients/authly-account', { redirect_uris: ['https://evil.example/cb'] }), { json: [403, 'insufficient_privilege'] }],
 ];
+
+/** The account CSRF token of the fixtures' signed-in browser. */
+async function accountCsrf(f: Fixtures): Promise<string> {
+  return /name="csrf_token" value="([^"]+)"/.exec((await f.browser.get('/account')).body)![1]!;
+}
 
 describe('SECURITY.md: one failing request per rule', () => {
   const f = {} as Fixtures;
