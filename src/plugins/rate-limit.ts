@@ -63,7 +63,7 @@ const UNLIMITED = new Set<string>([ROUTES.health, ROUTES.healthReady, ROUTES.met
 /** Which named policy a request falls under, by its route pattern (undefined: the general one). */
 export function namedPolicyFor(method: string, routeUrl: string | undefined): NamedPolicy | undefined {
   if (routeUrl === undefined) return undefined;
-  if (method === 'POST' && routeUrl === ROUTES.interactionLogin) return 'login';
+  if (method === 'POST' && (routeUrl === ROUTES.interactionLogin || routeUrl === ROUTES.interactionPasskey)) return 'login';
   if (method === 'POST' && routeUrl === ROUTES.token) return 'token';
   if (method === 'POST' && routeUrl === ROUTES.registration) return 'registration';
   if (routeUrl === ROUTES.admin || routeUrl.startsWith(`${ROUTES.admin}/`)) return 'admin';
