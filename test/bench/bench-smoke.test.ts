@@ -68,4 +68,37 @@ describe.skipIf(!TEST_DATABASE_URL)('bench harness smoke run', () => {
     expect(result.correctness.peer).toBe('PASS: revoke 200, userinfo after revocation 401, introspection active=false');
     expect(markdownTable(result)).toMatch(/^\| client_credentials \| \d+ \| \d+ \| \d+\.\d\d× /m);
   }, 60_000);
+
+  it('measures passkey_sign_in on Authly alone (the peer has no passkeys), every assertion verified', async () => {
+    const result = await runBench({
+      duration: 1,
+      warmup: 0,
+      connections: 4,
+      rounds: 1,
+      scenarios: ['passkey_sign_in'],
+      alg: 'ES256',
+      servers: ['authly'],
+      logLevel: 'warn',
+      workersScaling: [],
+      codeRate: 200,
+      nodeArgs: [],
+      authlyEnv: {},
+      measureCeiling: false,
+      argon2Params: { memoryCost: ARGON2_PARAMS.memoryCost, timeCost: ARGON2_PARAMS.timeCost, parallelism: ARGON2_PARAMS.parallelism },
+      externalAuthly: {
+        issuer: server.issuer,
+        adminSecret: ADMIN_SECRET,
+        countAccessTokens: async () => {
+          const { rows } = await server.testDb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM access_tokens');
+          return rows[0]!.n;
+        },
+      },
+    });
+    const passkey = result.scenarios.passkey_sign_in!;
+    expect(passkey.note).toBe('Authly only: the peer (oidc-provider) has no passkeys');
+    expect(passkey.peer).toBeUndefined();
+    expect(passkey.authly!.errors).toBe(0);
+    expect(passkey.authly!.rps).toBeGreaterThan(0);
+    expect(markdownTable(result)).toMatch(/^\| passkey_sign_in \| \d+ \| — \| — \| /m);
+  }, 60_000);
 });
