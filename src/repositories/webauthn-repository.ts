@@ -25,13 +25,15 @@ function mapRow(row: WebAuthnCredentialRow): WebAuthnCredentialRow {
   return { ...row, signCount: Number(row.signCount), publicKey: new Uint8Array(row.publicKey) };
 }
 
+/** Stores a new credential; undefined when its ID is already registered (to anyone). */
 export async function insertCredential(
   db: Queryable,
   credential: Omit<WebAuthnCredentialRow, 'createdAt' | 'lastUsedAt'>,
-): Promise<WebAuthnCredentialRow> {
+): Promise<WebAuthnCredentialRow | undefined> {
   const { rows } = await db.query<WebAuthnCredentialRow>(
     `INSERT INTO webauthn_credentials (id, user_id, public_key, sign_count, transports, device_type, backed_up, name)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (id) DO NOTHING
      RETURNING id, user_id AS "userId", public_key AS "publicKey", sign_count AS "signCount", transports,
        device_type AS "deviceType", backed_up AS "backedUp", name, created_at AS "createdAt", last_used_at AS "lastUsedAt"`,
     [
@@ -45,7 +47,7 @@ export async function insertCredential(
       credential.name,
     ],
   );
-  return mapRow(rows[0]!);
+  return rows[0] ? mapRow(rows[0]) : undefined;
 }
 
 export async function findCredential(db: Queryable, id: string): Promise<WebAuthnCredentialRow | undefined> {

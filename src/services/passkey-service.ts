@@ -173,7 +173,6 @@ async function register(ctx: ServiceContext, input: RegistrationInput): Promise<
   }
   if (!verified.verified) throw new PasskeyRejected('verification');
   const info = verified.registrationInfo;
-  if (await findCredential(ctx.db, info.credential.id)) throw new PasskeyRejected('duplicate');
   return ctx.db.transaction(async (tx) => {
     const row = await insertCredential(tx, {
       id: info.credential.id,
@@ -185,6 +184,8 @@ async function register(ctx: ServiceContext, input: RegistrationInput): Promise<
       backedUp: info.credentialBackedUp,
       name: input.name,
     });
+    // The same credential ID registered before (by this user or, absurdly, another): refused, not replaced.
+    if (!row) throw new PasskeyRejected('duplicate');
     if (input.user.email) {
       await enqueueMail(tx, {
         to: input.user.email,
