@@ -25,7 +25,6 @@ const NOTICES = { added: 'passkeys.added', renamed: 'passkeys.renamed', removed:
 /** A passkey name as typed: trimmed, 1 to 64 characters, no control characters; undefined when not acceptable. */
 function passkeyName(value: string | undefined): string | undefined {
   const name = (value ?? '').replace(/\s+/g, ' ').trim();
-  // eslint-disable-next-line no-control-regex
   if (name.length < 1 || name.length > PASSKEY_NAME_MAX_LENGTH || /[\u0000-\u001f\u007f]/.test(name)) return undefined;
   return name;
 }
