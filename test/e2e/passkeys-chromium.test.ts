@@ -148,6 +148,15 @@ describe.skipIf(SKIP_BROWSER)('passkeys in headless Chromium (virtual authentica
     expect(await page.textContent('p.notice')).toBe('The passkey was added.');
     expect(await page.textContent('ul.passkeys h3')).toBe('Chromium virtual key');
     await expectAccessible(page, 'account passkeys page with a passkey');
+    // The same page in German at a phone's width.
+    await page.setViewportSize({ width: 375, height: 740 });
+    await page.setExtraHTTPHeaders({ 'accept-language': 'de' });
+    await page.reload();
+    expect(await page.getAttribute('html', 'lang')).toBe('de');
+    expect(await page.textContent('main h2')).toBe('Ihre Passkeys');
+    await expectAccessible(page, 'account passkeys page, German, mobile width');
+    await page.setExtraHTTPHeaders({});
+    await page.setViewportSize({ width: 1280, height: 800 });
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     expect(credentials).toHaveLength(1);
     expect(credentials[0]!.isResidentCredential).toBe(true);
