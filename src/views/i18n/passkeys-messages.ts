@@ -1,7 +1,6 @@
 /** Passkeys: the sign-in option, the second-factor step and the account page's list (src/views/passkey-views.ts). */
 export const passkeysMessages = {
   en: {
-    'passkeys.signin_heading': 'Or use a passkey',
     'passkeys.signin_button': 'Sign in with a passkey',
     'passkeys.second_factor_title': 'Confirm it is you',
     'passkeys.second_factor_intro': 'Use one of your passkeys to finish signing in.',
@@ -39,7 +38,6 @@ export const passkeysMessages = {
     'passkeys.back': 'Back to sign-in and security',
   },
   de: {
-    'passkeys.signin_heading': 'Oder mit einem Passkey',
     'passkeys.signin_button': 'Mit einem Passkey anmelden',
     'passkeys.second_factor_title': 'Bestätigen Sie, dass Sie es sind',
     'passkeys.second_factor_intro': 'Verwenden Sie einen Ihrer Passkeys, um die Anmeldung abzuschließen.',
