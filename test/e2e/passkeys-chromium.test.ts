@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import * as client from 'openid-client';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordInteractionFactors } from '../../src/repositories/interactions-repository.js';
 import type { User } from '../../src/repositories/users-repository.js';
 import { startClientApp, startE2eServer, type ClientAppServer, type E2eServer } from '../helpers/e2e-server.js';
 import { createClient, createUser, TEST_PASSWORD, type TestClient } from '../helpers/fixtures.js';
@@ -43,6 +44,8 @@ describe.skipIf(SKIP_BROWSER)('passkeys in headless Chromium (virtual authentica
   let user: User;
   let registered: TestClient;
   let config: client.Configuration;
+  /** The passkey registered by the first test, exported from its virtual authenticator (with its private key). */
+  let savedCredential: object | undefined;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM_PATH)) {
@@ -201,8 +204,49 @@ describe.skipIf(SKIP_BROWSER)('passkeys in headless Chromium (virtual authentica
     await tab.goto(third.url);
     expect((await redeem(tab, third)).sub).toBe(user.id);
     expect(await latestAmr()).toEqual(['hwk', 'user', 'mfa']);
+    // Kept with its latest signature counter: an older copy would be refused as a clone.
+    savedCredential = (await tabCdp.send('WebAuthn.getCredentials', { authenticatorId: tabAuthenticator })).credentials[0];
     expect(messages.filter(isCspViolation)).toEqual([]);
     expect(messages.filter((m) => m.startsWith('pageerror'))).toEqual([]);
+    await context.close();
+  });
+
+  it('as the second factor: a failed attempt shows the passkey step (accessible), and the user’s passkey finishes the sign-in', async () => {
+    expect(savedCredential).toBeDefined();
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable', { enableUI: false });
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: savedCredential as never });
+    // No autofill on this page: what signs in here is the second-factor step.
+    await page.addInitScript(() => {
+      (globalThis as unknown as { PublicKeyCredential: { isConditionalMediationAvailable(): Promise<boolean> } }).PublicKeyCredential.isConditionalMediationAvailable =
+        async () => false;
+    });
+    const request = await authorizationRequest();
+    await page.goto(request.url);
+    await page.locator('#username').waitFor();
+    const uid = new URL(page.url()).pathname.split('/')[2]!;
+    // What the MFA step records once the password passed (the "mfa" part's page leads here after merge).
+    await recordInteractionFactors(server.testDb.db, uid, user.id, ['pwd']);
+    await page.evaluate(() => {
+      const form = (globalThis as unknown as { document: { querySelector(s: string): { elements: { namedItem(n: string): { value: string } }; submit(): void } } }).document.querySelector('form[data-passkey]');
+      form.elements.namedItem('credential').value = '{}';
+      form.submit();
+    });
+    await page.locator('h1', { hasText: 'Confirm it is you' }).waitFor();
+    expect(await page.textContent('p.error')).toBe('Sign-in failed. Try again with a passkey of your account, or with your username and password.');
+    await expectAccessible(page, 'second-factor passkey step');
+    const button = page.locator('button[data-passkey-start]');
+    await button.waitFor({ state: 'visible' });
+    expect(await button.textContent()).toBe('Use a passkey');
+    await button.click();
+    expect((await redeem(page, request)).sub).toBe(user.id);
+    expect(await latestAmr()).toEqual(['pwd', 'hwk', 'user', 'mfa']);
     await context.close();
   });
 
