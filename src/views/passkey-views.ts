@@ -16,8 +16,9 @@ export function passkeyScriptTag(nonce: string): Html {
   return html`<script src="${pathFor('passkeyScript')}?v=${PASSKEY_SCRIPT_VERSION}" integrity="${PASSKEY_SCRIPT_INTEGRITY}" nonce="${nonce}" defer></script>`;
 }
 
-function messages(pc: PageContext): Html {
-  return html` data-msg-cancelled="${pc.t('passkeys.msg_cancelled')}" data-msg-failed="${pc.t('passkeys.msg_failed')}" data-msg-unsupported="${pc.t('passkeys.msg_unsupported')}"`;
+/** The script's messages (it has no strings of its own): cancelled, failed (sign-in or registration), unsupported. */
+function messages(pc: PageContext, failed: 'passkeys.msg_failed' | 'passkeys.add_failed' = 'passkeys.msg_failed'): Html {
+  return html` data-msg-cancelled="${pc.t('passkeys.msg_cancelled')}" data-msg-failed="${pc.t(failed)}" data-msg-unsupported="${pc.t('passkeys.msg_unsupported')}"`;
 }
 
 export interface PasskeyOptionView {
@@ -119,7 +120,7 @@ ${
     : html`<ul class="passkeys">${view.passkeys.map((p, i) => passkeyItem(pc, p, view.csrfToken, i))}</ul>`
 }
 <h2>${pc.t('passkeys.add_heading')}</h2>
-<form method="post" action="${pathFor('accountPasskeys')}" data-passkey="register" data-options="${pathFor('accountPasskeyOptions')}"${messages(pc)}>
+<form method="post" action="${pathFor('accountPasskeys')}" data-passkey="register" data-options="${pathFor('accountPasskeyOptions')}"${messages(pc, 'passkeys.add_failed')}>
 <input type="hidden" name="csrf_token" value="${view.csrfToken}">
 <input type="hidden" name="credential" value="">
 <label for="passkey-new-name">${pc.t('passkeys.add_name_label')}</label>
