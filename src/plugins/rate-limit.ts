@@ -12,7 +12,7 @@ import { ROUTES } from '../config/routes.js';
  * does not reach; each is settable, and 0 turns a named policy off (its requests then count against the
  * general one):
  *
- * - login (POST of the sign-in form), RATE_LIMIT_LOGIN_PER_MINUTE = 100: each attempt costs an argon2id
+ * - login (POST of the sign-in form, or of a passkey assertion), RATE_LIMIT_LOGIN_PER_MINUTE = 100: each attempt costs an argon2id
  *   hash (tens of ms of CPU), so this caps what one address can burn, while an office behind one NAT still
  *   signs in. Guessing one account is stopped much earlier by the brute-force throttle
  *   (AUTHLY_LOCKOUT_*, src/services/throttle-service.ts), which counts failures per account and address.
