@@ -10,7 +10,7 @@ export interface ScenarioSummary {
 }
 
 export interface BenchResult {
-  scenarios: Record<string, { bound: string; authly?: ScenarioSummary; peer?: ScenarioSummary; ratio?: number }>;
+  scenarios: Record<string, { bound: string; authly?: ScenarioSummary; peer?: ScenarioSummary; ratio?: number; note?: string }>;
   correctness: Record<string, string>;
   memory: Record<string, { total: number; perProcess: number[] }>;
   [key: string]: unknown;

@@ -9,6 +9,7 @@ import { argon2Ceiling, joseCeiling } from './lib/ceiling.mjs';
 import { runLoad } from './lib/load.mjs';
 import { loginForm, mintCodes, mintTokens, revoke, signedInBrowser } from './lib/mint.mjs';
 import { parseOptions, usage } from './lib/options.mjs';
+import { mintPasskeyAssertions, registerBenchPasskey } from './lib/passkey.mjs';
 import { contextLines, markdownTable, summarize } from './lib/report.mjs';
 import { Pool, SCENARIO_DEFS } from './lib/scenarios.mjs';
 import { createBenchDatabase, startAuthly } from './servers/authly.mjs';
@@ -57,6 +58,13 @@ async function refill(t, scenario, options) {
     const tokens = await mintTokens(t, t.browsers, options.connections * 3);
     t.issued += tokens.length;
     t.pools.refresh = new Pool(tokens.map((x) => x.refresh_token));
+  }
+  if (scenario === 'passkey_sign_in') {
+    // Each measured request is one assertion; minting costs ~1.4 requests each, so the pool is sized at
+    // most 1,000 per measured second (a run that drains it stops early and is flagged).
+    t.passkey ??= await registerBenchPasskey(t, t.browsers[0]);
+    const count = Math.ceil(Math.min(options.codeRate, 1000) * (options.duration + options.warmup));
+    t.pools.passkeys = new Pool(await mintPasskeyAssertions(t, t.passkey, count));
   }
   if (scenario === 'introspection' || scenario === 'userinfo') {
     const tokens = await mintTokens(t, t.browsers, 16);
@@ -179,10 +187,13 @@ export async function runBench(options, log = () => {}) {
     const names = Object.keys(targets);
 
     for (const scenario of options.scenarios) {
-      const runs = Object.fromEntries(names.map((n) => [n, []]));
+      const only = SCENARIO_DEFS[scenario].authlyOnly;
+      const sides = only ? names.filter((n) => n === 'authly') : names;
+      if (sides.length === 0) continue;
+      const runs = Object.fromEntries(sides.map((n) => [n, []]));
       for (let round = 0; round < options.rounds; round++) {
         // A, P then P, A: drift on a shared machine falls on both sides.
-        const order = round % 2 === 0 ? names : [...names].reverse();
+        const order = round % 2 === 0 ? sides : [...sides].reverse();
         for (const name of order) {
           const run = await measure(targets[name], scenario, options);
           runs[name].push(run);
@@ -190,7 +201,8 @@ export async function runBench(options, log = () => {}) {
         }
       }
       const entry = { bound: SCENARIO_DEFS[scenario].bound, runs };
-      for (const name of names) entry[name] = summarize(runs[name]);
+      if (only) entry.note = `Authly only: ${only}`;
+      for (const name of sides) entry[name] = summarize(runs[name]);
       if (entry.authly && entry.peer) {
         const ratios = runs.authly.map((r, i) => r.rps / (runs.peer[i]?.rps || NaN));
         entry.ratio = Number((entry.authly.rps / entry.peer.rps).toFixed(2));

@@ -29,7 +29,8 @@ export async function runLoad(url, spec, { duration, connections }) {
           // Fresh headers: the form request's Content-Length must not go out on a GET without a body.
           return { method: 'GET', path: '/.well-known/openid-configuration', headers: {}, body: undefined };
         }
-        req = { ...req, body };
+        // A take() may give a whole request (its own path and cookie: one interaction per assertion).
+        req = typeof body === 'object' ? { ...req, ...body, headers: { ...spec.headers, ...body.headers } } : { ...req, body };
       }
       if (spec.takeHeaders) req = { ...req, headers: { ...spec.headers, ...spec.takeHeaders() } };
       return req;

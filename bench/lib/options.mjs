@@ -9,6 +9,7 @@ export const SCENARIOS = [
   'jwks',
   'discovery',
   'login',
+  'passkey_sign_in',
 ];
 
 const SPEC = {

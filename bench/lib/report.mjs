@@ -66,6 +66,7 @@ export function contextLines(result) {
     }
     if (result.workers.note) lines.push(`WORKERS=2: ${result.workers.note}`);
   }
+  for (const [name, s] of Object.entries(result.scenarios)) if (s.note) lines.push(`${name}: ${s.note}`);
   if (result.correctness) {
     for (const [server, c2] of Object.entries(result.correctness)) lines.push(`Correctness (${server}): ${c2}`);
   }

@@ -168,4 +168,19 @@ export const SCENARIO_DEFS = {
       verify: (status, _body, headers) => status === 303 && typeof headers.location === 'string' && !headers.location.includes('error='),
     }),
   },
+  passkey_sign_in: {
+    bound: 'one ECDSA P-256 verification + the challenge consumed, the throttle counted and cleared, the credential and a session written',
+    // The peer (oidc-provider) has no passkeys: measured on Authly only.
+    authlyOnly: 'the peer (oidc-provider) has no passkeys',
+    singleUse: 'passkeys',
+    build: (t) => ({
+      method: 'POST',
+      path: '/',
+      headers: { 'content-type': FORM },
+      // Each assertion answers its own challenge of its own interaction (bench/lib/passkey.mjs).
+      take: () => t.pools.passkeys.take(),
+      // A verified passkey answers 303 onward to consent (a refused one re-renders the login page with 200).
+      verify: (status, _body, headers) => status === 303 && typeof headers.location === 'string' && headers.location.startsWith('/interaction/'),
+    }),
+  },
 };

@@ -28,6 +28,9 @@ export const PARAM_LIMITS: Readonly<Record<string, number>> = {
   // RFC 7009 section 2.2 and RFC 7662 section 2.2: any token that is not valid is answered as revoked or
   // inactive, never as an error; it is only hashed or verified, never a key. Bounded by the body limit.
   token: 64 * 1024,
+  // A passkey ceremony's response as JSON (W3C WebAuthn §5.1: clientDataJSON, authenticator data, an
+  // attestation that may carry a certificate chain); parsed by the passkey routes' schema.
+  credential: 32 * 1024,
 };
 
 /** Any other parameter value: tokens, state, nonce, scope fit well within it. */

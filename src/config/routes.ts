@@ -19,6 +19,9 @@ export const ROUTES = {
   interaction: '/interaction/:uid',
   interactionLogin: '/interaction/:uid/login',
   interactionConsent: '/interaction/:uid/consent',
+  // Passkeys (WebAuthn) in the sign-in: the options of a ceremony bound to this interaction, and its assertion.
+  interactionPasskeyOptions: '/interaction/:uid/passkey/options',
+  interactionPasskey: '/interaction/:uid/passkey',
   // The user's own account (issue 12 §4): not in discovery; the README names it.
   account: '/account',
   accountSignIn: '/account/sign-in',
@@ -32,6 +35,12 @@ export const ROUTES = {
   accountSessionsEndOthers: '/account/sessions/end-others',
   accountApplications: '/account/applications',
   accountApplicationRevoke: '/account/applications/revoke',
+  accountPasskeys: '/account/security/passkeys',
+  accountPasskeyOptions: '/account/security/passkeys/options',
+  accountPasskeyRename: '/account/security/passkeys/rename',
+  accountPasskeyRemove: '/account/security/passkeys/remove',
+  // The passkey pages' script, served by Authly (long cache; the page links it with its version and integrity).
+  passkeyScript: '/assets/webauthn.js',
   admin: '/admin',
   health: '/health',
   healthReady: '/health/ready',

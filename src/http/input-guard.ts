@@ -155,6 +155,8 @@ export function errorShapeFor(url: string): ErrorShape {
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
   if (path === ROUTES.admin || path.startsWith(`${ROUTES.admin}/`)) return 'admin';
   if (PAGE_PATHS.has(path) || path.startsWith(`${INTERACTION_PREFIX}/`)) return 'page';
+  // The account pages (issue 12 §4) answer a person too.
+  if (path === ROUTES.account || path.startsWith(`${ROUTES.account}/`)) return 'page';
   return 'oauth';
 }
 

@@ -12,7 +12,7 @@ import { ROUTES } from '../config/routes.js';
  * does not reach; each is settable, and 0 turns a named policy off (its requests then count against the
  * general one):
  *
- * - login (POST of the sign-in form), RATE_LIMIT_LOGIN_PER_MINUTE = 100: each attempt costs an argon2id
+ * - login (POST of the sign-in form, or of a passkey assertion), RATE_LIMIT_LOGIN_PER_MINUTE = 100: each attempt costs an argon2id
  *   hash (tens of ms of CPU), so this caps what one address can burn, while an office behind one NAT still
  *   signs in. Guessing one account is stopped much earlier by the brute-force throttle
  *   (AUTHLY_LOCKOUT_*, src/services/throttle-service.ts), which counts failures per account and address.
@@ -63,7 +63,7 @@ const UNLIMITED = new Set<string>([ROUTES.health, ROUTES.healthReady, ROUTES.met
 /** Which named policy a request falls under, by its route pattern (undefined: the general one). */
 export function namedPolicyFor(method: string, routeUrl: string | undefined): NamedPolicy | undefined {
   if (routeUrl === undefined) return undefined;
-  if (method === 'POST' && routeUrl === ROUTES.interactionLogin) return 'login';
+  if (method === 'POST' && (routeUrl === ROUTES.interactionLogin || routeUrl === ROUTES.interactionPasskey)) return 'login';
   if (method === 'POST' && routeUrl === ROUTES.token) return 'token';
   if (method === 'POST' && routeUrl === ROUTES.registration) return 'registration';
   if (routeUrl === ROUTES.admin || routeUrl.startsWith(`${ROUTES.admin}/`)) return 'admin';

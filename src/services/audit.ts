@@ -60,6 +60,12 @@ export const AUDIT_EVENTS = [
   'account.session_ended',
   'account.sessions_ended',
   'account.application_revoked',
+  // Passkeys (src/routes/passkeys): registered, renamed or removed by the user on the account page; an
+  // assertion whose signature counter did not grow (a cloned authenticator, W3C WebAuthn §6.1.1).
+  'passkey.added',
+  'passkey.renamed',
+  'passkey.removed',
+  'passkey.clone_suspected',
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

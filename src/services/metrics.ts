@@ -109,6 +109,13 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  /** Passkey ceremonies (src/services/passkey-service.ts): registration or authentication, success or the rejection reason. */
+  readonly passkeyCeremonies = new Counter({
+    name: 'authly_passkey_ceremonies_total',
+    help: 'Passkey registrations and sign-ins by outcome (success, or why the passkey was not accepted).',
+    labelNames: ['ceremony', 'result'] as const,
+    registers: [this.registry],
+  });
 
   constructor(db: Db) {
     collectDefaultMetrics({ register: this.registry });

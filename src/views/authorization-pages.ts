@@ -8,6 +8,8 @@ export interface LoginView {
   csrfToken: string;
   username?: string;
   error?: string;
+  /** The passkey option below the password form (src/views/passkey-views.ts passkeyOption). */
+  passkey?: Html;
 }
 
 export function loginPage(pc: PageContext, view: LoginView): Html {
@@ -20,11 +22,12 @@ ${view.error ? html`<p class="error" role="alert">${view.error}</p>` : ''}
 <form method="post" action="${view.action}">
 <input type="hidden" name="csrf_token" value="${view.csrfToken}">
 <label for="username">Username or email</label>
-<input type="text" id="username" name="username" value="${view.username ?? ''}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus>
+<input type="text" id="username" name="username" value="${view.username ?? ''}" autocomplete="username webauthn" autocapitalize="none" spellcheck="false" required autofocus>
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required>
 <div class="actions"><button type="submit">Sign in</button></div>
-</form>`,
+</form>
+${view.passkey ?? ''}`,
   );
 }
 

@@ -23,6 +23,8 @@ export interface PageSecurity {
   formAction: readonly string[];
   /** A nonce for the one inline script allowed on this page. */
   scriptNonce?: string;
+  /** Where the page's script may fetch (CSP connect-src); unset: nowhere (default-src 'none'). */
+  connectSrc?: readonly string[];
 }
 
 /**
@@ -35,6 +37,7 @@ export function contentSecurityPolicy(security: PageSecurity): string {
     `style-src ${STYLE_HASH}`,
     "img-src 'self' data:",
     `script-src ${security.scriptNonce ? `'nonce-${security.scriptNonce}'` : "'none'"}`,
+    ...(security.connectSrc ? [`connect-src ${security.connectSrc.join(' ')}`] : []),
     `form-action ${security.formAction.join(' ')}`,
     "frame-ancestors 'none'",
     "base-uri 'none'",

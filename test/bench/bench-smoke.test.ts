@@ -12,19 +12,20 @@ import { TEST_DATABASE_URL } from '../helpers/test-db.js';
  * only that the run is valid. PostgreSQL only (the benchmark's premise): skipped without TEST_DATABASE_URL.
  */
 const ADMIN_SECRET = 'bench-smoke-admin-secret-0123456789';
+const SERVER_ENV = {
+  AUTHLY_ADMIN_CLIENT_ID: 'bench-admin',
+  AUTHLY_ADMIN_CLIENT_SECRET: ADMIN_SECRET,
+  RATE_LIMIT_ENABLED: 'false',
+  // As bench/servers/authly.mjs: one account signs in from one address over many connections at once.
+  AUTHLY_LOCKOUT_MAX_ATTEMPTS: '1000',
+  LOG_LEVEL: 'warn',
+  JWT_ALGORITHM: 'ES256',
+};
 
 describe.skipIf(!TEST_DATABASE_URL)('bench harness smoke run', () => {
   let server: E2eServer;
   beforeAll(async () => {
-    server = await startE2eServer({
-      AUTHLY_ADMIN_CLIENT_ID: 'bench-admin',
-      AUTHLY_ADMIN_CLIENT_SECRET: ADMIN_SECRET,
-      RATE_LIMIT_ENABLED: 'false',
-      // As bench/servers/authly.mjs: one account signs in from one address over many connections at once.
-      AUTHLY_LOCKOUT_MAX_ATTEMPTS: '1000',
-      LOG_LEVEL: 'warn',
-      JWT_ALGORITHM: 'ES256',
-    });
+    server = await startE2eServer(SERVER_ENV);
   });
   afterAll(async () => {
     await server?.close();
@@ -67,5 +68,44 @@ describe.skipIf(!TEST_DATABASE_URL)('bench harness smoke run', () => {
     expect(result.correctness.authly).toMatch(/^PASS: revoke 200, userinfo after revocation 401, introspection active=false; \d+ access_tokens rows/);
     expect(result.correctness.peer).toBe('PASS: revoke 200, userinfo after revocation 401, introspection active=false');
     expect(markdownTable(result)).toMatch(/^\| client_credentials \| \d+ \| \d+ \| \d+\.\d\d× /m);
+  }, 60_000);
+
+  it('measures passkey_sign_in on Authly alone (the peer has no passkeys), every assertion verified', async () => {
+    // A server of its own: the harness seeds the fixtures once per server.
+    const own = await startE2eServer(SERVER_ENV);
+    try {
+      const result = await runBench({
+        duration: 1,
+        warmup: 0,
+        connections: 4,
+        rounds: 1,
+        scenarios: ['passkey_sign_in'],
+        alg: 'ES256',
+        servers: ['authly'],
+        logLevel: 'warn',
+        workersScaling: [],
+        codeRate: 200,
+        nodeArgs: [],
+        authlyEnv: {},
+        measureCeiling: false,
+        argon2Params: { memoryCost: ARGON2_PARAMS.memoryCost, timeCost: ARGON2_PARAMS.timeCost, parallelism: ARGON2_PARAMS.parallelism },
+        externalAuthly: {
+          issuer: own.issuer,
+          adminSecret: ADMIN_SECRET,
+          countAccessTokens: async () => {
+            const { rows } = await own.testDb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM access_tokens');
+            return rows[0]!.n;
+          },
+        },
+      });
+      const passkey = result.scenarios.passkey_sign_in!;
+      expect(passkey.note).toBe('Authly only: the peer (oidc-provider) has no passkeys');
+      expect(passkey.peer).toBeUndefined();
+      expect(passkey.authly!.errors).toBe(0);
+      expect(passkey.authly!.rps).toBeGreaterThan(0);
+      expect(markdownTable(result)).toMatch(/^\| passkey_sign_in \| \d+ \| — \| — \| /m);
+    } finally {
+      await own.close();
+    }
   }, 60_000);
 });

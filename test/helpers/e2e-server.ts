@@ -35,7 +35,11 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startE2eServer(env: Record<string, string> = {}): Promise<E2eServer> {
+export async function startE2eServer(
+  env: Record<string, string> = {},
+  /** The issuer's host name (it still listens on 127.0.0.1): `localhost` where a test needs a domain, e.g. a WebAuthn RP ID. */
+  options: { issuerHost?: string } = {},
+): Promise<E2eServer> {
   const testDb = await createTestDb();
   const logs: string[] = [];
   const logStream = new Writable({
@@ -46,7 +50,7 @@ export async function startE2eServer(env: Record<string, string> = {}): Promise<
   });
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const issuer = `http://127.0.0.1:${port}`;
+    const issuer = `http://${options.issuerHost ?? '127.0.0.1'}:${port}`;
     const config = loadConfig({
       DEFAULT_ISSUER_URL: issuer,
       HOST: '127.0.0.1',

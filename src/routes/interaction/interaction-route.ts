@@ -25,6 +25,7 @@ import {
   sendSignInProblem,
   type Loaded,
 } from './interaction-context.js';
+import { passkeySignInOption } from './passkey-route.js';
 import { continueSignIn } from './sign-in.js';
 
 /**
@@ -37,14 +38,16 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
 
   function renderLogin(reply: FastifyReply, loaded: Loaded, status: number, username?: string, error?: string) {
     const { uid } = loaded.interaction;
+    const passkey = passkeySignInOption(ctx, reply.request, loaded);
     const page = loginPage(interactionPageContext(reply.request, loaded), {
       clientName: loaded.client.clientName,
       action: pathFor('interactionLogin', { uid }),
       csrfToken: csrfTokenFor(ctx, uid),
       username: username ?? loaded.interaction.params.loginHint,
       error,
+      passkey: passkey.html,
     });
-    return sendPage(reply, status, page, interactionPageSecurity(loaded));
+    return sendPage(reply, status, page, { ...interactionPageSecurity(loaded), ...passkey.security });
   }
 
   /** What the consent page says of a client ID metadata document's client (MCP authorization, security considerations). */

@@ -2,6 +2,7 @@ import { DEFAULT_LOCALE, type Locale } from '../../lib/locales.js';
 import { accountMessages } from './account-messages.js';
 import { commonMessages } from './common-messages.js';
 import { mailMessages } from './mail-messages.js';
+import { passkeysMessages } from './passkeys-messages.js';
 
 /**
  * The one catalogue of user-facing strings (pages and mail). Each area keeps its strings in its own
@@ -12,6 +13,7 @@ const AREAS = [
   commonMessages,
   mailMessages,
   accountMessages,
+  passkeysMessages,
 ] as const;
 
 type AreaKeys<A> = A extends { en: infer E } ? keyof E : never;

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createTestApp, type TestApp } from '../../helpers/test-app.js';
-import { basicAuth, createClient, createUser, REDIRECT_URI, type TestClient } from '../../helpers/fixtures.js';
+import { basicAuth, createClient, createUser, REDIRECT_URI, TEST_PASSWORD, type TestClient } from '../../helpers/fixtures.js';
 import { csrfToken, InjectBrowser } from '../../helpers/browser.js';
-import { authorizeUrl, ERROR_DESCRIPTION_CHARS } from '../../helpers/oauth-flow.js';
+import { authorizeUrl, ERROR_DESCRIPTION_CHARS, setCookieLine } from '../../helpers/oauth-flow.js';
 import { ADMIN_ENV, adminToken } from '../admin/admin-helpers.js';
 import { insertResource } from '../../../src/repositories/resources-repository.js';
 import { insertScope } from '../../../src/repositories/scopes-repository.js';
@@ -31,6 +31,7 @@ const KNOWN_NAMES = [
   'display', 'ui_locales', 'grant_type', 'code', 'code_verifier', 'refresh_token', 'client_secret', 'client_assertion',
   'client_assertion_type', 'token', 'token_type_hint', 'post_logout_redirect_uri', 'csrf_token', 'username', 'password',
   'decision', 'confirm', 'access_token', 'resource', 'audience', '__proto__', 'constructor',
+  'credential', 'credential_id', 'name',
 ];
 const BAD_ENCODINGS = ['%', '%G1', '%FF', '%C0%AF', '%ED%A0%80', '%00', '%zz', '%E2%82', '+%'];
 /** Path segments no route should choke on: NUL, bytes that are not UTF-8, overlong forms, surrogates, dots. */
@@ -79,6 +80,8 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
   let uid: string;
   let csrf: string;
   let known: fc.Arbitrary<string>;
+  let sessionCookie: string;
+  let accountCsrf: string;
 
   beforeAll(async () => {
     t = await createTestApp({ ...ADMIN_ENV });
@@ -92,6 +95,17 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     const start = await browser.get(authorizeUrl(client.clientId));
     uid = (start.headers.location as string).split('/').pop()!;
     csrf = csrfToken((await browser.get(start.headers.location as string)).body);
+    // A signed-in browser for the account pages.
+    const signedIn = new InjectBrowser(t.app);
+    const started = await signedIn.get(authorizeUrl(client.clientId));
+    const loginPage = await signedIn.get(started.headers.location as string);
+    const signedInRes = await signedIn.post(`/interaction/${(started.headers.location as string).split('/').pop()}/login`, {
+      csrf_token: csrfToken(loginPage.body),
+      username: 'fuzzuser',
+      password: TEST_PASSWORD,
+    });
+    sessionCookie = String(setCookieLine(signedInRes, 'authly_session')).split(';')[0]!;
+    accountCsrf = csrfToken((await t.app.inject({ method: 'GET', url: '/account/security/passkeys', headers: { cookie: sessionCookie } })).body);
     known = fc.constantFrom(
       client.clientId, REDIRECT_URI, 'code', 'S256', 'plain', 'openid', 'openid profile email', 'none', 'login', 'consent',
       'select_account', 'authorization_code', 'client_credentials', 'refresh_token', 'form_post', 'query', '0', '-1',
@@ -183,6 +197,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     ['GET', '/.well-known/jwks.json'],
     ['GET', '/health'],
     ['GET', '/health/ready'],
+    ['GET', '/assets/webauthn.js'],
   ])('%s %s with a random query', async (method, path) => {
     await fuzz(requestParts(), ({ q, auth, cookie }) => ({
       method: method as 'GET',
@@ -228,7 +243,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
   });
 
   // Half of these carry the live interaction's cookie and CSRF token, so the form is parsed and acted on.
-  it.each(['login', 'consent'])('POST /interaction/:uid/%s with a random form', async (action) => {
+  it.each(['login', 'consent', 'passkey', 'passkey/options'])('POST /interaction/:uid/%s with a random form', async (action) => {
     const live = fc.record({ id: fc.constant(uid), q: encodedParams().map((q) => `csrf_token=${csrf}&${q}`), cookie: fc.constant(`authly_interaction=${uid}`), type: fc.constant('application/x-www-form-urlencoded') });
     const random = fc.record({ id: interactionPath(), q: encodedParams(), cookie: cookie(), type: contentType() });
     await fuzz(fc.oneof(live, random), ({ id, q, cookie, type }) => ({
@@ -236,6 +251,55 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       url: `/interaction/${id}/${action}`,
       headers: headersOf({ cookie, 'content-type': type }),
       payload: q,
+    }));
+  });
+
+  /** Passkey responses (W3C WebAuthn §5.1) that look right and are not: random members, odd base64url, any JSON. */
+  const b64 = () => fc.oneof(fc.base64String({ maxLength: 200 }).map((v) => v.replace(/\+/g, '-').replace(/\//g, '_').replace(/=/g, '')), printable(60), longString());
+  const credentialJson = () =>
+    fc.oneof(
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc
+        .record({
+          id: b64(),
+          rawId: b64(),
+          type: fc.constantFrom('public-key', 'x'),
+          response: fc.record({
+            clientDataJSON: fc.oneof(b64(), fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v)).toString('base64url')), fc.record({ type: fc.constantFrom('webauthn.get', 'webauthn.create'), challenge: b64(), origin: printable(30) }).map((v) => Buffer.from(JSON.stringify(v)).toString('base64url'))),
+            authenticatorData: b64(),
+            attestationObject: b64(),
+            signature: b64(),
+            userHandle: fc.option(b64(), { nil: undefined }),
+            transports: fc.option(fc.array(printable(10), { maxLength: 3 }), { nil: undefined }),
+          }),
+        })
+        .map((v) => JSON.stringify(v)),
+      longString(),
+    );
+
+  it('POST /interaction/:uid/passkey with a random passkey response', async () => {
+    await fuzz(credentialJson(), (credential) => ({
+      method: 'POST',
+      url: `/interaction/${uid}/passkey`,
+      headers: { cookie: `authly_interaction=${uid}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ csrf_token: csrf, credential }).toString(),
+    }));
+  });
+
+  // Signed in (half of the runs) with the account CSRF token, or not at all.
+  it.each(['', '/options', '/rename', '/remove'])('/account/security/passkeys%s with random forms and methods', async (suffix) => {
+    const live = fc.record({
+      method: fc.constantFrom('GET', 'POST'),
+      q: fc.oneof(encodedParams(), credentialJson().map((c) => new URLSearchParams({ csrf_token: accountCsrf, name: 'n', credential: c, credential_id: c.slice(0, 100) }).toString())).map((q) => `csrf_token=${accountCsrf}&${q}`),
+      cookie: fc.constant(sessionCookie),
+      type: fc.constant('application/x-www-form-urlencoded'),
+    });
+    const random = fc.record({ method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'), q: encodedParams(), cookie: cookie(), type: contentType() });
+    await fuzz(fc.oneof(live, random), ({ method, q, cookie, type }) => ({
+      method: method as 'GET',
+      url: method === 'GET' ? `/account/security/passkeys${suffix}?${q}` : `/account/security/passkeys${suffix}`,
+      headers: headersOf({ cookie, 'content-type': type }),
+      ...(method === 'GET' ? {} : { payload: q }),
     }));
   });
 

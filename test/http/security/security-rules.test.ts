@@ -389,6 +389,16 @@ const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
   ['mail replicas share one outbox: each message is sent once (SKIP LOCKED, PostgreSQL)', 'test/http/mail/mail-replicas.test.ts', 'delivers each of 40 messages exactly once, by both workers'],
   ["a mail's single-use link never reaches the log, and leaves the outbox once sent", 'test/http/mail/mail-dev-files.test.ts', 'writes <time>-<id>.eml into AUTHLY_DATA_DIR/mail and logs where, without the link'],
   ['production refuses a feature that sends mail without SMTP, and a password sent in clear text', 'test/unit/config/mail-config.test.ts', 'production without SMTP: a one-line reason naming the feature variable'],
+  // Passkeys (issue 12 §3): ceremonies need a software authenticator, so their suites hold the cases.
+  ['passkeys: a challenge is random, stored server-side and serves one attempt', 'test/http/passkeys/passkey-sign-in.test.ts', 'a challenge serves one attempt: after a failed assertion, a good one with the same challenge is refused'],
+  ['passkeys: a sign-in challenge is bound to its interaction', 'test/http/passkeys/passkey-sign-in.test.ts', 'a challenge is bound to its interaction: options of one, assertion to another, is refused'],
+  ['passkeys: a registration challenge is bound to its session', 'test/http/passkeys/account-passkeys.test.ts', 'a registration challenge is bound to its session: options of one session, attestation from another, refused'],
+  ['passkeys: the RP ID (issuer host) and origin (issuer origin) are checked at sign-in', 'test/http/passkeys/passkey-sign-in.test.ts', "['another RP ID', { rpId: 'evil.example' }]"],
+  ['passkeys: the RP ID and origin are checked at registration', 'test/http/passkeys/account-passkeys.test.ts', "['another origin', { origin: 'https://evil.example' }]"],
+  ['passkeys as the second factor: only a credential of the user whose password passed', 'test/http/passkeys/passkey-sign-in.test.ts', 'another user’s passkey is refused, on the passkey step with the generic failure'],
+  ['passkeys: an unknown credential gets the generic failure and is counted by the login throttle', 'test/http/passkeys/passkey-sign-in.test.ts', 'an unknown credential gets the same answer, and is counted by the login throttle'],
+  ['passkeys: a signature counter that does not grow (a cloned authenticator) is refused and audited', 'test/http/passkeys/passkey-sign-in.test.ts', 'a signature counter that does not grow (a cloned authenticator) is refused and audited'],
+  ['account passkey forms are CSRF-protected and reach only the user’s own passkeys (no IDOR)', 'test/http/passkeys/account-passkeys.test.ts', 'renames its own passkey; another user’s id is answered as not found (no IDOR)'],
 ];
 
 describe('SECURITY.md: rules tested by their own suites', () => {

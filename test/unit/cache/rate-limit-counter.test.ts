@@ -57,6 +57,9 @@ describe('namedPolicyFor', () => {
     ['GET', '/oauth/token', undefined],
     ['POST', '/interaction/:uid/login', 'login'],
     ['POST', '/interaction/:uid/consent', undefined],
+    // A passkey assertion is a sign-in attempt like a password.
+    ['POST', '/interaction/:uid/passkey', 'login'],
+    ['POST', '/interaction/:uid/passkey/options', undefined],
     ['GET', '/admin/status', 'admin'],
     ['DELETE', '/admin/clients/:client_id', 'admin'],
     ['GET', '/administrator', undefined],
