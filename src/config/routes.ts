@@ -22,6 +22,14 @@ export const ROUTES = {
   // The user's own account (issue 12 §4): not in discovery; the README names it.
   account: '/account',
   accountSignIn: '/account/sign-in',
+  // Issue 12 §2: the pages of mailed single-use links, recovery and sign-up; not in discovery either.
+  forgotPassword: '/forgot-password',
+  resetPassword: '/reset-password',
+  verifyEmail: '/verify-email',
+  resendVerification: '/verify-email/resend',
+  acceptInvitation: '/invitation',
+  signUp: '/sign-up',
+  accountEmail: '/account/email',
   admin: '/admin',
   health: '/health',
   healthReady: '/health/ready',

@@ -52,6 +52,18 @@ export const AUDIT_EVENTS = [
   'keys.changed',
   // A client ID metadata document that could not be fetched or was refused (src/services/metadata-document-client.ts).
   'client.metadata_refused',
+  // Issue 12 §2: mailed single-use links (src/services/account-links-service.ts). Never the link itself.
+  'login.email_unverified',
+  'user.registered',
+  'user.verification_sent',
+  'user.email_verified',
+  'user.password_reset_requested',
+  'user.password_reset',
+  'user.invitation_accepted',
+  'user.email_change_requested',
+  'user.email_changed',
+  'admin.user.invited',
+  'admin.user.verification_sent',
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

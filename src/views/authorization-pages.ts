@@ -8,6 +8,8 @@ export interface LoginView {
   csrfToken: string;
   username?: string;
   error?: string;
+  /** Ways on below the form: "Forgot password?", sign-up, a new confirmation link (issue 12 §2). */
+  links?: readonly { href: string; text: string }[];
 }
 
 export function loginPage(pc: PageContext, view: LoginView): Html {
@@ -24,7 +26,8 @@ ${view.error ? html`<p class="error" role="alert">${view.error}</p>` : ''}
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required>
 <div class="actions"><button type="submit">Sign in</button></div>
-</form>`,
+</form>
+${view.links?.length ? html`<ul class="links">${view.links.map((l) => html`<li><a href="${l.href}">${l.text}</a></li>`)}</ul>` : ''}`,
   );
 }
 
