@@ -1,3 +1,4 @@
+import { linkCsrfToken } from '../../../src/services/account-links-service.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -173,6 +174,8 @@ const ROWS: Row[] = [
     const page = await f.browser.get(start.headers.location as string);
     return f.browser.post(formAction(page.body), { csrf_token: 'forged', decision: 'allow' });
   }, { page: 403 }],
+  ['the forgot-password form is CSRF-protected', (f) => f.browser.post('/forgot-password', { login: f.user.username, csrf_token: 'forged' }), { page: 403 }],
+  ['a forged password reset link is refused', (f) => f.browser.post('/reset-password', { token: 'A'.repeat(43), csrf_token: linkCsrfToken(f.t.app.ctx, 'A'.repeat(43)), password: 'a new password', password_confirm: 'a new password' }), { page: 400 }],
   ['the logout confirmation is CSRF-protected', (f) => f.browser.post('/oidc/logout', { confirm: 'yes', csrf_token: 'forged' }), { page: 403 }],
   ['prompt=none without a session → login_required', (f) => f.t.app.inject({ method: 'GET', url: authorizeUrl(f.client.clientId, { prompt: 'none' }) }), { redirect: 'login_required' }],
 
@@ -361,6 +364,15 @@ const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
   ['initial access tokens are shown once and stored only as hashes', 'test/http/registration/registration-policy.test.ts', 'mints a token through the admin API (shown once, stored hashed) and lists it without the token'],
   ['initial access token use count: N+1 racing registrations with max_uses N register exactly N (PostgreSQL)', 'test/http/registration/registration-policy.test.ts', 'a race of N+1 registrations with max_uses N registers exactly N'],
   ['dynamic registration is closed by default in production', 'test/unit/config/config.test.ts', 'REGISTRATION_POLICY: closed by default in production, open in development; explicit values win'],
+  // Issue 12 §2: mailed single-use links, recovery without enumeration, revocation after a reset.
+  ['mailed links (reset, confirmation, invitation) are stored only as SHA-256 hashes', 'test/http/recovery/password-recovery.test.ts', 'stores only the hash of the link token'],
+  ['mailed links are single use: of concurrent uses exactly one wins', 'test/http/recovery/password-recovery.test.ts', 'two concurrent uses of one link: exactly one wins'],
+  ['mailed links expire (GET and POST refused)', 'test/http/recovery/password-recovery.test.ts', 'refuses an expired link (expires_at moved into the past) on GET and POST'],
+  ['a GET of a mailed link (a mail scanner) does not use it up', 'test/http/recovery/email-verification.test.ts', 'The GET (what a mail scanner does) did not use the link.'],
+  ['no enumeration on recovery: the same page, status and time whether or not the account exists', 'test/http/recovery/password-recovery.test.ts', 'answers an existing and an unknown account with the same page and status, and mails only the real one'],
+  ['no enumeration on resend and sign-up: an address in use answers like a fresh one', 'test/http/recovery/sign-up-and-email-change.test.ts', 'an address already in use answers like a fresh one and mails its owner a reset link instead'],
+  ['after a password reset every session, refresh token and access token of the user is revoked', 'test/http/recovery/password-recovery.test.ts', 'resets the password: sessions, refresh and access tokens revoked, throttle cleared, mail sent; the link works once'],
+  ['resend limits live in the database (per account and address), not in process memory', 'test/http/recovery/email-verification.test.ts', 'the sign-in page resend form answers the same whatever the address, and mails only a real unverified one'],
   ['open registration is rate-limited per address, shared by replicas through Redis', 'test/http/registration/registration-policy.test.ts', 'three registrations on either replica use up the address, the fourth is refused on both'],
 ];
 
