@@ -5,6 +5,7 @@ import { authorizeUrl, obtainTokens, tokenRequest, userinfo } from '../../helper
 import { createTestApp, TEST_ISSUER, type TestApp } from '../../helpers/test-app.js';
 import { TEST_DATABASE_URL } from '../../helpers/test-db.js';
 import { EQUAL_ANSWER_MS } from '../../../src/routes/recovery/recovery-routes.js';
+import { runCleanup } from '../../../src/services/cleanup-service.js';
 import { hiddenFields, latestLink, outbox, submit, tokenOf } from './recovery-helpers.js';
 
 /**
@@ -193,6 +194,17 @@ describe('password recovery', () => {
     expect(locked.body).toContain('<a href="/forgot-password">Forgot password?</a>');
     const german = await signIn(browser, user.username, 'wrong password', { ui_locales: 'de' });
     expect(german.body).toContain('Zu viele fehlgeschlagene Versuche. Versuchen Sie es in 10 Minuten wieder.');
+  });
+
+  it('the cleanup job deletes links a day past their expiry (the resend counts need the recent ones)', async () => {
+    const user = await createUser(t.app);
+    await forgot(new InjectBrowser(t.app), user.username);
+    await t.testDb.db.query("UPDATE user_action_tokens SET expires_at = now() - interval '25 hours' WHERE user_id = $1", [user.id]);
+    const result = await runCleanup(t.app.ctx);
+    expect(result.deleted.user_action_tokens).toBe(1);
+    const { rows } = await t.testDb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM user_action_tokens WHERE user_id = $1', [user.id]);
+    expect(rows[0]!.n).toBe(0);
+    expect((await t.testDb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM user_action_tokens')).rows[0]!.n).toBeGreaterThan(0);
   });
 
   /** One sign-in attempt in a fresh interaction of `browser`. */
