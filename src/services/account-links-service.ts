@@ -310,7 +310,7 @@ export async function signUp(ctx: Ctx, input: { username: string; email: string;
         }
         return { result: 'address_in_use' };
       }
-      const user = await insertUser(tx, { username: input.username, email: input.email, emailVerified: false, passwordHash, locale });
+      const user = await insertUser(tx, { username: input.username, email: input.email, emailVerified: false, passwordHash });
       await mailVerificationToNewUser(ctx, tx, user, locale);
       return { result: 'created', user };
     });

@@ -1,4 +1,3 @@
-import { linkCsrfToken } from '../../../src/services/account-links-service.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import type { User } from '../../../src/repositories/users-repository.js';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { insertSigningKey, retireSigningKey } from '../../../src/repositories/signing-keys-repository.js';
 import { insertResource } from '../../../src/repositories/resources-repository.js';
+import { linkCsrfToken } from '../../../src/services/account-links-service.js';
 
 const RULES_API = 'https://rules-api.example.com';
 
