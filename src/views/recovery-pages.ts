@@ -135,7 +135,7 @@ ${hidden(view.fields)}
 <label for="password">${t('recovery.password')}</label>
 <input type="password" id="password" name="password" autocomplete="new-password" minlength="8" maxlength="1024" required aria-describedby="password-rules">
 <p class="muted" id="password-rules">${t('recovery.password_rules')}</p>
-<label for="password_confirm">${t('recovery.confirm_password')}</label>
+<label for="password_confirm">${t('recovery.repeat_password')}</label>
 <input type="password" id="password_confirm" name="password_confirm" autocomplete="new-password" minlength="8" maxlength="1024" required>
 <div class="actions"><button type="submit">${t('recovery.create_button')}</button></div>
 </form>
