@@ -10,6 +10,7 @@ export async function withTimeFloor<T>(floorMs: number, work: () => Promise<T>):
   const started = performance.now();
   const result = await work();
   const left = floorMs - (performance.now() - started);
-  if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+  // Rounded up: timers count whole milliseconds and may fire a fraction early.
+  if (left > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(left) + 1));
   return result;
 }
