@@ -4,6 +4,7 @@ import { csrfToken, formAction, InjectBrowser } from '../../helpers/browser.js';
 import { createClient, createUser, TEST_PASSWORD, type TestClient } from '../../helpers/fixtures.js';
 import { authorizeUrl, obtainTokens, userinfo } from '../../helpers/oauth-flow.js';
 import { createTestApp, TEST_ISSUER, type TestApp } from '../../helpers/test-app.js';
+import { TEST_DATABASE_URL } from '../../helpers/test-db.js';
 import { ADMIN_ENV, adminCall, adminToken } from '../admin/admin-helpers.js';
 import { hiddenFields, latestLink, outbox, submit, tokenOf } from './recovery-helpers.js';
 
@@ -100,6 +101,15 @@ describe('email verification and invitations', () => {
       await submit(browser, '/verify-email/resend', { login: user.username });
     }
     expect((await outbox(t, 'email_verification')).filter((m) => m.recipient === user.email)).toHaveLength(5);
+  });
+
+  it(`concurrent resend requests for one account send one link (the user row is locked while counting; ${TEST_DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, async () => {
+    const user = await createUser(t.app, { emailVerified: false });
+    const browsers = Array.from({ length: 5 }, () => new InjectBrowser(t.app));
+    const pages = await Promise.all(browsers.map((b) => b.get('/verify-email/resend')));
+    const results = await Promise.all(browsers.map((b, i) => b.post('/verify-email/resend', { csrf_token: csrfToken(pages[i]!.body), login: user.username })));
+    expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200]);
+    expect((await outbox(t, 'email_verification')).filter((m) => m.recipient === user.email)).toHaveLength(1);
   });
 
   it('a link for an address the user no longer has confirms nothing', async () => {
