@@ -85,12 +85,23 @@ function accountUrl(ctx: Pick<Ctx, 'config'>): string {
  * Creates a link (superseding the user's unused ones of the same purpose) and queues its mail, in `tx`.
  * `email` is where it goes: the user's address, or the new one of an email change.
  */
-async function mailLink(ctx: Pick<Ctx, 'config'>, tx: Queryable, user: User, purpose: ActionPurpose, email: string, locale: Locale): Promise<void> {
+async function mailLink(
+  ctx: Pick<Ctx, 'config'>,
+  tx: Queryable,
+  user: User,
+  purpose: ActionPurpose,
+  email: string,
+  locale: Locale,
+  interaction?: string,
+): Promise<void> {
   const { value, hash } = newOpaqueToken();
   const ttlSeconds = ttlOf(ctx, purpose);
   await supersedeActionTokens(tx, user.id, [purpose]);
   await insertActionToken(tx, { tokenHash: hash, purpose, userId: user.id, email, ttlSeconds });
-  const link = `${ctx.config.issuer}${ROUTES[LINK_ROUTE[purpose]]}?token=${value}`;
+  // The pending sign-in the request came from (an id, bound to that browser's cookie): the page after the
+  // reset can lead back to it.
+  const back = interaction ? `&interaction=${encodeURIComponent(interaction)}` : '';
+  const link = `${ctx.config.issuer}${ROUTES[LINK_ROUTE[purpose]]}?token=${value}${back}`;
   const username = user.username;
   if (purpose === 'reset_password') {
     await enqueueMail(tx, { to: email, template: 'password_reset', locale, data: { username, link, expiresMinutes: String(ttlSeconds / 60) } });
@@ -156,13 +167,13 @@ async function mailableUser(ctx: Ctx, login: string): Promise<User | undefined> 
  * one, within the resend limits; otherwise nothing. The caller answers the same either way (no
  * enumeration) and pads the time (src/lib/equal-time.ts). Returns the user id for the audit line only.
  */
-export async function requestPasswordReset(ctx: Ctx, login: string, locale: Locale): Promise<string | undefined> {
+export async function requestPasswordReset(ctx: Ctx, login: string, locale: Locale, interaction?: string): Promise<string | undefined> {
   const found = await mailableUser(ctx, login);
   if (!found) return undefined;
   return ctx.db.transaction(async (tx) => {
     const user = await findUserByIdForUpdate(tx, found.id);
     if (!user?.email || !user.isActive || !(await mayMail(tx, user.id, user.email, ['reset_password']))) return undefined;
-    await mailLink(ctx, tx, user, 'reset_password', user.email, locale);
+    await mailLink(ctx, tx, user, 'reset_password', user.email, locale, interaction);
     return user.id;
   });
 }

@@ -79,31 +79,45 @@ export async function recoveryRoutes(app: FastifyInstance): Promise<void> {
     return sendPage(reply, 400, page, NONE);
   };
 
+  // The pending sign-in a page was reached from (the sign-in page's links carry its id), to lead back to.
+  const validInteraction = (value: unknown): string | undefined => (typeof value === 'string' && INTERACTION_ID.test(value) ? value : undefined);
+  const interactionField = (value: unknown): Record<string, string> => {
+    const uid = validInteraction(value);
+    return uid ? { interaction: uid } : {};
+  };
+  const signInLink = (pc: PageContext, interaction: unknown): Link[] => {
+    const uid = validInteraction(interaction);
+    return uid ? [{ href: pathFor('interaction', { uid }), text: pc.t('recovery.continue_sign_in') }] : [];
+  };
+
   // "Forgot password?" --------------------------------------------------------------------------------
-  function forgotPage(request: FastifyRequest, reply: FastifyReply, status: number, extra: { login?: string; sent?: boolean } = {}) {
+  function forgotPage(request: FastifyRequest, reply: FastifyReply, status: number, extra: { login?: string; sent?: boolean; interaction?: unknown } = {}) {
     const pc = pageContext(request);
     const page = loginRequestPage(pc, {
       title: pc.t('recovery.forgot_title'),
       intro: pc.t('recovery.forgot_intro'),
       action: ROUTES.forgotPassword,
-      fields: { csrf_token: formCsrfToken(ctx, request, reply) },
+      fields: { csrf_token: formCsrfToken(ctx, request, reply), ...interactionField(extra.interaction) },
       login: extra.login,
       sent: extra.sent ? pc.t('recovery.forgot_sent', { minutes: accounts.resetTtlSeconds / 60 }) : undefined,
     });
     return sendPage(reply, status, page, SELF);
   }
 
-  app.get(ROUTES.forgotPassword, async (request, reply) => (accounts.passwordRecovery ? forgotPage(request, reply, 200) : unavailable(request, reply)));
+  app.get(ROUTES.forgotPassword, async (request, reply) =>
+    accounts.passwordRecovery ? forgotPage(request, reply, 200, { interaction: query(request).interaction }) : unavailable(request, reply),
+  );
 
   app.post(ROUTES.forgotPassword, async (request, reply) => {
     if (!accounts.passwordRecovery) return unavailable(request, reply);
     const params = form(request);
     if (!checkFormCsrfToken(ctx, request, params.csrf_token)) return formExpired(request, reply);
     const login = (params.login ?? '').trim();
-    const userId = await withTimeFloor(EQUAL_ANSWER_MS, () => requestPasswordReset(ctx, login, pageContext(request).locale));
+    const interaction = validInteraction(params.interaction);
+    const userId = await withTimeFloor(EQUAL_ANSWER_MS, () => requestPasswordReset(ctx, login, pageContext(request).locale, interaction));
     if (userId) request.audit.record('user.password_reset_requested', { user_id: userId });
     // The same page whatever the login named: the typed login is shown back either way.
-    return forgotPage(request, reply, 200, { login, sent: true });
+    return forgotPage(request, reply, 200, { login, sent: true, interaction });
   });
 
   // The new-password page of a reset or invitation link --------------------------------------------
@@ -130,14 +144,14 @@ export async function recoveryRoutes(app: FastifyInstance): Promise<void> {
 
   for (const route of ['resetPassword', 'acceptInvitation'] as const) {
     const kind = SET_PASSWORD[route];
-    const render = (request: FastifyRequest, reply: FastifyReply, status: number, token: string, username: string, error?: string) => {
+    const render = (request: FastifyRequest, reply: FastifyReply, status: number, token: string, username: string, interaction: unknown, error?: string) => {
       const pc = pageContext(request);
       const page = setPasswordPage(pc, {
         title: route === 'acceptInvitation' ? kind.title(pc, username) : kind.title(pc),
         intro: kind.intro(pc, username),
         username,
         action: ROUTES[route],
-        fields: { token, csrf_token: linkCsrfToken(ctx, token) },
+        fields: { token, csrf_token: linkCsrfToken(ctx, token), ...interactionField(interaction) },
         error,
       });
       return sendPage(reply, status, page, SELF);
@@ -147,7 +161,7 @@ export async function recoveryRoutes(app: FastifyInstance): Promise<void> {
       const { token } = query(request);
       const link = typeof token === 'string' && isLinkToken(token) ? await peekLink(ctx, token, PURPOSES_OF[route]) : undefined;
       if (!link) return invalidLink(request, reply, kind.again(pageContext(request)));
-      return render(request, reply, 200, token as string, link.user.username);
+      return render(request, reply, 200, token as string, link.user.username, query(request).interaction);
     });
 
     app.post(ROUTES[route], async (request, reply) => {
@@ -160,12 +174,13 @@ export async function recoveryRoutes(app: FastifyInstance): Promise<void> {
       if (problem) {
         const link = await peekLink(ctx, token, PURPOSES_OF[route]);
         if (!link) return invalidLink(request, reply, kind.again(pc));
-        return render(request, reply, 400, token, link.user.username, problem);
+        return render(request, reply, 400, token, link.user.username, params.interaction, problem);
       }
       const user = await setPasswordByLink(ctx, token, kind.purpose, params.password!, pc.locale);
       if (!user) return invalidLink(request, reply, kind.again(pc));
       request.audit.record(kind.event, { actor: user.id, actor_type: 'user', user_id: user.id });
-      return sendPage(reply, 200, messagePage(pc, { title: kind.doneTitle(pc), message: kind.done(pc), kind: 'notice' }), NONE);
+      const page = messagePage(pc, { title: kind.doneTitle(pc), message: kind.done(pc), kind: 'notice', links: signInLink(pc, params.interaction) });
+      return sendPage(reply, 200, page, NONE);
     });
   }
 
@@ -236,15 +251,10 @@ export async function recoveryRoutes(app: FastifyInstance): Promise<void> {
   });
 
   // Self-registration (REGISTRATION_ENABLED) ----------------------------------------------------------
-  const signInLink = (pc: PageContext, interaction: unknown): Link[] =>
-    typeof interaction === 'string' && INTERACTION_ID.test(interaction)
-      ? [{ href: pathFor('interaction', { uid: interaction }), text: pc.t('recovery.continue_sign_in') }]
-      : [];
 
   function renderSignUp(request: FastifyRequest, reply: FastifyReply, status: number, interaction: unknown, values: { username?: string; email?: string; error?: string } = {}) {
     const pc = pageContext(request);
-    const fields: Record<string, string> = { csrf_token: formCsrfToken(ctx, request, reply) };
-    if (typeof interaction === 'string' && INTERACTION_ID.test(interaction)) fields.interaction = interaction;
+    const fields: Record<string, string> = { csrf_token: formCsrfToken(ctx, request, reply), ...interactionField(interaction) };
     return sendPage(reply, status, signUpPage(pc, { action: ROUTES.signUp, fields, ...values, links: signInLink(pc, interaction) }), SELF);
   }
 

@@ -13,7 +13,7 @@ import { formCsrfToken } from './form-csrf.js';
 export function signInLinks(config: Readonly<Config>, pc: PageContext, uid: string): Link[] {
   const { accounts } = config;
   const links: Link[] = [];
-  if (accounts.passwordRecovery) links.push({ href: ROUTES.forgotPassword, text: pc.t('recovery.forgot_link') });
+  if (accounts.passwordRecovery) links.push({ href: `${ROUTES.forgotPassword}?interaction=${encodeURIComponent(uid)}`, text: pc.t('recovery.forgot_link') });
   if (accounts.registrationEnabled) links.push({ href: `${ROUTES.signUp}?interaction=${encodeURIComponent(uid)}`, text: pc.t('recovery.sign_up_link') });
   if (accounts.mailAvailable && (accounts.requireEmailVerification || accounts.registrationEnabled)) {
     links.push({ href: ROUTES.resendVerification, text: pc.t('recovery.resend_link') });

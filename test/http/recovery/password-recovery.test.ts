@@ -191,7 +191,7 @@ describe('password recovery', () => {
     expect(locked.statusCode).toBe(429);
     expect(locked.headers['retry-after']).toMatch(/^(59\d|600)$/);
     expect(locked.body).toContain('<p class="error" role="alert">Too many failed attempts. Try again in 10 minutes.</p>');
-    expect(locked.body).toContain('<a href="/forgot-password">Forgot password?</a>');
+    expect(locked.body).toMatch(/<a href="\/forgot-password\?interaction=[A-Za-z0-9_-]+">Forgot password\?<\/a>/);
     const german = await signIn(browser, user.username, 'wrong password', { ui_locales: 'de' });
     expect(german.body).toContain('Zu viele fehlgeschlagene Versuche. Versuchen Sie es in 10 Minuten wieder.');
   });
@@ -205,6 +205,25 @@ describe('password recovery', () => {
     const { rows } = await t.testDb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM user_action_tokens WHERE user_id = $1', [user.id]);
     expect(rows[0]!.n).toBe(0);
     expect((await t.testDb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM user_action_tokens')).rows[0]!.n).toBeGreaterThan(0);
+  });
+
+  it('from the sign-in page, the reset leads back to the pending sign-in, which then succeeds', async () => {
+    const user = await createUser(t.app);
+    const browser = new InjectBrowser(t.app);
+    const start = await browser.get(authorizeUrl(client.clientId));
+    const uid = (start.headers.location as string).split('/').pop()!;
+    const login = await browser.get(start.headers.location as string);
+    const forgotHref = /<a href="([^"]+)">Forgot password\?<\/a>/.exec(login.body)![1]!.replace(/&amp;/g, '&');
+    expect(forgotHref).toBe(`/forgot-password?interaction=${uid}`);
+    await submit(browser, forgotHref, { login: user.username });
+    const link = await latestLink(t, user.email!, 'password_reset');
+    expect(link).toMatch(new RegExp(`^/reset-password\\?token=[A-Za-z0-9_-]{43}&interaction=${uid}$`));
+    const done = await submit(browser, link, { password: 'back to the app', password_confirm: 'back to the app' });
+    expect(done.statusCode).toBe(200);
+    expect(done.body).toContain(`<a href="/interaction/${uid}">Continue to sign in</a>`);
+    const page = await browser.get(`/interaction/${uid}`);
+    const signedIn = await browser.post(formAction(page.body), { csrf_token: csrfToken(page.body), username: user.username, password: 'back to the app' });
+    expect(signedIn.statusCode).toBe(303);
   });
 
   /** One sign-in attempt in a fresh interaction of `browser`. */
