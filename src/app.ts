@@ -23,6 +23,7 @@ import { adminRoutes } from './routes/admin/admin-routes.js';
 import { authorizeRoutes } from './routes/authorize/authorize-route.js';
 import { discoveryRoutes } from './routes/discovery/discovery-route.js';
 import { healthRoutes } from './routes/health/health-route.js';
+import { accountEmailRoutes } from './routes/account/account-email-route.js';
 import { interactionRoutes } from './routes/interaction/interaction-route.js';
 import { passkeyRoutes } from './routes/interaction/passkey-route.js';
 import { accountPasskeyRoutes } from './routes/account/passkeys-route.js';
@@ -31,6 +32,7 @@ import { introspectionRoutes } from './routes/introspection/introspection-route.
 import { jwksRoutes } from './routes/jwks/jwks-route.js';
 import { logoutRoutes } from './routes/logout/logout-route.js';
 import { metricsRoutes } from './routes/metrics/metrics-route.js';
+import { recoveryRoutes } from './routes/recovery/recovery-routes.js';
 import { registrationRoutes } from './routes/registration/registration-route.js';
 import { revocationRoutes } from './routes/revocation/revocation-route.js';
 import { tokenRoutes } from './routes/token/token-route.js';
@@ -227,6 +229,8 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   await app.register(passkeyRoutes);
   await app.register(accountPasskeyRoutes);
   await app.register(passkeyScriptRoutes);
+  await app.register(recoveryRoutes);
+  await app.register(accountEmailRoutes);
   await app.register(tokenRoutes);
   await app.register(revocationRoutes);
   await app.register(introspectionRoutes);

@@ -232,6 +232,22 @@ export const COMMANDS: readonly Command[] = [
     output: { kind: 'done', message: (a) => `Unlocked user ${a.id}.` },
   },
   {
+    name: 'user invite',
+    summary: 'mail the user a set-your-password link (it also confirms the address)',
+    args: ['id'],
+    method: 'POST',
+    path: (a) => `/users/${id(a, 'id')}/invite`,
+    output: { kind: 'done', message: (a) => `Invitation queued for user ${a.id}.` },
+  },
+  {
+    name: 'user send-verification',
+    summary: "mail the user a link that confirms their email address",
+    args: ['id'],
+    method: 'POST',
+    path: (a) => `/users/${id(a, 'id')}/send-verification`,
+    output: { kind: 'done', message: (a) => `Confirmation link queued for user ${a.id}.` },
+  },
+  {
     name: 'user sessions',
     summary: "list a user's live browser sessions",
     args: ['id'],

@@ -86,6 +86,27 @@ export const ENV_VARS = {
     default: 'true',
     description: 'Show the consent page (clients marked skip_consent never see it).',
   },
+  // Accounts (issue 12 §2): recovery, verification, self-registration. Links are mailed (see SMTP_*).
+  PASSWORD_RECOVERY_ENABLED: {
+    schema: bool,
+    description:
+      '"Forgot password?" on the sign-in page: a single-use reset link by mail. Unset: on in development (mail goes to AUTHLY_DATA_DIR/mail) and in production when SMTP_HOST or SMTP_URL is set; true in production without SMTP refuses to start.',
+  },
+  REGISTRATION_ENABLED: {
+    schema: bool,
+    default: 'false',
+    description:
+      'Self-registration of users: a sign-up page linked from the sign-in page. Not REGISTRATION_POLICY, which is about RFC 7591 dynamic registration of clients. Production needs SMTP.',
+  },
+  REQUIRE_EMAIL_VERIFICATION: {
+    schema: bool,
+    default: 'false',
+    description:
+      'A user with an unverified email address cannot finish a sign-in; the page offers a new verification link. Users without an email address are not affected. Production needs SMTP.',
+  },
+  EMAIL_VERIFICATION_EXPIRE_HOURS: { schema: int(1, 168), default: '24', description: 'Lifetime of an email verification link.' },
+  PASSWORD_RESET_EXPIRE_MINUTES: { schema: int(5, 1440), default: '30', description: 'Lifetime of a password reset link.' },
+  INVITATION_EXPIRE_HOURS: { schema: int(1, 720), default: '72', description: 'Lifetime of an invitation (set-your-password) link.' },
   AUTHLY_LOCKOUT_MAX_ATTEMPTS: {
     schema: int(1, 1000),
     default: '5',
@@ -375,6 +396,17 @@ export interface Config {
   sessionTtlSeconds: number;
   cleanupIntervalMinutes: number;
   requireUserConsent: boolean;
+  /** Single-use links by mail (src/services/account-links-service.ts). */
+  accounts: {
+    /** Mail can be delivered: development (to files) or SMTP configured. Links are mailed only then. */
+    mailAvailable: boolean;
+    passwordRecovery: boolean;
+    registrationEnabled: boolean;
+    requireEmailVerification: boolean;
+    verificationTtlSeconds: number;
+    resetTtlSeconds: number;
+    invitationTtlSeconds: number;
+  };
   lockoutMaxAttempts: number;
   lockoutDurationSeconds: number;
   jwtSecretKey: string | undefined;
@@ -676,10 +708,15 @@ function parseMail(env: Env, environment: Config['environment'], issuerUrl: URL,
   return parsed.data;
 }
 
-/** Parse and validate the whole environment. Throws ConfigError naming the first bad variable. */
+/** Whether a mail server is configured: the defaults of the features that mail a link follow it. */
+function smtpConfigured(env: Env): boolean {
+  return readRaw(env, 'SMTP_HOST') !== undefined || readRaw(env, 'SMTP_URL') !== undefined;
+}
+
 /** Values from examples and templates (`change-me…`, `dev-…`): refused in production. */
 const PLACEHOLDER = /not-for-production|change-?me|^dev[-_]|^your[-_]|^example/i;
 
+/** Parse and validate the whole environment. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const v = <T>(name: EnvName) => parseVar(env, name) as T;
   const environment = v<Config['environment']>('ENVIRONMENT');
@@ -723,6 +760,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     sessionTtlSeconds: v<number>('SESSION_EXPIRE_HOURS') * 3600,
     cleanupIntervalMinutes: v('CLEANUP_INTERVAL_MINUTES'),
     requireUserConsent: v('REQUIRE_USER_CONSENT'),
+    accounts: {
+      mailAvailable: environment !== 'production' || smtpConfigured(env),
+      passwordRecovery: v<boolean | undefined>('PASSWORD_RECOVERY_ENABLED') ?? (environment !== 'production' || smtpConfigured(env)),
+      registrationEnabled: v('REGISTRATION_ENABLED'),
+      requireEmailVerification: v('REQUIRE_EMAIL_VERIFICATION'),
+      verificationTtlSeconds: v<number>('EMAIL_VERIFICATION_EXPIRE_HOURS') * 3600,
+      resetTtlSeconds: v<number>('PASSWORD_RESET_EXPIRE_MINUTES') * 60,
+      invitationTtlSeconds: v<number>('INVITATION_EXPIRE_HOURS') * 3600,
+    },
     lockoutMaxAttempts: v('AUTHLY_LOCKOUT_MAX_ATTEMPTS'),
     lockoutDurationSeconds: v('AUTHLY_LOCKOUT_DURATION_SECONDS'),
     jwtSecretKey: v('JWT_SECRET_KEY'),
@@ -809,6 +855,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     }
     if (PLACEHOLDER.test(config.keyEncryptionKey)) {
       throw new ConfigError('AUTHLY_KEY_ENCRYPTION_KEY: looks like a development placeholder; generate a random value');
+    }
+    // Features that mail a link cannot work without a mail server; development writes mail to files.
+    for (const [name, on] of [
+      ['PASSWORD_RECOVERY_ENABLED', config.accounts.passwordRecovery],
+      ['REGISTRATION_ENABLED', config.accounts.registrationEnabled],
+      ['REQUIRE_EMAIL_VERIFICATION', config.accounts.requireEmailVerification],
+    ] as const) {
+      if (on) requireMailFor(config, name);
     }
     // The variable defaults to true for development; in production only an explicit "true" is an error.
     if (readRaw(env, 'AUTHLY_BOOTSTRAP_DEV_MODE') && config.admin.bootstrapDevMode) {

@@ -41,6 +41,14 @@ export const ROUTES = {
   accountPasskeyRemove: '/account/security/passkeys/remove',
   // The passkey pages' script, served by Authly (long cache; the page links it with its version and integrity).
   passkeyScript: '/assets/webauthn.js',
+  // Issue 12 §2: the pages of mailed single-use links, recovery and sign-up; not in discovery either.
+  forgotPassword: '/forgot-password',
+  resetPassword: '/reset-password',
+  verifyEmail: '/verify-email',
+  resendVerification: '/verify-email/resend',
+  acceptInvitation: '/invitation',
+  signUp: '/sign-up',
+  accountEmail: '/account/email',
   admin: '/admin',
   health: '/health',
   healthReady: '/health/ready',

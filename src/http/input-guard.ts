@@ -146,7 +146,18 @@ export function findUnacceptableJsonString(value: unknown): { field: string; rea
 /** How errors look where a request arrived: person-facing pages, the admin API, or OAuth JSON. */
 export type ErrorShape = 'page' | 'admin' | 'oauth';
 
-const PAGE_PATHS = new Set<string>([ROUTES.authorization, ROUTES.endSession]);
+const PAGE_PATHS = new Set<string>([
+  ROUTES.authorization,
+  ROUTES.endSession,
+  // Issue 12 §2: recovery, verification and sign-up pages.
+  ROUTES.forgotPassword,
+  ROUTES.resetPassword,
+  ROUTES.verifyEmail,
+  ROUTES.resendVerification,
+  ROUTES.acceptInvitation,
+  ROUTES.signUp,
+  ROUTES.accountEmail,
+]);
 const INTERACTION_PREFIX = ROUTES.interaction.slice(0, ROUTES.interaction.indexOf('/:'));
 
 export function errorShapeFor(url: string): ErrorShape {

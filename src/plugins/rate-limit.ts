@@ -59,11 +59,16 @@ export function generalPolicy(config: Pick<Config, 'rateLimit'>): RatePolicy {
 }
 
 const UNLIMITED = new Set<string>([ROUTES.health, ROUTES.healthReady, ROUTES.metrics]);
+/**
+ * Issue 12 §2: forms that send mail or hash a password before anyone is signed in count against the login
+ * policy: the per-account and per-address limits protect inboxes, this caps what one client address sends.
+ */
+const MAILING_FORMS = new Set<string>([ROUTES.forgotPassword, ROUTES.resendVerification, ROUTES.signUp, ROUTES.resetPassword, ROUTES.acceptInvitation]);
 
 /** Which named policy a request falls under, by its route pattern (undefined: the general one). */
 export function namedPolicyFor(method: string, routeUrl: string | undefined): NamedPolicy | undefined {
   if (routeUrl === undefined) return undefined;
-  if (method === 'POST' && (routeUrl === ROUTES.interactionLogin || routeUrl === ROUTES.interactionPasskey)) return 'login';
+  if (method === 'POST' && (routeUrl === ROUTES.interactionLogin || routeUrl === ROUTES.interactionPasskey || MAILING_FORMS.has(routeUrl))) return 'login';
   if (method === 'POST' && routeUrl === ROUTES.token) return 'token';
   if (method === 'POST' && routeUrl === ROUTES.registration) return 'registration';
   if (routeUrl === ROUTES.admin || routeUrl.startsWith(`${ROUTES.admin}/`)) return 'admin';

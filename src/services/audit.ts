@@ -66,6 +66,18 @@ export const AUDIT_EVENTS = [
   'passkey.renamed',
   'passkey.removed',
   'passkey.clone_suspected',
+  // Issue 12 §2: mailed single-use links (src/services/account-links-service.ts). Never the link itself.
+  'login.email_unverified',
+  'user.registered',
+  'user.verification_sent',
+  'user.email_verified',
+  'user.password_reset_requested',
+  'user.password_reset',
+  'user.invitation_accepted',
+  'user.email_change_requested',
+  'user.email_changed',
+  'admin.user.invited',
+  'admin.user.verification_sent',
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

@@ -11,6 +11,7 @@ import {
   deleteStaleAuthFailures,
 } from '../repositories/cleanup-repository.js';
 import { tryLockCleanup, unlockCleanup } from '../repositories/locks-repository.js';
+import { deleteExpiredActionTokens } from '../repositories/user-action-tokens-repository.js';
 import type { ServiceContext } from './context.js';
 import { maintainKeys } from './key-rotation.js';
 
@@ -27,6 +28,7 @@ export const CLEANUP_TABLES = [
   'auth_failures',
   'grants',
   'consents',
+  'user_action_tokens',
 ] as const;
 export type CleanupTable = (typeof CLEANUP_TABLES)[number];
 
@@ -72,6 +74,7 @@ function steps(ctx: Ctx): [CleanupTable, (conn: Queryable, batch: number) => Pro
     ['auth_failures', (conn, batch) => deleteStaleAuthFailures(conn, batch, window)],
     ['grants', (conn, batch) => deleteDeadGrants(conn, batch, retention)],
     ['consents', (conn, batch) => deleteConsentsWithoutGrants(conn, batch, retention)],
+    ['user_action_tokens', deleteExpiredActionTokens],
   ];
 }
 

@@ -10,6 +10,8 @@ export interface LoginView {
   error?: string;
   /** The passkey option below the password form (src/views/passkey-views.ts passkeyOption). */
   passkey?: Html;
+  /** Ways on below the form: "Forgot password?", sign-up, a new confirmation link (issue 12 §2). */
+  links?: readonly { href: string; text: string }[];
 }
 
 export function loginPage(pc: PageContext, view: LoginView): Html {
@@ -27,7 +29,8 @@ ${view.error ? html`<p class="error" role="alert">${view.error}</p>` : ''}
 <input type="password" id="password" name="password" autocomplete="current-password" required>
 <div class="actions"><button type="submit">Sign in</button></div>
 </form>
-${view.passkey ?? ''}`,
+${view.passkey ?? ''}
+${view.links?.length ? html`<ul class="links">${view.links.map((l) => html`<li><a href="${l.href}">${l.text}</a></li>`)}</ul>` : ''}`,
   );
 }
 

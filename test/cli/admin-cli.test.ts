@@ -169,6 +169,8 @@ describe('authly admin CLI against a listening server', () => {
 
     expect((await admin('user', 'set-password', id, '--password', 'from the flag')).code).toBe(0);
     expect(await admin('user', 'unlock', id)).toEqual({ code: 0, stdout: `Unlocked user ${id}.\n`, stderr: '' });
+    expect(await admin('user', 'send-verification', id)).toEqual({ code: 0, stdout: `Confirmation link queued for user ${id}.\n`, stderr: '' });
+    expect(await admin('user', 'invite', id)).toEqual({ code: 0, stdout: `Invitation queued for user ${id}.\n`, stderr: '' });
     expect(await verifyPassword((await findUserById(t.testDb.db, id))!.passwordHash, 'from the flag')).toBe(true);
 
     const updated = await admin('user', 'update', id, '--address', '{"country":"FR","locality":"Lyon"}', '--given-name', 'Cli');

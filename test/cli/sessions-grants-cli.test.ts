@@ -106,6 +106,7 @@ describe('authly maintenance', () => {
         'auth_failures',
         'grants',
         'consents',
+        'user_action_tokens',
       ]
         .map((table) => `Deleted 0 from ${table}\n`)
         .join(''),

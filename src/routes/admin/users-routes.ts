@@ -6,7 +6,9 @@ import {
   createUser,
   deleteUser,
   getUser,
+  inviteUser,
   listUsers,
+  sendUserVerification,
   setUserPassword,
   unlockUserSignIn,
   updateUser,
@@ -66,7 +68,7 @@ const username = z
   .string()
   .regex(/^[\p{L}\p{N}._@+-]{1,255}$/u, { message: 'expected 1 to 255 letters, digits or . _ @ + -' });
 
-const createBody = z.strictObject({ ...z.object(profile).partial().shape, username, password: password.optional() });
+const createBody = z.strictObject({ ...z.object(profile).partial().shape, username, password: password.optional(), invite: z.boolean().optional() });
 const updateBody = z.strictObject({ ...profile, username }).partial();
 const passwordBody = z.strictObject({ password });
 const listQuery = z.strictObject({ ...pageQuery, q: z.string().max(200).optional() });
@@ -137,6 +139,19 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
     await setUserPassword(ctx, callerOf(request), request.params.id, body.password);
     audit(request, 'user.password_set', { user_id: request.params.id });
     return reply.code(204).send();
+  });
+
+  // Issue 12 §2: a set-your-password link (which also confirms the address), or a confirmation link.
+  app.post<WithId>('/users/:id/invite', write, async (request, reply) => {
+    await inviteUser(ctx, callerOf(request), request.params.id);
+    audit(request, 'user.invited', { user_id: request.params.id });
+    return reply.code(202).send({ user_id: request.params.id, sent: 'invitation' });
+  });
+
+  app.post<WithId>('/users/:id/send-verification', write, async (request, reply) => {
+    await sendUserVerification(ctx, request.params.id);
+    audit(request, 'user.verification_sent', { user_id: request.params.id });
+    return reply.code(202).send({ user_id: request.params.id, sent: 'email_verification' });
   });
 
   // Clears the brute-force throttle's counts for this account, from every address.

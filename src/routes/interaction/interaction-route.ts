@@ -15,6 +15,8 @@ import { redirectHostOf, redirectsOnlyToThisDevice } from '../../services/metada
 import { consentResources } from '../../services/resource-indicators.js';
 import { consentPage, loginPage } from '../../views/authorization-pages.js';
 import { sendPage } from '../../views/page.js';
+import { waitInWords } from '../../views/recovery-pages.js';
+import { needsEmailVerification, sendUnverifiedPage, signInLinks } from '../recovery/sign-in-links.js';
 import { clearInteractionCookie } from './interaction-cookie.js';
 import {
   currentSignIn,
@@ -38,14 +40,16 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
 
   function renderLogin(reply: FastifyReply, loaded: Loaded, status: number, username?: string, error?: string) {
     const { uid } = loaded.interaction;
+    const pc = interactionPageContext(reply.request, loaded);
     const passkey = passkeySignInOption(ctx, reply.request, loaded);
-    const page = loginPage(interactionPageContext(reply.request, loaded), {
+    const page = loginPage(pc, {
       clientName: loaded.client.clientName,
       action: pathFor('interactionLogin', { uid }),
       csrfToken: csrfTokenFor(ctx, uid),
       username: username ?? loaded.interaction.params.loginHint,
       error,
       passkey: passkey.html,
+      links: signInLinks(config, pc, uid),
     });
     return sendPage(reply, status, page, { ...interactionPageSecurity(loaded), ...passkey.security });
   }
@@ -103,12 +107,18 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
       ctx.metrics.loginAttempts.inc({ status: 'throttled' });
       request.audit.record('login.locked', { client_id: loaded.client.clientId });
       reply.header('retry-after', String(err.retryAfterSeconds));
-      return renderLogin(reply, loaded, 429, username, 'Too many failed attempts. Try again later.');
+      // The wait in words, and (on the page) the way out: "Forgot password?".
+      const { t } = interactionPageContext(request, loaded);
+      return renderLogin(reply, loaded, 429, username, t('recovery.locked', { wait: waitInWords(t, err.retryAfterSeconds) }));
     }
     if (!user) {
       // The attempted login name is left out: people type their password into it by mistake.
       request.audit.record('login.failed', { client_id: loaded.client.clientId, reason: 'invalid_credentials' });
       return renderLogin(reply, loaded, 200, username, 'Invalid username or password.');
+    }
+    if (needsEmailVerification(config, user)) {
+      request.audit.record('login.email_unverified', { actor: user.id, actor_type: 'user', client_id: loaded.client.clientId });
+      return sendUnverifiedPage(ctx, request, reply, loaded, user);
     }
     return continueSignIn(ctx, request, reply, loaded, user, ['pwd']);
   });

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/db.js';
-import { Conflict, NotFound } from '../../errors/admin-errors.js';
+import { Conflict, NotFound, ValidationFailed } from '../../errors/admin-errors.js';
 import { isUniqueViolation } from '../../errors/storage-errors.js';
 import {
   deleteUser as deleteUserRow,
@@ -11,6 +11,7 @@ import {
   type User,
   type UserFields,
 } from '../../repositories/users-repository.js';
+import { localeOfUser, mailInvitationToNewUser, mailVerificationToNewUser, sendInvitation, sendVerificationLink } from '../account-links-service.js';
 import type { ServiceContext } from '../context.js';
 import { hashPassword } from '../password-hasher.js';
 import { unlockUser } from '../throttle-service.js';
@@ -21,7 +22,7 @@ type Ctx = Pick<ServiceContext, 'db' | 'config'>;
 
 /** Profile and account fields an administrator may set; the password goes through its own functions. */
 export type UserProfile = Omit<UserFields, 'passwordHash'>;
-export type NewUserInput = Partial<UserProfile> & { username: string; password?: string };
+export type NewUserInput = Partial<UserProfile> & { username: string; password?: string; invite?: boolean };
 
 // Postgres does not accept every string as a uuid (error 22P02): an id that is not one names no user.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -45,9 +46,39 @@ async function translateConflicts<T>(work: Promise<T>): Promise<T> {
 export async function createUser(ctx: Ctx, caller: AdminCaller, input: NewUserInput): Promise<User> {
   assertMayAssignIsAdmin(caller, input.isAdmin);
   assertMayUseUsername(caller, input.username, ctx.config.admin.username);
-  const { password, ...profile } = input;
+  const { password, invite, ...profile } = input;
+  if (invite && !profile.email) throw new ValidationFailed({ invite: 'an invitation needs an email address' });
+  if (invite && !ctx.config.accounts.mailAvailable) throw new Conflict(NO_MAIL);
   const passwordHash = password === undefined ? undefined : await hashPassword(password);
-  return translateConflicts(insertUser(ctx.db, { ...profile, passwordHash }));
+  // The user and its first mail commit together: an invitation (set your password, which also confirms the
+  // address) or, for an address not marked verified, a confirmation link (issue 12 §2).
+  return translateConflicts(
+    ctx.db.transaction(async (tx) => {
+      const user = await insertUser(tx, { ...profile, passwordHash });
+      if (invite) await mailInvitationToNewUser(ctx, tx, user);
+      else if (ctx.config.accounts.mailAvailable) await mailVerificationToNewUser(ctx, tx, user, localeOfUser(user));
+      return user;
+    }),
+  );
+}
+
+const NO_MAIL = 'no mail server is configured (SMTP_HOST or SMTP_URL)';
+
+/** POST /admin/users/:id/invite: a set-your-password link to the user's address. */
+export async function inviteUser(ctx: Pick<ServiceContext, 'db' | 'config' | 'csrfKey' | 'throttleKey'>, caller: AdminCaller, id: string): Promise<void> {
+  const user = await getUser(ctx, id);
+  assertMayChangeUser(caller, user);
+  if (!ctx.config.accounts.mailAvailable) throw new Conflict(NO_MAIL);
+  if ((await sendInvitation(ctx, user.id)) === 'no_email') throw new Conflict('the user has no email address', { email: 'missing' });
+}
+
+/** POST /admin/users/:id/send-verification: a confirmation link to the user's unconfirmed address. */
+export async function sendUserVerification(ctx: Pick<ServiceContext, 'db' | 'config' | 'csrfKey' | 'throttleKey'>, id: string): Promise<void> {
+  const user = await getUser(ctx, id);
+  if (!ctx.config.accounts.mailAvailable) throw new Conflict(NO_MAIL);
+  if ((await sendVerificationLink(ctx, user.id, undefined, false)) === 'nothing_to_verify') {
+    throw new Conflict('the user has no unverified email address', { email: user.email ? 'already verified' : 'missing' });
+  }
 }
 
 export function listUsers(ctx: Ctx, query: string | undefined, page: PageRequest): Promise<Page<User>> {

@@ -3,6 +3,7 @@ import { accountMessages } from './account-messages.js';
 import { commonMessages } from './common-messages.js';
 import { mailMessages } from './mail-messages.js';
 import { passkeysMessages } from './passkeys-messages.js';
+import { recoveryMessages } from './recovery-messages.js';
 
 /**
  * The one catalogue of user-facing strings (pages and mail). Each area keeps its strings in its own
@@ -14,6 +15,7 @@ const AREAS = [
   mailMessages,
   accountMessages,
   passkeysMessages,
+  recoveryMessages,
 ] as const;
 
 type AreaKeys<A> = A extends { en: infer E } ? keyof E : never;

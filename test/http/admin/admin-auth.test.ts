@@ -25,6 +25,8 @@ const ROUTES = [
   ['DELETE', '/admin/users/00000000-0000-0000-0000-000000000000', 'admin:users:write'],
   ['POST', '/admin/users/00000000-0000-0000-0000-000000000000/password', 'admin:users:write'],
   ['POST', '/admin/users/00000000-0000-0000-0000-000000000000/unlock', 'admin:users:write'],
+  ['POST', '/admin/users/00000000-0000-0000-0000-000000000000/invite', 'admin:users:write'],
+  ['POST', '/admin/users/00000000-0000-0000-0000-000000000000/send-verification', 'admin:users:write'],
   ['GET', '/admin/scopes', 'admin:scopes:read'],
   ['POST', '/admin/scopes', 'admin:scopes:write'],
   ['DELETE', '/admin/scopes/some-scope', 'admin:scopes:write'],

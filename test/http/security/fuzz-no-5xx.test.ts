@@ -32,6 +32,7 @@ const KNOWN_NAMES = [
   'client_assertion_type', 'token', 'token_type_hint', 'post_logout_redirect_uri', 'csrf_token', 'username', 'password',
   'decision', 'confirm', 'access_token', 'resource', 'audience', '__proto__', 'constructor',
   'credential', 'credential_id', 'name',
+  'login', 'email', 'password_confirm', 'current_password', 'action', 'interaction',
 ];
 const BAD_ENCODINGS = ['%', '%G1', '%FF', '%C0%AF', '%ED%A0%80', '%00', '%zz', '%E2%82', '+%'];
 /** Path segments no route should choke on: NUL, bytes that are not UTF-8, overlong forms, surrogates, dots. */
@@ -84,7 +85,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
   let accountCsrf: string;
 
   beforeAll(async () => {
-    t = await createTestApp({ ...ADMIN_ENV });
+    t = await createTestApp({ ...ADMIN_ENV, REGISTRATION_ENABLED: 'true' });
     await insertScope(t.testDb.db, { name: 'read:fuzz', description: 'fuzz', isDefault: false });
     await insertResource(t.testDb.db, { identifier: FUZZ_API, name: 'Fuzz API', scopes: ['read:fuzz'], accessTokenFormat: null, accessTokenTtlSeconds: null, signingAlg: null, clientIds: [] });
     client = await createClient(t.app, { grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'], scope: 'openid profile email phone address offline_access read:fuzz' });
@@ -302,11 +303,46 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       ...(method === 'GET' ? {} : { payload: q }),
     }));
   });
+  // Issue 12 §2: recovery, confirmation and sign-up pages. Half of the posts carry a live form cookie with
+  // its CSRF token, or a live link token with its CSRF token, so the forms are parsed and acted on.
+  it.each(['/forgot-password', '/reset-password', '/verify-email', '/verify-email/resend', '/invitation', '/sign-up', '/account/email'])(
+    'GET and POST %s with random queries, forms and cookies',
+    async (path) => {
+      const browser = new InjectBrowser(t.app);
+      const formPage = await browser.get('/forgot-password');
+      const formCookie = String(formPage.headers['set-cookie']).split(';')[0]!;
+      await browser.post('/forgot-password', { csrf_token: csrfToken(formPage.body), login: 'fuzzuser' });
+      const { rows } = await t.testDb.db.query<{ data: { link?: string } | string }>("SELECT data FROM mail_outbox WHERE template = 'password_reset' ORDER BY created_at DESC LIMIT 1");
+      const data = rows[0] ? (typeof rows[0].data === 'string' ? (JSON.parse(rows[0].data) as { link?: string }) : rows[0].data) : {};
+      const linkToken = data.link ? new URL(data.link).searchParams.get('token')! : 'none';
+      const linkPage = await browser.get(`/reset-password?token=${linkToken}`);
+      const linkCsrf = /name="csrf_token" value="([^"]+)"/.exec(linkPage.body)?.[1] ?? 'none';
+      const live = fc.record({
+        q: encodedParams().map((q) => `csrf_token=${encodeURIComponent(csrfToken(formPage.body))}&token=${linkToken}&${q}`),
+        cookie: fc.constant(formCookie),
+        type: fc.constant('application/x-www-form-urlencoded'),
+        method: fc.constant('POST' as const),
+      });
+      const linkLive = fc.record({
+        q: encodedParams().map((q) => `token=${linkToken}&csrf_token=${linkCsrf}&${q}`),
+        cookie: cookie(),
+        type: fc.constant('application/x-www-form-urlencoded'),
+        method: fc.constant('POST' as const),
+      });
+      const random = fc.record({ q: encodedParams(), cookie: cookie(), type: contentType(), method: fc.constantFrom('GET' as const, 'POST' as const) });
+      await fuzz(fc.oneof(live, linkLive, random), ({ q, cookie, type, method }) =>
+        method === 'GET'
+          ? { method, url: `${path}?${q}`, headers: headersOf({ cookie }) }
+          : { method, url: path, headers: headersOf({ cookie, 'content-type': type }), payload: q },
+      );
+    },
+  );
 
   const ADMIN_PATHS = [
     '/admin/status', '/admin/clients', '/admin/users', '/admin/scopes', '/admin/clients/%s', '/admin/clients/%s/rotate-secret',
     '/admin/users/%s', '/admin/users/%s/password', '/admin/scopes/%s', '/admin/resources', '/admin/resources/%s',
     '/admin/registration-tokens', '/admin/registration-tokens/%s/revoke',
+    '/admin/users/%s/invite', '/admin/users/%s/send-verification',
   ];
   const json = () =>
     fc.oneof(

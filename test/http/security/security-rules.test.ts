@@ -12,6 +12,7 @@ import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT 
 import { insertSigningKey, retireSigningKey } from '../../../src/repositories/signing-keys-repository.js';
 import { insertResource } from '../../../src/repositories/resources-repository.js';
 import { startSession } from '../../../src/services/session-service.js';
+import { linkCsrfToken } from '../../../src/services/account-links-service.js';
 
 const RULES_API = 'https://rules-api.example.com';
 
@@ -174,6 +175,8 @@ const ROWS: Row[] = [
     const page = await f.browser.get(start.headers.location as string);
     return f.browser.post(formAction(page.body), { csrf_token: 'forged', decision: 'allow' });
   }, { page: 403 }],
+  ['the forgot-password form is CSRF-protected', (f) => f.browser.post('/forgot-password', { login: f.user.username, csrf_token: 'forged' }), { page: 403 }],
+  ['a forged password reset link is refused', (f) => f.browser.post('/reset-password', { token: 'A'.repeat(43), csrf_token: linkCsrfToken(f.t.app.ctx, 'A'.repeat(43)), password: 'a new password', password_confirm: 'a new password' }), { page: 400 }],
   ['the logout confirmation is CSRF-protected', (f) => f.browser.post('/oidc/logout', { confirm: 'yes', csrf_token: 'forged' }), { page: 403 }],
   ['prompt=none without a session → login_required', (f) => f.t.app.inject({ method: 'GET', url: authorizeUrl(f.client.clientId, { prompt: 'none' }) }), { redirect: 'login_required' }],
 
@@ -347,7 +350,7 @@ describe('SECURITY.md: one failing request per rule', () => {
       expect(res.headers.location, summary).toBeUndefined();
       expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
       if (expected.page === 200) expect(res.body).toContain('Invalid username or password.');
-      if (expected.page === 429) expect(res.body).toContain('Too many failed attempts. Try again later.');
+      if (expected.page === 429) expect(res.body).toContain('Too many failed attempts. Try again in ');
     }
   });
 });
@@ -383,6 +386,15 @@ const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
   ['initial access tokens are shown once and stored only as hashes', 'test/http/registration/registration-policy.test.ts', 'mints a token through the admin API (shown once, stored hashed) and lists it without the token'],
   ['initial access token use count: N+1 racing registrations with max_uses N register exactly N (PostgreSQL)', 'test/http/registration/registration-policy.test.ts', 'a race of N+1 registrations with max_uses N registers exactly N'],
   ['dynamic registration is closed by default in production', 'test/unit/config/config.test.ts', 'REGISTRATION_POLICY: closed by default in production, open in development; explicit values win'],
+  // Issue 12 §2: mailed single-use links, recovery without enumeration, revocation after a reset.
+  ['mailed links (reset, confirmation, invitation) are stored only as SHA-256 hashes', 'test/http/recovery/password-recovery.test.ts', 'stores only the hash of the link token'],
+  ['mailed links are single use: of concurrent uses exactly one wins', 'test/http/recovery/password-recovery.test.ts', 'two concurrent uses of one link: exactly one wins'],
+  ['mailed links expire (GET and POST refused)', 'test/http/recovery/password-recovery.test.ts', 'refuses an expired link (expires_at moved into the past) on GET and POST'],
+  ['a GET of a mailed link (a mail scanner) does not use it up', 'test/http/recovery/email-verification.test.ts', 'The GET (what a mail scanner does) did not use the link.'],
+  ['no enumeration on recovery: the same page, status and time whether or not the account exists', 'test/http/recovery/password-recovery.test.ts', 'answers an existing and an unknown account with the same page and status, and mails only the real one'],
+  ['no enumeration on resend and sign-up: an address in use answers like a fresh one', 'test/http/recovery/sign-up-and-email-change.test.ts', 'an address already in use answers like a fresh one and mails its owner a reset link instead'],
+  ['after a password reset every session, refresh token and access token of the user is revoked', 'test/http/recovery/password-recovery.test.ts', 'resets the password: sessions, refresh and access tokens revoked, throttle cleared, mail sent; the link works once'],
+  ['resend limits live in the database (per account and address), not in process memory', 'test/http/recovery/email-verification.test.ts', 'the sign-in page resend form answers the same whatever the address, and mails only a real unverified one'],
   ['open registration is rate-limited per address, shared by replicas through Redis', 'test/http/registration/registration-policy.test.ts', 'three registrations on either replica use up the address, the fourth is refused on both'],
   ['a dependency that is down (mail) gives no 5xx: requests only queue, readiness stays 200 and reports it; nothing is lost, nothing sent twice', 'test/http/mail/mail-delivery.test.ts', 'a server that is down and comes back: nothing lost, nothing sent twice; readiness and metrics report the queue meanwhile'],
   ['a hung SMTP server costs the worker its timeout, never a request', 'test/http/mail/mail-delivery.test.ts', 'a hung server (no greeting) times out: the message is deferred, readiness stays 200 and names the timeout'],

@@ -66,6 +66,11 @@ describe('namedPolicyFor', () => {
     ['POST', '/oauth/introspect', undefined],
     ['POST', '/oauth/register', 'registration'],
     ['GET', '/oauth/register/:client_id', undefined],
+    ['POST', '/forgot-password', 'login'],
+    ['GET', '/forgot-password', undefined],
+    ['POST', '/sign-up', 'login'],
+    ['POST', '/verify-email/resend', 'login'],
+    ['POST', '/reset-password', 'login'],
     ['GET', undefined, undefined],
   ] as const)('%s %s', (method, url, policy) => {
     expect(namedPolicyFor(method, url)).toBe(policy);

@@ -26,6 +26,7 @@ const EXPECTED = {
   auth_failures: 2,
   grants: 2,
   consents: 1,
+  user_action_tokens: 1,
 };
 
 const PAST = "now() - interval '1 hour'";
@@ -69,6 +70,10 @@ async function seed(db: Db): Promise<void> {
     // Window 900 s: two stale counters go; a stale one still locked and a fresh one stay.
     `INSERT INTO auth_failures (key, failures, first_failure_at, locked_until) VALUES
        ('f1', 1, ${PAST}, NULL), ('f2', 5, ${PAST}, ${PAST}), ('f3', 5, ${PAST}, ${FUTURE}), ('f4', 1, now(), NULL)`,
+    // Mailed links: kept a day past expiry (the resend limits count recent ones), then deleted.
+    `INSERT INTO user_action_tokens (token_hash, purpose, user_id, email, expires_at) VALUES
+       ('t1', 'reset_password', '${USER}', 'a@example.com', ${LONG_AGO}), ('t2', 'reset_password', '${USER}', 'a@example.com', ${PAST}),
+       ('t3', 'verify_email', '${USER}', 'a@example.com', ${FUTURE})`,
     // alice/app has grants left; bob/app has none and is old; bob/other has none but is recent.
     `INSERT INTO consents (user_id, client_id, scopes, updated_at) VALUES
        ('${USER}', 'app', '{openid}', ${LONG_AGO}), ('${OTHER_USER}', 'app', '{openid}', ${LONG_AGO}),
@@ -117,6 +122,7 @@ describe('cleanup service', () => {
     expect(await keys(t.db, 'sessions', 'sid')).toEqual(['sid4']);
     expect(await keys(t.db, 'interactions', 'uid')).toEqual(['i3']);
     expect(await keys(t.db, 'auth_failures', 'key')).toEqual(['f3', 'f4']);
+    expect(await keys(t.db, 'user_action_tokens', 'token_hash')).toEqual(['t2', 't3']);
     expect(await keys(t.db, 'grants', 'id')).toEqual([G_LIVE, G_RECENT]);
     expect(await keys(t.db, 'consents', "user_id::text || '/' || client_id")).toEqual([`${USER}/app`, `${OTHER_USER}/other`]);
 
