@@ -18,11 +18,13 @@ import { registerSecurityHeaders } from './http/security-headers.js';
 import { rateLimiting } from './plugins/rate-limit.js';
 import { requestMetrics } from './plugins/request-metrics.js';
 import { createSharedState } from './plugins/shared-state.js';
+import { accountTotpRoutes } from './routes/account/totp-route.js';
 import { adminRoutes } from './routes/admin/admin-routes.js';
 import { authorizeRoutes } from './routes/authorize/authorize-route.js';
 import { discoveryRoutes } from './routes/discovery/discovery-route.js';
 import { healthRoutes } from './routes/health/health-route.js';
 import { interactionRoutes } from './routes/interaction/interaction-route.js';
+import { mfaRoutes } from './routes/interaction/mfa-route.js';
 import { introspectionRoutes } from './routes/introspection/introspection-route.js';
 import { jwksRoutes } from './routes/jwks/jwks-route.js';
 import { logoutRoutes } from './routes/logout/logout-route.js';
@@ -62,6 +64,8 @@ export interface AppDeps {
   logStream?: NodeJS.WritableStream;
   /** How outbound fetches resolve host names (tests); default dns.promises.lookup. */
   resolve?: ResolveAll;
+  /** The clock of time-based one-time codes (tests); default Date.now. */
+  now?: () => number;
 }
 
 declare module 'fastify' {
@@ -122,6 +126,8 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     csrfKey: deriveKey(secret, 'csrf'),
     throttleKey: deriveKey(secret, 'throttle'),
     refreshTokenKey: deriveKey(secret, 'refresh-token-successor'),
+    totpKey: deriveKey(secret, 'totp'),
+    now: deps.now ?? Date.now,
     metrics,
     clients: shared.clients,
     scopes: shared.scopes,
@@ -202,6 +208,8 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   await app.register(jwksRoutes);
   await app.register(authorizeRoutes);
   await app.register(interactionRoutes);
+  await app.register(mfaRoutes);
+  await app.register(accountTotpRoutes);
   await app.register(tokenRoutes);
   await app.register(revocationRoutes);
   await app.register(introspectionRoutes);

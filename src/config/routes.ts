@@ -19,9 +19,15 @@ export const ROUTES = {
   interaction: '/interaction/:uid',
   interactionLogin: '/interaction/:uid/login',
   interactionConsent: '/interaction/:uid/consent',
+  // The second step of a sign-in (one-time code, or TOTP set-up when the policy requires a factor).
+  interactionMfa: '/interaction/:uid/mfa',
+  interactionMfaContinue: '/interaction/:uid/mfa/continue',
   // The user's own account (issue 12 §4): not in discovery; the README names it.
   account: '/account',
   accountSignIn: '/account/sign-in',
+  accountTotp: '/account/security/totp',
+  accountTotpDisable: '/account/security/totp/disable',
+  accountRecoveryCodes: '/account/security/totp/recovery-codes',
   admin: '/admin',
   health: '/health',
   healthReady: '/health/ready',

@@ -1,12 +1,13 @@
 import { DEFAULT_LOCALE, type Locale } from '../../lib/locales.js';
 import { commonMessages } from './common-messages.js';
+import { mfaMessages } from './mfa-messages.js';
 
 /**
  * The one catalogue of user-facing strings (pages and mail). Each area keeps its strings in its own
  * module, `{ en: {...}, de: {...} }` with keys prefixed by the area; they are merged here. A test checks
  * that every locale has every key (test/unit/views/catalogue.test.ts).
  */
-const AREAS = [commonMessages] as const;
+const AREAS = [commonMessages, mfaMessages] as const;
 
 type AreaKeys<A> = A extends { en: infer E } ? keyof E : never;
 export type MessageKey = AreaKeys<(typeof AREAS)[number]>;
