@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createTestApp, type TestApp } from '../../helpers/test-app.js';
-import { basicAuth, createClient, createUser, REDIRECT_URI, type TestClient } from '../../helpers/fixtures.js';
-import { csrfToken, InjectBrowser } from '../../helpers/browser.js';
-import { authorizeUrl, ERROR_DESCRIPTION_CHARS } from '../../helpers/oauth-flow.js';
+import { basicAuth, createClient, createUser, REDIRECT_URI, TEST_PASSWORD, type TestClient } from '../../helpers/fixtures.js';
+import { csrfToken, formAction, InjectBrowser } from '../../helpers/browser.js';
+import { authorizeUrl, completeInteraction, ERROR_DESCRIPTION_CHARS } from '../../helpers/oauth-flow.js';
 import { ADMIN_ENV, adminToken } from '../admin/admin-helpers.js';
 import { insertResource } from '../../../src/repositories/resources-repository.js';
 import { insertScope } from '../../../src/repositories/scopes-repository.js';
@@ -76,6 +76,11 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
   let uid: string;
   let csrf: string;
   let known: fc.Arbitrary<string>;
+  /** The second step of a sign-in (TOTP set-up required), and a signed-in session for the account pages. */
+  let mfaUid: string;
+  let mfaCsrf: string;
+  let sessionCookie: string;
+  let accountCsrf: string;
 
   beforeAll(async () => {
     t = await createTestApp({ ...ADMIN_ENV });
@@ -89,6 +94,18 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     const start = await browser.get(authorizeUrl(client.clientId));
     uid = (start.headers.location as string).split('/').pop()!;
     csrf = csrfToken((await browser.get(start.headers.location as string)).body);
+    const mfaClient = await createClient(t.app, { skipConsent: true, mfaPolicy: 'required' });
+    const mfaBrowser = new InjectBrowser(t.app);
+    const mfaStart = await mfaBrowser.get(authorizeUrl(mfaClient.clientId));
+    const login = await mfaBrowser.get(mfaStart.headers.location as string);
+    const toMfa = await mfaBrowser.post(formAction(login.body), { csrf_token: csrfToken(login.body), username: 'fuzzuser', password: TEST_PASSWORD });
+    mfaUid = (toMfa.headers.location as string).split('/')[2]!;
+    mfaCsrf = csrfToken((await mfaBrowser.get(toMfa.headers.location as string)).body);
+    const accountBrowser = new InjectBrowser(t.app);
+    const signIn = await accountBrowser.get(authorizeUrl(resourceClient.clientId));
+    await completeInteraction(accountBrowser, signIn, { username: 'fuzzuser' });
+    sessionCookie = `authly_session=${accountBrowser.cookieValue('authly_session')}`;
+    accountCsrf = csrfToken((await t.app.inject({ method: 'GET', url: '/account/security/totp', headers: { cookie: sessionCookie } })).body);
     known = fc.constantFrom(
       client.clientId, REDIRECT_URI, 'code', 'S256', 'plain', 'openid', 'openid profile email', 'none', 'login', 'consent',
       'select_account', 'authorization_code', 'client_credentials', 'refresh_token', 'form_post', 'query', '0', '-1',
@@ -236,10 +253,48 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     }));
   });
 
+  // The second step of sign-in: half carry the pending interaction's cookie and CSRF token (a TOTP set-up).
+  it.each(['mfa', 'mfa/continue'])('GET and POST /interaction/:uid/%s with a random form', async (action) => {
+    const live = fc.record({
+      method: fc.constantFrom('GET' as const, 'POST' as const),
+      id: fc.constant(mfaUid),
+      q: encodedParams().map((q) => `csrf_token=${mfaCsrf}&${q}`),
+      cookie: fc.constant(`authly_interaction=${mfaUid}`),
+      type: fc.constant('application/x-www-form-urlencoded'),
+    });
+    const random = fc.record({ method: fc.constantFrom('GET' as const, 'POST' as const), id: interactionPath(), q: encodedParams(), cookie: cookie(), type: contentType() });
+    await fuzz(fc.oneof(live, random), ({ method, id, q, cookie, type }) => ({
+      method,
+      url: `/interaction/${id}/${action}${method === 'GET' ? `?${q}` : ''}`,
+      headers: headersOf({ cookie, 'content-type': method === 'POST' ? type : undefined }),
+      ...(method === 'POST' ? { payload: q } : {}),
+    }));
+  });
+
+  // The account's authenticator-app pages: half signed in with the account CSRF token.
+  it.each(['/account/security/totp', '/account/security/totp/disable', '/account/security/totp/recovery-codes'])(
+    'GET and POST %s with a random form',
+    async (path) => {
+      const live = fc.record({
+        method: fc.constantFrom('GET' as const, 'POST' as const),
+        q: encodedParams().map((q) => `csrf_token=${accountCsrf}&${q}`),
+        cookie: fc.constant(sessionCookie),
+        type: fc.constant('application/x-www-form-urlencoded'),
+      });
+      const random = fc.record({ method: fc.constantFrom('GET' as const, 'POST' as const), q: encodedParams(), cookie: cookie(), type: contentType() });
+      await fuzz(fc.oneof(live, random), ({ method, q, cookie, type }) => ({
+        method,
+        url: method === 'GET' ? `${path}?${q}` : path,
+        headers: headersOf({ cookie, 'content-type': method === 'POST' ? type : undefined }),
+        ...(method === 'POST' ? { payload: q } : {}),
+      }));
+    },
+  );
+
   const ADMIN_PATHS = [
     '/admin/status', '/admin/clients', '/admin/users', '/admin/scopes', '/admin/clients/%s', '/admin/clients/%s/rotate-secret',
     '/admin/users/%s', '/admin/users/%s/password', '/admin/scopes/%s', '/admin/resources', '/admin/resources/%s',
-    '/admin/registration-tokens', '/admin/registration-tokens/%s/revoke',
+    '/admin/registration-tokens', '/admin/registration-tokens/%s/revoke', '/admin/users/%s/reset-factors',
   ];
   const json = () =>
     fc.oneof(
