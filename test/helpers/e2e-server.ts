@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type AppDeps } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createTestDb, type TestDb } from './test-db.js';
 
@@ -35,7 +35,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startE2eServer(env: Record<string, string> = {}): Promise<E2eServer> {
+export async function startE2eServer(env: Record<string, string> = {}, deps: Pick<AppDeps, 'now'> = {}): Promise<E2eServer> {
   const testDb = await createTestDb();
   const logs: string[] = [];
   const logStream = new Writable({
@@ -59,7 +59,7 @@ export async function startE2eServer(env: Record<string, string> = {}): Promise<
       RATE_LIMIT_ENABLED: 'false',
       ...env,
     });
-    const app = await buildApp(config, { db: testDb.db, logStream });
+    const app = await buildApp(config, { db: testDb.db, logStream, ...deps });
     try {
       await app.listen({ host: '127.0.0.1', port });
     } catch (err) {
