@@ -130,6 +130,13 @@ export function unusedRecoveryCodes(ctx: ServiceContext, userId: string): Promis
   return countUnusedRecoveryCodes(ctx.db, userId);
 }
 
+/** What the account's security overview (/account/security) shows of one-time codes. */
+export async function totpStatus(ctx: ServiceContext, userId: string): Promise<{ enabled: boolean; recoveryCodesLeft: number }> {
+  const record = await findTotp(ctx.db, userId);
+  const enabled = Boolean(record?.confirmedAt);
+  return { enabled, recoveryCodesLeft: enabled ? await countUnusedRecoveryCodes(ctx.db, userId) : 0 };
+}
+
 /** Which kind of code passed. Both give amr `otp` (RFC 8176 has no value for a recovery code). */
 export type OneTimeCodeKind = 'totp' | 'recovery_code';
 
