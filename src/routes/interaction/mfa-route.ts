@@ -46,6 +46,8 @@ export async function mfaRoutes(app: FastifyInstance): Promise<void> {
     const csrfToken = csrfTokenFor(ctx, uid);
     const security = interactionPageSecurity(loaded);
     if (await hasSecondFactor(ctx.db, user.id)) {
+      // Other second factors go in `otherWays` (the passkeys part's view fragment, wired at merge); codeForm
+      // then follows whether the user has an authenticator app.
       return sendPage(reply, status, mfaCodePage(pc, { action, csrfToken, error, codeForm: true }), security);
     }
     const step = await nextSignInStep(ctx, loaded.interaction.params, loaded.client, user.id, loaded.interaction.amr);

@@ -189,6 +189,9 @@ describe('TOTP as the second step of sign-in', () => {
     const refused = (await answerMfa(second, again, codes[0]!)).res;
     expect(refused.statusCode).toBe(200);
     expect(refused.body).toContain('That code is not valid.');
+    const metric = await t.app.ctx.metrics.registry.getSingleMetricAsString('authly_mfa_verifications_total');
+    expect(metric).toMatch(/authly_mfa_verifications_total\{result="recovery_code"\} [1-9]/);
+    expect(metric).toMatch(/authly_mfa_verifications_total\{result="failure"\} [1-9]/);
     expect((await accountBrowser.get('/account/security/totp')).body).toContain('Unused recovery codes: 9');
   });
 
