@@ -19,6 +19,7 @@ import { rateLimiting } from './plugins/rate-limit.js';
 import { requestMetrics } from './plugins/request-metrics.js';
 import { createSharedState } from './plugins/shared-state.js';
 import { accountRoutes } from './routes/account/account-routes.js';
+import { accountTotpRoutes } from './routes/account/totp-route.js';
 import { adminRoutes } from './routes/admin/admin-routes.js';
 import { authorizeRoutes } from './routes/authorize/authorize-route.js';
 import { discoveryRoutes } from './routes/discovery/discovery-route.js';
@@ -28,6 +29,7 @@ import { interactionRoutes } from './routes/interaction/interaction-route.js';
 import { passkeyRoutes } from './routes/interaction/passkey-route.js';
 import { accountPasskeyRoutes } from './routes/account/passkeys-route.js';
 import { passkeyScriptRoutes } from './routes/assets/passkey-script-route.js';
+import { mfaRoutes } from './routes/interaction/mfa-route.js';
 import { introspectionRoutes } from './routes/introspection/introspection-route.js';
 import { jwksRoutes } from './routes/jwks/jwks-route.js';
 import { logoutRoutes } from './routes/logout/logout-route.js';
@@ -73,6 +75,8 @@ export interface AppDeps {
   resolve?: ResolveAll;
   /** How often the mail worker looks for due messages (tests); default every second. */
   mailPollIntervalMs?: number;
+  /** The clock of time-based one-time codes (tests); default Date.now. */
+  now?: () => number;
 }
 
 declare module 'fastify' {
@@ -135,6 +139,8 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     csrfKey: deriveKey(secret, 'csrf'),
     throttleKey: deriveKey(secret, 'throttle'),
     refreshTokenKey: deriveKey(secret, 'refresh-token-successor'),
+    totpKey: deriveKey(secret, 'totp'),
+    now: deps.now ?? Date.now,
     metrics,
     clients: shared.clients,
     scopes: shared.scopes,
@@ -231,6 +237,8 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   await app.register(passkeyScriptRoutes);
   await app.register(recoveryRoutes);
   await app.register(accountEmailRoutes);
+  await app.register(mfaRoutes);
+  await app.register(accountTotpRoutes);
   await app.register(tokenRoutes);
   await app.register(revocationRoutes);
   await app.register(introspectionRoutes);

@@ -66,6 +66,7 @@ const CLIENT_FIELDS: readonly FieldOption[] = [
   str('access-token-format', 'access_token_format', "jwt or opaque; '' for the server default (ACCESS_TOKEN_FORMAT)"),
   list('allowed-resource', 'allowed_resources', "resource identifier the client may ask for (repeatable; '' for none; default: every resource)"),
   { flag: 'all-resources', field: 'allowed_resources', kind: 'flag', value: null, help: 'the client may ask for every registered resource (the default)' },
+  str('mfa-policy', 'mfa_policy', "off, optional or required: a second factor at sign-in; '' for the server default (MFA_POLICY)"),
 ];
 
 // RFC 8707 resource servers (APIs); null format, lifetime or alg: the server default.
@@ -246,6 +247,14 @@ export const COMMANDS: readonly Command[] = [
     method: 'POST',
     path: (a) => `/users/${id(a, 'id')}/send-verification`,
     output: { kind: 'done', message: (a) => `Confirmation link queued for user ${a.id}.` },
+  },
+  {
+    name: 'user reset-factors',
+    summary: "remove the user's second factors (TOTP, recovery codes); the password stays, the user is mailed",
+    args: ['id'],
+    method: 'POST',
+    path: (a) => `/users/${id(a, 'id')}/reset-factors`,
+    output: { kind: 'done', message: (a) => `Second factors reset for user ${a.id}.` },
   },
   {
     name: 'user sessions',

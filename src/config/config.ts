@@ -75,6 +75,12 @@ export const ENV_VARS = {
   },
   ID_TOKEN_EXPIRE_MINUTES: { schema: int(1, 1440), default: '60', description: 'ID token lifetime.' },
   SESSION_EXPIRE_HOURS: { schema: int(1, 8760), default: '24', description: 'Browser session (single sign-on) lifetime.' },
+  MFA_POLICY: {
+    schema: z.enum(['off', 'optional', 'required']),
+    default: 'optional',
+    description:
+      'Second factor at sign-in: off (never asked), optional (asked of users who set one up) or required (everyone; users without one set up TOTP during sign-in). A client\'s mfa_policy overrides it; acr_values asking for MFA always require it.',
+  },
   CLEANUP_INTERVAL_MINUTES: {
     schema: int(0, 10080),
     default: '60',
@@ -394,6 +400,8 @@ export interface Config {
   authorizationCodeTtlSeconds: number;
   idTokenTtlSeconds: number;
   sessionTtlSeconds: number;
+  /** MFA_POLICY: the default second-factor policy of clients that set none (src/services/mfa-policy.ts). */
+  mfaPolicy: 'off' | 'optional' | 'required';
   cleanupIntervalMinutes: number;
   requireUserConsent: boolean;
   /** Single-use links by mail (src/services/account-links-service.ts). */
@@ -758,6 +766,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     authorizationCodeTtlSeconds: v<number>('AUTHORIZATION_CODE_EXPIRE_MINUTES') * 60,
     idTokenTtlSeconds: v<number>('ID_TOKEN_EXPIRE_MINUTES') * 60,
     sessionTtlSeconds: v<number>('SESSION_EXPIRE_HOURS') * 3600,
+    mfaPolicy: v('MFA_POLICY'),
     cleanupIntervalMinutes: v('CLEANUP_INTERVAL_MINUTES'),
     requireUserConsent: v('REQUIRE_USER_CONSENT'),
     accounts: {

@@ -49,6 +49,12 @@ export const ROUTES = {
   acceptInvitation: '/invitation',
   signUp: '/sign-up',
   accountEmail: '/account/email',
+  // The second step of a sign-in (one-time code, or TOTP set-up when the policy requires a factor).
+  interactionMfa: '/interaction/:uid/mfa',
+  interactionMfaContinue: '/interaction/:uid/mfa/continue',
+  accountTotp: '/account/security/totp',
+  accountTotpDisable: '/account/security/totp/disable',
+  accountRecoveryCodes: '/account/security/totp/recovery-codes',
   admin: '/admin',
   health: '/health',
   healthReady: '/health/ready',

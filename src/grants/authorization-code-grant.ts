@@ -65,7 +65,7 @@ export const authorizationCodeGrant: GrantHandler = {
       client,
       scopes: scopesForResources(scopes, resources, false),
       resources,
-      user: { userId: grant.userId, grantId: grant.id, authTime: grant.authTime, sid: grant.sid, nonce: grant.nonce },
+      user: { userId: grant.userId, grantId: grant.id, authTime: grant.authTime, sid: grant.sid, nonce: grant.nonce, amr: grant.amr, acr: grant.acr },
       includeRefreshToken: scopes.includes('offline_access') && mayRefresh(client),
       refreshTokenScopes: scopes,
       refreshTokenResources: grant.resources,
@@ -101,7 +101,15 @@ async function exchangeInOneStatement(
   return recordedFrom(fresh, {
     client,
     scopes,
-    user: { userId: exchanged.userId, grantId: exchanged.grantId, authTime: exchanged.authTime, sid: exchanged.sid, nonce: exchanged.nonce },
+    user: {
+      userId: exchanged.userId,
+      grantId: exchanged.grantId,
+      authTime: exchanged.authTime,
+      sid: exchanged.sid,
+      nonce: exchanged.nonce,
+      amr: exchanged.amr,
+      acr: exchanged.acr,
+    },
     includeRefreshToken: exchanged.refreshTokenIssued,
     includeIdToken: scopes.includes('openid'),
   });

@@ -43,7 +43,7 @@ export async function consumeAuthorizationCode(db: Queryable, codeHash: string, 
      RETURNING c.grant_id AS "grantId", c.client_id AS "clientId", c.redirect_uri AS "redirectUri",
                c.code_challenge AS "codeChallenge", c.code_challenge_method AS "codeChallengeMethod", c.expires_at AS "expiresAt",
                json_build_object('id', g.id, 'clientId', g.client_id, 'userId', g.user_id, 'scope', g.scope, 'resources', g.resources,
-                 'authTime', g.auth_time, 'sid', g.sid, 'nonce', g.nonce, 'revokedAt', g.revoked_at,
+                 'authTime', g.auth_time, 'sid', g.sid, 'nonce', g.nonce, 'revokedAt', g.revoked_at, 'amr', g.amr, 'acr', g.acr,
                  'userActive', coalesce(u.is_active, false)) AS grant`,
     [codeHash, clientId],
   );
@@ -68,6 +68,8 @@ export interface ExchangedCode {
   authTime: Date;
   sid: string | null;
   nonce: string | null;
+  amr: string[] | null;
+  acr: string | null;
   refreshTokenIssued: boolean;
 }
 
@@ -101,7 +103,7 @@ export async function exchangeLiveAuthorizationCode(
        WHERE c.code_hash = $1 AND c.client_id = $2 AND c.consumed_at IS NULL AND c.expires_at > now()
          AND c.redirect_uri = $3 AND c.code_challenge = $4
          AND g.id = c.grant_id AND g.revoked_at IS NULL AND g.resources = '{}' AND u.id = g.user_id AND u.is_active
-       RETURNING g.id, g.user_id, g.scope, g.auth_time, g.sid, g.nonce,
+       RETURNING g.id, g.user_id, g.scope, g.auth_time, g.sid, g.nonce, g.amr, g.acr,
                  ($8::text IS NOT NULL AND 'offline_access' = ANY (string_to_array(g.scope, ' '))) AS refresh
      ), access AS (
        INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at)
@@ -110,7 +112,8 @@ export async function exchangeLiveAuthorizationCode(
        INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at, created_at)
        SELECT $8, id, $2, user_id, scope, $9, $6 FROM used WHERE refresh
      )
-     SELECT id AS "grantId", user_id AS "userId", scope, auth_time AS "authTime", sid, nonce, refresh AS "refreshTokenIssued" FROM used`,
+     SELECT id AS "grantId", user_id AS "userId", scope, auth_time AS "authTime", sid, nonce, amr, acr,
+            refresh AS "refreshTokenIssued" FROM used`,
     [
       input.codeHash,
       input.clientId,

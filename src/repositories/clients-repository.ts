@@ -37,12 +37,14 @@ export interface Client {
   lastUsedAt: Date | null;
   /** A metadata-document client: until when its row stands for the document without a fetch; else null. */
   metadataExpiresAt: Date | null;
+  /** The second-factor policy of sign-ins for this client; null: MFA_POLICY (src/services/mfa-policy.ts). */
+  mfaPolicy: 'off' | 'optional' | 'required' | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
 /** The columns with a default may be left out of a new client. */
-type DefaultedColumns = 'allowedResources' | 'registrationType' | 'lastUsedAt' | 'metadataExpiresAt';
+type DefaultedColumns = 'allowedResources' | 'registrationType' | 'lastUsedAt' | 'metadataExpiresAt' | 'mfaPolicy';
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | DefaultedColumns> & Partial<Pick<Client, DefaultedColumns>>;
 export type ClientChanges = Partial<Omit<Client, 'clientId' | 'createdAt' | 'updatedAt'>>;
 
@@ -71,6 +73,7 @@ const COLUMNS: Record<keyof Omit<Client, 'createdAt' | 'updatedAt'>, string> = {
   registrationType: 'registration_type',
   lastUsedAt: 'last_used_at',
   metadataExpiresAt: 'metadata_expires_at',
+  mfaPolicy: 'mfa_policy',
 };
 
 const SELECT = `SELECT ${Object.entries(COLUMNS)

@@ -10,16 +10,19 @@ export interface Grant {
   nonce: string | null;
   /** The resources the user's authorization was for (RFC 8707); tokens of this grant are for these only. */
   resources: string[];
+  /** How the user signed in for this grant (RFC 8176) and the acr reached; null for grants from before. */
+  amr: string[] | null;
+  acr: string | null;
   revokedAt: Date | null;
 }
 
 export async function insertGrant(
   db: Queryable,
-  grant: Omit<Grant, 'id' | 'revokedAt' | 'resources'> & { resources?: readonly string[] },
+  grant: Omit<Grant, 'id' | 'revokedAt' | 'resources' | 'amr' | 'acr'> & { resources?: readonly string[]; amr?: readonly string[]; acr?: string | null },
 ): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO grants (client_id, user_id, scope, auth_time, sid, nonce, resources) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-    [grant.clientId, grant.userId, grant.scope, grant.authTime, grant.sid, grant.nonce, grant.resources ?? []],
+    `INSERT INTO grants (client_id, user_id, scope, auth_time, sid, nonce, resources, amr, acr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+    [grant.clientId, grant.userId, grant.scope, grant.authTime, grant.sid, grant.nonce, grant.resources ?? [], grant.amr ? [...grant.amr] : null, grant.acr ?? null],
   );
   return rows[0]!.id;
 }
@@ -27,7 +30,7 @@ export async function insertGrant(
 export async function findGrant(db: Queryable, id: string): Promise<Grant | undefined> {
   const { rows } = await db.query<Grant>(
     `SELECT id, client_id AS "clientId", user_id AS "userId", scope, auth_time AS "authTime", sid, nonce, resources,
-            revoked_at AS "revokedAt" FROM grants WHERE id = $1`,
+            amr, acr, revoked_at AS "revokedAt" FROM grants WHERE id = $1`,
     [id],
   );
   return rows[0];

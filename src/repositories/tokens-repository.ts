@@ -161,6 +161,8 @@ export interface RotatableRefreshTokenRecord extends RefreshTokenRecord {
   grantAndUserLive: boolean;
   grantAuthTime: Date | null;
   grantSid: string | null;
+  grantAmr: string[] | null;
+  grantAcr: string | null;
   successorHash: string | null;
   /** Set only while the successor is still retrievable: rotated at most `graceSeconds` ago. */
   successorCiphertext: string | null;
@@ -182,7 +184,7 @@ export async function findRefreshTokenForUpdate(
             t.rotated_at AS "rotatedAt", t.revoked_at AS "revokedAt", t.successor_hash AS "successorHash",
             CASE WHEN t.rotated_at > now() - $2::int * interval '1 second' THEN t.successor_ciphertext END AS "successorCiphertext",
             (g.id IS NOT NULL AND g.revoked_at IS NULL AND coalesce(u.is_active, false)) AS "grantAndUserLive",
-            g.auth_time AS "grantAuthTime", g.sid AS "grantSid"
+            g.auth_time AS "grantAuthTime", g.sid AS "grantSid", g.amr AS "grantAmr", g.acr AS "grantAcr"
      FROM refresh_tokens t
      LEFT JOIN grants g ON g.id = t.grant_id
      LEFT JOIN users u ON u.id = t.user_id
@@ -227,6 +229,8 @@ export interface RotatedRefreshToken {
   scope: string;
   authTime: Date;
   sid: string | null;
+  amr: string[] | null;
+  acr: string | null;
 }
 
 /**
@@ -258,7 +262,7 @@ export async function rotateLiveRefreshToken(
        WHERE t.token_hash = $1 AND t.client_id = $4 AND t.rotated_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
          AND g.id = t.grant_id AND g.revoked_at IS NULL AND u.id = t.user_id AND u.is_active AND t.resources = '{}'
          AND ($5::text[] IS NULL OR $5::text[] <@ string_to_array(t.scope, ' '))
-       RETURNING t.grant_id, t.user_id, t.scope, g.auth_time, g.sid
+       RETURNING t.grant_id, t.user_id, t.scope, g.auth_time, g.sid, g.amr, g.acr
      ), access AS (
        INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at)
        SELECT $6, grant_id, $4, user_id, coalesce(array_to_string($5::text[], ' '), scope), $7, $8 FROM old
@@ -272,7 +276,7 @@ export async function rotateLiveRefreshToken(
             AND rotated_at <= now() - $10::int * interval '1 second'
           FOR UPDATE SKIP LOCKED)
      )
-     SELECT grant_id AS "grantId", user_id AS "userId", scope, auth_time AS "authTime", sid FROM old`,
+     SELECT grant_id AS "grantId", user_id AS "userId", scope, auth_time AS "authTime", sid, amr, acr FROM old`,
     [
       input.tokenHash,
       successor.hash,

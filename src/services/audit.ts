@@ -78,6 +78,14 @@ export const AUDIT_EVENTS = [
   'user.email_changed',
   'admin.user.invited',
   'admin.user.verification_sent',
+  // One-time codes (src/services/mfa-service.ts): enrolment, removal, new recovery codes, a wrong code at
+  // sign-in, and an administrator's reset of a user's factors.
+  'mfa.totp_enabled',
+  'mfa.totp_disabled',
+  'mfa.recovery_codes_regenerated',
+  'mfa.recovery_code_used',
+  'mfa.failed',
+  'admin.user.factors_reset',
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

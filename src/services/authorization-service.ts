@@ -9,6 +9,7 @@ import { secondsFromNow } from '../lib/time.js';
 import { newOpaqueToken } from '../tokens/opaque-token.js';
 import type { AuthorizationRequest } from './authorization-request.js';
 import type { ServiceContext } from './context.js';
+import { acrFor } from './mfa-policy.js';
 
 /** OIDC Core section 3.1.2.1: prompt=login and an exceeded max_age both demand a fresh login. */
 export function needsLogin(request: AuthorizationRequest, session: Session | undefined): boolean {
@@ -48,9 +49,12 @@ export async function issueAuthorizationCode(
   ctx: ServiceContext,
   request: AuthorizationRequest,
   user: User,
-  login: { authTime: Date; sid: string },
+  login: { authTime: Date; sid: string; amr: readonly string[] },
 ): Promise<Record<string, string>> {
   const code = newOpaqueToken();
+  // OIDC Core section 2: the ID tokens of this grant (at the exchange and every refresh) say how the user
+  // signed in (amr, RFC 8176) and which requested acr that satisfied.
+  const acr = acrFor(login.amr, request.acrValues);
   await ctx.db.transaction(async (tx) => {
     const grantId = await insertGrant(tx, {
       clientId: request.clientId,
@@ -60,6 +64,8 @@ export async function issueAuthorizationCode(
       sid: login.sid,
       nonce: request.nonce ?? null,
       resources: request.resources ?? [],
+      amr: login.amr,
+      acr,
     });
     await insertAuthorizationCode(tx, {
       codeHash: code.hash,

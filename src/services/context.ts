@@ -21,6 +21,10 @@ export interface ServiceContext {
   throttleKey: Buffer;
   /** AES-256-GCM key for a rotated refresh token's successor, kept only for the reuse grace window. */
   refreshTokenKey: Buffer;
+  /** AES-256-GCM key of the users' TOTP secrets (src/services/mfa-service.ts). */
+  totpKey: Buffer;
+  /** The clock of time-based codes, in milliseconds (tests pin it; otherwise Date.now). */
+  now: () => number;
   metrics: Metrics;
   /** Read-through client cache (src/services/client-lookup.ts), invalidated by admin writes. */
   clients: Cache<Client>;

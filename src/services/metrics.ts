@@ -97,6 +97,12 @@ export class Metrics {
     labelNames: ['event'] as const,
     registers: [this.registry],
   });
+  readonly mfaVerifications = new Counter({
+    name: 'authly_mfa_verifications_total',
+    help: 'One-time codes checked (sign-in second step, account confirmations) by result: totp, recovery_code or failure.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
 
   readonly mailSent = new Counter({
     name: 'authly_mail_sent_total',

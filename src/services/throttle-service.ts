@@ -137,9 +137,46 @@ export const clientThrottle = {
   },
 };
 
+/**
+ * One-time codes (TOTP, recovery codes) after the password passed: the same machinery as the password,
+ * on counters of their own (an `otp` prefix), so a six-digit code cannot be guessed faster than a
+ * password: N wrong codes per account and address, then that address waits out the window; 4 N from all
+ * addresses, then a progressive delay. The attempt is counted before the code is checked.
+ */
+function otpCounters(ctx: ServiceContext, userId: string, ip: string): ThrottleCounter[] {
+  const max = ctx.config.lockoutMaxAttempts;
+  const address = addressGroup(ip);
+  const account = hash(ctx, 'otp', 'user', userId);
+  return [
+    windowLock(ctx, hash(ctx, 'otp', 'pair', account, address), account, max),
+    {
+      key: account,
+      subject: account,
+      free: max * ACCOUNT_FACTOR,
+      baseDelaySeconds: 1,
+      maxDelaySeconds: Math.min(ACCOUNT_MAX_DELAY_SECONDS, ctx.config.lockoutDurationSeconds),
+    },
+  ];
+}
+
+export const otpThrottle = {
+  /** Counts the attempt before the code is checked; throws TooManyAttempts while the pair or account waits. */
+  async reserve(ctx: ServiceContext, userId: string, ip: string): Promise<void> {
+    const counters = otpCounters(ctx, userId, ip);
+    if (!(await countAttempt(ctx.db, ctx.config.lockoutDurationSeconds, counters, counters.map((c) => c.key)))) {
+      await refuse(ctx, counters);
+    }
+  },
+  /** The code was right: the counts start over. */
+  async succeeded(ctx: ServiceContext, userId: string, ip: string): Promise<void> {
+    await clearCounters(ctx.db, otpCounters(ctx, userId, ip).map((c) => c.key));
+  },
+};
+
 /** Admin unlock (POST /admin/users/:id/unlock): every count of the account, from every address. */
-export function unlockUser(ctx: Pick<ServiceContext, 'db' | 'throttleKey'>, userId: string): Promise<number> {
-  return clearSubject(ctx.db, accountSubject(ctx, { userId }));
+export async function unlockUser(ctx: Pick<ServiceContext, 'db' | 'throttleKey'>, userId: string): Promise<number> {
+  // The one-time code counters too (otpThrottle), so an unlocked user can finish the second step.
+  return (await clearSubject(ctx.db, accountSubject(ctx, { userId }))) + (await clearSubject(ctx.db, hash(ctx, 'otp', 'user', userId)));
 }
 
 /** Admin unlock (POST /admin/clients/:id/unlock): every count of the client, from every address. */

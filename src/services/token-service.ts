@@ -38,6 +38,9 @@ export interface IssueRequest {
     authTime: Date;
     sid: string | null;
     nonce: string | null;
+    /** The grant's sign-in methods (RFC 8176) and acr, for the ID token; absent or null: not recorded. */
+    amr?: string[] | null;
+    acr?: string | null;
   };
   includeRefreshToken: boolean;
   /** RFC 6749 section 6: a rotated refresh token keeps the scope of the one it replaces. */
@@ -208,6 +211,9 @@ export async function finishTokens(ctx: ServiceContext, recorded: RecordedTokens
         auth_time: epochSeconds(req.user.authTime),
         ...(req.user.nonce ? { nonce: req.user.nonce } : {}),
         ...(req.user.sid ? { sid: req.user.sid } : {}),
+        // OIDC Core section 2: amr (RFC 8176 values, a JSON array) and acr, as recorded on the grant.
+        ...(req.user.amr && req.user.amr.length > 0 ? { amr: req.user.amr } : {}),
+        ...(req.user.acr ? { acr: req.user.acr } : {}),
         at_hash: atHash(accessToken, idKey.alg),
       },
       idKey,

@@ -50,6 +50,11 @@ export class InjectBrowser {
     return res;
   }
 
+  /** The value of a cookie the browser holds (for requests made outside it), or undefined. */
+  cookieValue(name: string): string | undefined {
+    return [...this.cookies.entries()].find(([k]) => k.startsWith(`${name}|`))?.[1].value;
+  }
+
   hasCookie(name: string): boolean {
     return [...this.cookies.keys()].some((k) => k.startsWith(`${name}|`));
   }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type AppDeps } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createTestDb, type TestDb } from './test-db.js';
 
@@ -37,8 +37,11 @@ export async function freePort(): Promise<number> {
 
 export async function startE2eServer(
   env: Record<string, string> = {},
-  /** The issuer's host name (it still listens on 127.0.0.1): `localhost` where a test needs a domain, e.g. a WebAuthn RP ID. */
-  options: { issuerHost?: string } = {},
+  /**
+   * issuerHost: the issuer's host name (it still listens on 127.0.0.1): `localhost` where a test needs a
+   * domain, e.g. a WebAuthn RP ID. now: the clock of time-based one-time codes.
+   */
+  options: { issuerHost?: string } & Pick<AppDeps, 'now'> = {},
 ): Promise<E2eServer> {
   const testDb = await createTestDb();
   const logs: string[] = [];
@@ -63,7 +66,7 @@ export async function startE2eServer(
       RATE_LIMIT_ENABLED: 'false',
       ...env,
     });
-    const app = await buildApp(config, { db: testDb.db, logStream });
+    const app = await buildApp(config, { db: testDb.db, logStream, ...(options.now ? { now: options.now } : {}) });
     try {
       await app.listen({ host: '127.0.0.1', port });
     } catch (err) {

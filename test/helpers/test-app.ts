@@ -22,7 +22,7 @@ export const TEST_ISSUER = 'http://localhost:8000';
  * A fresh app over a fresh database (own PGlite, or own schema on TEST_DATABASE_URL), configured from
  * `env` on top of test defaults. Use app.inject for requests.
  */
-export async function createTestApp(env: Record<string, string> = {}, deps: Pick<AppDeps, 'resolve'> = {}): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string> = {}, deps: Pick<AppDeps, 'resolve' | 'now'> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'authly-test-'));
   const config = loadConfig({
     DEFAULT_ISSUER_URL: TEST_ISSUER,

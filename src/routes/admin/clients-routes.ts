@@ -22,6 +22,7 @@ import {
 } from '../../services/admin/client-registration-rules.js';
 import { audit, callerOf } from './admin-auth.js';
 import { camelKeys, httpUrl, page, pageQuery, parseInput, resourceIdentifier, text, toWire, uniqueArray } from './admin-wire.js';
+import { MFA_POLICIES } from '../../services/mfa-policy.js';
 
 // RFC 7591 section 2 and OpenID Connect Dynamic Client Registration 1.0 section 2 names; the
 // registration rules themselves (including which algs this server holds keys for) live in the service.
@@ -52,6 +53,8 @@ const metadata = {
   access_token_format: z.enum(ACCESS_TOKEN_FORMATS).nullable(),
   // RFC 8707: the resources the client may ask for, canonicalized; null: every registered resource.
   allowed_resources: uniqueArray(resourceIdentifier, 100).nullable(),
+  // Second factor at sign-in for this client: off, optional or required; null: MFA_POLICY.
+  mfa_policy: z.enum(MFA_POLICIES).nullable(),
 };
 
 const createBody = z.strictObject({
@@ -87,6 +90,7 @@ const CLIENT_FIELDS = [
   'idTokenSignedResponseAlg',
   'accessTokenFormat',
   'allowedResources',
+  'mfaPolicy',
   // How the client came to exist (admin, dynamic, metadata_document) and when it last got a token.
   'registrationType',
   'lastUsedAt',

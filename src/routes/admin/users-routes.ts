@@ -10,6 +10,7 @@ import {
   listUsers,
   sendUserVerification,
   setUserPassword,
+  resetUserFactors,
   unlockUserSignIn,
   updateUser,
 } from '../../services/admin/user-admin-service.js';
@@ -159,5 +160,12 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
     const cleared = await unlockUserSignIn(ctx, request.params.id);
     audit(request, 'user.unlocked', { user_id: request.params.id });
     return { user_id: request.params.id, cleared };
+  });
+
+  // A user who lost their authenticator: TOTP and recovery codes go; the password stays.
+  app.post<WithId>('/users/:id/reset-factors', write, async (request) => {
+    const removed = await resetUserFactors(ctx, request.params.id);
+    audit(request, 'user.factors_reset', { user_id: request.params.id });
+    return { user_id: request.params.id, removed };
   });
 }

@@ -9,6 +9,7 @@ import { noteClientUse } from '../../services/client-usage.js';
 import type { AuthorizationRequest } from '../../services/authorization-request.js';
 import { issueAuthorizationCode, needsConsent, needsLogin } from '../../services/authorization-service.js';
 import { startInteraction } from '../../services/interaction-service.js';
+import { sessionSatisfiesMfaPolicy } from '../../services/mfa-policy.js';
 import { findSession, SESSION_COOKIE } from '../../services/session-service.js';
 import { errorPage } from '../../views/authorization-pages.js';
 import { sendPage } from '../../views/page.js';
@@ -49,6 +50,12 @@ export async function authorizeRoutes(app: FastifyInstance): Promise<void> {
       // (or login_required when no page may be shown), never a code for the wrong account.
       if (authRequest.idTokenHintSub !== undefined && authRequest.idTokenHintSub !== user.id) {
         if (prompt.has('none')) throw new LoginRequired('the signed-in user is not the one named by id_token_hint');
+        return await redirectToInteraction(reply, authRequest);
+      }
+      // An existing session that did not pass the second factor this client requires (MFA policy or
+      // acr_values, OIDC Core section 3.1.2.1) does not satisfy it: a new sign-in re-runs the factors.
+      if (!sessionSatisfiesMfaPolicy(services.config, c.client!, authRequest, session)) {
+        if (prompt.has('none')) throw new LoginRequired('the session does not have the multi-factor authentication this request requires');
         return await redirectToInteraction(reply, authRequest);
       }
       if (await needsConsent(services, authRequest, c.client!, user)) {

@@ -1,11 +1,12 @@
 import type { Config } from '../../config/config.js';
 import { urlFor } from '../../config/routes.js';
 import { SUPPORTED_GRANT_TYPES } from '../../grants/grant-registry.js';
+import { ACR_VALUES_SUPPORTED } from '../../services/mfa-policy.js';
 
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'phone', 'address', 'offline_access'];
 
 export const SUPPORTED_CLAIMS = [
-  'sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'azp', 'sid',
+  'sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'azp', 'sid', 'amr', 'acr',
   'name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'picture', 'website',
   'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at',
   'email', 'email_verified', 'phone_number', 'phone_number_verified', 'address',
@@ -42,6 +43,8 @@ export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'regi
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     code_challenge_methods_supported: ['S256'],
     claims_supported: SUPPORTED_CLAIMS,
+    // OIDC Discovery section 3; the values and what they mean: src/services/mfa-policy.ts.
+    acr_values_supported: ACR_VALUES_SUPPORTED,
     claims_parameter_supported: false,
     request_parameter_supported: false,
     request_uri_parameter_supported: false,

@@ -71,7 +71,7 @@ export async function finishAuthorization(
     return sendSignInProblem(request, reply, 400, 'This sign-in request was already completed.');
   }
   clearInteractionCookie(reply, ctx.config, interaction.uid);
-  const params = await issueAuthorizationCode(ctx, interaction.params, user, { authTime: session.authTime, sid: session.sid });
+  const params = await issueAuthorizationCode(ctx, interaction.params, user, session);
   return sendAuthorizationResponse(reply, ctx.config.issuer, target, params);
 }
 

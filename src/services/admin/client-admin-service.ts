@@ -59,6 +59,8 @@ export const CLIENT_DEFAULTS = {
   idTokenSignedResponseAlg: 'RS256',
   accessTokenFormat: null,
   allowedResources: null,
+  // null: MFA_POLICY applies.
+  mfaPolicy: null,
 } satisfies Omit<ClientMetadata, 'clientName' | 'responseTypes'>;
 
 /** 256 bits from the CSPRNG (SECURITY.md), so the fast keyed hash of client-authentication.ts suffices. */

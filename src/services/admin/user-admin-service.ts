@@ -13,6 +13,7 @@ import {
 } from '../../repositories/users-repository.js';
 import { localeOfUser, mailInvitationToNewUser, mailVerificationToNewUser, sendInvitation, sendVerificationLink } from '../account-links-service.js';
 import type { ServiceContext } from '../context.js';
+import { resetSecondFactors } from '../mfa-service.js';
 import { hashPassword } from '../password-hasher.js';
 import { unlockUser } from '../throttle-service.js';
 import type { Page, PageRequest } from './pagination.js';
@@ -127,4 +128,14 @@ export async function deleteUser(ctx: Ctx, caller: AdminCaller, id: string): Pro
 export async function unlockUserSignIn(ctx: Pick<ServiceContext, 'db' | 'throttleKey'>, id: string): Promise<number> {
   const user = await getUser(ctx, id);
   return unlockUser(ctx, user.id);
+}
+
+/**
+ * Removes the user's second factors (TOTP and recovery codes; passkeys once merged, see
+ * deleteAllSecondFactors) so a user who lost them can sign in with the password and set up new ones;
+ * the user gets the mfa_changed mail. 404 if unknown. Returns how many kinds of factor were removed.
+ */
+export async function resetUserFactors(ctx: ServiceContext, id: string): Promise<number> {
+  const user = await getUser(ctx, id);
+  return resetSecondFactors(ctx, user);
 }

@@ -4,6 +4,7 @@ import { commonMessages } from './common-messages.js';
 import { mailMessages } from './mail-messages.js';
 import { passkeysMessages } from './passkeys-messages.js';
 import { recoveryMessages } from './recovery-messages.js';
+import { mfaMessages } from './mfa-messages.js';
 
 /**
  * The one catalogue of user-facing strings (pages and mail). Each area keeps its strings in its own
@@ -16,6 +17,7 @@ const AREAS = [
   accountMessages,
   passkeysMessages,
   recoveryMessages,
+  mfaMessages,
 ] as const;
 
 type AreaKeys<A> = A extends { en: infer E } ? keyof E : never;

@@ -42,6 +42,7 @@ describe('admin API: clients', () => {
       id_token_signed_response_alg: 'RS256',
       access_token_format: null,
       allowed_resources: null,
+      mfa_policy: null,
       registration_type: 'admin',
       last_used_at: null,
       created_at: expect.stringMatching(ISO_TIMESTAMP),

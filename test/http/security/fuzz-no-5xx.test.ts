@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createTestApp, type TestApp } from '../../helpers/test-app.js';
 import { basicAuth, createClient, createUser, REDIRECT_URI, TEST_PASSWORD, type TestClient } from '../../helpers/fixtures.js';
-import { csrfToken, InjectBrowser } from '../../helpers/browser.js';
+import { csrfToken, formAction, InjectBrowser } from '../../helpers/browser.js';
 import { authorizeUrl, ERROR_DESCRIPTION_CHARS, setCookieLine } from '../../helpers/oauth-flow.js';
 import { ADMIN_ENV, adminToken } from '../admin/admin-helpers.js';
 import { insertResource } from '../../../src/repositories/resources-repository.js';
@@ -81,6 +81,9 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
   let uid: string;
   let csrf: string;
   let known: fc.Arbitrary<string>;
+  /** The second step of a sign-in (TOTP set-up required), and a signed-in session for the account pages. */
+  let mfaUid: string;
+  let mfaCsrf: string;
   let sessionCookie: string;
   let accountCsrf: string;
 
@@ -96,6 +99,13 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     const start = await browser.get(authorizeUrl(client.clientId));
     uid = (start.headers.location as string).split('/').pop()!;
     csrf = csrfToken((await browser.get(start.headers.location as string)).body);
+    const mfaClient = await createClient(t.app, { skipConsent: true, mfaPolicy: 'required' });
+    const mfaBrowser = new InjectBrowser(t.app);
+    const mfaStart = await mfaBrowser.get(authorizeUrl(mfaClient.clientId));
+    const login = await mfaBrowser.get(mfaStart.headers.location as string);
+    const toMfa = await mfaBrowser.post(formAction(login.body), { csrf_token: csrfToken(login.body), username: 'fuzzuser', password: TEST_PASSWORD });
+    mfaUid = (toMfa.headers.location as string).split('/')[2]!;
+    mfaCsrf = csrfToken((await mfaBrowser.get(toMfa.headers.location as string)).body);
     // A signed-in browser for the account pages.
     const signedIn = new InjectBrowser(t.app);
     const started = await signedIn.get(authorizeUrl(client.clientId));
@@ -338,10 +348,48 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     },
   );
 
+  // The second step of sign-in: half carry the pending interaction's cookie and CSRF token (a TOTP set-up).
+  it.each(['mfa', 'mfa/continue'])('GET and POST /interaction/:uid/%s with a random form', async (action) => {
+    const live = fc.record({
+      method: fc.constantFrom('GET' as const, 'POST' as const),
+      id: fc.constant(mfaUid),
+      q: encodedParams().map((q) => `csrf_token=${mfaCsrf}&${q}`),
+      cookie: fc.constant(`authly_interaction=${mfaUid}`),
+      type: fc.constant('application/x-www-form-urlencoded'),
+    });
+    const random = fc.record({ method: fc.constantFrom('GET' as const, 'POST' as const), id: interactionPath(), q: encodedParams(), cookie: cookie(), type: contentType() });
+    await fuzz(fc.oneof(live, random), ({ method, id, q, cookie, type }) => ({
+      method,
+      url: `/interaction/${id}/${action}${method === 'GET' ? `?${q}` : ''}`,
+      headers: headersOf({ cookie, 'content-type': method === 'POST' ? type : undefined }),
+      ...(method === 'POST' ? { payload: q } : {}),
+    }));
+  });
+
+  // The account's authenticator-app pages: half signed in with the account CSRF token.
+  it.each(['/account/security/totp', '/account/security/totp/disable', '/account/security/totp/recovery-codes'])(
+    'GET and POST %s with a random form',
+    async (path) => {
+      const live = fc.record({
+        method: fc.constantFrom('GET' as const, 'POST' as const),
+        q: encodedParams().map((q) => `csrf_token=${accountCsrf}&${q}`),
+        cookie: fc.constant(sessionCookie),
+        type: fc.constant('application/x-www-form-urlencoded'),
+      });
+      const random = fc.record({ method: fc.constantFrom('GET' as const, 'POST' as const), q: encodedParams(), cookie: cookie(), type: contentType() });
+      await fuzz(fc.oneof(live, random), ({ method, q, cookie, type }) => ({
+        method,
+        url: method === 'GET' ? `${path}?${q}` : path,
+        headers: headersOf({ cookie, 'content-type': method === 'POST' ? type : undefined }),
+        ...(method === 'POST' ? { payload: q } : {}),
+      }));
+    },
+  );
+
   const ADMIN_PATHS = [
     '/admin/status', '/admin/clients', '/admin/users', '/admin/scopes', '/admin/clients/%s', '/admin/clients/%s/rotate-secret',
     '/admin/users/%s', '/admin/users/%s/password', '/admin/scopes/%s', '/admin/resources', '/admin/resources/%s',
-    '/admin/registration-tokens', '/admin/registration-tokens/%s/revoke',
+    '/admin/registration-tokens', '/admin/registration-tokens/%s/revoke', '/admin/users/%s/reset-factors',
     '/admin/users/%s/invite', '/admin/users/%s/send-verification',
   ];
   const json = () =>

@@ -249,6 +249,8 @@ const ROWS: Row[] = [
   ['admin API: a resource never accepts OpenID Connect user scopes (they belong to userinfo)', async (f) => adminCallAs(f, 'admin:resources:write', 'POST', '/admin/resources', { identifier: 'https://rules-openid.example.com', name: 'x', scopes: ['openid'] }), { json: [400, 'validation_failed'] }],
   ['admin API: only a confidential client acts for a resource (introspection needs client authentication)', async (f) => adminCallAs(f, 'admin:resources:write', 'POST', '/admin/resources', { identifier: 'https://rules-public.example.com', name: 'x', client_ids: [f.pub.clientId] }), { json: [400, 'validation_failed'] }],
   ['admin API: a resource identifier is an absolute URI without a fragment (RFC 8707 section 2)', async (f) => adminCallAs(f, 'admin:resources:write', 'POST', '/admin/resources', { identifier: 'https://rules.example.com/#f', name: 'x' }), { json: [400, 'validation_failed'] }],
+  // One-time codes and the MFA policy (in depth: test/http/mfa/).
+  ['acr_values asking for MFA is honoured: a password-only session does not satisfy it (prompt=none → login_required)', (f) => f.get(authorizeUrl(f.client.clientId, { prompt: 'none', acr_values: 'urn:authly:acr:mfa' })), { redirect: 'login_required' }],
   // Brute-force throttle (details: test/http/security/throttle.test.ts)
   ['throttle: five wrong passwords from one address do not lock the account elsewhere (200 page, not 429)', async (f) => {
     const u = await createUser(f.t.app);
@@ -411,6 +413,13 @@ const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
   ['passkeys: an unknown credential gets the generic failure and is counted by the login throttle', 'test/http/passkeys/passkey-sign-in.test.ts', 'an unknown credential gets the same answer, and is counted by the login throttle'],
   ['passkeys: a signature counter that does not grow (a cloned authenticator) is refused and audited', 'test/http/passkeys/passkey-sign-in.test.ts', 'a signature counter that does not grow (a cloned authenticator) is refused and audited'],
   ['account passkey forms are CSRF-protected and reach only the user’s own passkeys (no IDOR)', 'test/http/passkeys/account-passkeys.test.ts', 'renames its own passkey; another user’s id is answered as not found (no IDOR)'],
+  // One-time codes (src/services/mfa-service.ts) and the MFA policy (src/services/mfa-policy.ts).
+  ['TOTP: a code (time step) is used once; an earlier step after a later one is refused', 'test/http/mfa/totp-sign-in.test.ts', 'refuses a code used once, and an earlier step after a later one; accepts one step of drift either side, not two'],
+  ['TOTP and recovery codes: wrong codes are throttled per account and address (429 + Retry-After)', 'test/http/mfa/totp-sign-in.test.ts', 'throttles wrong codes per account and address: past the allowance even the right code gets 429 with Retry-After'],
+  ['TOTP: the secret is stored only encrypted (AES-256-GCM), recovery codes only as keyed hashes, neither logged', 'test/http/mfa/totp-sign-in.test.ts', 'enrols on the account page: QR code and key, confirmed by a code, ten recovery codes shown once, secret stored encrypted, mail queued'],
+  ['recovery codes: racing sign-ins with one code, exactly one passes (PostgreSQL)', 'test/http/mfa/totp-sign-in.test.ts', 'two sign-ins racing with one recovery code: exactly one passes (PostgreSQL)'],
+  ['acr_values and client mfa_policy are honoured; a session without mfa does not satisfy a client requiring it', 'test/http/mfa/mfa-policy.test.ts', 'a session without mfa does not satisfy a client that requires it: a new sign-in, or login_required with prompt=none'],
+  ['prompt=login re-runs the factors the policy asks for', 'test/http/mfa/mfa-policy.test.ts', 'prompt=login re-runs the factors; single sign-on with an mfa session needs no new step and keeps its amr'],
 ];
 
 describe('SECURITY.md: rules tested by their own suites', () => {

@@ -34,6 +34,7 @@ describe('.env.example', () => {
       AUTHORIZATION_CODE_EXPIRE_MINUTES: '1',
       ID_TOKEN_EXPIRE_MINUTES: '30',
       SESSION_EXPIRE_HOURS: '2',
+      MFA_POLICY: 'required',
       CLEANUP_INTERVAL_MINUTES: '0',
       REQUIRE_USER_CONSENT: 'false',
       PASSWORD_RECOVERY_ENABLED: 'false',
