@@ -81,17 +81,27 @@ export async function deleteRecoveryCodes(db: Queryable, userId: string): Promis
  * integrator adds `OR EXISTS (SELECT 1 FROM webauthn_credentials WHERE user_id = $1)` once passkeys merge.
  */
 export async function hasSecondFactor(db: Queryable, userId: string): Promise<boolean> {
+  const { rows } = await db.query(
+    `SELECT 1 WHERE EXISTS (SELECT 1 FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL)
+        OR EXISTS (SELECT 1 FROM webauthn_credentials WHERE user_id = $1)`,
+    [userId],
+  );
+  return rows.length > 0;
+}
+
+/** Whether the user has a confirmed authenticator app (the code form of the second step). */
+export async function hasConfirmedTotp(db: Queryable, userId: string): Promise<boolean> {
   const { rows } = await db.query('SELECT 1 FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL', [userId]);
   return rows.length > 0;
 }
 
 /**
- * Removes every sign-in factor of a user besides the password (admin reset). Today TOTP and recovery
- * codes; the integrator adds `DELETE FROM webauthn_credentials WHERE user_id = $1` here once the passkeys
- * table is merged. Run it in one transaction. Returns how many factors were removed.
+ * Removes every sign-in factor of a user besides the password (admin reset): TOTP, recovery codes and
+ * passkeys. Run it in one transaction. Returns how many kinds of factor were removed.
  */
 export async function deleteAllSecondFactors(db: Queryable, userId: string): Promise<number> {
   const totp = await deleteTotp(db, userId);
   const codes = await deleteRecoveryCodes(db, userId);
-  return (totp ? 1 : 0) + (codes > 0 ? 1 : 0);
+  const passkeys = (await db.query('DELETE FROM webauthn_credentials WHERE user_id = $1', [userId])).rowCount;
+  return (totp ? 1 : 0) + (codes > 0 ? 1 : 0) + (passkeys > 0 ? 1 : 0);
 }

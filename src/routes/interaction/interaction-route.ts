@@ -16,7 +16,7 @@ import { consentResources } from '../../services/resource-indicators.js';
 import { consentPage, loginPage } from '../../views/authorization-pages.js';
 import { sendPage } from '../../views/page.js';
 import { waitInWords } from '../../views/recovery-pages.js';
-import { needsEmailVerification, sendUnverifiedPage, signInLinks } from '../recovery/sign-in-links.js';
+import { signInLinks } from '../recovery/sign-in-links.js';
 import { clearInteractionCookie } from './interaction-cookie.js';
 import {
   currentSignIn,
@@ -115,10 +115,6 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
       // The attempted login name is left out: people type their password into it by mistake.
       request.audit.record('login.failed', { client_id: loaded.client.clientId, reason: 'invalid_credentials' });
       return renderLogin(reply, loaded, 200, username, 'Invalid username or password.');
-    }
-    if (needsEmailVerification(config, user)) {
-      request.audit.record('login.email_unverified', { actor: user.id, actor_type: 'user', client_id: loaded.client.clientId });
-      return sendUnverifiedPage(ctx, request, reply, loaded, user);
     }
     return continueSignIn(ctx, request, reply, loaded, user, ['pwd']);
   });

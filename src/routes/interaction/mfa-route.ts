@@ -3,7 +3,8 @@ import { pathFor, ROUTES } from '../../config/routes.js';
 import { TooManyAttempts } from '../../errors/throttle-errors.js';
 import { formBody, singleParams } from '../../http/params.js';
 import { recordInteractionFactors } from '../../repositories/interactions-repository.js';
-import { hasSecondFactor } from '../../repositories/mfa-repository.js';
+import { hasConfirmedTotp, hasSecondFactor } from '../../repositories/mfa-repository.js';
+import { countCredentialsOfUser } from '../../repositories/webauthn-repository.js';
 import { findUserById, type User } from '../../repositories/users-repository.js';
 import { checkCsrfToken, csrfTokenFor } from '../../services/interaction-service.js';
 import { nextSignInStep } from '../../services/mfa-policy.js';
@@ -12,6 +13,7 @@ import { mfaCodePage, mfaEnrolPage, mfaRecoveryCodesPage } from '../../views/mfa
 import { sendPage } from '../../views/page.js';
 import { interactionPageContext, interactionPageSecurity, loadInteraction, sendSignInProblem, type Loaded } from './interaction-context.js';
 import { continueSignIn } from './sign-in.js';
+import { passkeySignInOption } from './passkey-route.js';
 
 type WithUid = { Params: { uid: string } };
 
@@ -46,9 +48,11 @@ export async function mfaRoutes(app: FastifyInstance): Promise<void> {
     const csrfToken = csrfTokenFor(ctx, uid);
     const security = interactionPageSecurity(loaded);
     if (await hasSecondFactor(ctx.db, user.id)) {
-      // Other second factors go in `otherWays` (the passkeys part's view fragment, wired at merge); codeForm
-      // then follows whether the user has an authenticator app.
-      return sendPage(reply, status, mfaCodePage(pc, { action, csrfToken, error, codeForm: true }), security);
+      // A code form for an authenticator app, a passkey button for passkeys: whichever the user has.
+      const codeForm = await hasConfirmedTotp(ctx.db, user.id);
+      const passkey = (await countCredentialsOfUser(ctx.db, user.id)) > 0 ? passkeySignInOption(ctx, reply.request, loaded) : undefined;
+      const page = mfaCodePage(pc, { action, csrfToken, error, codeForm, otherWays: passkey?.html });
+      return sendPage(reply, status, page, { ...security, ...passkey?.security });
     }
     const step = await nextSignInStep(ctx, loaded.interaction.params, loaded.client, user.id, loaded.interaction.amr);
     const setup = step === 'enrol' ? await pendingTotpEnrolment(ctx, user, pc.brand.productName) : undefined;
@@ -74,7 +78,8 @@ export async function mfaRoutes(app: FastifyInstance): Promise<void> {
     const code = form.code ?? '';
     try {
       if (await hasSecondFactor(ctx.db, user.id)) {
-        const kind = await verifyOneTimeCode(ctx, user.id, code, request.ip);
+        // Without an authenticator app there is no code to check (recovery codes come with the app).
+        const kind = (await hasConfirmedTotp(ctx.db, user.id)) ? await verifyOneTimeCode(ctx, user.id, code, request.ip) : undefined;
         if (!kind) {
           request.audit.record('mfa.failed', { actor: user.id, actor_type: 'user', client_id: loaded.client.clientId });
           return renderStep(reply, loaded, user, 200, pc.t('mfa.invalid_code'));

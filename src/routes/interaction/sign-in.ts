@@ -7,6 +7,7 @@ import { needsConsent } from '../../services/authorization-service.js';
 import type { ServiceContext } from '../../services/context.js';
 import { acrFor, completeAmr, nextSignInStep } from '../../services/mfa-policy.js';
 import { SESSION_COOKIE, startSession } from '../../services/session-service.js';
+import { needsEmailVerification, sendUnverifiedPage } from '../recovery/sign-in-links.js';
 import { finishAuthorization, setSessionCookie, type Loaded } from './interaction-context.js';
 
 /**
@@ -26,6 +27,11 @@ export async function continueSignIn(
   methods: readonly AuthMethod[],
 ): Promise<FastifyReply> {
   const { interaction, client } = loaded;
+  // REQUIRE_EMAIL_VERIFICATION: whichever factor passed first, an unconfirmed address stops here.
+  if (needsEmailVerification(ctx.config, user)) {
+    request.audit.record('login.email_unverified', { actor: user.id, actor_type: 'user', client_id: client.clientId });
+    return sendUnverifiedPage(ctx, request, reply, loaded, user);
+  }
   const earlier = interaction.pendingUserId === user.id ? interaction.amr : [];
   const amr = completeAmr(mergeAuthMethods(earlier, methods));
   if ((await nextSignInStep(ctx, interaction.params, client, user.id, amr)) !== 'done') {

@@ -151,7 +151,9 @@ describe('passkey sign-in', () => {
 
   it('a signature counter that does not grow (a cloned authenticator) is refused and audited', async () => {
     const clone = new SoftwareAuthenticator(TEST_ISSUER);
-    const browser = await signedInBrowser(t, client, bob.username);
+    // A user without a passkey yet: with one, a password sign-in asks for it as the second factor.
+    const carol = await createUser(t.app);
+    const browser = await signedInBrowser(t, client, carol.username);
     const { credentialId } = await registerPasskey(browser, clone, 'Cloned');
     const first = await atLoginPage(t, client);
     expect((await passkeySignIn(first.browser, first.uid, first.csrf, clone, credentialId, { signCount: 7 })).statusCode).toBe(303);
@@ -159,7 +161,7 @@ describe('passkey sign-in', () => {
     const res = await passkeySignIn(second.browser, second.uid, second.csrf, clone, credentialId, { signCount: 7 });
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain(SIGN_IN_FAILED);
-    expect(audit().filter((l) => l.event === 'passkey.clone_suspected').at(-1)).toMatchObject({ subject: bob.id, reason: 'signature_counter' });
+    expect(audit().filter((l) => l.event === 'passkey.clone_suspected').at(-1)).toMatchObject({ subject: carol.id, reason: 'signature_counter' });
     const { rows } = await t.testDb.db.query<{ n: string }>('SELECT sign_count::text AS n FROM webauthn_credentials WHERE id = $1', [credentialId]);
     expect(rows[0]!.n).toBe('7');
   });
