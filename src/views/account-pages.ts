@@ -71,6 +71,9 @@ export interface SecurityView {
   username: string;
   hasPassword: boolean;
   csrfToken: string;
+  /** The factors set up besides the password. */
+  passkeyCount: number;
+  totpEnabled: boolean;
   notice?: string;
   error?: string;
 }
@@ -104,11 +107,13 @@ ${csrfField(view.csrfToken)}
 <section aria-labelledby="passkeys-heading">
 <h2 id="passkeys-heading">${pc.t('account.security.passkeys_heading')}</h2>
 <p>${pc.t('account.security.passkeys_text')}</p>
+<p><strong>${pc.t('account.security.passkeys_count', { count: view.passkeyCount })}</strong></p>
 <p><a href="${ACCOUNT_PASSKEYS_PATH}">${pc.t('account.security.passkeys_link')}</a></p>
 </section>
 <section aria-labelledby="totp-heading">
 <h2 id="totp-heading">${pc.t('account.security.totp_heading')}</h2>
 <p>${pc.t('account.security.totp_text')}</p>
+<p><strong>${view.totpEnabled ? pc.t('account.security.totp_on') : pc.t('account.security.totp_off')}</strong></p>
 <p><a href="${ACCOUNT_TOTP_PATH}">${pc.t('account.security.totp_link')}</a></p>
 </section>`,
   });

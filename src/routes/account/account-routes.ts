@@ -38,6 +38,8 @@ import {
 import { sendPage } from '../../views/page.js';
 import type { PageContext } from '../../views/page-context.js';
 import { accountCsrfToken, accountSignIn, checkAccountCsrfToken, requireAccountSignIn, type AccountSignIn } from './account-context.js';
+import { hasConfirmedTotp } from '../../repositories/mfa-repository.js';
+import { countCredentialsOfUser } from '../../repositories/webauthn-repository.js';
 
 /** The sign-in cookie: only the callback reads it, and it lives as long as a sign-in may take. */
 const SIGN_IN_COOKIE = 'authly_account_sign_in';
@@ -209,13 +211,11 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
 
   // ---- Sign-in and security: the password here; passkeys and TOTP have their own pages. ----
 
-  const renderSecurity = (request: FastifyRequest, reply: FastifyReply, { user, session }: AccountSignIn, status = 200, message: { notice?: string; error?: string } = {}) =>
-    sendPage(
-      reply,
-      status,
-      securityPage(pageContext(request), { username: user.username, hasPassword: user.passwordHash !== null, csrfToken: accountCsrfToken(ctx, session), ...message }),
-      SELF,
-    );
+  const renderSecurity = async (request: FastifyRequest, reply: FastifyReply, { user, session }: AccountSignIn, status = 200, message: { notice?: string; error?: string } = {}) => {
+    const factors = { passkeyCount: await countCredentialsOfUser(ctx.db, user.id), totpEnabled: await hasConfirmedTotp(ctx.db, user.id) };
+    const view = { username: user.username, hasPassword: user.passwordHash !== null, csrfToken: accountCsrfToken(ctx, session), ...factors, ...message };
+    return sendPage(reply, status, securityPage(pageContext(request), view), SELF);
+  };
 
   app.get(ROUTES.accountSecurity, async (request, reply) => {
     const signIn = await requireAccountSignIn(ctx, request, reply);

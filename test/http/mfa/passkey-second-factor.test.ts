@@ -25,7 +25,11 @@ describe('a passkey as the enrolled second factor', () => {
   it('a password sign-in goes on to the passkey step, which the passkey completes with mfa', async () => {
     const user = await createUser(t.app);
     const key = new SoftwareAuthenticator(TEST_ISSUER);
-    const { credentialId } = await registerPasskey(await signedInBrowser(t, client, user.username), key, 'Laptop');
+    const owner = await signedInBrowser(t, client, user.username);
+    const { credentialId } = await registerPasskey(owner, key, 'Laptop');
+    const security = await owner.get('/account/security');
+    expect(security.body).toContain('<strong>Passkeys set up: 1</strong>');
+    expect(security.body).toContain('<strong>Authenticator app: off</strong>');
 
     const browser = new InjectBrowser(t.app, '10.77.0.1');
     const { res } = await signInWithPassword(browser, client, user.username);
