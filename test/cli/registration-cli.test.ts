@@ -65,6 +65,11 @@ describe('authly admin registration-token and client list --registration-type', 
     expect(lines.slice(1, -1)).toEqual([expect.stringMatching(/\s+Web MCP client\s+client_secret_basic\s+authorization_code, refresh_token\s+true\s+dynamic$/)]);
     expect(lines.at(-1)).toBe('(1-1 of 1)');
     const admins = await admin('--json', 'client', 'list', '--registration-type', 'admin');
-    expect(JSON.parse(admins.stdout)).toMatchObject({ total: 1, items: [{ client_id: ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, registration_type: 'admin' }] });
+    // The bootstrap admin client and the account page's built-in client.
+    const listedAdmins = JSON.parse(admins.stdout) as { total: number; items: { client_id: string; registration_type: string }[] };
+    expect(listedAdmins.total).toBe(2);
+    expect(listedAdmins.items.map((c) => [c.client_id, c.registration_type]).sort()).toEqual(
+      [[ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, 'admin'], ['authly-account', 'admin']].sort(),
+    );
   });
 });
