@@ -19,6 +19,7 @@ import { rateLimiting } from './plugins/rate-limit.js';
 import { requestMetrics } from './plugins/request-metrics.js';
 import { createSharedState } from './plugins/shared-state.js';
 import { adminRoutes } from './routes/admin/admin-routes.js';
+import { assetsRoutes } from './routes/assets/assets-route.js';
 import { authorizeRoutes } from './routes/authorize/authorize-route.js';
 import { discoveryRoutes } from './routes/discovery/discovery-route.js';
 import { healthRoutes } from './routes/health/health-route.js';
@@ -210,6 +211,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   await app.register(registrationRoutes);
   await app.register(adminRoutes);
   await app.register(healthRoutes);
+  await app.register(assetsRoutes);
   if (config.metricsEnabled) await app.register(metricsRoutes);
   return app;
 }

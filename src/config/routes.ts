@@ -22,6 +22,9 @@ export const ROUTES = {
   // The user's own account (issue 12 §4): not in discovery; the README names it.
   account: '/account',
   accountSignIn: '/account/sign-in',
+  // The pages' stylesheet and the brand logo, under content-hashed names (src/routes/assets/).
+  asset: '/assets/:file',
+  interactionSwitchAccount: '/interaction/:uid/switch-account',
   admin: '/admin',
   health: '/health',
   healthReady: '/health/ready',

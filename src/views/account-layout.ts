@@ -22,5 +22,6 @@ export function accountLayout(pc: PageContext, view: { section: AccountSection; 
 <h1>${view.title}</h1>
 ${view.notice ? html`<p class="notice" role="status">${view.notice}</p>` : ''}
 ${view.body}`,
+    { wide: true },
   );
 }

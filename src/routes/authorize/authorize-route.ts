@@ -10,8 +10,7 @@ import type { AuthorizationRequest } from '../../services/authorization-request.
 import { issueAuthorizationCode, needsConsent, needsLogin } from '../../services/authorization-service.js';
 import { startInteraction } from '../../services/interaction-service.js';
 import { findSession, SESSION_COOKIE } from '../../services/session-service.js';
-import { errorPage } from '../../views/authorization-pages.js';
-import { sendPage } from '../../views/page.js';
+import { errorPage, sendPage } from '../../views/page.js';
 import { setInteractionCookie } from '../interaction/interaction-cookie.js';
 import { UntrustedRedirectError, type AuthorizeContext } from './steps/authorize-context.js';
 import { VALIDATE_REQUEST_STEPS, VERIFY_REDIRECT_STEPS } from './steps/index.js';
@@ -28,7 +27,10 @@ export async function authorizeRoutes(app: FastifyInstance): Promise<void> {
     } catch (err) {
       if (!(err instanceof UntrustedRedirectError)) throw err;
       services.metrics.authorizations.inc({ result: 'invalid_client_or_redirect_uri' });
-      return sendPage(reply, 400, errorPage(pageContext(request), 'Invalid request', err.message), { formAction: ["'none'"] });
+      const pc = pageContext(request);
+      // RFC 6749 section 4.1.2.1: never redirect to an unverified URI; the person reads what to do, the developer the reason.
+      const page = errorPage(pc, pc.t('errors.invalid_request_title'), pc.t('errors.invalid_authorization'), { detail: err.message });
+      return sendPage(reply, 400, page, { formAction: ["'none'"] });
     }
     const target = { redirectUri: c.request.redirectUri!, responseMode: c.request.responseMode!, state: c.request.state };
     // A verified client and redirect URI: an authorization request counts as a use (cleanup of idle clients).

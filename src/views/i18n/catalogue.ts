@@ -1,12 +1,23 @@
 import { DEFAULT_LOCALE, type Locale } from '../../lib/locales.js';
 import { commonMessages } from './common-messages.js';
+import { consentMessages } from './consent-messages.js';
+import { errorsMessages } from './errors-messages.js';
+import { logoutMessages } from './logout-messages.js';
+import { signinMessages } from './signin-messages.js';
 
 /**
  * The one catalogue of user-facing strings (pages and mail). Each area keeps its strings in its own
  * module, `{ en: {...}, de: {...} }` with keys prefixed by the area; they are merged here. A test checks
  * that every locale has every key (test/unit/views/catalogue.test.ts).
  */
-const AREAS = [commonMessages] as const;
+// One area per line, so that each part's merge adds one line.
+const AREAS = [
+  commonMessages,
+  signinMessages,
+  consentMessages,
+  logoutMessages,
+  errorsMessages,
+] as const;
 
 type AreaKeys<A> = A extends { en: infer E } ? keyof E : never;
 export type MessageKey = AreaKeys<(typeof AREAS)[number]>;

@@ -80,6 +80,13 @@ describe('.env.example', () => {
       CIMD_CACHE_MAX_SECONDS: '3600',
       CIMD_FETCH_TIMEOUT_MS: '2000',
       CIMD_MAX_FETCHES_PER_HOST: '2',
+      BRAND_PRODUCT_NAME: 'Example ID',
+      BRAND_LOGO_URL: 'https://cdn.example.com/logo.svg',
+      BRAND_LOGO_FILE: 'test/fixtures/brand/logo.svg',
+      BRAND_PRIMARY_COLOR: '#0a7d38',
+      BRAND_SUPPORT_URL: 'https://help.example.com',
+      BRAND_SUPPORT_EMAIL: 'help@example.com',
+      BRAND_TEMPLATES_DIR: 'test/fixtures/brand',
     };
     expect(Object.keys(samples).sort()).toEqual(Object.keys(ENV_VARS).sort());
     // Variables that only load together with others: the baseline sets them all to other valid values.
