@@ -1,6 +1,7 @@
 import { pathFor } from '../config/routes.js';
 import { actions, button, field, linkList, richText, warning, type Link } from './components.js';
 import { html, type Html } from './html.js';
+import { translator } from './i18n/catalogue.js';
 import { layout } from './page.js';
 import type { PageContext } from './page-context.js';
 
@@ -87,8 +88,14 @@ export function orderScopes<S extends { name: string }>(scopes: readonly S[]): S
     .map((entry) => entry.scope);
 }
 
+const ENGLISH = translator('en');
+
+/** A standard scope in the page's language while its description is still the seeded one; otherwise the operator's text. */
 function scopeText(pc: PageContext, scope: { name: string; description: string }): string {
-  if ((SIGN_IN_SCOPES as readonly string[]).includes(scope.name)) return pc.t(`consent.scope.${scope.name as SignInScope}`);
+  if ((SIGN_IN_SCOPES as readonly string[]).includes(scope.name)) {
+    const key = `consent.scope.${scope.name as SignInScope}` as const;
+    if (!scope.description || scope.description === ENGLISH(key)) return pc.t(key);
+  }
   return scope.description || scope.name;
 }
 
@@ -107,14 +114,6 @@ export function consentPage(pc: PageContext, view: ConsentView): Html {
     t('consent.title'),
     html`<div class="client">${view.logoUri ? html`<img src="${view.logoUri}" alt="${t('consent.client_logo', { client: view.clientName })}" width="48" height="48">` : ''}<h1>${t('consent.title')}</h1></div>
 <p>${richText(t('consent.wants_access'), { client: html`<strong>${view.clientName}</strong>`, account: html`<strong>${view.username}</strong>` })}</p>
-${
-  view.switchAccountAction
-    ? html`<form method="post" action="${view.switchAccountAction}" class="account-user">
-<input type="hidden" name="csrf_token" value="${view.csrfToken}">
-<span class="muted">${t('consent.not_you')}</span> ${button(t('consent.switch_account'), { variant: 'link' })}
-</form>`
-    : ''
-}
 ${clientLinks(pc, view)}
 ${view.metadataDocument ? metadataDocumentNotice(pc, view.metadataDocument) : ''}
 <p>${t('consent.will_be_able')}</p>
@@ -129,6 +128,15 @@ ${
 <input type="hidden" name="csrf_token" value="${view.csrfToken}">
 ${actions(button(t('consent.deny'), { variant: 'secondary', name: 'decision', value: 'deny' }), button(t('consent.allow'), { name: 'decision', value: 'allow' }))}
 </form>
+${
+  // After the decision form, so that the answer is the page's first form (and its first button).
+  view.switchAccountAction
+    ? html`<form method="post" action="${view.switchAccountAction}" class="account-user">
+<input type="hidden" name="csrf_token" value="${view.csrfToken}">
+<span class="muted">${richText(t('consent.signed_in_as'), { account: html`<strong>${view.username}</strong>` })} ${t('consent.not_you')}</span> ${button(t('consent.switch_account'), { variant: 'link' })}
+</form>`
+    : ''
+}
 <p class="muted">${richText(t('consent.revoke_later'), { link: html`<a href="${pathFor('account')}/applications">${t('consent.connected_applications')}</a>` })}</p>`,
   );
 }
