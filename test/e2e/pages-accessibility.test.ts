@@ -187,7 +187,7 @@ describe.skipIf(SKIP_BROWSER)('every page is accessible (axe-core in Chromium)',
 
   for (const variant of VARIANTS) {
     describe(variant.name, () => {
-      it.each(PAGES.map((p) => [p.name, p] as const))('%s', async (_name, spec) => {
+      it.each(PAGES.map((p) => [p.name, p] as const))('%s: no axe violation, and the page loads nothing from another origin', async (_name, spec) => {
         const session = await openSession(browser, server.issuer, variant);
         try {
           const statuses: number[] = [];

@@ -361,6 +361,11 @@ const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
   ['initial access tokens are shown once and stored only as hashes', 'test/http/registration/registration-policy.test.ts', 'mints a token through the admin API (shown once, stored hashed) and lists it without the token'],
   ['initial access token use count: N+1 racing registrations with max_uses N register exactly N (PostgreSQL)', 'test/http/registration/registration-policy.test.ts', 'a race of N+1 registrations with max_uses N registers exactly N'],
   ['dynamic registration is closed by default in production', 'test/unit/config/config.test.ts', 'REGISTRATION_POLICY: closed by default in production, open in development; explicit values win'],
+  // Pages (issue 12 §5).
+  ["pages: strict CSP, style-src 'self' (the served, integrity-checked stylesheet), no inline style or script except a nonce'd one", 'test/http/pages/pages.test.ts', 'are served under content-hashed names, cached for a year, and linked with their integrity hash'],
+  ['pages: no third-party origins (only the operator logo origin and, on consent, the client logo)', 'test/e2e/pages-accessibility.test.ts', 'the page loads nothing from another origin'],
+  ['pages: every browser-facing answer is a page with a support reference (404, 429, GET on a form URL, expired sign-in)', 'test/http/pages/pages.test.ts', '404: a page for a browser, JSON for an API client'],
+  ['pages: template overrides cannot carry script, inline style, event handlers or foreign CSS', 'test/unit/views/brand.test.ts', 'refuses an unsafe template at start-up'],
   ['open registration is rate-limited per address, shared by replicas through Redis', 'test/http/registration/registration-policy.test.ts', 'three registrations on either replica use up the address, the fourth is refused on both'],
 ];
 
