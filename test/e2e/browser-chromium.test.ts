@@ -118,7 +118,7 @@ describe.skipIf(SKIP_BROWSER)('the authorization pages in headless Chromium', ()
     const { page, console } = await freshPage();
     const request = await authorizationRequest();
     await page.goto(request.url);
-    expect(await page.title()).toBe('Sign in');
+    expect(await page.title()).toBe('Sign in – Authly');
     const user = users[0]!;
     await signInAndAllow(page, user, LOGIN_SCREENSHOT);
 
