@@ -1,5 +1,5 @@
 import { pathFor } from '../config/routes.js';
-import { actions, button, field, linkList, richText, warning, type Link } from './components.js';
+import { actions, button, field, linkList, richText, supportReference, warning, type Link } from './components.js';
 import { html, type Html } from './html.js';
 import { translator } from './i18n/catalogue.js';
 import { layout } from './page.js';
@@ -36,7 +36,8 @@ ${field({
 })}
 ${field({ id: 'password', type: 'password', label: t('signin.password'), autocomplete: 'current-password', required: true })}
 ${actions(button(t('signin.submit')))}
-</form>`,
+</form>
+${view.error ? supportReference(pc) : ''}`,
   );
 }
 
