@@ -119,36 +119,6 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
     return renderConsent(reply, loaded, current.user);
   });
 
-  // A form URL opened by GET (a bookmark, a reload after a failed post, a shared link): back to the page
-  // that shows the form, which itself says when the sign-in has expired.
-  for (const route of [ROUTES.interactionLogin, ROUTES.interactionConsent, ROUTES.interactionSwitchAccount]) {
-    app.get<{ Params: { uid: string } }>(route, async (request, reply) =>
-      reply.header('cache-control', 'no-store').redirect(pathFor('interaction', { uid: request.params.uid }), 303),
-    );
-  }
-
-  // "Not you?" on the consent page: this browser's session ends and the same authorization asks who signs in.
-  app.post<{ Params: { uid: string } }>(ROUTES.interactionSwitchAccount, async (request, reply) => {
-    const loaded = await loadInteraction(ctx, request, reply);
-    if (!loaded) return reply;
-    const form = singleParams(formBody(request.body, request.headers['content-type']));
-    if (!checkCsrfToken(ctx, loaded.interaction.uid, form.csrf_token)) return formExpired(request, reply, loaded);
-    const current = await currentSignIn(ctx, request, loaded.interaction);
-    if (current) {
-      await endSession(ctx, current.session);
-      request.audit.record('session.ended', {
-        actor: current.user.id,
-        actor_type: 'user',
-        client_id: loaded.client.clientId,
-        sid: current.session.sid,
-        reason: 'switch_account',
-      });
-    }
-    await forgetInteractionLogin(ctx.db, loaded.interaction.uid);
-    clearSessionCookie(reply, config);
-    return reply.header('cache-control', 'no-store').redirect(pathFor('interaction', { uid: loaded.interaction.uid }), 303);
-  });
-
   app.post<{ Params: { uid: string } }>(ROUTES.interactionLogin, async (request, reply) => {
     const loaded = await loadInteraction(ctx, request, reply);
     if (!loaded) return reply;
@@ -195,5 +165,35 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
     await addConsentedScopes(ctx.db, current.user.id, loaded.client.clientId, scopes);
     request.audit.record('consent.granted', { actor: current.user.id, actor_type: 'user', client_id: loaded.client.clientId, scope: scopes.join(' ') });
     return finishAuthorization(ctx, request, reply, loaded, current.user, current.session);
+  });
+
+  // A form URL opened by GET (a bookmark, a reload after a failed post, a shared link): back to the page
+  // that shows the form, which itself says when the sign-in has expired.
+  for (const route of [ROUTES.interactionLogin, ROUTES.interactionConsent, ROUTES.interactionSwitchAccount]) {
+    app.get<{ Params: { uid: string } }>(route, async (request, reply) =>
+      reply.header('cache-control', 'no-store').redirect(pathFor('interaction', { uid: request.params.uid }), 303),
+    );
+  }
+
+  // "Not you?" on the consent page: this browser's session ends and the same authorization asks who signs in.
+  app.post<{ Params: { uid: string } }>(ROUTES.interactionSwitchAccount, async (request, reply) => {
+    const loaded = await loadInteraction(ctx, request, reply);
+    if (!loaded) return reply;
+    const form = singleParams(formBody(request.body, request.headers['content-type']));
+    if (!checkCsrfToken(ctx, loaded.interaction.uid, form.csrf_token)) return formExpired(request, reply, loaded);
+    const current = await currentSignIn(ctx, request, loaded.interaction);
+    if (current) {
+      await endSession(ctx, current.session);
+      request.audit.record('session.ended', {
+        actor: current.user.id,
+        actor_type: 'user',
+        client_id: loaded.client.clientId,
+        sid: current.session.sid,
+        reason: 'switch_account',
+      });
+    }
+    await forgetInteractionLogin(ctx.db, loaded.interaction.uid);
+    clearSessionCookie(reply, config);
+    return reply.header('cache-control', 'no-store').redirect(pathFor('interaction', { uid: loaded.interaction.uid }), 303);
   });
 }
