@@ -71,11 +71,16 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
     };
   }
 
-  /** A client's URI shown on the consent page: https only (http for loopback hosts, as in development), never another scheme. */
-  function shownClientUri(uri: string | null | undefined): string | undefined {
+  /**
+   * A client's URI shown on the consent page: https only (http for loopback hosts, as in development), never
+   * another scheme. A metadata-document client is vouched for by nobody, so only URIs on its client_id's own
+   * origin are shown: a copied logo or a borrowed privacy policy from elsewhere would lend it a trust it has not earned.
+   */
+  function shownClientUri(client: Loaded['client'], uri: string | null | undefined): string | undefined {
     if (!uri) return undefined;
     try {
       const url = new URL(uri);
+      if (client.registrationType === 'metadata_document' && url.origin !== new URL(client.clientId).origin) return undefined;
       if (url.protocol === 'https:') return url.href;
       if (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return url.href;
     } catch {
@@ -89,14 +94,14 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
     const scopes = await findScopes(ctx.db, grantableScopes(loaded.interaction.params, user));
     const resources = await consentResources(ctx, loaded.interaction.params.resources ?? []);
     const { client } = loaded;
-    const logoUri = shownClientUri(client.logoUri);
+    const logoUri = shownClientUri(client, client.logoUri);
     const page = consentPage(interactionPageContext(reply.request, loaded), {
       resources,
       clientName: client.clientName,
-      clientUri: shownClientUri(client.clientUri) ?? null,
+      clientUri: shownClientUri(client, client.clientUri) ?? null,
       logoUri,
-      policyUri: shownClientUri(client.policyUri),
-      tosUri: shownClientUri(client.tosUri),
+      policyUri: shownClientUri(client, client.policyUri),
+      tosUri: shownClientUri(client, client.tosUri),
       username: user.username,
       scopes,
       action: pathFor('interactionConsent', { uid }),

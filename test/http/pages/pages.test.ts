@@ -7,6 +7,7 @@ import { csrfToken, formAction, InjectBrowser } from '../../helpers/browser.js';
 import { createClient, createUser, REDIRECT_URI, TEST_PASSWORD, type TestClient } from '../../helpers/fixtures.js';
 import { authorizeUrl, isInteractionRedirect } from '../../helpers/oauth-flow.js';
 import { createTestApp, type TestApp } from '../../helpers/test-app.js';
+import { MetadataDocumentServer } from '../../helpers/metadata-document-server.js';
 
 /** Issue 12 §5: one served stylesheet, branding, the consent page, and every browser-facing answer a page. */
 const BRAND = {
@@ -34,9 +35,11 @@ function expectPageHeaders(res: LightMyRequestResponse, status: number): void {
 describe('pages people would trust', () => {
   let t: TestApp;
   let client: TestClient;
+  let docs: MetadataDocumentServer;
 
   beforeAll(async () => {
-    t = await createTestApp(BRAND);
+    t = await createTestApp({ ...BRAND, CIMD_ALLOW_LOOPBACK: 'true' });
+    docs = await MetadataDocumentServer.start();
     client = await createClient(t.app, {
       clientName: 'Photo Album',
       clientUri: 'https://photos.example.com/',
@@ -45,20 +48,23 @@ describe('pages people would trust', () => {
       tosUri: 'javascript:alert(1)',
     });
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await docs.close();
+    await t.close();
+  });
 
   /** The login page of a fresh authorization in a fresh browser. */
-  async function loginPage(extra: Record<string, string> = {}, headers: Record<string, string> = {}) {
+  async function loginPage(extra: Record<string, string> = {}, headers: Record<string, string> = {}, clientId = client.clientId) {
     const browser = new InjectBrowser(t.app);
-    const start = await browser.get(authorizeUrl(client.clientId, { scope: 'email openid offline_access profile', ...extra }));
+    const start = await browser.get(authorizeUrl(clientId, { scope: 'email openid offline_access profile', ...extra }));
     expect(isInteractionRedirect(start)).toBe(true);
     const location = start.headers.location as string;
     const page = await t.app.inject({ method: 'GET', url: location, headers: { ...headers, cookie: start.cookies.map((c) => `${c.name}=${c.value}`).join('; ') } });
     return { browser, location, page, uid: location.split('/').pop()! };
   }
 
-  async function consentPage(user: User, extra: Record<string, string> = {}) {
-    const { browser, location, uid } = await loginPage(extra);
+  async function consentPage(user: User, extra: Record<string, string> = {}, clientId = client.clientId) {
+    const { browser, location, uid } = await loginPage(extra, {}, clientId);
     const login = await browser.get(location);
     const consent = await browser.post(formAction(login.body), { csrf_token: csrfToken(login.body), username: user.username, password: TEST_PASSWORD });
     expect(consent.statusCode).toBe(303);
@@ -153,6 +159,21 @@ describe('pages people would trust', () => {
       expect(page.body).toContain('<h1>Zugriff erlauben?</h1>');
       expect(page.body).toContain('<li>Sie mit Ihrem Konto anmelden</li><li>Ihren Namen und Ihr Basisprofil lesen</li>');
       expect(page.body).toContain('<p><strong>Photo Album</strong> möchte auf Ihr Konto <strong>grete</strong> zugreifen.</p>');
+    });
+
+    it("a metadata-document client's logo and links are shown only from its own origin", async () => {
+      const clientId = docs.document('/clients/album.json', {
+        redirect_uris: [REDIRECT_URI],
+        logo_uri: `${docs.base}/logo.png`,
+        client_uri: `${docs.base}/`,
+        policy_uri: 'https://photos.example.com/privacy',
+        tos_uri: 'https://famous-brand.example/terms',
+      });
+      const { page } = await consentPage(await createUser(t.app), {}, clientId);
+      expect(page.body).toContain(`<img src="${docs.base}/logo.png" alt="Logo of MCP Test Client" width="48" height="48">`);
+      expect(page.body).toContain(`<ul class="links" aria-label="About MCP Test Client"><li><a href="${docs.base}/" rel="noopener noreferrer">Website</a></li></ul>`);
+      expect(page.body).not.toContain('photos.example.com');
+      expect(page.body).not.toContain('famous-brand.example');
     });
 
     it('"Not you?" signs this browser out and asks again who signs in, into the same authorization', async () => {
