@@ -27,7 +27,9 @@ export async function authorizeRoutes(app: FastifyInstance): Promise<void> {
     } catch (err) {
       if (!(err instanceof UntrustedRedirectError)) throw err;
       services.metrics.authorizations.inc({ result: 'invalid_client_or_redirect_uri' });
-      const pc = pageContext(request);
+      // ui_locales is read even though the request was refused: the person still reads their language.
+      const uiLocales = raw.ui_locales?.length === 1 ? raw.ui_locales[0] : undefined;
+      const pc = pageContext(request, uiLocales);
       // RFC 6749 section 4.1.2.1: never redirect to an unverified URI; the person reads what to do, the developer the reason.
       const page = errorPage(pc, pc.t('errors.invalid_request_title'), pc.t('errors.invalid_authorization'), { detail: err.message });
       return sendPage(reply, 400, page, { formAction: ["'none'"] });

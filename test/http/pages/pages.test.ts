@@ -258,6 +258,12 @@ describe('pages people would trust', () => {
       expect(res.body).toContain('<h1>Ungültige Anfrage</h1>');
       expect(res.body).toContain('<code>The application is unknown.</code>');
     });
+
+    it('an invalid authorization request is in the language of its ui_locales', async () => {
+      const res = await t.app.inject({ method: 'GET', url: authorizeUrl('no-such-client', { ui_locales: 'de' }), headers: HTML });
+      expectPageHeaders(res, 400);
+      expect(res.body).toContain('<html lang="de">');
+    });
   });
 });
 
