@@ -21,6 +21,7 @@ import { createSharedState } from './plugins/shared-state.js';
 import { accountRoutes } from './routes/account/account-routes.js';
 import { accountTotpRoutes } from './routes/account/totp-route.js';
 import { adminRoutes } from './routes/admin/admin-routes.js';
+import { assetsRoutes } from './routes/assets/assets-route.js';
 import { authorizeRoutes } from './routes/authorize/authorize-route.js';
 import { discoveryRoutes } from './routes/discovery/discovery-route.js';
 import { healthRoutes } from './routes/health/health-route.js';
@@ -248,6 +249,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   await app.register(registrationRoutes);
   await app.register(adminRoutes);
   await app.register(healthRoutes);
+  await app.register(assetsRoutes);
   if (config.metricsEnabled) await app.register(metricsRoutes);
   return app;
 }

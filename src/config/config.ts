@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { canonicalResourceIdentifier } from '../lib/resource-identifier.js';
+import { BrandConfigError, loadBrand, type BrandConfig } from './brand.js';
 
 /**
  * Every environment variable Authly reads, with its description and default. `.env.example` is
@@ -36,6 +37,37 @@ export const ENV_VARS = {
   DEFAULT_ISSUER_URL: {
     schema: z.url({ message: 'expected an absolute http(s) URL' }),
     description: 'The issuer identifier and public base URL (default http://localhost:PORT).',
+  },
+  // Branding (issue 12 §5): what every page and mail shows of the operator. Checked at start-up.
+  BRAND_PRODUCT_NAME: {
+    schema: z.string().trim().min(1).max(60, { message: 'expected at most 60 characters' }),
+    default: 'Authly',
+    description: 'Product name on every page title, the sign-out page and the mail "from" name.',
+  },
+  BRAND_LOGO_URL: {
+    schema: z.url({ message: 'expected an absolute http(s) URL' }),
+    description: 'Logo shown above every page (https; its origin is added to the pages\' CSP img-src). Or BRAND_LOGO_FILE.',
+  },
+  BRAND_LOGO_FILE: {
+    schema: z.string().min(1),
+    description: 'Logo file (.svg, .png, .jpg, .webp, at most 256 KiB) served by Authly under /assets/. Or BRAND_LOGO_URL.',
+  },
+  BRAND_PRIMARY_COLOR: {
+    schema: z.string().regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, { message: 'expected a hex colour like #2f66d8' }),
+    default: '#2f66d8',
+    description: 'Primary colour (buttons, links, focus). Text colours are derived so that contrast stays readable.',
+  },
+  BRAND_SUPPORT_URL: {
+    schema: z.url({ message: 'expected an absolute http(s) URL' }),
+    description: 'Help page linked in every page footer and on error pages.',
+  },
+  BRAND_SUPPORT_EMAIL: {
+    schema: z.email({ message: 'expected an email address' }),
+    description: 'Support address shown in every page footer and on error pages.',
+  },
+  BRAND_TEMPLATES_DIR: {
+    schema: z.string().min(1),
+    description: 'Optional folder of overrides: header.html, footer.html (HTML fragments, no script or style) and extra.css.',
   },
   DATABASE_URL: {
     schema: z.string().regex(/^postgres(ql)?:\/\//, { message: 'expected a postgres:// URL' }),
@@ -388,6 +420,8 @@ export interface Config {
   host: string;
   port: number;
   issuer: string;
+  /** Branding (BRAND_*): files are read and checked at start-up (src/config/brand.ts). */
+  brand: BrandConfig;
   databaseUrl: string | undefined;
   databasePoolMax: number;
   dataDir: string;
@@ -721,6 +755,15 @@ function smtpConfigured(env: Env): boolean {
   return readRaw(env, 'SMTP_HOST') !== undefined || readRaw(env, 'SMTP_URL') !== undefined;
 }
 
+function brandOrConfigError(raw: Parameters<typeof loadBrand>[0]): BrandConfig {
+  try {
+    return loadBrand(raw);
+  } catch (err) {
+    if (err instanceof BrandConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
 /** Values from examples and templates (`change-me…`, `dev-…`): refused in production. */
 const PLACEHOLDER = /not-for-production|change-?me|^dev[-_]|^your[-_]|^example/i;
 
@@ -753,6 +796,16 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     host: v('HOST'),
     port,
     issuer,
+    brand: brandOrConfigError({
+      productName: v('BRAND_PRODUCT_NAME'),
+      logoUrl: v('BRAND_LOGO_URL'),
+      logoFile: v('BRAND_LOGO_FILE'),
+      primaryColor: v('BRAND_PRIMARY_COLOR'),
+      supportUrl: v('BRAND_SUPPORT_URL'),
+      supportEmail: v('BRAND_SUPPORT_EMAIL'),
+      templatesDir: v('BRAND_TEMPLATES_DIR'),
+      environment,
+    }),
     databaseUrl: v('DATABASE_URL'),
     databasePoolMax: v('DATABASE_POOL_MAX'),
     dataDir: path.resolve(v<string>('AUTHLY_DATA_DIR')),

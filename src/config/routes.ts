@@ -55,6 +55,9 @@ export const ROUTES = {
   accountTotp: '/account/security/totp',
   accountTotpDisable: '/account/security/totp/disable',
   accountRecoveryCodes: '/account/security/totp/recovery-codes',
+  // The pages' stylesheet and the brand logo, under content-hashed names (src/routes/assets/).
+  asset: '/assets/:file',
+  interactionSwitchAccount: '/interaction/:uid/switch-account',
   admin: '/admin',
   health: '/health',
   healthReady: '/health/ready',

@@ -4,8 +4,8 @@ import { InputRejected } from '../errors/input-errors.js';
 import { InsufficientScope, InvalidBearerRequest, InvalidClient, InvalidRequest, InvalidToken, OAuthError, safeDescription, TemporarilyUnavailable } from '../errors/oauth-errors.js';
 import { storageFault } from '../errors/storage-errors.js';
 import { TooManyAttempts } from '../errors/throttle-errors.js';
-import { errorPage } from '../views/authorization-pages.js';
-import { sendPage } from '../views/page.js';
+import { waitInWords } from '../views/components.js';
+import { errorPage, sendPage } from '../views/page.js';
 import { errorShapeFor } from './input-guard.js';
 import { pageContext } from './page-context.js';
 
@@ -35,10 +35,44 @@ function adminInputError(err: InputRejected): AdminApiError {
   return new ValidationFailed({ [err.field]: err.reason }, INPUT_MESSAGES[err.source]);
 }
 
-/** Pages (authorize, interaction, logout) answer a person: an HTML error page, never raw JSON. */
+/** Pages (authorize, interaction, logout) answer a person: an HTML error page, never raw JSON; the technical reason goes below. */
 function sendErrorPage(reply: FastifyReply, status: number, description: string): FastifyReply {
-  const message = status >= 500 ? 'Something went wrong on our side. Try again later.' : `The request could not be processed (${description}). Return to the application and try again.`;
-  return sendPage(reply, status, errorPage(pageContext(reply.request), status >= 500 ? 'Server error' : 'Invalid request', message), { formAction: ["'none'"] });
+  const pc = pageContext(reply.request);
+  const page =
+    status >= 500
+      ? errorPage(pc, pc.t('errors.server_title'), pc.t('errors.server'))
+      : errorPage(pc, pc.t('errors.invalid_request_title'), pc.t('errors.invalid_request'), { detail: description });
+  return sendPage(reply, status, page, { formAction: ["'none'"] });
+}
+
+/** A person's browser asks for HTML first (RFC 9110 section 12.5.1); API clients that send JSON or nothing keep JSON. */
+export function prefersHtml(request: FastifyRequest): boolean {
+  const accept = request.headers.accept;
+  if (typeof accept !== 'string') return false;
+  const html = accept.indexOf('text/html');
+  if (html < 0) return false;
+  const json = accept.indexOf('application/json');
+  return json < 0 || html < json;
+}
+
+/** 429 for a person: the wait in words, with Retry-After for the browser. */
+export function sendRateLimitedPage(request: FastifyRequest, reply: FastifyReply, retryAfterSeconds: number): FastifyReply {
+  const pc = pageContext(request);
+  reply.header('retry-after', String(retryAfterSeconds));
+  const page = errorPage(pc, pc.t('errors.rate_limited_title'), pc.t('errors.rate_limited', { wait: waitInWords(pc.locale, retryAfterSeconds) }), {
+    detail: 'rate_limited: too many requests; try again later',
+  });
+  return sendPage(reply, 429, page, { formAction: ["'none'"] });
+}
+
+function sendNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const description = safeDescription(`no route for ${request.method} ${request.url.split('?')[0]}`);
+  const isRead = request.method === 'GET' || request.method === 'HEAD';
+  if (errorShapeFor(request.url) === 'page' || (isRead && prefersHtml(request))) {
+    const pc = pageContext(request);
+    return sendPage(reply, 404, errorPage(pc, pc.t('errors.not_found_title'), pc.t('errors.not_found'), { detail: description }), { formAction: ["'none'"] });
+  }
+  return reply.code(404).send({ error: 'not_found', error_description: description });
 }
 
 /**
@@ -50,13 +84,12 @@ export function sendUnavailable(request: FastifyRequest, reply: FastifyReply, re
   switch (errorShapeFor(request.url)) {
     case 'admin':
       return reply.code(503).send(new AdminApiError(503, 'temporarily_unavailable', description).toJSON());
-    case 'page':
-      return sendPage(
-        reply,
-        503,
-        errorPage(pageContext(request), 'Temporarily unavailable', 'The service is temporarily unavailable. Please try again in a moment.'),
-        { formAction: ["'none'"] },
-      );
+    case 'page': {
+      const pc = pageContext(request);
+      return sendPage(reply, 503, errorPage(pc, pc.t('errors.unavailable_title'), pc.t('errors.unavailable'), { detail: description }), {
+        formAction: ["'none'"],
+      });
+    }
     default:
       return sendOAuthError(reply, new TemporarilyUnavailable(description, retryAfterSeconds));
   }
@@ -140,7 +173,5 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler(sendError);
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'not_found', error_description: safeDescription(`no route for ${request.method} ${request.url.split('?')[0]}`) }),
-  );
+  app.setNotFoundHandler(sendNotFound);
 }

@@ -3,6 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { WindowCounter } from '../cache/rate-limit-counter.js';
 import type { Config } from '../config/config.js';
+import { prefersHtml, sendRateLimitedPage } from '../http/error-handler.js';
+import { errorShapeFor } from '../http/input-guard.js';
 import { ROUTES } from '../config/routes.js';
 
 /**
@@ -148,6 +150,10 @@ export const rateLimiting = fp(async (app: FastifyInstance, options: RateLimitOp
     reply.header('ratelimit-reset', shown.resetSeconds);
     if (!shown.exceeded) return;
     options.onExceeded(shown.policy.name);
+    // A person (a page route, or a browser asking for HTML) reads the wait in words; API clients keep JSON.
+    if (errorShapeFor(request.url) === 'page' || (request.method === 'GET' && prefersHtml(request))) {
+      return sendRateLimitedPage(request, reply, Math.max(1, shown.resetSeconds));
+    }
     return reply
       .code(429)
       .header('retry-after', Math.max(1, shown.resetSeconds))

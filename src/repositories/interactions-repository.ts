@@ -85,3 +85,8 @@ export async function deleteSomeExpiredInteractions(db: Queryable, limit: number
   );
   return result.rowCount;
 }
+
+/** "Not you?" on the consent page: the interaction forgets who signed in, so it asks again (same request, same uid). */
+export async function forgetInteractionLogin(db: Queryable, uid: string): Promise<void> {
+  await db.query("UPDATE interactions SET user_id = NULL, auth_time = NULL, sid = NULL, pending_user_id = NULL, amr = '{}' WHERE uid = $1", [uid]);
+}

@@ -30,5 +30,6 @@ export function accountLayout(
 ${view.notice ? html`<p class="notice" role="status">${view.notice}</p>` : ''}
 ${view.error ? html`<p class="error" role="alert">${view.error}</p>` : ''}
 ${view.body}`,
+    { wide: true },
   );
 }

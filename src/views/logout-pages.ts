@@ -1,3 +1,4 @@
+import { actions, button, richText } from './components.js';
 import { html, type Html } from './html.js';
 import { layout } from './page.js';
 import type { PageContext } from './page-context.js';
@@ -13,21 +14,23 @@ export interface LogoutConfirmView {
 
 /** RP-Initiated Logout section 2: without a hint for this session, the user confirms the logout. */
 export function logoutConfirmPage(pc: PageContext, view: LogoutConfirmView): Html {
+  const { t } = pc;
+  const product = pc.brand.productName;
   return layout(
     pc,
-    'Sign out?',
-    html`<h1>Sign out of ${pc.brand.productName}?</h1>
-${view.clientName ? html`<p><strong>${view.clientName}</strong> asked to sign you out.</p>` : ''}
-<p class="muted">You will be signed out of ${pc.brand.productName} in this browser.</p>
+    t('logout.confirm_title'),
+    html`<h1>${t('logout.confirm_heading', { product })}</h1>
+${view.clientName ? html`<p>${richText(t('logout.asked_by'), { client: html`<strong>${view.clientName}</strong>` })}</p>` : ''}
+<p class="muted">${t('logout.explain', { product })}</p>
 <form method="post" action="${view.action}">
 <input type="hidden" name="csrf_token" value="${view.csrfToken}">
 <input type="hidden" name="confirm" value="yes">
 ${Object.entries(view.fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
-<div class="actions"><button type="submit">Sign out</button></div>
+${actions(button(t('logout.submit')))}
 </form>`,
   );
 }
 
 export function signedOutPage(pc: PageContext): Html {
-  return layout(pc, 'Signed out', html`<h1>You are signed out</h1><p>You can close this window.</p>`);
+  return layout(pc, pc.t('logout.done_title'), html`<h1>${pc.t('logout.done_heading')}</h1><p>${pc.t('logout.done_text')}</p>`);
 }

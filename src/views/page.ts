@@ -1,22 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
+import { linkList, supportReference, technicalDetails, type Link } from './components.js';
 import { Html, html } from './html.js';
-import type { PageContext } from './page-context.js';
-
-const STYLE = `
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1d2330;margin:0;
-display:flex;min-height:100vh;align-items:center;justify-content:center}
-main{background:#fff;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08);padding:2rem;width:100%;max-width:380px}
-h1{font-size:1.35rem;margin:0 0 1rem}p{line-height:1.45}label{display:block;font-weight:600;margin:.9rem 0 .3rem}
-input[type=text],input[type=password]{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #b9bfca;border-radius:6px;font-size:1rem}
-button{font-size:1rem;padding:.6rem 1.2rem;border-radius:6px;border:1px solid #2456c4;background:#2f66d8;color:#fff;cursor:pointer;margin-top:1.2rem}
-button.secondary{background:#fff;color:#2f66d8}.actions{display:flex;gap:.6rem;justify-content:flex-end}
-.error{background:#fdecec;border:1px solid #e5a3a3;color:#8c1c1c;padding:.6rem;border-radius:6px}
-ul.scopes{padding-left:1.2rem}ul.scopes li{margin:.3rem 0}.muted{color:#5b6475;font-size:.9rem}
-.warning{background:#fff6e0;border:1px solid #d9a93a;color:#4f3a00;padding:.6rem;border-radius:6px}
-.destination{font-size:1.15rem;word-break:break-all}code{word-break:break-all}`;
-// The stylesheet is allowed by its hash, so the CSP needs no 'unsafe-inline'.
-const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
+import type { Brand, PageContext } from './page-context.js';
+import { brandFrom } from './page-context.js';
 
 export interface PageSecurity {
   /** Where forms on this page may post and redirect (CSP form-action). */
@@ -25,17 +11,23 @@ export interface PageSecurity {
   scriptNonce?: string;
   /** Where the page's script may fetch (CSP connect-src); unset: nowhere (default-src 'none'). */
   connectSrc?: readonly string[];
+  /** Origins of images this page shows besides Authly's own (the consent page's client logo). */
+  imgSrc?: readonly string[];
 }
 
 /**
- * CSP for server-rendered pages. Chromium applies form-action to the redirects that follow a form POST,
- * so the pages of an authorization list the client's redirect origin next to 'self' (SECURITY.md).
+ * CSP for server-rendered pages. Styles come only from Authly's own stylesheet (`style-src 'self'`, no
+ * inline style); images from Authly, plus the operator's logo origin (BRAND_LOGO_URL) and the sources the
+ * page names (the client's logo_uri on consent). Chromium applies form-action to the redirects that
+ * follow a form POST, so the pages of an authorization list the client's redirect origin next to 'self'
+ * (SECURITY.md).
  */
-export function contentSecurityPolicy(security: PageSecurity): string {
+export function contentSecurityPolicy(security: PageSecurity, brand?: Pick<Brand, 'logoOrigin'>): string {
+  const images = ["'self'", 'data:', ...(brand?.logoOrigin ? [brand.logoOrigin] : []), ...(security.imgSrc ?? [])];
   return [
     "default-src 'none'",
-    `style-src ${STYLE_HASH}`,
-    "img-src 'self' data:",
+    "style-src 'self'",
+    `img-src ${[...new Set(images)].join(' ')}`,
     `script-src ${security.scriptNonce ? `'nonce-${security.scriptNonce}'` : "'none'"}`,
     ...(security.connectSrc ? [`connect-src ${security.connectSrc.join(' ')}`] : []),
     `form-action ${security.formAction.join(' ')}`,
@@ -44,19 +36,70 @@ export function contentSecurityPolicy(security: PageSecurity): string {
   ].join('; ');
 }
 
-export function layout(pc: PageContext, title: string, body: Html): Html {
+function siteHeader(brand: Brand, wide: boolean): Html {
+  const cls = wide ? 'site-header wide' : 'site-header';
+  if (brand.headerHtml) return html`<header class="${cls}">${new Html(brand.headerHtml)}</header>`;
+  const mark = brand.logoSrc
+    ? html`<img class="logo" src="${brand.logoSrc}" alt="${brand.productName}">`
+    : html`<span class="product">${brand.productName}</span>`;
+  return html`<header class="${cls}">${mark}</header>`;
+}
+
+function siteFooter(pc: PageContext, wide: boolean): Html {
+  const { brand } = pc;
+  const links: Link[] = [];
+  if (brand.supportUrl) links.push({ href: brand.supportUrl, label: pc.t('common.help') });
+  if (brand.supportEmail) links.push({ href: `mailto:${brand.supportEmail}`, label: pc.t('common.contact_support') });
+  if (links.length === 0 && !brand.footerHtml) return html``;
+  return html`<footer class="${wide ? 'site-footer wide' : 'site-footer'}">${
+    links.length > 0 ? html`<nav aria-label="${pc.t('common.site_navigation')}">${linkList(links)}</nav>` : ''
+  }${brand.footerHtml ? new Html(brand.footerHtml) : ''}</footer>`;
+}
+
+export interface LayoutOptions {
+  /** A wider frame (the account pages). */
+  wide?: boolean;
+}
+
+export function layout(pc: PageContext, title: string, body: Html, options: LayoutOptions = {}): Html {
+  const wide = options.wide ?? false;
   return html`<!doctype html>
 <html lang="${pc.locale}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<meta name="color-scheme" content="light dark">
 <link rel="icon" href="data:,">
+<link rel="stylesheet" href="${pc.brand.stylesheet.href}" integrity="${pc.brand.stylesheet.integrity}">
 <title>${title} – ${pc.brand.productName}</title>
-<style>${new Html(STYLE)}</style>
 </head>
-<body><main>${body}</main></body>
+<body>
+${siteHeader(pc.brand, wide)}
+<main${wide ? html` class="wide"` : ''}>${body}</main>
+${siteFooter(pc, wide)}
+</body>
 </html>`;
+}
+
+export interface ErrorPageOptions {
+  /** The technical reason, for the developer (shown in a collapsed details element). */
+  detail?: string;
+  /** A way back: the sign-in page, the client's site. */
+  back?: Link;
+}
+
+/** An error written for the person, a way back, the support reference, and the technical reason below. */
+export function errorPage(pc: PageContext, title: string, message: string, options: ErrorPageOptions = {}): Html {
+  return layout(
+    pc,
+    title,
+    html`<h1>${title}</h1>
+<p class="error" role="alert">${message}</p>
+${options.back ? html`<p><a class="button secondary" href="${options.back.href}"${options.back.external ? html` rel="noopener noreferrer"` : ''}>${options.back.label}</a></p>` : ''}
+${supportReference(pc)}
+${technicalDetails(pc, options.detail)}`,
+  );
 }
 
 export function sendPage(reply: FastifyReply, status: number, page: Html, security: PageSecurity): FastifyReply {
@@ -65,7 +108,7 @@ export function sendPage(reply: FastifyReply, status: number, page: Html, securi
     .header('content-type', 'text/html; charset=utf-8')
     .header('cache-control', 'no-store')
     .header('x-frame-options', 'DENY')
-    .header('content-security-policy', contentSecurityPolicy(security))
+    .header('content-security-policy', contentSecurityPolicy(security, brandFrom(reply.server.ctx.config)))
     .send(page.value);
 }
 

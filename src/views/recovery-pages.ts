@@ -11,16 +11,6 @@ export interface Link {
   text: string;
 }
 
-/** "2 minutes": a wait in words, rounded up to the unit a person would say. */
-export function waitInWords(t: Translate, seconds: number): string {
-  const s = Math.max(1, Math.ceil(seconds));
-  if (s < 60) return s === 1 ? t('recovery.wait_second') : t('recovery.wait_seconds', { n: s });
-  const minutes = Math.ceil(s / 60);
-  if (minutes < 60) return minutes === 1 ? t('recovery.wait_minute') : t('recovery.wait_minutes', { n: minutes });
-  const hours = Math.ceil(minutes / 60);
-  return hours === 1 ? t('recovery.wait_hour') : t('recovery.wait_hours', { n: hours });
-}
-
 const links = (items: readonly Link[] = []) => (items.length ? html`<ul class="links">${items.map((l) => html`<li><a href="${l.href}">${l.text}</a></li>`)}</ul>` : '');
 
 const hidden = (fields: Record<string, string>) => Object.entries(fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`);

@@ -8,7 +8,8 @@ import { requestEmailChange, sendVerificationLink } from '../../services/account
 import { verifyPassword } from '../../services/password-hasher.js';
 import { loginThrottle, type LoginSubject } from '../../services/throttle-service.js';
 import { sendPage } from '../../views/page.js';
-import { accountEmailPage, messagePage, waitInWords } from '../../views/recovery-pages.js';
+import { waitInWords } from '../../views/components.js';
+import { accountEmailPage, messagePage } from '../../views/recovery-pages.js';
 import { accountCsrfToken, checkAccountCsrfToken, requireAccountSignIn, type AccountSignIn } from './account-context.js';
 
 const EMAIL = z.email().max(320);
@@ -72,7 +73,7 @@ export async function accountEmailRoutes(app: FastifyInstance): Promise<void> {
     } catch (err) {
       if (!(err instanceof TooManyAttempts)) throw err;
       reply.header('retry-after', String(err.retryAfterSeconds));
-      return render(request, reply, signIn, 429, { error: pc.t('recovery.too_many_attempts', { wait: waitInWords(pc.t, err.retryAfterSeconds) }), newEmail });
+      return render(request, reply, signIn, 429, { error: pc.t('recovery.too_many_attempts', { wait: waitInWords(pc.locale, err.retryAfterSeconds) }), newEmail });
     }
     const password = form.current_password ?? '';
     if (password.length > 1024 || !(await verifyPassword(user.passwordHash, password))) {

@@ -11,8 +11,7 @@ import { issueAuthorizationCode, needsConsent, needsLogin } from '../../services
 import { startInteraction } from '../../services/interaction-service.js';
 import { sessionSatisfiesMfaPolicy } from '../../services/mfa-policy.js';
 import { findSession, SESSION_COOKIE } from '../../services/session-service.js';
-import { errorPage } from '../../views/authorization-pages.js';
-import { sendPage } from '../../views/page.js';
+import { errorPage, sendPage } from '../../views/page.js';
 import { setInteractionCookie } from '../interaction/interaction-cookie.js';
 import { UntrustedRedirectError, type AuthorizeContext } from './steps/authorize-context.js';
 import { VALIDATE_REQUEST_STEPS, VERIFY_REDIRECT_STEPS } from './steps/index.js';
@@ -29,7 +28,12 @@ export async function authorizeRoutes(app: FastifyInstance): Promise<void> {
     } catch (err) {
       if (!(err instanceof UntrustedRedirectError)) throw err;
       services.metrics.authorizations.inc({ result: 'invalid_client_or_redirect_uri' });
-      return sendPage(reply, 400, errorPage(pageContext(request), 'Invalid request', err.message), { formAction: ["'none'"] });
+      // ui_locales is read even though the request was refused: the person still reads their language.
+      const uiLocales = raw.ui_locales?.length === 1 ? raw.ui_locales[0] : undefined;
+      const pc = pageContext(request, uiLocales);
+      // RFC 6749 section 4.1.2.1: never redirect to an unverified URI; the person reads what to do, the developer the reason.
+      const page = errorPage(pc, pc.t('errors.invalid_request_title'), pc.t('errors.invalid_authorization'), { detail: err.message });
+      return sendPage(reply, 400, page, { formAction: ["'none'"] });
     }
     const target = { redirectUri: c.request.redirectUri!, responseMode: c.request.responseMode!, state: c.request.state };
     // A verified client and redirect URI: an authorization request counts as a use (cleanup of idle clients).

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.js';
+import { pathFor } from '../../config/routes.js';
 import { sendAuthorizationResponse, type ResponseTarget } from '../../http/authorization-response.js';
 import { pageContext } from '../../http/page-context.js';
 import { findClient, type Client } from '../../repositories/clients-repository.js';
@@ -10,8 +11,7 @@ import { issueAuthorizationCode } from '../../services/authorization-service.js'
 import type { ServiceContext } from '../../services/context.js';
 import { findInteraction, type PendingAuthorization } from '../../services/interaction-service.js';
 import { findSession, SESSION_COOKIE } from '../../services/session-service.js';
-import { errorPage } from '../../views/authorization-pages.js';
-import { cspSourceFor, sendPage, type PageSecurity } from '../../views/page.js';
+import { cspSourceFor, errorPage, sendPage, type ErrorPageOptions, type PageSecurity } from '../../views/page.js';
 import type { PageContext } from '../../views/page-context.js';
 import { clearInteractionCookie, hasInteractionCookie } from './interaction-cookie.js';
 
@@ -27,8 +27,18 @@ export function interactionPageContext(request: FastifyRequest, loaded?: Loaded)
   return pageContext(request, loaded?.interaction.params.uiLocales);
 }
 
-export function sendSignInProblem(request: FastifyRequest, reply: FastifyReply, status: number, message: string): FastifyReply {
-  return sendPage(reply, status, errorPage(pageContext(request), 'Sign-in problem', message), { formAction: ["'none'"] });
+/**
+ * A sign-in that cannot go on: the message for the person (already in the page's language), a way back
+ * (the sign-in page when the interaction is alive), the support reference, and the technical reason.
+ */
+export function sendSignInProblem(request: FastifyRequest, reply: FastifyReply, status: number, message: string, options: ErrorPageOptions = {}): FastifyReply {
+  const pc = pageContext(request);
+  return sendPage(reply, status, errorPage(pc, pc.t('signin.problem_title'), message, options), { formAction: ["'none'"] });
+}
+
+/** The way back to a live interaction's sign-in page. */
+export function backToSignIn(request: FastifyRequest, uid: string): ErrorPageOptions['back'] {
+  return { href: pathFor('interaction', { uid }), label: pageContext(request).t('signin.back_to_sign_in') };
 }
 
 /** The live interaction behind the URL, owned by this browser; otherwise an error page is sent. */
@@ -39,13 +49,16 @@ export async function loadInteraction(
 ): Promise<Loaded | undefined> {
   const { uid } = request.params;
   const interaction = await findInteraction(ctx, uid);
+  const { t } = pageContext(request);
   if (!interaction || !hasInteractionCookie(request, uid)) {
-    sendSignInProblem(request, reply, 400, 'This sign-in request has expired or was already completed. Return to the application and try again.');
+    sendSignInProblem(request, reply, 400, t('signin.expired'), {
+      detail: interaction ? 'interaction_not_owned: this browser did not start this sign-in' : 'interaction_expired: no live interaction with this id',
+    });
     return undefined;
   }
   const client = await findClient(ctx.db, interaction.clientId);
   if (!client || !client.isActive) {
-    sendSignInProblem(request, reply, 400, 'The application is no longer available.');
+    sendSignInProblem(request, reply, 400, t('signin.client_unavailable'), { detail: 'client_inactive: the client was deleted or deactivated' });
     return undefined;
   }
   const { redirectUri, responseMode, state } = interaction.params;
@@ -68,7 +81,7 @@ export async function finishAuthorization(
 ): Promise<FastifyReply> {
   const { interaction, target } = loaded;
   if (!(await consumeInteraction(ctx.db, interaction.uid))) {
-    return sendSignInProblem(request, reply, 400, 'This sign-in request was already completed.');
+    return sendSignInProblem(request, reply, 400, pageContext(request).t('signin.already_completed'), { detail: 'interaction_consumed' });
   }
   clearInteractionCookie(reply, ctx.config, interaction.uid);
   const params = await issueAuthorizationCode(ctx, interaction.params, user, session);
@@ -96,4 +109,9 @@ export function setSessionCookie(reply: FastifyReply, config: Readonly<Config>, 
     secure: config.issuer.startsWith('https:'),
     maxAge: config.sessionTtlSeconds,
   });
+}
+
+/** Clears the session cookie with the attributes it was set with (logout, "Not you?"). */
+export function clearSessionCookie(reply: FastifyReply, config: Readonly<Config>): void {
+  reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: config.issuer.startsWith('https:') });
 }

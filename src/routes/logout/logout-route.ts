@@ -16,9 +16,8 @@ import {
   type LogoutRequest,
 } from '../../services/logout-service.js';
 import { findSession, SESSION_COOKIE } from '../../services/session-service.js';
-import { errorPage } from '../../views/authorization-pages.js';
 import { logoutConfirmPage, signedOutPage } from '../../views/logout-pages.js';
-import { cspSourceFor, sendPage } from '../../views/page.js';
+import { cspSourceFor, errorPage, sendPage } from '../../views/page.js';
 import { pageContext } from '../../http/page-context.js';
 
 /**
@@ -32,8 +31,11 @@ export async function logoutRoutes(app: FastifyInstance): Promise<void> {
   const { config } = ctx;
   const action = pathFor('endSession');
 
-  const fail = (reply: FastifyReply, status: number, message: string) =>
-    sendPage(reply, status, errorPage(pageContext(reply.request), 'Sign-out problem', message), { formAction: ["'none'"] });
+  /** A sign-out that cannot go on: the person's message, and the technical reason below it. */
+  const fail = (reply: FastifyReply, status: number, message: 'logout.invalid' | 'logout.form_expired', detail?: string) => {
+    const pc = pageContext(reply.request);
+    return sendPage(reply, status, errorPage(pc, pc.t('logout.problem_title'), pc.t(message), { detail }), { formAction: ["'none'"] });
+  };
 
   /** Same attributes as the cookie set at login (src/routes/interaction/interaction-route.ts). */
   const clearSessionCookie = (reply: FastifyReply) =>
@@ -45,7 +47,7 @@ export async function logoutRoutes(app: FastifyInstance): Promise<void> {
       return singleParams(read());
     } catch (err) {
       if (!(err instanceof InvalidRequest)) throw err;
-      fail(reply, 400, `The sign-out request is malformed: ${err.description}.`);
+      fail(reply, 400, 'logout.invalid', `The sign-out request is malformed: ${err.description}.`);
       return undefined;
     }
   }
@@ -55,7 +57,7 @@ export async function logoutRoutes(app: FastifyInstance): Promise<void> {
       return await validateLogoutRequest(ctx, params);
     } catch (err) {
       if (!(err instanceof InvalidLogoutRequest)) throw err;
-      fail(reply, 400, err.message);
+      fail(reply, 400, 'logout.invalid', err.message);
       return undefined;
     }
   }
@@ -103,7 +105,7 @@ export async function logoutRoutes(app: FastifyInstance): Promise<void> {
     const session = await findSession(ctx, request.cookies[SESSION_COOKIE]);
     if (!session) return sendPage(reply, 200, signedOutPage(pageContext(request)), { formAction: ["'none'"] });
     if (!checkLogoutCsrfToken(ctx, session.sid, form, form.csrf_token)) {
-      return fail(reply, 403, 'The form has expired. You are still signed in; try signing out again.');
+      return fail(reply, 403, 'logout.form_expired', 'csrf_token_invalid');
     }
     const { client_id, post_logout_redirect_uri, state } = form;
     const logout = await validated(reply, { client_id, post_logout_redirect_uri, state });

@@ -5,14 +5,23 @@ import { mailMessages } from './mail-messages.js';
 import { passkeysMessages } from './passkeys-messages.js';
 import { recoveryMessages } from './recovery-messages.js';
 import { mfaMessages } from './mfa-messages.js';
+import { consentMessages } from './consent-messages.js';
+import { errorsMessages } from './errors-messages.js';
+import { logoutMessages } from './logout-messages.js';
+import { signinMessages } from './signin-messages.js';
 
 /**
  * The one catalogue of user-facing strings (pages and mail). Each area keeps its strings in its own
  * module, `{ en: {...}, de: {...} }` with keys prefixed by the area; they are merged here. A test checks
  * that every locale has every key (test/unit/views/catalogue.test.ts).
  */
+// One area per line, so that each part's merge adds one line.
 const AREAS = [
   commonMessages,
+  signinMessages,
+  consentMessages,
+  logoutMessages,
+  errorsMessages,
   mailMessages,
   accountMessages,
   passkeysMessages,

@@ -3,6 +3,10 @@ import type { LightMyRequestResponse } from 'fastify';
 import { createTestApp, type TestApp } from '../../helpers/test-app.js';
 import { createClient, REDIRECT_URI, type TestClient } from '../../helpers/fixtures.js';
 import { authorizeParams, FORM, isInteractionRedirect } from '../../helpers/oauth-flow.js';
+import { escapeHtml } from '../../../src/views/html.js';
+
+const UNTRUSTED_REQUEST =
+  'The application sent a sign-in request that cannot be accepted. Return to the application; if this keeps happening, tell its support.';
 
 /**
  * RFC 6749 section 4.1.2.1 and RFC 9700 section 2.1: until client_id and redirect_uri are verified by exact
@@ -33,7 +37,9 @@ describe('authorization endpoint: unverified client or redirect_uri', () => {
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['content-security-policy']).toContain("form-action 'none'");
-    expect(res.body).toContain(`<p class="error" role="alert">${message}</p>`);
+    // The person reads what to do; the reason is kept below for the developer (issue 12 §5).
+    expect(res.body).toContain(`<p class="error" role="alert">${UNTRUSTED_REQUEST}</p>`);
+    expect(res.body).toContain(`<details><summary>Technical details</summary><p><code>${escapeHtml(message)}</code></p></details>`);
     // Nothing from the request is reflected as a link or form target the user could follow.
     expect(res.body).not.toContain('app.example.com');
     expect(res.body).not.toContain('evil.example');

@@ -10,6 +10,10 @@ import { MetadataDocumentServer } from '../../helpers/metadata-document-server.j
 import { authorizeUrl, FORM, isInteractionRedirect } from '../../helpers/oauth-flow.js';
 import { logEvents, metricValue } from '../../helpers/redis.js';
 import { createTestApp, TEST_ISSUER, type TestApp } from '../../helpers/test-app.js';
+import { escapeHtml } from '../../../src/views/html.js';
+
+const UNTRUSTED_REQUEST =
+  'The application sent a sign-in request that cannot be accepted. Return to the application; if this keeps happening, tell its support.';
 
 /**
  * Client ID Metadata Documents end to end: real documents served over HTTP by a server in the test
@@ -25,7 +29,9 @@ function expectUnverified(res: LightMyRequestResponse, message: string): void {
   expect(res.statusCode).toBe(400);
   expect(res.headers.location).toBeUndefined();
   expect(res.headers['content-type']).toMatch(/^text\/html/);
-  expect(res.body).toContain(`<p class="error" role="alert">${message}</p>`);
+  // The person reads what to do; the reason is kept below for the developer (issue 12 §5).
+  expect(res.body).toContain(`<p class="error" role="alert">${UNTRUSTED_REQUEST}</p>`);
+  expect(res.body).toContain(`<details><summary>Technical details</summary><p><code>${escapeHtml(message)}</code></p></details>`);
 }
 
 const refused = (description: string) => `The application could not be verified. ${description}`;

@@ -194,7 +194,8 @@ describe('RP-Initiated Logout at /oidc/logout', () => {
       const hint = encodeURIComponent(idToken);
       expectPage(await browser.get(`/oidc/logout?id_token_hint=${hint}&id_token_hint=${hint}`), 400, 'id_token_hint must not be repeated');
       expectPage(await browser.get(`/oidc/logout?state=a&state=b`), 400, 'state must not be repeated');
-      expectPage(await browser.get(`/oidc/logout?id_token_hint=${hint}&state=%00`), 400, 'The request could not be processed (parameters must be UTF-8 text without NUL characters)');
+      expectPage(await browser.get(`/oidc/logout?id_token_hint=${hint}&state=%00`), 400, 'The request could not be processed. Return to the application and try again.');
+      expectPage(await browser.get(`/oidc/logout?state=%00`), 400, '<code>parameters must be UTF-8 text without NUL characters</code>');
       expectPage(await browser.get(logoutUrl({ state: 'x'.repeat(2049) })), 400, 'The state parameter is too long.');
       expectPage(await browser.get(logoutUrl({ id_token_hint: 'x'.repeat(9000) })), 400, 'The id_token_hint parameter is too long.');
       const repeatedPost = await t.app.inject({ method: 'POST', url: '/oidc/logout', headers: FORM, payload: 'client_id=a&client_id=b' });

@@ -75,7 +75,10 @@ describe('named policies: RATE_LIMIT_LOGIN/TOKEN/ADMIN_PER_MINUTE', () => {
   });
   afterAll(() => t.close());
 
-  async function exhaust(policy: 'token' | 'login' | 'admin', request: () => Promise<{ statusCode: number; headers: Record<string, unknown>; json(): unknown }>) {
+  async function exhaust(
+    policy: 'token' | 'login' | 'admin',
+    request: () => Promise<{ statusCode: number; headers: Record<string, unknown>; body: string; json(): unknown }>,
+  ) {
     const { max } = NAMED_POLICIES[policy];
     for (let i = 0; i < max; i++) {
       const res = await request();
@@ -84,7 +87,14 @@ describe('named policies: RATE_LIMIT_LOGIN/TOKEN/ADMIN_PER_MINUTE', () => {
     }
     const refused = await request();
     expect(refused.statusCode).toBe(429);
-    expect(refused.json()).toEqual(RATE_LIMITED);
+    if (policy === 'login') {
+      // The sign-in form is a person's page: the 429 is a page with the wait in words (issue 12 §5).
+      expect(refused.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(refused.body).toMatch(/<p class="error" role="alert">This browser or network sent too many requests\. Try again in \d+ (second|minute)s?\.<\/p>/);
+      expect(refused.body).toContain('Support reference: ');
+    } else {
+      expect(refused.json()).toEqual(RATE_LIMITED);
+    }
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect(await metricValue(t.app, 'authly_rate_limit_exceeded_total', { policy })).toBe(1);
   }

@@ -254,7 +254,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
   });
 
   // Half of these carry the live interaction's cookie and CSRF token, so the form is parsed and acted on.
-  it.each(['login', 'consent', 'passkey', 'passkey/options'])('POST /interaction/:uid/%s with a random form', async (action) => {
+  it.each(['login', 'consent', 'switch-account', 'passkey', 'passkey/options'])('POST /interaction/:uid/%s with a random form', async (action) => {
     const live = fc.record({ id: fc.constant(uid), q: encodedParams().map((q) => `csrf_token=${csrf}&${q}`), cookie: fc.constant(`authly_interaction=${uid}`), type: fc.constant('application/x-www-form-urlencoded') });
     const random = fc.record({ id: interactionPath(), q: encodedParams(), cookie: cookie(), type: contentType() });
     await fuzz(fc.oneof(live, random), ({ id, q, cookie, type }) => ({
@@ -385,6 +385,25 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       }));
     },
   );
+
+  // A form URL opened by GET answers with a redirect to its page (issue 12 §5).
+  it.each(['login', 'consent', 'switch-account'])('GET /interaction/:uid/%s with a random uid, query and cookie', async (action) => {
+    await fuzz(fc.record({ id: interactionPath(), q: encodedParams(), cookie: cookie() }), ({ id, q, cookie }) => ({
+      method: 'GET',
+      url: `/interaction/${id}/${action}?${q}`,
+      headers: headersOf({ cookie }),
+    }));
+  });
+
+  it('GET /assets/:file and unknown paths, as a browser (text/html) and as an API client', async () => {
+    const segment = fc.oneof(fc.string({ maxLength: 60 }).map(enc), oddSegment(), longString().map(enc), fc.constantFrom('authly-0000000000000000.css', 'logo.svg', '..'));
+    const accept = fc.constantFrom(undefined, 'text/html,application/xhtml+xml,*/*;q=0.8', 'application/json', '*/*', 'text/html;q=0.1, application/json');
+    await fuzz(fc.record({ prefix: fc.constantFrom('/assets/', '/', '/no/such/'), seg: segment, q: encodedParams(), accept }), ({ prefix, seg, q, accept }) => ({
+      method: 'GET',
+      url: `${prefix}${seg}?${q}`,
+      headers: headersOf({ accept }),
+    }));
+  });
 
   const ADMIN_PATHS = [
     '/admin/status', '/admin/clients', '/admin/users', '/admin/scopes', '/admin/clients/%s', '/admin/clients/%s/rotate-secret',

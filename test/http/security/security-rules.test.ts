@@ -352,7 +352,7 @@ describe('SECURITY.md: one failing request per rule', () => {
       expect(res.headers.location, summary).toBeUndefined();
       expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
       if (expected.page === 200) expect(res.body).toContain('Invalid username or password.');
-      if (expected.page === 429) expect(res.body).toContain('Too many failed attempts. Try again in ');
+      if (expected.page === 429) expect(res.body).toMatch(/Too many failed attempts\. Try again in \d+ (second|minute|hour)s?\./);
     }
   });
 });
@@ -397,6 +397,11 @@ const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
   ['no enumeration on resend and sign-up: an address in use answers like a fresh one', 'test/http/recovery/sign-up-and-email-change.test.ts', 'an address already in use answers like a fresh one and mails its owner a reset link instead'],
   ['after a password reset every session, refresh token and access token of the user is revoked', 'test/http/recovery/password-recovery.test.ts', 'resets the password: sessions, refresh and access tokens revoked, throttle cleared, mail sent; the link works once'],
   ['resend limits live in the database (per account and address), not in process memory', 'test/http/recovery/email-verification.test.ts', 'the sign-in page resend form answers the same whatever the address, and mails only a real unverified one'],
+  // Pages (issue 12 §5).
+  ["pages: strict CSP, style-src 'self' (the served, integrity-checked stylesheet), no inline style or script except a nonce'd one", 'test/http/pages/pages.test.ts', 'are served under content-hashed names, cached for a year, and linked with their integrity hash'],
+  ['pages: no third-party origins (only the operator logo origin and, on consent, the client logo)', 'test/e2e/pages-accessibility.test.ts', 'the page loads nothing from another origin'],
+  ['pages: every browser-facing answer is a page with a support reference (404, 429, GET on a form URL, expired sign-in)', 'test/http/pages/pages.test.ts', '404: a page for a browser, JSON for an API client'],
+  ['pages: template overrides cannot carry script, inline style, event handlers or foreign CSS', 'test/unit/views/brand.test.ts', 'refuses an unsafe template at start-up'],
   ['open registration is rate-limited per address, shared by replicas through Redis', 'test/http/registration/registration-policy.test.ts', 'three registrations on either replica use up the address, the fourth is refused on both'],
   ['a dependency that is down (mail) gives no 5xx: requests only queue, readiness stays 200 and reports it; nothing is lost, nothing sent twice', 'test/http/mail/mail-delivery.test.ts', 'a server that is down and comes back: nothing lost, nothing sent twice; readiness and metrics report the queue meanwhile'],
   ['a hung SMTP server costs the worker its timeout, never a request', 'test/http/mail/mail-delivery.test.ts', 'a hung server (no greeting) times out: the message is deferred, readiness stays 200 and names the timeout'],

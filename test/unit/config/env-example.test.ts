@@ -101,6 +101,13 @@ describe('.env.example', () => {
       MAIL_MAX_ATTEMPTS: '3',
       MAIL_RETRY_BASE_SECONDS: '5',
       MAIL_SEND_TIMEOUT_SECONDS: '10',
+      BRAND_PRODUCT_NAME: 'Example ID',
+      BRAND_LOGO_URL: 'https://cdn.example.com/logo.svg',
+      BRAND_LOGO_FILE: 'test/fixtures/brand/logo.svg',
+      BRAND_PRIMARY_COLOR: '#0a7d38',
+      BRAND_SUPPORT_URL: 'https://help.example.com',
+      BRAND_SUPPORT_EMAIL: 'help@example.com',
+      BRAND_TEMPLATES_DIR: 'test/fixtures/brand',
     };
     expect(Object.keys(samples).sort()).toEqual(Object.keys(ENV_VARS).sort());
     // Variables that only load together with others: the baseline sets them all to other valid values.

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { contentSecurityPolicy, cspSourceFor, layout } from '../../../src/views/page.js';
 import { html } from '../../../src/views/html.js';
-import { pageContextOf } from '../../../src/views/page-context.js';
+import { brandFrom, pageContextOf } from '../../../src/views/page-context.js';
+import { brandAssets } from '../../../src/views/brand-assets.js';
 import { loadConfig } from '../../../src/config/config.js';
 
 const PC = pageContextOf(loadConfig({}), 'de', 'req-1');
@@ -20,7 +21,7 @@ describe('views/page', () => {
     const csp = contentSecurityPolicy({ formAction: ["'self'", 'https://app.example.com'] });
     expect(csp.split('; ')).toEqual([
       "default-src 'none'",
-      expect.stringMatching(/^style-src 'sha256-[A-Za-z0-9+/]+=*'$/),
+      "style-src 'self'",
       "img-src 'self' data:",
       "script-src 'none'",
       "form-action 'self' https://app.example.com",
@@ -34,12 +35,20 @@ describe('views/page', () => {
     expect(contentSecurityPolicy({ formAction: ["'none'"], scriptNonce: 'abc' })).toContain("script-src 'nonce-abc'");
   });
 
-  it('the style hash in the policy matches the inline stylesheet of the layout', async () => {
+  it('the layout links the served stylesheet with its integrity hash and carries no inline style', async () => {
     const { createHash } = await import('node:crypto');
-    const page = layout(PC, 't', html`<p>x</p>`).value;
-    const style = /<style>([\s\S]*?)<\/style>/.exec(page)![1]!;
-    const hash = createHash('sha256').update(style).digest('base64');
-    expect(contentSecurityPolicy({ formAction: [] })).toContain(`style-src 'sha256-${hash}'`);
+    const config = loadConfig({});
+    const page = layout(pageContextOf(config, 'en', 'r'), 't', html`<p>x</p>`).value;
+    const link = /<link rel="stylesheet" href="(\/assets\/authly-[0-9a-f]{16}\.css)" integrity="(sha256-[A-Za-z0-9+/]+=*)">/.exec(page)!;
+    const asset = brandAssets(config).files.get(link[1]!.slice('/assets/'.length))!;
+    expect(link[2]).toBe(`sha256-${createHash('sha256').update(asset.body).digest('base64')}`);
+    expect(page).not.toMatch(/<style|style=/);
+  });
+
+  it('the brand logo URL origin joins img-src, and a page may add an image origin', () => {
+    const config = loadConfig({ BRAND_LOGO_URL: 'https://cdn.example.com/logo.svg' });
+    const csp = contentSecurityPolicy({ formAction: ["'self'"], imgSrc: ['https://app.example.com'] }, brandFrom(config));
+    expect(csp).toContain("img-src 'self' data: https://cdn.example.com https://app.example.com");
   });
 
   it('the layout sends no referrer and escapes the title', () => {
