@@ -8,7 +8,7 @@ import { createClient, createUser, TEST_PASSWORD } from '../helpers/fixtures.js'
 import { MetadataDocumentServer } from '../helpers/metadata-document-server.js';
 
 /**
- * Every page a person can reach without the other parts of issue 12, in real Chromium at desktop and
+ * Every page a person can reach (the account, passkey and MFA pages have their own Chromium suites), in real Chromium at desktop and
  * phone width, in English and German (the phone in dark mode): axe-core finds no violation, the page
  * loads nothing from another origin (the consent page may load its client's own logo), the stylesheet
  * passes its integrity check (a refused one is a console error), and the page is in the right language.
@@ -35,7 +35,7 @@ describe.skipIf(SKIP_BROWSER)('every page is accessible (axe-core in Chromium)',
       BRAND_SUPPORT_URL: 'https://help.example.com/',
       BRAND_SUPPORT_EMAIL: 'help@example.com',
     };
-    server = await startE2eServer({ ...brand, AUTHLY_LOCKOUT_MAX_ATTEMPTS: '2', CIMD_ALLOW_LOOPBACK: 'true' });
+    server = await startE2eServer({ ...brand, AUTHLY_LOCKOUT_MAX_ATTEMPTS: '2', CIMD_ALLOW_LOOPBACK: 'true', REGISTRATION_ENABLED: 'true' });
     limited = await startE2eServer({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_LOGIN_PER_MINUTE: '1' });
     clientApp = await startClientApp({
       '/logo.svg': (_request, response) => {
@@ -94,6 +94,22 @@ describe.skipIf(SKIP_BROWSER)('every page is accessible (axe-core in Chromium)',
     await signIn(session.page, user);
     await session.page.locator('button[name="decision"]').first().waitFor();
     return user;
+  }
+
+  /** The reset link the last "Forgot password?" of `user` queued (the mail worker is off in tests). */
+  async function resetLinkOf(user: User): Promise<string> {
+    const { rows } = await server.testDb.db.query<{ link: string }>(
+      "SELECT data->>'link' AS link FROM mail_outbox WHERE template = 'password_reset' AND recipient = $1 ORDER BY created_at DESC LIMIT 1",
+      [user.email],
+    );
+    return rows[0]!.link;
+  }
+
+  async function askForReset(page: Page, user: User): Promise<void> {
+    await page.goto(`${server.issuer}/forgot-password`);
+    await page.fill('#login', user.username);
+    await page.click('button[type="submit"]');
+    await page.waitForLoadState('load');
   }
 
   /** The pages, each reached the way a person reaches it; `allowed`: other origins it may load from. */
@@ -174,6 +190,57 @@ describe.skipIf(SKIP_BROWSER)('every page is accessible (axe-core in Chromium)',
         await page.goto(`${server.issuer}/interaction/${uid}/login`);
         expect(new URL(page.url()).pathname).toBe(`/interaction/${uid}`);
         await page.locator('#username').waitFor();
+      },
+    },
+    {
+      name: 'forgot password',
+      async open({ page }) {
+        await page.goto(`${server.issuer}/forgot-password`);
+        await page.locator('#login').waitFor();
+      },
+    },
+    {
+      name: 'forgot password: the same answer for every address',
+      async open({ page }) {
+        await askForReset(page, await createUser(server.app));
+      },
+    },
+    {
+      name: 'new password (the mailed link)',
+      async open({ page }) {
+        const user = await createUser(server.app);
+        await askForReset(page, user);
+        await page.goto(await resetLinkOf(user));
+        await page.locator('#password').waitFor();
+      },
+    },
+    {
+      name: 'new confirmation link',
+      async open({ page }) {
+        await page.goto(`${server.issuer}/verify-email/resend`);
+        await page.locator('#login').waitFor();
+      },
+    },
+    {
+      name: 'sign-up',
+      async open({ page }) {
+        await page.goto(`${server.issuer}/sign-up`);
+        await page.locator('#email').waitFor();
+      },
+    },
+    {
+      name: 'account sign-in',
+      async open({ page }) {
+        await page.goto(`${server.issuer}/account`);
+        await page.locator('#username').waitFor();
+      },
+    },
+    {
+      name: 'account: email address',
+      async open({ page }) {
+        await page.goto(`${server.issuer}/account/email`);
+        await signIn(page, await createUser(server.app));
+        await page.locator('#email').waitFor();
       },
     },
     {
