@@ -19,6 +19,7 @@ const BASE = `
 --error-bg:#3a1616;--error-border:#a04646;--error-text:#ffc4c4;--notice-bg:#123020;--notice-border:#3f8a5a;--notice-text:#b4ecc6;
 --warning-bg:#3a2e0a;--warning-border:#a5801f;--warning-text:#ffe49a;--shadow:none;--link:var(--link-dark);--focus:var(--link-dark)}}
 *,*::before,*::after{box-sizing:border-box}
+[hidden]{display:none!important}
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;font-size:1rem;line-height:1.5;
 background:var(--bg);color:var(--text);margin:0;min-height:100vh;display:flex;flex-direction:column;align-items:center;padding:1.5rem 1rem}

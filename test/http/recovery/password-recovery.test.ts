@@ -193,7 +193,7 @@ describe('password recovery', () => {
     expect(locked.body).toContain('<p class="error" role="alert">Too many failed attempts. Try again in 10 minutes.</p>');
     expect(locked.body).toMatch(/<a href="\/forgot-password\?interaction=[A-Za-z0-9_-]+">Forgot password\?<\/a>/);
     const german = await signIn(browser, user.username, 'wrong password', { ui_locales: 'de' });
-    expect(german.body).toContain('Zu viele fehlgeschlagene Versuche. Versuchen Sie es in 10 Minuten wieder.');
+    expect(german.body).toContain('Zu viele Fehlversuche. Versuchen Sie es in 10 Minuten erneut.');
   });
 
   it('the cleanup job deletes links a day past their expiry (the resend counts need the recent ones)', async () => {
