@@ -8,6 +8,7 @@ import { findUserById, type User } from '../../src/repositories/users-repository
 import { startSession } from '../../src/services/session-service.js';
 import { startE2eServer, type E2eServer } from '../helpers/e2e-server.js';
 import { createClient, createUser, TEST_PASSWORD } from '../helpers/fixtures.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/axe.js';
 
 /**
  * The account page in a real browser (issue 12 §4): sign in through the account client's flow, change the
@@ -15,18 +16,6 @@ import { createClient, createUser, TEST_PASSWORD } from '../helpers/fixtures.js'
  * at desktop and mobile width, in English and German. Needs Chromium like test/e2e/browser-chromium.test.ts.
  */
 const SKIP_BROWSER = process.env.AUTHLY_SKIP_BROWSER === '1';
-const CHROMIUM_PATH = process.env.AUTHLY_CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 const STEP_TIMEOUT_MS = 10_000;
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, mobile: { width: 375, height: 740 } } as const;

@@ -6,6 +6,7 @@ import type { User } from '../../src/repositories/users-repository.js';
 import { startClientApp, startE2eServer, type ClientAppServer, type E2eServer } from '../helpers/e2e-server.js';
 import { createClient, createUser, TEST_PASSWORD, type TestClient } from '../helpers/fixtures.js';
 import { discover } from './openid-client-support.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/axe.js';
 
 /**
  * The login, consent and form_post pages in a real browser (headless Chromium through playwright-core).
@@ -17,18 +18,6 @@ import { discover } from './openid-client-support.js';
  * AUTHLY_SKIP_BROWSER=1 to skip them explicitly on a machine without a browser.
  */
 const SKIP_BROWSER = process.env.AUTHLY_SKIP_BROWSER === '1';
-const CHROMIUM_PATH = process.env.AUTHLY_CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 const STEP_TIMEOUT_MS = 10_000;
 const LOGIN_SCREENSHOT = '/tmp/authly-login.png';
 

@@ -7,6 +7,7 @@ import { startClientApp, startE2eServer, type ClientAppServer, type E2eServer } 
 import { createClient, createUser, TEST_PASSWORD, type TestClient } from '../helpers/fixtures.js';
 import { TestClock, totpCode } from '../http/mfa/mfa-helpers.js';
 import { discover } from './openid-client-support.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/axe.js';
 
 /**
  * TOTP in a real browser: enrol on the account page (QR code, key, first code, recovery codes), then sign
@@ -15,18 +16,6 @@ import { discover } from './openid-client-support.js';
  * mobile width). Needs Chromium at /usr/bin/chromium (or AUTHLY_CHROMIUM_PATH); AUTHLY_SKIP_BROWSER=1 skips.
  */
 const SKIP_BROWSER = process.env.AUTHLY_SKIP_BROWSER === '1';
-const CHROMIUM_PATH = process.env.AUTHLY_CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const isCspViolation = (text: string) => /Content Security Policy|Refused to (send form data|execute|load|apply|navigate)/i.test(text);
 

@@ -8,6 +8,7 @@ import type { User } from '../../src/repositories/users-repository.js';
 import { startClientApp, startE2eServer, type ClientAppServer, type E2eServer } from '../helpers/e2e-server.js';
 import { createClient, createUser, TEST_PASSWORD, type TestClient } from '../helpers/fixtures.js';
 import { discover } from './openid-client-support.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/axe.js';
 
 /**
  * Passkeys in real Chromium with the DevTools protocol's virtual authenticator (CTAP2, internal transport,
@@ -20,18 +21,6 @@ import { discover } from './openid-client-support.js';
  * context and an RP ID that is a domain, which an IP address is not.
  */
 const SKIP_BROWSER = process.env.AUTHLY_SKIP_BROWSER === '1';
-const CHROMIUM_PATH = process.env.AUTHLY_CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 const STEP_TIMEOUT_MS = 15_000;
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
