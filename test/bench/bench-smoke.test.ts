@@ -103,7 +103,8 @@ describe.skipIf(!TEST_DATABASE_URL)('bench harness smoke run', () => {
       expect(passkey.peer).toBeUndefined();
       expect(passkey.authly!.errors).toBe(0);
       expect(passkey.authly!.rps).toBeGreaterThan(0);
-      expect(markdownTable(result)).toMatch(/^\| passkey_sign_in \| \d+ \| — \| — \| /m);
+      // A fast machine may use up the one-second pool: the table then says so next to the rate.
+      expect(markdownTable(result)).toMatch(/^\| passkey_sign_in \| \d+( \(pool ran dry\))? \| — \| — \| /m);
     } finally {
       await own.close();
     }

@@ -35,7 +35,7 @@ describe.skipIf(SKIP_BROWSER)('every page is accessible (axe-core in Chromium)',
       BRAND_SUPPORT_URL: 'https://help.example.com/',
       BRAND_SUPPORT_EMAIL: 'help@example.com',
     };
-    server = await startE2eServer({ ...brand, AUTHLY_LOCKOUT_MAX_ATTEMPTS: '2', CIMD_ALLOW_LOOPBACK: 'true', REGISTRATION_ENABLED: 'true' });
+    server = await startE2eServer({ ...brand, AUTHLY_LOCKOUT_MAX_ATTEMPTS: '2', CIMD_ALLOW_LOOPBACK: 'true', REGISTRATION_ENABLED: 'true', MAIL_WORKER_ENABLED: 'false' });
     limited = await startE2eServer({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_LOGIN_PER_MINUTE: '1' });
     clientApp = await startClientApp({
       '/logo.svg': (_request, response) => {
@@ -96,7 +96,7 @@ describe.skipIf(SKIP_BROWSER)('every page is accessible (axe-core in Chromium)',
     return user;
   }
 
-  /** The reset link the last "Forgot password?" of `user` queued (the mail worker is off in tests). */
+  /** The reset link the last "Forgot password?" of `user` queued (the mail worker is off here, so the row stays). */
   async function resetLinkOf(user: User): Promise<string> {
     const { rows } = await server.testDb.db.query<{ link: string }>(
       "SELECT data->>'link' AS link FROM mail_outbox WHERE template = 'password_reset' AND recipient = $1 ORDER BY created_at DESC LIMIT 1",
@@ -108,7 +108,10 @@ describe.skipIf(SKIP_BROWSER)('every page is accessible (axe-core in Chromium)',
   async function askForReset(page: Page, user: User): Promise<void> {
     await page.goto(`${server.issuer}/forgot-password`);
     await page.fill('#login', user.username);
+    // The answer to the POST, not the load state of the form page that is still showing.
+    const answered = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/forgot-password');
     await page.click('button[type="submit"]');
+    await answered;
     await page.waitForLoadState('load');
   }
 
