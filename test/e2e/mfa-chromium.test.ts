@@ -149,7 +149,7 @@ describe.skipIf(SKIP_BROWSER)('TOTP in headless Chromium', () => {
     await expectAccessible(page);
     await page.click('button[type="submit"]');
     await page.waitForURL((url) => url.href.startsWith(`${clientApp.callbackUrl}?`));
-    expect(new URL(page.url()).searchParams.get('code')).toBeTruthy();
+    expect(new URL(page.url()).searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(console.filter(isCspViolation)).toEqual([]);
     await page.context().close();
   });

@@ -43,7 +43,7 @@ describe.each(['off', 'optional', 'required'] as const)('MFA_POLICY=%s', (policy
     const user = await createUser(t.app);
     const browser = new InjectBrowser(t.app);
     const { res } = await signInWithPassword(browser, clients.off, user.username);
-    expect(redirectParams(res).get('code')).toBeTruthy();
+    expect(redirectParams(res).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const { secret } = await enrolOnAccountPage(browser, clock);
     clock.advance(30);
     return { user, secret };
@@ -122,7 +122,7 @@ describe.each(['off', 'optional', 'required'] as const)('MFA_POLICY=%s', (policy
     expect(first.step).toBe('mfa');
     const browser = first.browser;
     const { res: done } = await answerMfa(browser, first.res, totpCode(secret, clock.now()));
-    expect(redirectParams(done).get('code')).toBeTruthy();
+    expect(redirectParams(done).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     const { verifier, challenge } = pkcePair();
     const sso = await browser.get(authorizeUrl(clients.required.clientId, { code_challenge: challenge, acr_values: MFA }));

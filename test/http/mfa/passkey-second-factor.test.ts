@@ -44,7 +44,7 @@ describe('a passkey as the enrolled second factor', () => {
     const csrf = /name="csrf_token" value="([^"]+)"/.exec(step.body)![1]!;
     const done = await passkeySignIn(browser, uid, csrf, key, credentialId);
     expect(done.statusCode).toBe(303);
-    expect(redirectParams(done).get('code')).toBeTruthy();
+    expect(redirectParams(done).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const { rows } = await t.testDb.db.query<{ amr: string[] }>('SELECT amr FROM sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1', [user.id]);
     expect(rows[0]!.amr).toEqual(expect.arrayContaining(['pwd', 'mfa']));
   });
@@ -60,6 +60,6 @@ describe('a passkey as the enrolled second factor', () => {
     expect(rows[0]!.n).toBe(0);
     const { res } = await signInWithPassword(new InjectBrowser(t.app, '10.77.0.2'), client, user.username);
     expect(res.statusCode).toBe(303);
-    expect(redirectParams(res).get('code')).toBeTruthy();
+    expect(redirectParams(res).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 });

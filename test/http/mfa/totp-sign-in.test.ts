@@ -39,7 +39,7 @@ describe('TOTP as the second step of sign-in', () => {
     const browser = new InjectBrowser(t.app);
     const { res } = await signInWithPassword(browser, client, user.username);
     expect(res.statusCode).toBe(303);
-    expect(redirectParams(res).get('code')).toBeTruthy();
+    expect(redirectParams(res).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const { secret, codes } = await enrolOnAccountPage(browser, clock);
     return { user, browser, secret, codes };
   }
@@ -253,7 +253,7 @@ describe('TOTP as the second step of sign-in', () => {
     const b = new InjectBrowser(t.app);
     const { res } = await signInWithPassword(b, client, user.username);
     expect(res.statusCode).toBe(303);
-    expect(redirectParams(res).get('code')).toBeTruthy();
+    expect(redirectParams(res).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
   it('the MFA page of an interaction with no pending sign-in is a 400 page, and a forged CSRF token a 403', async () => {

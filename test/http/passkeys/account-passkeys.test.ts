@@ -210,7 +210,7 @@ describe('account passkeys', () => {
   /** Alice's session cookie, read from a page request's cookie header. */
   async function aliceCookie(): Promise<string> {
     const page = await aliceBrowser.get('/account/security/passkeys');
-    expect(csrfToken(page.body)).toBeTruthy();
+    expect(csrfToken(page.body)).toMatch(/^[A-Za-z0-9_-]{43}$/);
     return (aliceBrowser as unknown as { cookieHeader(url: string): string }).cookieHeader('/account/security/passkeys');
   }
 });
