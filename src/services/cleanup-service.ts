@@ -12,6 +12,7 @@ import {
 } from '../repositories/cleanup-repository.js';
 import { tryLockCleanup, unlockCleanup } from '../repositories/locks-repository.js';
 import { deleteExpiredActionTokens } from '../repositories/user-action-tokens-repository.js';
+import { deleteExpiredUsedJtis } from '../repositories/used-jtis-repository.js';
 import type { ServiceContext } from './context.js';
 import { maintainKeys } from './key-rotation.js';
 
@@ -29,6 +30,7 @@ export const CLEANUP_TABLES = [
   'grants',
   'consents',
   'user_action_tokens',
+  'used_jtis',
 ] as const;
 export type CleanupTable = (typeof CLEANUP_TABLES)[number];
 
@@ -75,6 +77,7 @@ function steps(ctx: Ctx): [CleanupTable, (conn: Queryable, batch: number) => Pro
     ['grants', (conn, batch) => deleteDeadGrants(conn, batch, retention)],
     ['consents', (conn, batch) => deleteConsentsWithoutGrants(conn, batch, retention)],
     ['user_action_tokens', deleteExpiredActionTokens],
+    ['used_jtis', deleteExpiredUsedJtis],
   ];
 }
 

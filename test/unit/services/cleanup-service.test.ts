@@ -27,6 +27,7 @@ const EXPECTED = {
   grants: 2,
   consents: 1,
   user_action_tokens: 1,
+  used_jtis: 2,
 };
 
 const PAST = "now() - interval '1 hour'";
@@ -74,6 +75,9 @@ async function seed(db: Db): Promise<void> {
     `INSERT INTO user_action_tokens (token_hash, purpose, user_id, email, expires_at) VALUES
        ('t1', 'reset_password', '${USER}', 'a@example.com', ${LONG_AGO}), ('t2', 'reset_password', '${USER}', 'a@example.com', ${PAST}),
        ('t3', 'verify_email', '${USER}', 'a@example.com', ${FUTURE})`,
+    // One-time identifiers: gone once their time has passed.
+    `INSERT INTO used_jtis (namespace, jti_hash, expires_at) VALUES
+       ('dpop_proof', 'j1', ${PAST}), ('client_assertion', 'j2', ${LONG_AGO}), ('dpop_proof', 'j3', ${FUTURE})`,
     // alice/app has grants left; bob/app has none and is old; bob/other has none but is recent.
     `INSERT INTO consents (user_id, client_id, scopes, updated_at) VALUES
        ('${USER}', 'app', '{openid}', ${LONG_AGO}), ('${OTHER_USER}', 'app', '{openid}', ${LONG_AGO}),
@@ -123,6 +127,7 @@ describe('cleanup service', () => {
     expect(await keys(t.db, 'interactions', 'uid')).toEqual(['i3']);
     expect(await keys(t.db, 'auth_failures', 'key')).toEqual(['f3', 'f4']);
     expect(await keys(t.db, 'user_action_tokens', 'token_hash')).toEqual(['t2', 't3']);
+    expect(await keys(t.db, 'used_jtis', 'jti_hash')).toEqual(['j3']);
     expect(await keys(t.db, 'grants', 'id')).toEqual([G_LIVE, G_RECENT]);
     expect(await keys(t.db, 'consents', "user_id::text || '/' || client_id")).toEqual([`${USER}/app`, `${OTHER_USER}/other`]);
 
