@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Client } from '../repositories/clients-repository.js';
-import { authenticateClientThrottled } from '../services/client-authentication.js';
+import { authenticateClientThrottled, type ClientCredentialsInput } from '../services/client-authentication.js';
 import type { ServiceContext } from '../services/context.js';
 import { formBody, singleParams, type SingleParams } from './params.js';
 
@@ -13,10 +13,15 @@ export async function readClientRequest(
   request: FastifyRequest,
 ): Promise<{ params: SingleParams; client: Client }> {
   const params = singleParams(formBody(request.body, request.headers['content-type']));
-  const client = await authenticateClientThrottled(
-    ctx,
-    { authorization: request.headers.authorization, clientId: params.client_id, clientSecret: params.client_secret },
-    request.ip,
-  );
+  const client = await authenticateClientThrottled(ctx, clientCredentialsOf(request, params), request.ip);
   return { params, client };
+}
+
+/**
+ * What a request offers to authenticate its client (RFC 6749 section 2.3): the Authorization header and
+ * the body's client credentials. Every client-authenticated endpoint reads them here, so a new method
+ * (RFC 7523 client assertions) reaches all of them at once.
+ */
+export function clientCredentialsOf(request: FastifyRequest, params: SingleParams): ClientCredentialsInput {
+  return { authorization: request.headers.authorization, clientId: params.client_id, clientSecret: params.client_secret };
 }

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../../errors/oauth-errors.js';
 import type { GrantHandler, GrantRequest } from '../../../grants/grant-handler.js';
 import { GRANTS } from '../../../grants/grant-registry.js';
+import { clientCredentialsOf } from '../../../http/client-request.js';
 import type { RawParams } from '../../../http/form-body.js';
 import { formBody, multiParam, RESOURCE_PARAMS, singleParams, type SingleParams } from '../../../http/params.js';
 import type { Client } from '../../../repositories/clients-repository.js';
@@ -36,11 +37,7 @@ export const parseTokenRequest: TokenStep = (c) => {
 
 /** RFC 6749 section 3.2.1: the client authenticates before anything about its grant is answered. */
 export const authenticateClient: TokenStep = async (c) => {
-  c.client = await authenticateClientThrottled(
-    c.services,
-    { authorization: c.request.headers.authorization, clientId: c.params.client_id, clientSecret: c.params.client_secret },
-    c.request.ip,
-  );
+  c.client = await authenticateClientThrottled(c.services, clientCredentialsOf(c.request, c.params), c.request.ip);
 };
 
 /** RFC 6749 section 5.2: unsupported_grant_type, or unauthorized_client for a grant not registered for it. */
