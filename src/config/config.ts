@@ -314,6 +314,12 @@ export const ENV_VARS = {
     description:
       'Development and tests only (refused in production): also accept http://127.0.0.1, http://[::1] and http://localhost client_id URLs, fetched from the loopback interface.',
   },
+  OUTBOUND_ALLOW_LOOPBACK: {
+    schema: bool,
+    default: 'false',
+    description:
+      'Development and tests only (refused in production): let the URLs clients register for Authly to call (jwks_uri, backchannel_logout_uri) be on the loopback interface.',
+  },
   CIMD_ALLOWED_DOMAINS: {
     schema: z.string().min(1),
     description:
@@ -488,6 +494,8 @@ export interface Config {
   keepAliveTimeoutSeconds: number;
   /** Admission control: expensive requests (token, login) in flight per process; 0 means no cap. */
   maxInflightExpensive: number;
+  /** Development and tests: client-registered URLs Authly calls (jwks_uri, back-channel logout) may be loopback. */
+  outboundAllowLoopback: boolean;
   /** Client ID Metadata Documents (src/services/metadata-document-client.ts). */
   cimd: {
     enabled: boolean;
@@ -862,6 +870,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     requestTimeoutSeconds: v('HTTP_REQUEST_TIMEOUT_SECONDS'),
     keepAliveTimeoutSeconds: v('HTTP_KEEP_ALIVE_TIMEOUT_SECONDS'),
     maxInflightExpensive: v('AUTHLY_MAX_INFLIGHT_EXPENSIVE'),
+    outboundAllowLoopback: v('OUTBOUND_ALLOW_LOOPBACK'),
     cimd: {
       enabled: v('CIMD_ENABLED'),
       allowLoopback: v('CIMD_ALLOW_LOOPBACK'),
@@ -903,6 +912,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (environment === 'production') {
     // Loopback client_id URLs are any local program's to claim, and their fetch reaches this host.
     if (config.cimd.allowLoopback) throw new ConfigError('CIMD_ALLOW_LOOPBACK: development and tests only; refused in production');
+    if (config.outboundAllowLoopback) throw new ConfigError('OUTBOUND_ALLOW_LOOPBACK: development and tests only; refused in production');
     if (issuerUrl.protocol !== 'https:' && !isLoopback(issuerUrl.hostname)) {
       throw new ConfigError('DEFAULT_ISSUER_URL: production requires an https issuer (http only for loopback)');
     }

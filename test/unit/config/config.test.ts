@@ -266,6 +266,12 @@ describe('loadConfig', () => {
       );
       expect(loadConfig(PRODUCTION).cimd).toMatchObject({ enabled: true, allowLoopback: false });
     });
+    it('refuses OUTBOUND_ALLOW_LOOPBACK=true (client-registered URLs on loopback are for development and tests)', () => {
+      expect(errorOf({ ...PRODUCTION, OUTBOUND_ALLOW_LOOPBACK: 'true' }).message).toBe(
+        'OUTBOUND_ALLOW_LOOPBACK: development and tests only; refused in production',
+      );
+      expect(loadConfig(PRODUCTION).cimd).toMatchObject({ enabled: true, allowLoopback: false });
+    });
   });
 
   describe('client ID metadata documents', () => {

@@ -81,6 +81,7 @@ describe('.env.example', () => {
       AUTHLY_MAX_INFLIGHT_EXPENSIVE: '0',
       CIMD_ENABLED: 'false',
       CIMD_ALLOW_LOOPBACK: 'true',
+      OUTBOUND_ALLOW_LOOPBACK: 'true',
       CIMD_ALLOWED_DOMAINS: 'mcp.example.com',
       CIMD_DENIED_DOMAINS: 'evil.example',
       CIMD_CACHE_MIN_SECONDS: '60',
