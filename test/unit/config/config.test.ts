@@ -270,7 +270,7 @@ describe('loadConfig', () => {
       expect(errorOf({ ...PRODUCTION, OUTBOUND_ALLOW_LOOPBACK: 'true' }).message).toBe(
         'OUTBOUND_ALLOW_LOOPBACK: development and tests only; refused in production',
       );
-      expect(loadConfig(PRODUCTION).cimd).toMatchObject({ enabled: true, allowLoopback: false });
+      expect(loadConfig(PRODUCTION).outboundAllowLoopback).toBe(false);
     });
   });
 
