@@ -1,12 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/authly-cli.js';
 import { findUserById } from '../../src/repositories/users-repository.js';
 import { verifyPassword } from '../../src/services/password-hasher.js';
+import { adminCli, adminCredentials, listenOnLoopback, runCli } from '../helpers/cli.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 import { ADMIN_ENV } from '../http/admin/admin-helpers.js';
 
@@ -19,12 +18,6 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 describe('authly admin CLI against a listening server', () => {
   let t: TestApp;
   let url: string;
@@ -32,8 +25,7 @@ describe('authly admin CLI against a listening server', () => {
 
   beforeAll(async () => {
     t = await createTestApp(ADMIN_ENV);
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    url = await listenOnLoopback(t.app);
     emptyDir = mkdtempSync(path.join(tmpdir(), 'authly-cli-'));
   });
   afterAll(async () => {
@@ -41,20 +33,8 @@ describe('authly admin CLI against a listening server', () => {
     rmSync(emptyDir, { recursive: true, force: true });
   });
 
-  /** Runs `authly <argv>` in-process with captured output and no ambient environment. */
-  async function cli(argv: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<Result> {
-    let stdout = '';
-    let stderr = '';
-    const code = await run(argv, {
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-      stdin: Readable.from([options.stdin ?? '']),
-      env: options.env ?? {},
-    });
-    return { code, stdout, stderr };
-  }
-  const creds = () => ['--url', url, '--client-id', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, '--client-secret', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET];
-  const admin = (...argv: string[]) => cli(['admin', ...creds(), ...argv]);
+  const creds = () => adminCredentials(url);
+  const admin = adminCli(() => url);
   const adminJson = async (...argv: string[]) => {
     const res = await admin('--json', ...argv);
     expect(res).toMatchObject({ code: 0, stderr: '' });
@@ -144,7 +124,7 @@ describe('authly admin CLI against a listening server', () => {
     expect((await admin('client', 'update', 'cli-formats', '--id-token-alg', 'none')).stderr).toBe(
       'error: the request body is not valid (id_token_signed_response_alg: expected one of "RS256"|"ES256"|"EdDSA")\n',
     );
-    const help = (await cli(['admin', 'client', 'update', '--help'])).stdout;
+    const help = (await runCli(['admin', 'client', 'update', '--help'])).stdout;
     expect(help).toMatch(/^ {2}--id-token-alg VALUE\s+RS256 \(default\)/m);
     expect(help).toMatch(/^ {2}--access-token-format VALUE\s+jwt or opaque/m);
     expect((await admin('client', 'delete', 'cli-formats')).code).toBe(0);
@@ -163,7 +143,7 @@ describe('authly admin CLI against a listening server', () => {
     expect(record(created.stdout)).toMatchObject({ username: 'cli-user', is_admin: 'true', has_password: 'false' });
 
     // Piped input ends with a newline, which is not part of the password.
-    const withPassword = await cli(['admin', ...creds(), 'user', 'set-password', id, '--password-stdin'], { stdin: 'from stdin pw\n' });
+    const withPassword = await runCli(['admin', ...creds(), 'user', 'set-password', id, '--password-stdin'], { stdin: 'from stdin pw\n' });
     expect(withPassword).toEqual({ code: 0, stdout: `Password set for user ${id}.\n`, stderr: '' });
     expect(await verifyPassword((await findUserById(t.testDb.db, id))!.passwordHash, 'from stdin pw')).toBe(true);
 
@@ -211,13 +191,13 @@ describe('authly admin CLI against a listening server', () => {
     expect((await admin('user', 'create', '--username', 'x', '--password', 'short')).stderr).toBe(
       'error: the request body is not valid (password: expected at least 8 characters)\n',
     );
-    expect(await cli(['admin', '--url', url, '--client-id', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, '--client-secret', 'wrong-secret-value', 'status'])).toEqual({
+    expect(await runCli(['admin', '--url', url, '--client-id', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, '--client-secret', 'wrong-secret-value', 'status'])).toEqual({
       code: 1,
       stdout: '',
       stderr: 'error: cannot get an admin access token: client authentication failed (invalid_client)\n',
     });
     const closed = await closedPort();
-    expect(await cli(['admin', ...creds().slice(2), '--url', `http://127.0.0.1:${closed}`, 'status'])).toEqual({
+    expect(await runCli(['admin', ...creds().slice(2), '--url', `http://127.0.0.1:${closed}`, 'status'])).toEqual({
       code: 1,
       stdout: '',
       stderr: `error: cannot reach http://127.0.0.1:${closed}: ECONNREFUSED\n`,
@@ -237,12 +217,12 @@ describe('authly admin CLI against a listening server', () => {
       [['client', 'show', '-x1'], 'error: unknown option -x (see authly admin --help; put -- before an argument that starts with -)\n'],
     ];
     for (const [argv, stderr] of cases) expect(await admin(...argv), argv.join(' ')).toEqual({ code: 2, stdout: '', stderr });
-    expect((await cli(['admin'])).code).toBe(2);
-    expect((await cli(['admin', 'client'])).stderr).toContain('client rotate-secret');
+    expect((await runCli(['admin'])).code).toBe(2);
+    expect((await runCli(['admin', 'client'])).stderr).toContain('client rotate-secret');
   });
 
   it('finds credentials in the environment, then in the development credentials file', async () => {
-    const viaEnv = await cli(['admin', 'status'], {
+    const viaEnv = await runCli(['admin', 'status'], {
       env: { AUTHLY_URL: url, AUTHLY_ADMIN_CLIENT_ID: ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, AUTHLY_ADMIN_CLIENT_SECRET: ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET },
     });
     expect(viaEnv.code).toBe(0);
@@ -253,13 +233,13 @@ describe('authly admin CLI against a listening server', () => {
         path.join(dataDir, 'admin-credentials.json'),
         JSON.stringify({ client_id: ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, client_secret: ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET }),
       );
-      expect((await cli(['admin', '--url', url, '--data-dir', dataDir, 'status'])).code).toBe(0);
-      expect((await cli(['admin', 'status'], { env: { AUTHLY_URL: url, AUTHLY_DATA_DIR: dataDir } })).code).toBe(0);
+      expect((await runCli(['admin', '--url', url, '--data-dir', dataDir, 'status'])).code).toBe(0);
+      expect((await runCli(['admin', 'status'], { env: { AUTHLY_URL: url, AUTHLY_DATA_DIR: dataDir } })).code).toBe(0);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
 
-    const none = await cli(['admin', '--url', url, '--data-dir', emptyDir, 'status']);
+    const none = await runCli(['admin', '--url', url, '--data-dir', emptyDir, 'status']);
     expect(none.code).toBe(1);
     expect(none.stderr).toBe(
       'error: no admin credentials: pass --client-id and --client-secret, set AUTHLY_ADMIN_CLIENT_ID and ' +
@@ -268,28 +248,28 @@ describe('authly admin CLI against a listening server', () => {
   });
 
   it('prints help for each level', async () => {
-    const top = await cli(['--help']);
+    const top = await runCli(['--help']);
     expect(top.code).toBe(0);
     expect(top.stdout).toMatch(/^ {2}serve\s/m);
     expect(top.stdout).toMatch(/^ {2}migrate\s/m);
     expect(top.stdout).toMatch(/^ {2}admin\s/m);
 
-    const adminHelp = await cli(['admin', '--help']);
+    const adminHelp = await runCli(['admin', '--help']);
     expect(adminHelp.code).toBe(0);
     for (const name of ['status', 'client create', 'client rotate-secret', 'user set-password', 'scope delete']) {
       expect(adminHelp.stdout).toMatch(new RegExp(`^ {2}${name}\\s`, 'm'));
     }
-    const resourceHelp = await cli(['admin', 'user', '--help']);
+    const resourceHelp = await runCli(['admin', 'user', '--help']);
     expect(resourceHelp.stdout).toContain('user set-password');
     expect(resourceHelp.stdout).not.toContain('client create');
 
-    const commandHelp = await cli(['admin', 'client', 'create', '--help']);
+    const commandHelp = await runCli(['admin', 'client', 'create', '--help']);
     expect(commandHelp.code).toBe(0);
     expect(commandHelp.stdout).toMatch(/^Usage: authly admin client create \[options\]$/m);
     expect(commandHelp.stdout).toMatch(/^ {2}--redirect-uri VALUE\.\.\.\s+redirect URI \(repeatable\)$/m);
     expect(commandHelp.stdout).toMatch(/^ {2}--url URL\s/m);
 
-    expect(await cli(['frobnicate'])).toMatchObject({ code: 2, stderr: 'authly: unknown command: frobnicate (see authly --help)\n' });
-    expect((await cli([])).code).toBe(2);
+    expect(await runCli(['frobnicate'])).toMatchObject({ code: 2, stderr: 'authly: unknown command: frobnicate (see authly --help)\n' });
+    expect((await runCli([])).code).toBe(2);
   });
 });

@@ -1,22 +1,9 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/authly-cli.js';
 import { MIGRATIONS_DIR } from '../../src/db/migrate.js';
-
-async function cli(argv: string[], env: Record<string, string>) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    stdin: Readable.from([]),
-    env,
-  });
-  return { code, stdout, stderr };
-}
+import { runCli } from '../helpers/cli.js';
 
 describe('authly migrate', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'authly-migrate-'));
@@ -29,17 +16,17 @@ describe('authly migrate', () => {
       .sort()
       .map((f) => f.replace(/\.sql$/, ''));
     expect(names.length).toBeGreaterThan(0);
-    expect(await cli(['migrate'], { AUTHLY_DATA_DIR: dataDir })).toEqual({
+    expect(await runCli(['migrate'], { env: { AUTHLY_DATA_DIR: dataDir } })).toEqual({
       code: 0,
       stdout: names.map((n) => `Applied ${n}\n`).join(''),
       stderr: '',
     });
-    expect(await cli(['migrate'], { AUTHLY_DATA_DIR: dataDir })).toEqual({ code: 0, stdout: 'No pending migrations.\n', stderr: '' });
+    expect(await runCli(['migrate'], { env: { AUTHLY_DATA_DIR: dataDir } })).toEqual({ code: 0, stdout: 'No pending migrations.\n', stderr: '' });
     // Two on-disk PGlite start-ups: slow on a busy machine.
   }, 120_000);
 
   it('reports a configuration error in one line with exit code 2', async () => {
-    expect(await cli(['migrate'], { AUTHLY_DATA_DIR: dataDir, DATABASE_URL: 'mysql://nope' })).toEqual({
+    expect(await runCli(['migrate'], { env: { AUTHLY_DATA_DIR: dataDir, DATABASE_URL: 'mysql://nope' } })).toEqual({
       code: 2,
       stdout: '',
       stderr: 'authly: configuration error: DATABASE_URL: expected a postgres:// URL\n',
@@ -47,6 +34,6 @@ describe('authly migrate', () => {
   });
 
   it('refuses extra arguments', async () => {
-    expect(await cli(['migrate', 'now'], {})).toEqual({ code: 2, stdout: '', stderr: 'authly: unknown command: migrate now (see authly --help)\n' });
+    expect(await runCli(['migrate', 'now'], { env: {} })).toEqual({ code: 2, stdout: '', stderr: 'authly: unknown command: migrate now (see authly --help)\n' });
   });
 });

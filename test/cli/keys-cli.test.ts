@@ -1,21 +1,7 @@
-import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/authly-cli.js';
+import { adminCli, listenOnLoopback } from '../helpers/cli.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 import { ADMIN_ENV } from '../http/admin/admin-helpers.js';
-
-async function cli(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    stdin: Readable.from([]),
-    env: {},
-  });
-  return { code, stdout, stderr };
-}
 
 describe('authly admin keys against a listening server', () => {
   let t: TestApp;
@@ -23,13 +9,11 @@ describe('authly admin keys against a listening server', () => {
 
   beforeAll(async () => {
     t = await createTestApp(ADMIN_ENV);
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    url = await listenOnLoopback(t.app);
   });
   afterAll(() => t.close());
 
-  const admin = (...argv: string[]) =>
-    cli(['admin', '--url', url, '--client-id', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, '--client-secret', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET, ...argv]);
+  const admin = adminCli(() => url);
 
   it('lists, rotates, refuses an early retire, and revokes with --emergency', async () => {
     const list = await admin('keys', 'list');

@@ -1,7 +1,5 @@
-import { Readable } from 'node:stream';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/authly-cli.js';
+import { adminCli, listenOnLoopback } from '../helpers/cli.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 import { ADMIN_ENV } from '../http/admin/admin-helpers.js';
 import { register, WEB_CLIENT } from '../http/registration/registration-helpers.js';
@@ -12,23 +10,10 @@ describe('authly admin registration-token and client list --registration-type', 
 
   beforeAll(async () => {
     t = await createTestApp({ ...ADMIN_ENV, REGISTRATION_POLICY: 'initial-access-token' });
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    url = await listenOnLoopback(t.app);
   });
   afterAll(() => t.close());
-
-  async function admin(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const creds = ['--url', url, '--client-id', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, '--client-secret', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET];
-    const code = await run(['admin', ...creds, ...argv], {
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-      stdin: Readable.from(['']),
-      env: {},
-    });
-    return { code, stdout, stderr };
-  }
+  const admin = adminCli(() => url);
 
   it('creates a token (printed once), lists it without the token, and revokes it', async () => {
     const created = await admin('registration-token', 'create', '--description', 'MCP', '--expires-in', '12h', '--max-uses', '3');

@@ -1,23 +1,9 @@
-import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/authly-cli.js';
 import { findClient } from '../../src/repositories/clients-repository.js';
 import { findResource } from '../../src/repositories/resources-repository.js';
+import { adminCli, listenOnLoopback, runCli } from '../helpers/cli.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 import { ADMIN_ENV } from '../http/admin/admin-helpers.js';
-
-async function cli(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    stdin: Readable.from([]),
-    env: {},
-  });
-  return { code, stdout, stderr };
-}
 
 /** `key: value` lines as an object. */
 const record = (text: string) =>
@@ -29,13 +15,11 @@ describe('authly admin resource … and --allowed-resource against a listening s
 
   beforeAll(async () => {
     t = await createTestApp(ADMIN_ENV);
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    url = await listenOnLoopback(t.app);
   });
   afterAll(() => t.close());
 
-  const admin = (...argv: string[]) =>
-    cli(['admin', '--url', url, '--client-id', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, '--client-secret', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET, ...argv]);
+  const admin = adminCli(() => url);
 
   it('creates, lists, shows, updates and deletes a resource', async () => {
     expect((await admin('scope', 'create', 'reports:read')).code).toBe(0);
@@ -102,7 +86,7 @@ describe('authly admin resource … and --allowed-resource against a listening s
       stdout: '',
       stderr: 'error: the client registration is not valid (allowed_resources.0: is not a registered resource)\n',
     });
-    const help = (await cli(['admin', 'client', 'update', '--help'])).stdout;
+    const help = (await runCli(['admin', 'client', 'update', '--help'])).stdout;
     expect(help).toMatch(/^ {2}--allowed-resource VALUE\.\.\.\s+resource identifier the client may ask for/m);
     expect(help).toMatch(/^ {2}--all-resources\s+the client may ask for every registered resource/m);
   });
@@ -128,13 +112,13 @@ describe('authly admin resource … and --allowed-resource against a listening s
   });
 
   it('prints help for the resource commands', async () => {
-    const overview = await cli(['admin', 'resource', '--help']);
+    const overview = await runCli(['admin', 'resource', '--help']);
     expect(overview.code).toBe(0);
     for (const name of ['resource list', 'resource show', 'resource create', 'resource update', 'resource delete']) {
       expect(overview.stdout).toMatch(new RegExp(`^ {2}${name}\\s`, 'm'));
     }
     expect(overview.stdout).not.toContain('client create');
-    const create = await cli(['admin', 'resource', 'create', '--help']);
+    const create = await runCli(['admin', 'resource', 'create', '--help']);
     expect(create.stdout).toMatch(/^Usage: authly admin resource create <identifier> \[options\]$/m);
     expect(create.stdout).toMatch(/^ {2}--scope VALUE\s+space-separated scopes the resource accepts/m);
     expect(create.stdout).toMatch(/^ {2}--acting-client VALUE\.\.\.\s+client_id of a confidential client/m);

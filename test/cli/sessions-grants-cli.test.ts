@@ -1,27 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/authly-cli.js';
 import { InjectBrowser } from '../helpers/browser.js';
 import { createClient, createUser } from '../helpers/fixtures.js';
 import { obtainTokens, userinfo } from '../helpers/oauth-flow.js';
+import { adminCli, listenOnLoopback, runCli } from '../helpers/cli.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 import { ADMIN_ENV } from '../http/admin/admin-helpers.js';
-
-async function cli(argv: string[], env: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    stdin: Readable.from([]),
-    env,
-  });
-  return { code, stdout, stderr };
-}
 
 describe('authly admin user sessions|grants and cleanup against a listening server', () => {
   let t: TestApp;
@@ -29,13 +15,11 @@ describe('authly admin user sessions|grants and cleanup against a listening serv
 
   beforeAll(async () => {
     t = await createTestApp(ADMIN_ENV);
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    url = await listenOnLoopback(t.app);
   });
   afterAll(() => t.close());
 
-  const admin = (...argv: string[]) =>
-    cli(['admin', '--url', url, '--client-id', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, '--client-secret', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET, ...argv]);
+  const admin = adminCli(() => url);
 
   it('lists and revokes sessions and grants; revoking a grant stops its tokens', async () => {
     const client = await createClient(t.app);
@@ -93,8 +77,8 @@ describe('authly maintenance', () => {
 
   // The embedded database in a scratch directory, like `authly migrate`'s test.
   it('runs cleanup straight against the configured database and prints the counts', async () => {
-    expect((await cli(['migrate'], { AUTHLY_DATA_DIR: dataDir })).code).toBe(0);
-    expect(await cli(['maintenance'], { AUTHLY_DATA_DIR: dataDir })).toEqual({
+    expect((await runCli(['migrate'], { env: { AUTHLY_DATA_DIR: dataDir } })).code).toBe(0);
+    expect(await runCli(['maintenance'], { env: { AUTHLY_DATA_DIR: dataDir } })).toEqual({
       code: 0,
       stdout: [
         'clients',
@@ -107,11 +91,12 @@ describe('authly maintenance', () => {
         'grants',
         'consents',
         'user_action_tokens',
+        'used_jtis',
       ]
         .map((table) => `Deleted 0 from ${table}\n`)
         .join(''),
       stderr: '',
     });
-    expect(await cli(['maintenance', 'now'])).toEqual({ code: 2, stdout: '', stderr: 'authly: unknown command: maintenance now (see authly --help)\n' });
+    expect(await runCli(['maintenance', 'now'])).toEqual({ code: 2, stdout: '', stderr: 'authly: unknown command: maintenance now (see authly --help)\n' });
   }, 120_000);
 });

@@ -1,9 +1,7 @@
-import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../../src/cli/authly-cli.js';
 import { InjectBrowser } from '../../helpers/browser.js';
 import { createClient, createUser, type TestClient } from '../../helpers/fixtures.js';
+import { adminCli, listenOnLoopback } from '../../helpers/cli.js';
 import { createTestApp, type TestApp } from '../../helpers/test-app.js';
 import { adminCall, ADMIN_ENV, adminToken } from '../admin/admin-helpers.js';
 import { answerMfa, enrolOnAccountPage, MFA_PATH, signInWithPassword, TestClock } from './mfa-helpers.js';
@@ -24,23 +22,10 @@ describe('MFA for operators', () => {
     t = await createTestApp(ADMIN_ENV, { now: clock.now });
     client = await createClient(t.app, { skipConsent: true });
     call = adminCall(t.app, await adminToken(t.app));
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    url = await listenOnLoopback(t.app);
   });
   afterAll(() => t.close());
-
-  async function cli(...argv: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const creds = ['--url', url, '--client-id', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, '--client-secret', ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET];
-    const code = await run(['admin', ...creds, ...argv], {
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-      stdin: Readable.from(['']),
-      env: {},
-    });
-    return { code, stdout, stderr };
-  }
+  const cli = adminCli(() => url);
 
   async function enrolledUser() {
     const user = await createUser(t.app);
