@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addConsentedScopes } from '../../src/repositories/consents-repository.js';
@@ -8,7 +7,7 @@ import { findUserById, type User } from '../../src/repositories/users-repository
 import { startSession } from '../../src/services/session-service.js';
 import { startE2eServer, type E2eServer } from '../helpers/e2e-server.js';
 import { createClient, createUser, TEST_PASSWORD } from '../helpers/fixtures.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/axe.js';
+import { axeViolationLines, CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/axe.js';
 
 /**
  * The account page in a real browser (issue 12 §4): sign in through the account client's flow, change the
@@ -17,15 +16,8 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/axe.js';
  */
 const SKIP_BROWSER = process.env.AUTHLY_SKIP_BROWSER === '1';
 const STEP_TIMEOUT_MS = 10_000;
-const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, mobile: { width: 375, height: 740 } } as const;
 const isCspViolation = (text: string) => /Content Security Policy|Refused to (send form data|execute|load|apply|navigate)/i.test(text);
-
-interface AxeViolation {
-  id: string;
-  help: string;
-  nodes: { target: unknown }[];
-}
 
 describe.skipIf(SKIP_BROWSER)('the account page in headless Chromium', () => {
   let server: E2eServer;
@@ -52,16 +44,6 @@ describe.skipIf(SKIP_BROWSER)('the account page in headless Chromium', () => {
     page.on('console', (message) => messages.push(`${message.type()}: ${message.text()}`));
     page.on('pageerror', (error) => messages.push(`pageerror: ${error.message}`));
     return { context, page, console: messages };
-  }
-
-  /** axe-core's violations on the page as it is now. */
-  async function axeViolations(page: Page): Promise<string[]> {
-    await page.addScriptTag({ path: AXE_PATH });
-    const violations = await page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
-      return (await axe.run()).violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target) }));
-    });
-    return violations.map((v) => `${v.id}: ${v.help} ${JSON.stringify(v.nodes)}`);
   }
 
   /** Opens the account in a new context: the login form of the account client's authorization, then back. */
@@ -120,7 +102,7 @@ describe.skipIf(SKIP_BROWSER)('the account page in headless Chromium', () => {
   it('axe-core reports a violation when there is one (control: the checks below can fail)', async () => {
     const { context, page } = await freshContext();
     await page.setContent('<!doctype html><html lang="en"><head><title>probe</title></head><body><main><form><input type="text" name="x"></form></main></body></html>');
-    expect((await axeViolations(page)).some((v) => v.startsWith('label:'))).toBe(true);
+    expect((await axeViolationLines(page)).some((v) => v.startsWith('label:'))).toBe(true);
     await context.close();
   });
 
@@ -135,20 +117,20 @@ describe.skipIf(SKIP_BROWSER)('the account page in headless Chromium', () => {
         const found: Record<string, string[]> = {};
         for (const path of ['/account', '/account/security', '/account/sessions', '/account/applications', '/account/sign-out']) {
           await page.goto(`${server.issuer}${path}`);
-          found[path] = await axeViolations(page);
+          found[path] = await axeViolationLines(page);
         }
         // A page with a notice and one with an error.
         await page.goto(`${server.issuer}/account`);
         await page.click('form[action="/account/profile"] button[type="submit"]');
         await page.locator('p.notice').waitFor();
-        found['/account (saved)'] = await axeViolations(page);
+        found['/account (saved)'] = await axeViolationLines(page);
         await page.goto(`${server.issuer}/account/security`);
         await page.fill('#current_password', 'not my password');
         await page.fill('#new_password', 'a new passphrase');
         await page.fill('#confirm_password', 'a new passphrase');
         await page.click('form[action="/account/security/password"] button[type="submit"]');
         await page.locator('p.error').waitFor();
-        found['/account/security (error)'] = await axeViolations(page);
+        found['/account/security (error)'] = await axeViolationLines(page);
         expect(found).toEqual(Object.fromEntries(Object.keys(found).map((k) => [k, []])));
         expect(await page.getAttribute('html', 'lang')).toBe(locale.slice(0, 2));
         // The mobile layout does not scroll sideways.

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import * as client from 'openid-client';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +6,7 @@ import { startClientApp, startE2eServer, type ClientAppServer, type E2eServer } 
 import { createClient, createUser, TEST_PASSWORD, type TestClient } from '../helpers/fixtures.js';
 import { TestClock, totpCode } from '../http/mfa/mfa-helpers.js';
 import { discover } from './openid-client-support.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/axe.js';
+import { axeViolationLines, CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/axe.js';
 
 /**
  * TOTP in a real browser: enrol on the account page (QR code, key, first code, recovery codes), then sign
@@ -16,7 +15,6 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/axe.js';
  * mobile width). Needs Chromium at /usr/bin/chromium (or AUTHLY_CHROMIUM_PATH); AUTHLY_SKIP_BROWSER=1 skips.
  */
 const SKIP_BROWSER = process.env.AUTHLY_SKIP_BROWSER === '1';
-const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const isCspViolation = (text: string) => /Content Security Policy|Refused to (send form data|execute|load|apply|navigate)/i.test(text);
 
 describe.skipIf(SKIP_BROWSER)('TOTP in headless Chromium', () => {
@@ -58,12 +56,7 @@ describe.skipIf(SKIP_BROWSER)('TOTP in headless Chromium', () => {
   async function expectAccessible(page: Page): Promise<void> {
     for (const viewport of [{ width: 1280, height: 900 }, { width: 375, height: 740 }]) {
       await page.setViewportSize(viewport);
-      await page.addScriptTag({ path: AXE_PATH });
-      const violations = await page.evaluate(async () => {
-        const result = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; help: string }[] }> } }).axe.run();
-        return result.violations.map((v) => `${v.id}: ${v.help}`);
-      });
-      expect(violations, `${page.url()} at ${viewport.width}px`).toEqual([]);
+      expect(await axeViolationLines(page), `${page.url()} at ${viewport.width}px`).toEqual([]);
     }
   }
 

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import * as client from 'openid-client';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import type { User } from '../../src/repositories/users-repository.js';
 import { startClientApp, startE2eServer, type ClientAppServer, type E2eServer } from '../helpers/e2e-server.js';
 import { createClient, createUser, TEST_PASSWORD, type TestClient } from '../helpers/fixtures.js';
 import { discover } from './openid-client-support.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/axe.js';
+import { axeViolationLines, CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/axe.js';
 
 /**
  * Passkeys in real Chromium with the DevTools protocol's virtual authenticator (CTAP2, internal transport,
@@ -22,7 +21,6 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/axe.js';
  */
 const SKIP_BROWSER = process.env.AUTHLY_SKIP_BROWSER === '1';
 const STEP_TIMEOUT_MS = 15_000;
-const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 const isCspViolation = (text: string) => /Content Security Policy|Refused to (send form data|execute|load|apply|navigate|connect)/i.test(text);
 
@@ -70,12 +68,7 @@ describe.skipIf(SKIP_BROWSER)('passkeys in headless Chromium (virtual authentica
 
   /** axe-core on the current page (the context bypasses CSP so the test may inject it): no violations. */
   async function expectAccessible(page: Page, what: string) {
-    await page.addScriptTag({ path: AXE_PATH });
-    const violations = await page.evaluate(async () => {
-      const result = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe.run();
-      return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    });
-    expect(violations, what).toEqual([]);
+    expect(await axeViolationLines(page), what).toEqual([]);
   }
 
   async function redeem(page: Page, request: Awaited<ReturnType<typeof authorizationRequest>>) {

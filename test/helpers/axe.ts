@@ -67,6 +67,26 @@ export interface Session {
 
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
+/** axe-core's violations on the page as it is now (the page's context must bypass CSP to inject it). */
+export async function axeViolations(page: Page): Promise<AuditResult['violations']> {
+  await page.addScriptTag({ path: AXE_PATH });
+  const results = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: unknown[] }> } }).axe;
+    // WCAG 2.x A and AA plus best practices; the page is judged as a whole.
+    return axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
+  });
+  return (results.violations as { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[]).map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    target: String(v.nodes[0]?.target ?? ''),
+  }));
+}
+
+/** Violations as one line each (`id: help (first node)`), for readable assertion diffs. */
+export const axeViolationLines = async (page: Page): Promise<string[]> =>
+  (await axeViolations(page)).map((v) => `${v.id}: ${v.help} (${v.target})`);
+
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}. Install it (Debian: apt-get install -y chromium) or set AUTHLY_CHROMIUM_PATH.`);
@@ -106,18 +126,7 @@ export async function openSession(browser: Browser, issuer: string, variant: Var
     page,
     async audit(allowedOrigins = []) {
       await page.waitForLoadState('load');
-      await page.addScriptTag({ path: AXE_PATH });
-      const results = await page.evaluate(async () => {
-        const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: unknown[] }> } }).axe;
-        // WCAG 2.x A and AA plus best practices; the page is judged as a whole.
-        return axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
-      });
-      const violations = (results.violations as { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[]).map((v) => ({
-        id: v.id,
-        impact: v.impact,
-        help: v.help,
-        target: String(v.nodes[0]?.target ?? ''),
-      }));
+      const violations = await axeViolations(page);
       const allowed = new Set([own, ...allowedOrigins]);
       const foreignRequests = requests.filter((url) => !allowed.has(new URL(url).origin));
       return { violations, foreignRequests, consoleErrors: [...consoleErrors] };
