@@ -110,7 +110,11 @@ export async function updateUser(ctx: Ctx, caller: AdminCaller, id: string, chan
   return changeUser(ctx, caller, id, async (tx, user) => {
     assertMayAssignIsAdmin(caller, changes.isAdmin, user.id);
     assertMayUseUsername(caller, changes.username, ctx.config.admin.username, user.id);
-    return (await translateConflicts(updateUserRow(tx, id, changes)))!;
+    // A new address is not verified by the old one's confirmation: unless the admin says it is (the same
+    // request sets email_verified), the user confirms it before REQUIRE_EMAIL_VERIFICATION lets them in.
+    const newEmail = changes.email !== undefined && changes.email?.toLowerCase() !== user.email?.toLowerCase();
+    const withVerification = newEmail && changes.emailVerified === undefined ? { ...changes, emailVerified: false } : changes;
+    return (await translateConflicts(updateUserRow(tx, id, withVerification)))!;
   });
 }
 

@@ -126,6 +126,19 @@ describe('admin API: users', () => {
     expect(password.json()).toEqual({ error: 'validation_failed', message: BODY_INVALID, fields: { password: 'unknown field' } });
   });
 
+  it('a new email address is unverified unless the same request says it is verified; the same address in other case keeps it', async () => {
+    const user = await create({ username: 'dora', email: 'dora@example.com', email_verified: true });
+    const sameAddress = await call('PATCH', `/admin/users/${user.id}`, { email: 'Dora@example.com' });
+    expect(sameAddress.json()).toMatchObject({ email: 'Dora@example.com', email_verified: true });
+
+    const moved = await call('PATCH', `/admin/users/${user.id}`, { email: 'dora@elsewhere.example' });
+    expect(moved.statusCode).toBe(200);
+    expect(moved.json()).toMatchObject({ email: 'dora@elsewhere.example', email_verified: false });
+
+    const vouched = await call('PATCH', `/admin/users/${user.id}`, { email: 'dora@third.example', email_verified: true });
+    expect(vouched.json()).toMatchObject({ email: 'dora@third.example', email_verified: true });
+  });
+
   it('sets a password: the new one verifies, the old one no longer does', async () => {
     const user = await create({ username: 'dave', password: 'first password' });
     const res = await call('POST', `/admin/users/${user.id}/password`, { password: 'second password' });
