@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
@@ -37,9 +38,11 @@ describe('nginx/nginx.conf (static)', () => {
       '= /metrics',
       '/',
       '@rate_limited',
+      '= /_nginx/rate-limited',
     ]);
     for (const location of found) {
-      if (location === '/' || location.startsWith('@') || location.startsWith('/.well-known/acme-challenge')) continue;
+      // Named and internal locations are nginx's own (its 429 answers), not paths a client requests.
+      if (location === '/' || location.startsWith('@') || location === '= /_nginx/rate-limited' || location.startsWith('/.well-known/acme-challenge')) continue;
       const [modifier, pattern] = location.includes(' ') ? location.split(/\s+/, 2) : ['', location];
       const matches = concrete.filter((p) =>
         modifier === '=' ? p === pattern : modifier === '~' ? new RegExp(pattern!).test(p) : p.startsWith(pattern!),
@@ -281,5 +284,46 @@ describe.skipIf(!hasTool('nginx') || !hasTool('openssl'))('nginx in front of a r
     expect(limited!.headers.get('retry-after')).toBe('5');
     expect(limited!.headers.get('content-type')).toBe('application/json');
     expect(await limited!.json()).toEqual({ error: 'rate_limited', error_description: 'too many requests; try again later' });
+  });
+
+  it('answers a browser its 429 as a page in its language, with the request id as reference and a CSP that allows only its style', async () => {
+    // Another source address of its own, so this flood limits nobody else.
+    const browser = tlsFetch({ ca: prefix.caPem, localAddress: '127.0.0.4' });
+    const post = (language: string, requestId: string) =>
+      browser(`${issuer}/interaction/unknown-uid/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8', 'accept-language': language, 'x-request-id': requestId },
+        body: 'username=a&password=b',
+      });
+    let page: Response | undefined;
+    for (let i = 0; i < 30 && !page; i++) {
+      const response = await post('en-GB,en;q=0.8', `flood-${i}`);
+      if (response.status === 429) page = response;
+      else await response.arrayBuffer();
+    }
+    expect(page, 'nginx never limited the flood').toBeDefined();
+    expect(page!.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page!.headers.get('retry-after')).toBe('5');
+    const html = await page!.text();
+    expect(html).toContain('<html lang="en">');
+    expect(html).toContain('<h1>Too many requests</h1>');
+    expect(html).toMatch(/<code>flood-\d+<\/code>/);
+    expect(html).not.toContain('__REQUEST_ID__');
+    // The CSP names the hash of exactly the page's one <style>: an edited style without a new hash fails here.
+    const style = /<style>([^<]*)<\/style>/.exec(html)![1]!;
+    const hash = createHash('sha256').update(style).digest('base64');
+    expect(page!.headers.get('content-security-policy')).toBe(
+      `default-src 'none'; style-src 'sha256-${hash}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
+    );
+    expect(page!.headers.get('strict-transport-security')).toBe('max-age=63072000; includeSubDomains');
+
+    const german = await post('de-DE,de;q=0.9,en;q=0.5', 'flood-de');
+    expect(german.status).toBe(429);
+    const germanHtml = await german.text();
+    expect(germanHtml).toContain('<html lang="de">');
+    expect(germanHtml).toContain('<h1>Zu viele Anfragen</h1>');
+    expect(germanHtml).toContain('<code>flood-de</code>');
+    // Both language versions carry the same style, so one hash serves both.
+    expect(/<style>([^<]*)<\/style>/.exec(germanHtml)![1]).toBe(style);
   });
 });

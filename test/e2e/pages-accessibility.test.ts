@@ -1,11 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../src/repositories/users-repository.js';
-import { CLEAN, launchChromium, openSession, VARIANTS, type AuditResult, type Session, type Variant } from '../helpers/axe.js';
+import { axeViolations, CLEAN, launchChromium, openSession, VARIANTS, type AuditResult, type Session, type Variant } from '../helpers/axe.js';
 import { startClientApp, startE2eServer, type ClientAppServer, type E2eServer } from '../helpers/e2e-server.js';
 import { createClient, createUser, TEST_PASSWORD } from '../helpers/fixtures.js';
 import { MetadataDocumentServer } from '../helpers/metadata-document-server.js';
+import { NGINX_DIR } from '../helpers/nginx.js';
 
 /**
  * Every page a person can reach (the account, passkey and MFA pages have their own Chromium suites), in real Chromium at desktop and
@@ -288,6 +291,19 @@ describe.skipIf(SKIP_BROWSER)('every page is accessible (axe-core in Chromium)',
           }
           expect(await page.textContent('h1')).toBe(variant.locale === 'de-DE' ? 'Zu viele Anfragen' : 'Too many requests');
           expect(await session.audit()).toEqual(CLEAN);
+        } finally {
+          await session.close();
+        }
+      }, 60_000);
+
+      it("429 from nginx in front of Authly (its static page, nginx/errors/)", async () => {
+        const session = await openSession(browser, server.issuer, variant);
+        try {
+          const language = variant.locale.slice(0, 2);
+          const html = readFileSync(path.join(NGINX_DIR, 'errors', `rate-limited-${language}.html`), 'utf8').replace('__REQUEST_ID__', 'a1b2c3');
+          await session.page.setContent(html);
+          expect(await session.page.getAttribute('html', 'lang')).toBe(language);
+          expect(await axeViolations(session.page)).toEqual([]);
         } finally {
           await session.close();
         }

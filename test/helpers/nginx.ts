@@ -43,6 +43,7 @@ export function prepareNginxPrefix(ports: NginxPorts): NginxPrefix {
   cpSync(path.join(NGINX_DIR, 'nginx.conf'), path.join(dir, 'nginx.conf'));
   cpSync(path.join(NGINX_DIR, 'conf.d'), path.join(dir, 'conf.d'), { recursive: true });
   cpSync(path.join(NGINX_DIR, 'snippets'), path.join(dir, 'snippets'), { recursive: true });
+  cpSync(path.join(NGINX_DIR, 'errors'), path.join(dir, 'errors'), { recursive: true });
   const certs = spawnSync(path.join(REPO_ROOT, 'scripts/setup-dev-certs.sh'), ['--out', path.join(dir, 'certs')], { encoding: 'utf8' });
   if (certs.status !== 0) throw new Error(`setup-dev-certs.sh failed: ${certs.stderr}`);
 
@@ -52,6 +53,7 @@ export function prepareNginxPrefix(ports: NginxPorts): NginxPrefix {
   // The loopback test does not use IPv6 (which a CI container may not even have).
   conf = substitute(conf, /^\s*listen \[::\]:(80|443)[^;]*;\n/m, '', 2, 'IPv6 listens');
   conf = substitute(conf, /\/var\/cache\/nginx\//m, `${dir}/cache/`, 3, 'cache paths');
+  conf = substitute(conf, /^(\s*)root \/etc\/nginx\/errors;$/m, `$1root ${dir}/errors;`, 1, 'error pages directory');
   writeFileSync(path.join(dir, 'nginx.conf'), conf);
 
   if (ports.upstream !== undefined) {
