@@ -145,6 +145,12 @@ export const ENV_VARS = {
   EMAIL_VERIFICATION_EXPIRE_HOURS: { schema: int(1, 168), default: '24', description: 'Lifetime of an email verification link.' },
   PASSWORD_RESET_EXPIRE_MINUTES: { schema: int(5, 1440), default: '30', description: 'Lifetime of a password reset link.' },
   INVITATION_EXPIRE_HOURS: { schema: int(1, 720), default: '72', description: 'Lifetime of an invitation (set-your-password) link.' },
+  ACCOUNT_REAUTH_MINUTES: {
+    schema: int(1, 1440),
+    default: '10',
+    description:
+      'Account page: passkeys, the authenticator app and recovery codes can be changed only this many minutes after signing in; later the user signs in again first (every factor), so a stolen session cookie cannot add a factor.',
+  },
   AUTHLY_LOCKOUT_MAX_ATTEMPTS: {
     schema: int(1, 1000),
     default: '5',
@@ -454,6 +460,8 @@ export interface Config {
     verificationTtlSeconds: number;
     resetTtlSeconds: number;
     invitationTtlSeconds: number;
+    /** ACCOUNT_REAUTH_MINUTES: how recent a sign-in must be to change the account's factors. */
+    reauthSeconds: number;
   };
   lockoutMaxAttempts: number;
   lockoutDurationSeconds: number;
@@ -838,6 +846,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       verificationTtlSeconds: v<number>('EMAIL_VERIFICATION_EXPIRE_HOURS') * 3600,
       resetTtlSeconds: v<number>('PASSWORD_RESET_EXPIRE_MINUTES') * 60,
       invitationTtlSeconds: v<number>('INVITATION_EXPIRE_HOURS') * 3600,
+      reauthSeconds: v<number>('ACCOUNT_REAUTH_MINUTES') * 60,
     },
     lockoutMaxAttempts: v('AUTHLY_LOCKOUT_MAX_ATTEMPTS'),
     lockoutDurationSeconds: v('AUTHLY_LOCKOUT_DURATION_SECONDS'),

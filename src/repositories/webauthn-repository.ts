@@ -90,9 +90,10 @@ export async function renameCredentialOfUser(db: Queryable, userId: string, id: 
 }
 
 /** Removes one of the user's own credentials; false when it is not theirs (or gone). */
-export async function deleteCredentialOfUser(db: Queryable, userId: string, id: string): Promise<boolean> {
-  const { rowCount } = await db.query('DELETE FROM webauthn_credentials WHERE id = $2 AND user_id = $1', [userId, id]);
-  return rowCount > 0;
+/** Deletes one passkey of the user; its name, or undefined when the user has no passkey with that id. */
+export async function deleteCredentialOfUser(db: Queryable, userId: string, id: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ name: string }>('DELETE FROM webauthn_credentials WHERE id = $2 AND user_id = $1 RETURNING name', [userId, id]);
+  return rows[0]?.name;
 }
 
 /** Every passkey of a user (the admin's factor reset). */

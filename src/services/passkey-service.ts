@@ -18,6 +18,7 @@ import type { Locale } from '../lib/locales.js';
 import { findUserById, recordLogin, type User } from '../repositories/users-repository.js';
 import {
   consumeChallenge,
+  deleteCredentialOfUser,
   findCredential,
   insertChallenge,
   insertCredential,
@@ -340,4 +341,30 @@ async function checkAssertion(
   const user = await findUserById(ctx.db, credential.userId);
   if (!user || !user.isActive) throw new PasskeyRejected('inactive_user');
   return { user, credential, methods: passkeyMethods(credential, info.userVerified, secondFactor) };
+}
+
+/**
+ * Removes one of the user's passkeys and, in the same transaction, queues the passkey_removed mail: the
+ * owner hears of a removal they did not make. False when the user has no passkey with that id.
+ */
+export async function removePasskey(
+  ctx: ServiceContext,
+  user: User,
+  credentialId: string,
+  mail: { locale: Locale; accountUrl: string },
+): Promise<boolean> {
+  if (credentialId.length > MAX_CREDENTIAL_ID_LENGTH) return false;
+  return ctx.db.transaction(async (tx) => {
+    const name = await deleteCredentialOfUser(tx, user.id, credentialId);
+    if (name === undefined) return false;
+    if (user.email) {
+      await enqueueMail(tx, {
+        to: user.email,
+        template: 'passkey_removed',
+        locale: mail.locale,
+        data: { username: user.username, passkeyName: name, accountUrl: mail.accountUrl },
+      });
+    }
+    return true;
+  });
 }

@@ -35,6 +35,24 @@ export async function requireAccountSignIn(
   return undefined;
 }
 
+/**
+ * The signed-in user for a change that adds or removes a way to sign in (passkeys, the authenticator
+ * app, recovery codes): the sign-in must be at most ACCOUNT_REAUTH_MINUTES old. Otherwise the browser
+ * goes through the account sign-in again with prompt=login (every factor the policy asks for) and
+ * returns here, so a stolen session cookie alone cannot plant a factor of the thief's.
+ */
+export async function requireRecentSignIn(
+  ctx: ServiceContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<AccountSignIn | undefined> {
+  const signIn = await requireAccountSignIn(ctx, request, reply);
+  if (!signIn || Date.now() - signIn.session.authTime.getTime() <= ctx.config.accounts.reauthSeconds * 1000) return signIn;
+  const path = request.url.split('?')[0] ?? pathFor('account');
+  reply.header('cache-control', 'no-store').redirect(`${pathFor('accountSignIn')}?return_to=${encodeURIComponent(path)}&reauth=1`, 303);
+  return undefined;
+}
+
 /** The CSRF token of the account forms: an HMAC of the session's public id, so it dies with the session. */
 export function accountCsrfToken(ctx: ServiceContext, session: Session): string {
   return hmacSha256Base64url(ctx.csrfKey, `account:${session.sid}`);

@@ -120,7 +120,10 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     if (!query) return reply;
     const returnTo = accountReturnPath(query.return_to);
     if (!returnTo) return problem(reply, 400, (pc) => pc.t('account.problem.return_to'));
-    const start = startAccountSignIn(ctx, urlFor(config.issuer, 'authorization'), returnTo, pageContext(request).locale);
+    const start = startAccountSignIn(ctx, urlFor(config.issuer, 'authorization'), returnTo, {
+      uiLocales: pageContext(request).locale,
+      reauthenticate: query.reauth === '1',
+    });
     reply.setCookie(SIGN_IN_COOKIE, start.cookie, {
       path: ROUTES.accountCallback,
       httpOnly: true,

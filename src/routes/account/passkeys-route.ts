@@ -5,20 +5,17 @@ import { PasskeyRejected } from '../../errors/passkey-errors.js';
 import { pageContext } from '../../http/page-context.js';
 import { formBody, singleParams } from '../../http/params.js';
 import { parseAttestation } from '../../http/webauthn-input.js';
-import {
-  deleteCredentialOfUser,
-  listCredentialsOfUser,
-  renameCredentialOfUser,
-} from '../../repositories/webauthn-repository.js';
+import { listCredentialsOfUser, renameCredentialOfUser } from '../../repositories/webauthn-repository.js';
 import {
   finishRegistration,
   MAX_CREDENTIAL_ID_LENGTH,
   PASSKEY_NAME_MAX_LENGTH,
   registrationOptions,
+  removePasskey,
 } from '../../services/passkey-service.js';
 import { sendPage } from '../../views/page.js';
 import { passkeysPage } from '../../views/passkey-views.js';
-import { accountCsrfToken, checkAccountCsrfToken, requireAccountSignIn, type AccountSignIn } from './account-context.js';
+import { accountCsrfToken, checkAccountCsrfToken, requireRecentSignIn, type AccountSignIn } from './account-context.js';
 
 const NOTICES = { added: 'passkeys.added', renamed: 'passkeys.renamed', removed: 'passkeys.removed' } as const;
 
@@ -33,7 +30,7 @@ function passkeyName(value: string | undefined): string | undefined {
  * /account/security/passkeys (issue 12 §3, §4): the signed-in user's passkeys — list with names and
  * dates, add (a WebAuthn registration whose challenge is bound to this session), rename, remove. Every
  * form carries the account CSRF token and posts (POST-redirect-GET, so a reload repeats nothing); a GET
- * on a form URL goes back to the list.
+ * on a form URL goes back to the list. Every route needs a recent sign-in (requireRecentSignIn).
  */
 export async function accountPasskeyRoutes(app: FastifyInstance): Promise<void> {
   const ctx = app.ctx;
@@ -67,7 +64,7 @@ export async function accountPasskeyRoutes(app: FastifyInstance): Promise<void> 
   }
 
   app.get<{ Querystring: { done?: string } }>(ROUTES.accountPasskeys, async (request, reply) => {
-    const signIn = await requireAccountSignIn(ctx, request, reply);
+    const signIn = await requireRecentSignIn(ctx, request, reply);
     if (!signIn) return reply;
     const done = request.query.done;
     const notice = typeof done === 'string' && Object.hasOwn(NOTICES, done) ? pageContext(request).t(NOTICES[done as keyof typeof NOTICES]) : undefined;
@@ -79,7 +76,7 @@ export async function accountPasskeyRoutes(app: FastifyInstance): Promise<void> 
   }
 
   app.post(ROUTES.accountPasskeyOptions, async (request, reply) => {
-    const signIn = await requireAccountSignIn(ctx, request, reply);
+    const signIn = await requireRecentSignIn(ctx, request, reply);
     if (!signIn) return reply;
     const form = singleParams(formBody(request.body, request.headers['content-type']));
     reply.header('cache-control', 'no-store');
@@ -89,7 +86,7 @@ export async function accountPasskeyRoutes(app: FastifyInstance): Promise<void> 
   });
 
   app.post(ROUTES.accountPasskeys, async (request, reply) => {
-    const signIn = await requireAccountSignIn(ctx, request, reply);
+    const signIn = await requireRecentSignIn(ctx, request, reply);
     if (!signIn) return reply;
     const form = await checkedForm(request, reply, signIn);
     if (!form) return reply;
@@ -116,7 +113,7 @@ export async function accountPasskeyRoutes(app: FastifyInstance): Promise<void> 
   });
 
   app.post(ROUTES.accountPasskeyRename, async (request, reply) => {
-    const signIn = await requireAccountSignIn(ctx, request, reply);
+    const signIn = await requireRecentSignIn(ctx, request, reply);
     if (!signIn) return reply;
     const form = await checkedForm(request, reply, signIn);
     if (!form) return reply;
@@ -133,13 +130,14 @@ export async function accountPasskeyRoutes(app: FastifyInstance): Promise<void> 
   });
 
   app.post(ROUTES.accountPasskeyRemove, async (request, reply) => {
-    const signIn = await requireAccountSignIn(ctx, request, reply);
+    const signIn = await requireRecentSignIn(ctx, request, reply);
     if (!signIn) return reply;
     const form = await checkedForm(request, reply, signIn);
     if (!form) return reply;
-    const id = form.credential_id ?? '';
-    if (id.length > MAX_CREDENTIAL_ID_LENGTH || !(await deleteCredentialOfUser(ctx.db, signIn.user.id, id))) {
-      return render(request, reply, signIn, 404, { error: pageContext(request).t('passkeys.not_found') });
+    const pc = pageContext(request);
+    const mail = { locale: pc.locale, accountUrl: urlFor(ctx.config.issuer, 'accountPasskeys') };
+    if (!(await removePasskey(ctx, signIn.user, form.credential_id ?? '', mail))) {
+      return render(request, reply, signIn, 404, { error: pc.t('passkeys.not_found') });
     }
     request.audit.record('passkey.removed', { actor: signIn.user.id, actor_type: 'user', sid: signIn.session.sid });
     return backToList(reply, 'removed');

@@ -18,7 +18,7 @@ import { accountLayout } from '../../views/account-layout.js';
 import { totpAccountBody } from '../../views/mfa-pages.js';
 import { sendPage } from '../../views/page.js';
 import type { PageContext } from '../../views/page-context.js';
-import { accountCsrfToken, checkAccountCsrfToken, requireAccountSignIn, type AccountSignIn } from './account-context.js';
+import { accountCsrfToken, checkAccountCsrfToken, requireRecentSignIn, type AccountSignIn } from './account-context.js';
 
 const SECURITY = { formAction: ["'self'"] } as const;
 
@@ -61,7 +61,7 @@ export async function accountTotpRoutes(app: FastifyInstance): Promise<void> {
 
   /** The signed-in user and the checked form, or undefined after a redirect or an error page. */
   async function postedForm(request: FastifyRequest, reply: FastifyReply) {
-    const signIn = await requireAccountSignIn(ctx, request, reply);
+    const signIn = await requireRecentSignIn(ctx, request, reply);
     if (!signIn) return undefined;
     const pc = pageContext(request);
     const form = singleParams(formBody(request.body, request.headers['content-type']));
@@ -79,7 +79,7 @@ export async function accountTotpRoutes(app: FastifyInstance): Promise<void> {
   }
 
   app.get(ROUTES.accountTotp, async (request, reply) => {
-    const signIn = await requireAccountSignIn(ctx, request, reply);
+    const signIn = await requireRecentSignIn(ctx, request, reply);
     if (!signIn) return reply;
     return render(reply, pageContext(request), signIn, 200);
   });

@@ -42,13 +42,18 @@ export interface AccountSignInStart {
   cookie: string;
 }
 
-/** Starts the flow: `returnTo` must already have passed accountReturnPath. */
+/**
+ * Starts the flow: `returnTo` must already have passed accountReturnPath. `reauthenticate` asks for a new
+ * sign-in even when a session exists (prompt=login, OIDC Core section 3.1.2.1): a change of the account's
+ * factors needs a recent one (requireRecentSignIn).
+ */
 export function startAccountSignIn(
   ctx: Pick<ServiceContext, 'csrfKey' | 'config'>,
   authorizationEndpoint: string,
   returnTo: string,
-  uiLocales?: string,
+  options: { uiLocales?: string; reauthenticate?: boolean } = {},
 ): AccountSignInStart {
+  const { uiLocales, reauthenticate } = options;
   const state = randomToken(16);
   const url = new URL(authorizationEndpoint);
   url.search = new URLSearchParams({
@@ -60,6 +65,7 @@ export function startAccountSignIn(
     code_challenge: s256(verifierFor(ctx, state)),
     code_challenge_method: 'S256',
     ...(uiLocales ? { ui_locales: uiLocales } : {}),
+    ...(reauthenticate ? { prompt: 'login' } : {}),
   }).toString();
   const payload = `${state}.${Buffer.from(returnTo).toString('base64url')}`;
   return { authorizationUrl: url.href, cookie: `${payload}.${mac(ctx, 'cookie', payload)}` };

@@ -13,6 +13,7 @@ export type MailTemplateName =
   | 'invitation'
   | 'email_changed'
   | 'passkey_added'
+  | 'passkey_removed'
   | 'mfa_changed';
 
 export interface OutgoingMail {

@@ -91,6 +91,16 @@ const TEMPLATES: Record<MailTemplateName, Template> = {
       after: [],
     }),
   },
+  passkey_removed: {
+    keys: ['username', 'passkeyName', 'accountUrl'],
+    links: ['accountUrl'],
+    content: (t, d, b) => ({
+      subject: t('mail.passkey_removed.subject', { product: b.productName }),
+      lead: [t('mail.passkey_removed.body', { passkeyName: d.passkeyName! }), t('mail.not_you')],
+      action: accountAction(t, d),
+      after: [],
+    }),
+  },
   mfa_changed: {
     keys: ['username', 'change', 'accountUrl'],
     links: ['accountUrl'],

@@ -160,7 +160,7 @@ describe('account passkeys', () => {
     expect(res.body).toContain('Enter a name of 1 to 64 characters.');
   });
 
-  it('removes its own passkey; another user’s cannot be removed', async () => {
+  it('removes its own passkey (the owner is mailed, with its name); another user’s cannot be removed', async () => {
     const [first, second] = await credentialsOf(alice.id);
     const stolen = await bobBrowser.post('/account/security/passkeys/remove', { csrf_token: await accountCsrf(bobBrowser), credential_id: first!.id });
     expect(stolen.statusCode).toBe(404);
@@ -169,6 +169,12 @@ describe('account passkeys', () => {
     expect(res.headers.location).toBe('/account/security/passkeys?done=removed');
     expect((await credentialsOf(alice.id)).map((c) => c.id)).toEqual([second!.id]);
     expect(audit().at(-1)).toMatchObject({ event: 'passkey.removed', actor: alice.id });
+    const { rows } = await t.testDb.db.query<{ recipient: string; data: Record<string, string> }>(
+      "SELECT recipient, data FROM mail_outbox WHERE template = 'passkey_removed'",
+    );
+    expect(rows).toEqual([
+      { recipient: 'alice@example.com', data: { username: alice.username, passkeyName: first!.name, accountUrl: `${TEST_ISSUER}/account/security/passkeys` } },
+    ]);
   });
 
   it.each([

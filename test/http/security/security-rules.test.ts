@@ -425,6 +425,8 @@ const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
   ['recovery codes: racing sign-ins with one code, exactly one passes (PostgreSQL)', 'test/http/mfa/totp-sign-in.test.ts', 'two sign-ins racing with one recovery code: exactly one passes (PostgreSQL)'],
   ['acr_values and client mfa_policy are honoured; a session without mfa does not satisfy a client requiring it', 'test/http/mfa/mfa-policy.test.ts', 'a session without mfa does not satisfy a client that requires it: a new sign-in, or login_required with prompt=none'],
   ['prompt=login re-runs the factors the policy asks for', 'test/http/mfa/mfa-policy.test.ts', 'prompt=login re-runs the factors; single sign-on with an mfa session needs no new step and keeps its amr'],
+  ['a change of the account factors needs a recent sign-in (prompt=login after ACCOUNT_REAUTH_MINUTES)', 'test/http/account/account-reauth.test.ts', 'after it, the pages send to a new sign-in with prompt=login that returns to them; the overview does not ask'],
+  ['a factor change posted with a stale sign-in changes nothing', 'test/http/account/account-reauth.test.ts', 'a form posted after the window changes nothing and sends to the new sign-in'],
 ];
 
 describe('SECURITY.md: rules tested by their own suites', () => {

@@ -21,7 +21,7 @@ function errorOf(env: Record<string, string | undefined>): string {
 
 /** Issue 12 §2: the account features that mail links, and their production rule (no SMTP, no start). */
 describe('account link settings', () => {
-  it('defaults: recovery on in development, sign-up and required verification off, lifetimes 24 h / 30 min / 72 h', () => {
+  it('defaults: recovery on in development, sign-up and required verification off, lifetimes 24 h / 30 min / 72 h, re-authentication after 10 min', () => {
     expect(loadConfig({}).accounts).toEqual({
       mailAvailable: true,
       passwordRecovery: true,
@@ -30,6 +30,7 @@ describe('account link settings', () => {
       verificationTtlSeconds: 86_400,
       resetTtlSeconds: 1_800,
       invitationTtlSeconds: 259_200,
+      reauthSeconds: 600,
     });
   });
 

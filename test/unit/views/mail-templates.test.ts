@@ -15,6 +15,7 @@ const DATA: Record<string, Record<string, string>> = {
   invitation: { username: 'alice', link: `${ISSUER}/invite/t0k3n`, expiresHours: '72' },
   email_changed: { username: 'alice', newEmail: 'new@example.com', accountUrl: ACCOUNT },
   passkey_added: { username: 'alice', passkeyName: 'Laptop', accountUrl: ACCOUNT },
+  passkey_removed: { username: 'alice', passkeyName: 'Laptop', accountUrl: ACCOUNT },
   mfa_changed: { username: 'alice', change: 'totp_enabled', accountUrl: ACCOUNT },
 };
 
