@@ -332,7 +332,7 @@ describe('registration from a browser (CORS_ORIGINS)', () => {
     expect(preflight.headers).toMatchObject({
       'access-control-allow-origin': origin,
       'access-control-allow-methods': 'POST',
-      'access-control-allow-headers': 'Authorization, Content-Type',
+      'access-control-allow-headers': 'Authorization, Content-Type, DPoP',
     });
     const res = await register(t.app, NATIVE_CLIENT, { origin });
     expect(res.statusCode).toBe(201);
