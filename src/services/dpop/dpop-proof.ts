@@ -1,4 +1,4 @@
-import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import { InvalidDpopProof, InvalidDpopProofAtResource, UseDpopNonce, UseDpopNonceAtResource } from '../../errors/oauth-errors.js';
 import { sha256Base64url } from '../../lib/crypto.js';
 import type { ServiceContext } from '../context.js';
@@ -75,16 +75,24 @@ export async function verifyDpopProof(ctx: ProofCtx, request: DpopRequest): Prom
   if (PRIVATE_JWK_MEMBERS.some((member) => member in jwk)) throw invalid('the DPoP proof jwk must be a public key');
 
   // 3. The signature, by the key in the header.
-  let payload: JWTPayload;
+  // Signature only (compactVerify): the claims are checked below, each with its own answer.
+  let payloadBytes: Uint8Array;
   let jkt: string;
   try {
     const key = await importJWK(jwk, alg);
     if (key instanceof Uint8Array) throw new Error('symmetric key');
-    ({ payload } = await jwtVerify(proof, key, { typ: 'dpop+jwt', algorithms: [alg] }));
+    ({ payload: payloadBytes } = await compactVerify(proof, key, { algorithms: [alg] }));
     jkt = await calculateJwkThumbprint(jwk, 'sha256');
   } catch {
     throw invalid('the DPoP proof signature does not verify with its jwk');
   }
+  let payload: Record<string, unknown>;
+  try {
+    payload = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payloadBytes)) as Record<string, unknown>;
+  } catch {
+    throw invalid('the DPoP proof payload is not a JSON object');
+  }
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw invalid('the DPoP proof payload is not a JSON object');
 
   // 4. The claims (check 8) and their match with this request (checks 9 and 10).
   const { jti, htm, htu, iat } = payload as { jti?: unknown; htm?: unknown; htu?: unknown; iat?: unknown };
