@@ -18,8 +18,11 @@ const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min, { message: `expected at least ${min}` }).max(max, { message: `expected at most ${max}` }));
 
-/** The asymmetric JWS algorithms a DPoP proof may use (RFC 9449 section 4.2: never none or a MAC). */
-export const DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'] as const;
+/**
+ * The asymmetric JWS algorithms a DPoP proof may use (RFC 9449 section 4.2: never none or a MAC). Ed25519 is
+ * the fully-specified name of EdDSA over Ed25519 (RFC 9864), which jose and oauth4webapi clients send.
+ */
+export const DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'] as const;
 export type DpopAlg = (typeof DPOP_ALGS)[number];
 
 interface VarSpec {
@@ -122,7 +125,7 @@ export const ENV_VARS = {
       .string()
       .transform((raw) => raw.split(/[\s,]+/).filter(Boolean))
       .pipe(z.array(z.enum(DPOP_ALGS, { message: `expected a comma-separated list of ${DPOP_ALGS.join(', ')}` })).min(1, { message: 'expected at least one algorithm' })),
-    default: 'ES256,EdDSA,PS256,RS256',
+    default: 'ES256,EdDSA,Ed25519,PS256,RS256',
     description: `Comma-separated JWS algorithms accepted for DPoP proofs (dpop_signing_alg_values_supported); asymmetric only: ${DPOP_ALGS.join(', ')}.`,
   },
   DPOP_PROOF_MAX_AGE_SECONDS: {

@@ -10,7 +10,7 @@ import { createTestApp, TEST_ISSUER, type TestApp } from '../../helpers/test-app
 import { introspect, revoke } from '../../helpers/token-management.js';
 
 const USERINFO = `${TEST_ISSUER}/oidc/userinfo`;
-const ALGS = ['ES256', 'EdDSA', 'PS256', 'RS256'];
+const ALGS = ['ES256', 'EdDSA', 'Ed25519', 'PS256', 'RS256'];
 
 /** RFC 9449 at the token endpoint, userinfo, introspection and revocation, through app.inject. */
 describe('DPoP (RFC 9449)', () => {

@@ -69,14 +69,14 @@ describe('DPoP proof checks (RFC 9449 section 4.3), at the token endpoint', () =
     {
       name: 'alg none',
       proof: async () => rawJws({ typ: 'dpop+jwt', alg: 'none', jwk: es256.publicJwk }, { jti: 'x', htm: 'POST', htu: TOKEN_URL, iat: now() }),
-      description: 'the DPoP proof alg must be one of ES256 EdDSA PS256 RS256',
+      description: 'the DPoP proof alg must be one of ES256 EdDSA Ed25519 PS256 RS256',
     },
     {
       name: 'alg HS256 (symmetric)',
       proof: async () => rawJws({ typ: 'dpop+jwt', alg: 'HS256', jwk: { kty: 'oct', k: 'c2VjcmV0' } }, { jti: 'x', htm: 'POST', htu: TOKEN_URL, iat: now() }),
-      description: 'the DPoP proof alg must be one of ES256 EdDSA PS256 RS256',
+      description: 'the DPoP proof alg must be one of ES256 EdDSA Ed25519 PS256 RS256',
     },
-    { name: 'alg not in DPOP_SIGNING_ALGS', proof: async () => dpopProof(await dpopKey('ES384')), description: 'the DPoP proof alg must be one of ES256 EdDSA PS256 RS256' },
+    { name: 'alg not in DPOP_SIGNING_ALGS', proof: async () => dpopProof(await dpopKey('ES384')), description: 'the DPoP proof alg must be one of ES256 EdDSA Ed25519 PS256 RS256' },
     { name: 'no jwk', proof: () => dpopProof(es256, { header: { jwk: undefined } }), description: 'the DPoP proof header must carry a jwk' },
     { name: 'jwk not an object', proof: () => dpopProof(es256, { header: { jwk: 'key' } }), description: 'the DPoP proof header must carry a jwk' },
     { name: 'a private jwk', proof: () => dpopProof(es256, { header: { jwk: { ...es256.publicJwk, d: 'c2VjcmV0' } } }), description: 'the DPoP proof jwk must be a public key' },
@@ -107,7 +107,7 @@ describe('DPoP proof checks (RFC 9449 section 4.3), at the token endpoint', () =
     });
   });
 
-  it.each(['ES256', 'EdDSA', 'PS256', 'RS256'])('a valid %s proof gives the RFC 7638 thumbprint of its key', async (alg) => {
+  it.each(['ES256', 'EdDSA', 'Ed25519', 'PS256', 'RS256'])('a valid %s proof gives the RFC 7638 thumbprint of its key', async (alg) => {
     const key = await dpopKey(alg);
     const verified = await verifyDpopProof(proofContext(), tokenRequest(await dpopProof(key)));
     expect(verified.jkt).toBe(key.jkt);
@@ -212,7 +212,7 @@ describe('DPoP proofs at a protected resource (RFC 9449 section 7)', () => {
       status: 401,
       error: 'invalid_dpop_proof',
       description,
-      algs: ['ES256', 'EdDSA', 'PS256', 'RS256'],
+      algs: ['ES256', 'EdDSA', 'Ed25519', 'PS256', 'RS256'],
     });
   });
 
@@ -225,7 +225,7 @@ describe('DPoP proofs at a protected resource (RFC 9449 section 7)', () => {
       error: 'use_dpop_nonce',
       description: 'a DPoP nonce is required',
       nonce: currentDpopNonce(ctx),
-      algs: ['ES256', 'EdDSA', 'PS256', 'RS256'],
+      algs: ['ES256', 'EdDSA', 'Ed25519', 'PS256', 'RS256'],
     });
     expect(new UseDpopNonceAtResource('x', 'n')).toBeInstanceOf(UseDpopNonce);
     expect(new InvalidDpopProofAtResource('x')).toBeInstanceOf(InvalidDpopProof);
