@@ -37,6 +37,7 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
         jti: issued.jti,
         scope: issued.response.scope,
         ...(issued.audience.length > 0 ? { audience: issued.audience.join(' ') } : {}),
+        ...(c.dpop ? { token_type: 'DPoP', dpop_jkt: c.dpop.jkt } : {}),
       });
       return issued.response;
     } catch (err) {

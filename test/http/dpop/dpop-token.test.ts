@@ -63,6 +63,9 @@ describe('DPoP (RFC 9449)', () => {
       expect(res.headers['dpop-nonce']).toBeUndefined();
       const info = await introspect(t.app, service, { token: body.access_token });
       expect(info.json()).toMatchObject({ active: true, token_type: 'DPoP', cnf: { jkt: key.jkt } });
+      // The audit line of the issue names the key (its thumbprint: a public value).
+      const audit = t.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => l.log === 'audit' && l.event === 'token.issued');
+      expect(audit.some((l) => l.dpop_jkt === key.jkt && l.token_type === 'DPoP' && l.client_id === service.clientId)).toBe(true);
     });
 
     it('discovery advertises dpop_signing_alg_values_supported', async () => {
