@@ -5,7 +5,9 @@ import type { ServiceContext } from '../context.js';
 import { useOnce } from '../replay-guard.js';
 import { currentDpopNonce, isAcceptedDpopNonce } from './dpop-nonce.js';
 
-type ProofCtx = Pick<ServiceContext, 'config' | 'db' | 'redis' | 'dpopNonceKey' | 'now'>;
+type ProofCtx = Pick<ServiceContext, 'config' | 'db' | 'redis' | 'dpopNonceKey' | 'now'> & Partial<Pick<ServiceContext, 'metrics'>>;
+
+const REPLAYED = 'the DPoP proof was already used (jti replayed)';
 
 /** What the request a proof came with looks like (RFC 9449 section 4.3, checks 8 to 10). */
 export interface DpopRequest {
@@ -43,6 +45,18 @@ const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
  * refused for another reason uses nothing up. Throws invalid_dpop_proof or use_dpop_nonce.
  */
 export async function verifyDpopProof(ctx: ProofCtx, request: DpopRequest): Promise<VerifiedDpopProof> {
+  try {
+    const verified = await checkDpopProof(ctx, request);
+    ctx.metrics?.dpopProofs.inc({ at: request.at, result: 'valid' });
+    return verified;
+  } catch (err) {
+    const result = err instanceof UseDpopNonce ? 'nonce_required' : err instanceof InvalidDpopProof && err.description === REPLAYED ? 'replayed' : 'invalid';
+    ctx.metrics?.dpopProofs.inc({ at: request.at, result });
+    throw err;
+  }
+}
+
+async function checkDpopProof(ctx: ProofCtx, request: DpopRequest): Promise<VerifiedDpopProof> {
   const { config } = ctx;
   const atResource = request.at === 'resource';
   const invalid = (description: string): InvalidDpopProof => {
@@ -129,7 +143,7 @@ export async function verifyDpopProof(ctx: ProofCtx, request: DpopRequest): Prom
 
   // 8. Single use, on every replica, for as long as the proof could be accepted.
   const usableUntil = new Date((iat + proofMaxAgeSeconds + clockSkewSeconds) * 1000);
-  if (!(await useOnce(ctx, 'dpop_proof', `${jkt}:${jti}`, usableUntil))) throw invalid('the DPoP proof was already used (jti replayed)');
+  if (!(await useOnce(ctx, 'dpop_proof', `${jkt}:${jti}`, usableUntil))) throw invalid(REPLAYED);
 
   return { jkt, jti, iat };
 }

@@ -103,6 +103,9 @@ describe('DPoP (RFC 9449)', () => {
       const again = await tokenRequest(t.app, service, { grant_type: 'client_credentials' }, proof);
       expect(again.statusCode).toBe(400);
       expect(again.json()).toEqual({ error: 'invalid_dpop_proof', error_description: 'the DPoP proof was already used (jti replayed)' });
+      const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).toMatch(/^authly_dpop_proofs_total\{at="authorization_server",result="replayed"\} [1-9]/m);
+      expect(metrics).toMatch(/^authly_dpop_proofs_total\{at="authorization_server",result="valid"\} [1-9]/m);
     });
 
     it('the client authenticates before the proof is looked at', async () => {
