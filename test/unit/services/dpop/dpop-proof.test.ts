@@ -3,7 +3,7 @@ import { loadConfig } from '../../../../src/config/config.js';
 import { InvalidDpopProof, InvalidDpopProofAtResource, UseDpopNonce, UseDpopNonceAtResource } from '../../../../src/errors/oauth-errors.js';
 import { currentDpopNonce } from '../../../../src/services/dpop/dpop-nonce.js';
 import { normalizedHtu, verifyDpopProof, type DpopRequest } from '../../../../src/services/dpop/dpop-proof.js';
-import { dpopKey, dpopProof, type DpopTestKey, type ProofOptions } from '../../../helpers/dpop.js';
+import { dpopKey, dpopProof, type ProofOptions } from '../../../helpers/dpop.js';
 
 const ISSUER = 'http://localhost:8000';
 const TOKEN_URL = `${ISSUER}/oauth/token`;
@@ -250,4 +250,3 @@ describe('normalizedHtu', () => {
   });
 });
 
-export type { DpopTestKey };
