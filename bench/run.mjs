@@ -30,7 +30,14 @@ const FIXTURES = {
   user: { username: 'bench.user', password: 'bench-password-correct-horse', email: 'bench.user@example.com', name: 'Bench User' },
 };
 
-const TOKEN_SCENARIOS = new Set(['client_credentials', 'client_credentials_resource', 'authorization_code', 'refresh_token']);
+const TOKEN_SCENARIOS = new Set([
+  'client_credentials',
+  'client_credentials_dpop',
+  'client_credentials_resource',
+  'authorization_code',
+  'refresh_token',
+  'refresh_token_dpop',
+]);
 
 async function prepareTarget(server, options, log) {
   const seed = await server.seed();
@@ -52,7 +59,7 @@ async function refill(t, scenario, options) {
     const count = Math.ceil(options.codeRate * (options.duration + options.warmup));
     t.pools.codes = new Pool(await mintCodes(t, t.browsers, count));
   }
-  if (scenario === 'refresh_token') {
+  if (scenario === 'refresh_token' || scenario === 'refresh_token_dpop') {
     // Rotation returns each token to the pool, but those in flight when a run stops are lost: start
     // every measurement with a full pool (three per connection).
     const tokens = await mintTokens(t, t.browsers, options.connections * 3);

@@ -141,6 +141,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     throttleKey: deriveKey(secret, 'throttle'),
     refreshTokenKey: deriveKey(secret, 'refresh-token-successor'),
     totpKey: deriveKey(secret, 'totp'),
+    dpopNonceKey: deriveKey(secret, 'dpop-nonce'),
     now: deps.now ?? Date.now,
     metrics,
     clients: shared.clients,

@@ -1,9 +1,11 @@
 // Bench options: flags (--duration=10) win over environment variables (BENCH_DURATION=10).
 export const SCENARIOS = [
   'client_credentials',
+  'client_credentials_dpop',
   'client_credentials_resource',
   'authorization_code',
   'refresh_token',
+  'refresh_token_dpop',
   'introspection',
   'userinfo',
   'jwks',

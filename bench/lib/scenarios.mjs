@@ -1,6 +1,7 @@
 // The scenarios: one autocannon request each, with a check of every response body (a fast error is not
 // a result). `build(target)` gets a seeded server (its discovery document, clients and token pools).
 import { basicAuth } from './browser.mjs';
+import { dpopSigner } from './dpop.mjs';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -47,6 +48,24 @@ export const SCENARIO_DEFS = {
         return Boolean(j) && typeof j.access_token === 'string' && /^bearer$/i.test(j.token_type);
       },
     }),
+  },
+  client_credentials_dpop: {
+    bound: 'client_credentials with a DPoP proof (RFC 9449): + the proof verified (ES256), its jti recorded once, cnf.jkt in the token',
+    build: (t) => {
+      const signer = dpopSigner();
+      const tokenEndpoint = t.discovery.token_endpoint;
+      return {
+        method: 'POST',
+        path: path(tokenEndpoint),
+        headers: { authorization: basicAuth(t.clients.cc.id, t.clients.cc.secret), 'content-type': FORM },
+        body: 'grant_type=client_credentials&scope=api%3Aread',
+        takeHeaders: () => ({ dpop: signer.proof('POST', tokenEndpoint) }),
+        verify: (status, body) => {
+          const j = status === 200 && parse(body);
+          return Boolean(j) && typeof j.access_token === 'string' && /^dpop$/i.test(j.token_type);
+        },
+      };
+    },
   },
   client_credentials_resource: {
     bound: 'client_credentials with an RFC 8707 resource: + the resource lookup (cached) and the scope narrowing',
@@ -100,6 +119,30 @@ export const SCENARIO_DEFS = {
         return true;
       },
     }),
+  },
+  refresh_token_dpop: {
+    bound: 'refresh_token with a DPoP proof (RFC 9449): + the proof verified (ES256), its jti recorded once, the access token bound',
+    singleUse: 'refresh',
+    build: (t) => {
+      const signer = dpopSigner();
+      const tokenEndpoint = t.discovery.token_endpoint;
+      return {
+        method: 'POST',
+        path: path(tokenEndpoint),
+        headers: { authorization: basicAuth(t.clients.web.id, t.clients.web.secret), 'content-type': FORM },
+        take: () => {
+          const r = t.pools.refresh.take();
+          return r && new URLSearchParams({ grant_type: 'refresh_token', refresh_token: r }).toString();
+        },
+        takeHeaders: () => ({ dpop: signer.proof('POST', tokenEndpoint) }),
+        verify: (status, body) => {
+          const j = status === 200 && parse(body);
+          if (!j || typeof j.access_token !== 'string' || typeof j.refresh_token !== 'string' || !/^dpop$/i.test(j.token_type)) return false;
+          t.pools.refresh.put(j.refresh_token);
+          return true;
+        },
+      };
+    },
   },
   introspection: {
     bound: 'one signature verification + one indexed SELECT (Authly); a memory lookup (peer, opaque tokens)',

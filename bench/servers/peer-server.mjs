@@ -88,6 +88,8 @@ const provider = new Provider(issuer, {
     introspection: { enabled: true },
     revocation: { enabled: true },
     clientCredentials: { enabled: true },
+    // RFC 9449, for the *_dpop scenarios (on by default only from oidc-provider 9; no server nonces, as Authly's default).
+    dPoP: { enabled: true },
     userinfo: { enabled: true },
     // RFC 8707, as Authly has it for the bench: one API accepting api:read, opaque tokens of the usual
     // lifetime; without resource, tokens are for the issuer as before (no defaultResource).

@@ -18,6 +18,13 @@ const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min, { message: `expected at least ${min}` }).max(max, { message: `expected at most ${max}` }));
 
+/**
+ * The asymmetric JWS algorithms a DPoP proof may use (RFC 9449 section 4.2: never none or a MAC). Ed25519 is
+ * the fully-specified name of EdDSA over Ed25519 (RFC 9864), which jose and oauth4webapi clients send.
+ */
+export const DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'] as const;
+export type DpopAlg = (typeof DPOP_ALGS)[number];
+
 interface VarSpec {
   schema: z.ZodType;
   description: string;
@@ -106,6 +113,42 @@ export const ENV_VARS = {
     description: 'Authorization code lifetime (RFC 6749 section 4.1.2 recommends at most 10).',
   },
   ID_TOKEN_EXPIRE_MINUTES: { schema: int(1, 1440), default: '60', description: 'ID token lifetime.' },
+  // Issue 13 §1: DPoP (RFC 9449), src/services/dpop/.
+  DPOP_ENABLED: {
+    schema: bool,
+    default: 'true',
+    description:
+      'DPoP (RFC 9449): sender-constrained access tokens (and public clients\' refresh tokens) for clients that send a DPoP proof. false: DPoP headers are ignored and discovery does not advertise it.',
+  },
+  DPOP_SIGNING_ALGS: {
+    schema: z
+      .string()
+      .transform((raw) => raw.split(/[\s,]+/).filter(Boolean))
+      .pipe(z.array(z.enum(DPOP_ALGS, { message: `expected a comma-separated list of ${DPOP_ALGS.join(', ')}` })).min(1, { message: 'expected at least one algorithm' })),
+    default: 'ES256,EdDSA,Ed25519,PS256,RS256',
+    description: `Comma-separated JWS algorithms accepted for DPoP proofs (dpop_signing_alg_values_supported); asymmetric only: ${DPOP_ALGS.join(', ')}.`,
+  },
+  DPOP_PROOF_MAX_AGE_SECONDS: {
+    schema: int(5, 3600),
+    default: '60',
+    description: 'Seconds after its iat a DPoP proof is accepted; its jti is remembered (single use) for as long.',
+  },
+  DPOP_CLOCK_SKEW_SECONDS: {
+    schema: int(0, 300),
+    default: '5',
+    description: 'Clock difference allowed with DPoP clients: a proof may be this many seconds ahead of (or older than) the window.',
+  },
+  DPOP_REQUIRE_NONCE: {
+    schema: bool,
+    default: 'false',
+    description:
+      'Every DPoP proof must carry a server nonce (RFC 9449 section 8): a proof without a current one gets use_dpop_nonce and a DPoP-Nonce header. Nonces are stateless (HMAC of a time slot), so replicas agree.',
+  },
+  DPOP_NONCE_LIFETIME_SECONDS: {
+    schema: int(10, 3600),
+    default: '300',
+    description: 'Seconds a DPoP nonce slot lasts; the current and the previous slot\'s nonces are accepted (rotation).',
+  },
   SESSION_EXPIRE_HOURS: { schema: int(1, 8760), default: '24', description: 'Browser session (single sign-on) lifetime.' },
   MFA_POLICY: {
     schema: z.enum(['off', 'optional', 'required']),
@@ -504,6 +547,15 @@ export interface Config {
   maxInflightExpensive: number;
   /** Development and tests: client-registered URLs Authly calls (jwks_uri, back-channel logout) may be loopback. */
   outboundAllowLoopback: boolean;
+  /** DPoP (RFC 9449): src/services/dpop/. */
+  dpop: {
+    enabled: boolean;
+    signingAlgs: DpopAlg[];
+    proofMaxAgeSeconds: number;
+    clockSkewSeconds: number;
+    requireNonce: boolean;
+    nonceLifetimeSeconds: number;
+  };
   /** Client ID Metadata Documents (src/services/metadata-document-client.ts). */
   cimd: {
     enabled: boolean;
@@ -880,6 +932,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     keepAliveTimeoutSeconds: v('HTTP_KEEP_ALIVE_TIMEOUT_SECONDS'),
     maxInflightExpensive: v('AUTHLY_MAX_INFLIGHT_EXPENSIVE'),
     outboundAllowLoopback: v('OUTBOUND_ALLOW_LOOPBACK'),
+    dpop: {
+      enabled: v('DPOP_ENABLED'),
+      signingAlgs: v('DPOP_SIGNING_ALGS'),
+      proofMaxAgeSeconds: v('DPOP_PROOF_MAX_AGE_SECONDS'),
+      clockSkewSeconds: v('DPOP_CLOCK_SKEW_SECONDS'),
+      requireNonce: v('DPOP_REQUIRE_NONCE'),
+      nonceLifetimeSeconds: v('DPOP_NONCE_LIFETIME_SECONDS'),
+    },
     cimd: {
       enabled: v('CIMD_ENABLED'),
       allowLoopback: v('CIMD_ALLOW_LOOPBACK'),

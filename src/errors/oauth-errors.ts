@@ -15,6 +15,13 @@ export abstract class OAuthError extends Error {
   readonly status: number = 400;
   readonly description: string;
   readonly detail: string | undefined;
+  /**
+   * RFC 9449 section 7.1: set on an error at a protected resource for a DPoP request (or a DPoP-bound
+   * token): the algorithms of a `WWW-Authenticate: DPoP` challenge, which then replaces the Bearer one.
+   */
+  dpopChallengeAlgs: readonly string[] | undefined;
+  /** RFC 9449 section 8: a fresh server nonce to send back in the DPoP-Nonce header. */
+  dpopNonce: string | undefined;
 
   constructor(description: string, detail?: string) {
     super(description);
@@ -125,4 +132,26 @@ export class InvalidToken extends OAuthError {
 export class InsufficientScope extends OAuthError {
   readonly error = 'insufficient_scope';
   override readonly status = 403;
+}
+
+/** RFC 9449 section 5 and 7.1: the DPoP proof is missing, malformed or does not hold (400 at the token endpoint). */
+export class InvalidDpopProof extends OAuthError {
+  readonly error = 'invalid_dpop_proof';
+}
+/** The same at a protected resource: 401 with a DPoP challenge (RFC 9449 section 7.1). */
+export class InvalidDpopProofAtResource extends InvalidDpopProof {
+  override readonly status = 401;
+}
+/** RFC 9449 section 8: the proof must carry the server's current nonce, sent in the DPoP-Nonce header. */
+export class UseDpopNonce extends OAuthError {
+  readonly error = 'use_dpop_nonce';
+
+  constructor(description: string, nonce: string) {
+    super(description);
+    this.dpopNonce = nonce;
+  }
+}
+/** RFC 9449 section 9: the same at a protected resource, 401 with a DPoP challenge. */
+export class UseDpopNonceAtResource extends UseDpopNonce {
+  override readonly status = 401;
 }

@@ -30,14 +30,14 @@ function checkPkce(code: AuthorizationCode, verifier: string | undefined): Inval
 export const authorizationCodeGrant: GrantHandler = {
   grantType: 'authorization_code',
   parameters: ['code', 'redirect_uri', 'code_verifier', 'resource'],
-  async handle(ctx, client, { params, resources: requested }) {
+  async handle(ctx, client, { params, resources: requested, dpopJkt }) {
     const { code, redirect_uri: redirectUri, code_verifier: verifier } = params;
     if (!code) throw new InvalidRequest('code is required');
     if (!redirectUri) throw new InvalidRequest('redirect_uri is required');
 
     const codeHash = hashOpaqueToken(code);
     if (verifier !== undefined && PKCE_VALUE.test(verifier) && mayIssueForIssuer(ctx, requested)) {
-      const exchanged = await exchangeInOneStatement(ctx, client, codeHash, redirectUri, verifier);
+      const exchanged = await exchangeInOneStatement(ctx, client, codeHash, redirectUri, verifier, dpopJkt);
       if (exchanged) return finishTokens(ctx, exchanged);
     }
 
@@ -57,6 +57,10 @@ export const authorizationCodeGrant: GrantHandler = {
     if (authCode.redirectUri !== redirectUri) throw new InvalidGrant('redirect_uri does not match the authorization request');
     const pkceError = checkPkce(authCode, verifier);
     if (pkceError) throw pkceError;
+    // RFC 9449 section 10: a code requested with dpop_jkt is exchanged only with a proof by that key.
+    if (authCode.dpopJkt && authCode.dpopJkt !== dpopJkt) {
+      throw new InvalidGrant(dpopJkt ? 'the DPoP proof key does not match the dpop_jkt of the authorization request' : 'a DPoP proof is required: the authorization request was bound with dpop_jkt');
+    }
     if (grant.revokedAt || !grant.userActive) throw new InvalidGrant('authorization grant is no longer valid');
 
     const scopes = parseScope(grant.scope);
@@ -70,9 +74,20 @@ export const authorizationCodeGrant: GrantHandler = {
       refreshTokenScopes: scopes,
       refreshTokenResources: grant.resources,
       includeIdToken: scopes.includes('openid'),
+      ...dpopBinding(client, dpopJkt),
     });
   },
 };
+
+/**
+ * RFC 9449 section 5: the access token is bound to the proof's key; so is the refresh token of a public
+ * client (it has no other way to prove it is the client), while a confidential client's is not: it
+ * authenticates, and may change keys at a refresh.
+ */
+function dpopBinding(client: Client, dpopJkt: string | undefined): { dpopJkt?: string; refreshTokenDpopJkt?: string } {
+  if (!dpopJkt) return {};
+  return client.clientType === 'public' ? { dpopJkt, refreshTokenDpopJkt: dpopJkt } : { dpopJkt };
+}
 
 const mayRefresh = (client: Client) => client.grantTypes.includes('refresh_token');
 
@@ -86,15 +101,18 @@ async function exchangeInOneStatement(
   codeHash: string,
   redirectUri: string,
   verifier: string,
+  dpopJkt: string | undefined,
 ): Promise<RecordedTokens | undefined> {
   const fresh = freshTokens(ctx, client, mayRefresh(client));
+  const binding = dpopBinding(client, dpopJkt);
   const exchanged = await exchangeLiveAuthorizationCode(ctx.db, {
     codeHash,
     clientId: client.clientId,
     redirectUri,
     challenge: s256(verifier),
     access: { jti: fresh.jti, issuedAt: fresh.issuedAt, expiresAt: fresh.accessExpiresAt },
-    refresh: fresh.refreshToken ? { hash: fresh.refreshToken.hash, expiresAt: fresh.refreshExpiresAt } : null,
+    refresh: fresh.refreshToken ? { hash: fresh.refreshToken.hash, expiresAt: fresh.refreshExpiresAt, dpopJkt: binding.refreshTokenDpopJkt ?? null } : null,
+    dpopJkt: binding.dpopJkt ?? null,
   });
   if (!exchanged) return undefined;
   const scopes = parseScope(exchanged.scope);
@@ -112,5 +130,6 @@ async function exchangeInOneStatement(
     },
     includeRefreshToken: exchanged.refreshTokenIssued,
     includeIdToken: scopes.includes('openid'),
+    ...binding,
   });
 }

@@ -11,7 +11,7 @@ import type { GrantHandler } from './grant-handler.js';
 export const clientCredentialsGrant: GrantHandler = {
   grantType: 'client_credentials',
   parameters: ['scope', 'resource'],
-  async handle(ctx, client, { params, resources: requested }) {
+  async handle(ctx, client, { params, resources: requested, dpopJkt }) {
     if (client.clientType !== 'confidential') {
       throw new UnauthorizedClient('client_credentials requires a confidential client');
     }
@@ -23,6 +23,6 @@ export const clientCredentialsGrant: GrantHandler = {
     const resources = requested.length > 0 ? await requestedResources(ctx, client, requested) : await defaultResources(ctx, client, scopes);
     const tokenScopes = scopesForResources(scopes, resources, params.scope !== undefined);
     // One write (the access token's jti row), so no transaction: BEGIN and COMMIT would triple the round trips.
-    return issueTokens(ctx, ctx.db, { client, scopes: tokenScopes, resources, includeRefreshToken: false, includeIdToken: false });
+    return issueTokens(ctx, ctx.db, { client, scopes: tokenScopes, resources, includeRefreshToken: false, includeIdToken: false, ...(dpopJkt ? { dpopJkt } : {}) });
   },
 };

@@ -13,6 +13,11 @@ export interface GrantRequest {
    * refused at the edge with invalid_target); empty when none was sent or the grant does not accept it.
    */
   resources: string[];
+  /**
+   * RFC 9449 section 5: the RFC 7638 thumbprint of the key of the request's verified DPoP proof; the access
+   * token is bound to it (and a public client's refresh token). Undefined: no proof, a Bearer token.
+   */
+  dpopJkt?: string;
 }
 
 /** One handler per grant_type (the fosite shape): the token endpoint only authenticates and dispatches. */

@@ -29,18 +29,23 @@ type Outcome = RecordedTokens | InvalidGrant | InvalidScope;
  *
  * RFC 8707 section 2.2: a refresh token remembers the resources granted, and its successor keeps them; a
  * refresh may name some of them (downscoping the access token), never another.
+ *
+ * RFC 9449 section 5: a public client's refresh token bound to a DPoP key is refreshed only with a proof by
+ * that key (else invalid_grant), and its successor keeps the binding; an unbound one used with a proof is
+ * bound from then on. A confidential client's refresh token is never bound: the client authenticates.
+ * The new access token is bound to the proof's key, whatever the refresh token.
  */
 export const refreshTokenGrant: GrantHandler = {
   grantType: 'refresh_token',
   parameters: ['refresh_token', 'scope', 'resource'],
-  async handle(ctx, client, { params, resources: requestedResources }) {
+  async handle(ctx, client, { params, resources: requestedResources, dpopJkt }) {
     const { refresh_token: refreshToken, scope } = params;
     if (!refreshToken) throw new InvalidRequest('refresh_token is required');
     const tokenHash = hashOpaqueToken(refreshToken);
     const graceSeconds = ctx.config.refreshTokenReuseGraceSeconds;
 
     if (mayIssueForIssuer(ctx, requestedResources)) {
-      const rotated = await rotateInOneStatement(ctx, client, tokenHash, scope);
+      const rotated = await rotateInOneStatement(ctx, client, tokenHash, scope, dpopJkt);
       if (rotated) return finishTokens(ctx, rotated);
     }
 
@@ -48,8 +53,12 @@ export const refreshTokenGrant: GrantHandler = {
       const token = await findRefreshTokenForUpdate(tx, tokenHash, graceSeconds);
       if (!token || token.clientId !== client.clientId) return new InvalidGrant('refresh token is invalid');
       if (token.revokedAt) return new InvalidGrant('refresh token has been revoked');
+      // Before reuse detection: without the key, a stolen bound token is worth nothing, not even a revocation.
+      if (token.dpopJkt && token.dpopJkt !== dpopJkt) {
+        return new InvalidGrant(dpopJkt ? 'the DPoP proof key does not match the key the refresh token is bound to' : 'a DPoP proof is required: the refresh token is bound to a DPoP key');
+      }
       if (token.rotatedAt) {
-        const repeat = await repeatWithinGrace(ctx, tx, client, tokenHash, token, scope, requestedResources);
+        const repeat = await repeatWithinGrace(ctx, tx, client, tokenHash, token, scope, requestedResources, dpopJkt);
         if (repeat) return repeat;
         await revokeGrant(tx, token.grantId);
         await forgetRefreshSuccessorsOfGrant(tx, token.grantId);
@@ -88,6 +97,8 @@ export const refreshTokenGrant: GrantHandler = {
         refreshTokenScopes: original,
         refreshTokenResources: token.resources,
         includeIdToken: requested.includes('openid'),
+        ...(dpopJkt ? { dpopJkt } : {}),
+        refreshTokenDpopJkt: token.dpopJkt ?? (client.clientType === 'public' ? (dpopJkt ?? null) : null),
       });
       const successor = recorded.refreshToken!;
       // The successor's value is kept only encrypted, bound to this row, and only while a repeat may need it.
@@ -114,6 +125,7 @@ async function rotateInOneStatement(
   client: Client,
   tokenHash: string,
   scope: string | undefined,
+  dpopJkt: string | undefined,
 ): Promise<RecordedTokens | undefined> {
   const requested = scope === undefined ? null : parseScope(scope);
   const graceSeconds = ctx.config.refreshTokenReuseGraceSeconds;
@@ -131,6 +143,8 @@ async function rotateInOneStatement(
       expiresAt: fresh.refreshExpiresAt,
     },
     graceSeconds,
+    dpopJkt: dpopJkt ?? null,
+    bindSuccessorTo: client.clientType === 'public' ? (dpopJkt ?? null) : null,
   });
   if (!rotated) return undefined;
   const original = parseScope(rotated.scope);
@@ -150,6 +164,7 @@ async function rotateInOneStatement(
     includeRefreshToken: true,
     refreshTokenScopes: original,
     includeIdToken: scopes.includes('openid'),
+    ...(dpopJkt ? { dpopJkt } : {}),
   });
 }
 
@@ -169,6 +184,7 @@ async function repeatWithinGrace(
   token: RotatableRefreshTokenRecord,
   scope: string | undefined,
   requestedResources: readonly string[],
+  dpopJkt: string | undefined,
 ): Promise<Outcome | undefined> {
   if (!token.successorCiphertext || !token.successorHash) return undefined;
   const successor = await findLiveRefreshToken(tx, token.successorHash);
@@ -196,6 +212,7 @@ async function repeatWithinGrace(
     user: { userId: successor.userId, grantId: successor.grantId, authTime: grant.authTime, sid: grant.sid, nonce: null, amr: grant.amr, acr: grant.acr },
     includeRefreshToken: false,
     includeIdToken: requested.includes('openid'),
+    ...(dpopJkt ? { dpopJkt } : {}),
   });
   return { ...recorded, refreshToken: value };
 }

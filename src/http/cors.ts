@@ -25,10 +25,10 @@ const CORS_ROUTES: Record<string, readonly string[]> = {
   [ROUTES.registrationClient]: ['GET', 'PUT', 'DELETE'],
 };
 
-/** Request headers a browser app needs: Bearer tokens / Basic client auth, and the form content type. */
-const ALLOWED_HEADERS = 'Authorization, Content-Type';
-/** Response headers the page may read besides the CORS-safelisted ones (RFC 6750 challenges, 429). */
-const EXPOSED_HEADERS = 'WWW-Authenticate, Retry-After';
+/** Request headers a browser app needs: Bearer tokens / Basic client auth, the form content type, DPoP proofs (RFC 9449). */
+const ALLOWED_HEADERS = 'Authorization, Content-Type, DPoP';
+/** Response headers the page may read besides the CORS-safelisted ones (RFC 6750 challenges, 429, RFC 9449 nonces). */
+const EXPOSED_HEADERS = 'WWW-Authenticate, Retry-After, DPoP-Nonce';
 const PREFLIGHT_MAX_AGE_SECONDS = '600';
 
 export function registerCors(app: FastifyInstance, origins: readonly string[]): void {

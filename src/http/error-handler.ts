@@ -15,9 +15,21 @@ export function bearerChallenge(err: OAuthError): string {
   return `Bearer realm="authly", error="${err.error}", error_description="${err.description}"`;
 }
 
+/**
+ * RFC 9449 section 7.1: the DPoP challenge, with the proof algorithms accepted; its error is the error's
+ * code unless no credentials were sent at all.
+ */
+export function dpopChallenge(err: OAuthError, algs: readonly string[]): string {
+  const algsParam = `algs="${algs.join(' ')}"`;
+  if (err instanceof InvalidToken && err.noCredentials) return `DPoP ${algsParam}`;
+  return `DPoP error="${err.error}", error_description="${err.description}", ${algsParam}`;
+}
+
 export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyReply {
   if (err instanceof InvalidClient && err.usedBasic) reply.header('www-authenticate', 'Basic realm="authly"');
-  if (err instanceof InvalidToken || err instanceof InvalidBearerRequest || err instanceof InsufficientScope) reply.header('www-authenticate', bearerChallenge(err));
+  if (err.dpopChallengeAlgs) reply.header('www-authenticate', dpopChallenge(err, err.dpopChallengeAlgs));
+  else if (err instanceof InvalidToken || err instanceof InvalidBearerRequest || err instanceof InsufficientScope) reply.header('www-authenticate', bearerChallenge(err));
+  if (err.dpopNonce) reply.header('dpop-nonce', err.dpopNonce);
   if (err instanceof TemporarilyUnavailable) reply.header('retry-after', String(err.retryAfterSeconds));
   return reply.code(err.status).header('cache-control', 'no-store').send(err.toJSON());
 }

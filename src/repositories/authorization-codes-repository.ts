@@ -8,6 +8,8 @@ export interface AuthorizationCode {
   codeChallenge: string | null;
   codeChallengeMethod: string | null;
   expiresAt: Date;
+  /** RFC 9449 section 10: the dpop_jkt of the authorization request; the exchange's proof must match it. */
+  dpopJkt?: string | null;
 }
 
 export async function insertAuthorizationCode(
@@ -15,9 +17,9 @@ export async function insertAuthorizationCode(
   code: AuthorizationCode & { codeHash: string },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO authorization_codes (code_hash, grant_id, client_id, redirect_uri, code_challenge, code_challenge_method, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [code.codeHash, code.grantId, code.clientId, code.redirectUri, code.codeChallenge, code.codeChallengeMethod, code.expiresAt],
+    `INSERT INTO authorization_codes (code_hash, grant_id, client_id, redirect_uri, code_challenge, code_challenge_method, expires_at, dpop_jkt)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [code.codeHash, code.grantId, code.clientId, code.redirectUri, code.codeChallenge, code.codeChallengeMethod, code.expiresAt, code.dpopJkt ?? null],
   );
 }
 
@@ -42,6 +44,7 @@ export async function consumeAuthorizationCode(db: Queryable, codeHash: string, 
      WHERE c.code_hash = $1 AND c.client_id = $2 AND c.consumed_at IS NULL AND g.id = c.grant_id
      RETURNING c.grant_id AS "grantId", c.client_id AS "clientId", c.redirect_uri AS "redirectUri",
                c.code_challenge AS "codeChallenge", c.code_challenge_method AS "codeChallengeMethod", c.expires_at AS "expiresAt",
+               c.dpop_jkt AS "dpopJkt",
                json_build_object('id', g.id, 'clientId', g.client_id, 'userId', g.user_id, 'scope', g.scope, 'resources', g.resources,
                  'authTime', g.auth_time, 'sid', g.sid, 'nonce', g.nonce, 'revokedAt', g.revoked_at, 'amr', g.amr, 'acr', g.acr,
                  'userActive', coalesce(u.is_active, false)) AS grant`,
@@ -91,8 +94,10 @@ export async function exchangeLiveAuthorizationCode(
     redirectUri: string;
     challenge: string;
     access: { jti: string; issuedAt: Date; expiresAt: Date };
-    /** Null when the client may not use refresh tokens. */
-    refresh: { hash: string; expiresAt: Date } | null;
+    /** Null when the client may not use refresh tokens; dpopJkt: the key it is bound to (public clients). */
+    refresh: { hash: string; expiresAt: Date; dpopJkt?: string | null } | null;
+    /** RFC 9449: the request's DPoP key; the access token is bound to it, and a code bound by dpop_jkt needs it. */
+    dpopJkt?: string | null;
   },
 ): Promise<ExchangedCode | undefined> {
   const { access, refresh } = input;
@@ -101,16 +106,16 @@ export async function exchangeLiveAuthorizationCode(
        UPDATE authorization_codes c SET consumed_at = now()
        FROM grants g, users u
        WHERE c.code_hash = $1 AND c.client_id = $2 AND c.consumed_at IS NULL AND c.expires_at > now()
-         AND c.redirect_uri = $3 AND c.code_challenge = $4
+         AND c.redirect_uri = $3 AND c.code_challenge = $4 AND (c.dpop_jkt IS NULL OR c.dpop_jkt = $10::text)
          AND g.id = c.grant_id AND g.revoked_at IS NULL AND g.resources = '{}' AND u.id = g.user_id AND u.is_active
        RETURNING g.id, g.user_id, g.scope, g.auth_time, g.sid, g.nonce, g.amr, g.acr,
                  ($8::text IS NOT NULL AND 'offline_access' = ANY (string_to_array(g.scope, ' '))) AS refresh
      ), access AS (
-       INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at)
-       SELECT $5, id, $2, user_id, scope, $6, $7 FROM used
+       INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at, dpop_jkt)
+       SELECT $5, id, $2, user_id, scope, $6, $7, $10::text FROM used
      ), refresh AS (
-       INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at, created_at)
-       SELECT $8, id, $2, user_id, scope, $9, $6 FROM used WHERE refresh
+       INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at, created_at, dpop_jkt)
+       SELECT $8, id, $2, user_id, scope, $9, $6, $11::text FROM used WHERE refresh
      )
      SELECT id AS "grantId", user_id AS "userId", scope, auth_time AS "authTime", sid, nonce, amr, acr,
             refresh AS "refreshTokenIssued" FROM used`,
@@ -124,6 +129,8 @@ export async function exchangeLiveAuthorizationCode(
       access.expiresAt,
       refresh?.hash ?? null,
       refresh?.expiresAt ?? null,
+      input.dpopJkt ?? null,
+      refresh?.dpopJkt ?? null,
     ],
   );
   return rows[0];

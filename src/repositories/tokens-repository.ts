@@ -12,6 +12,8 @@ export interface AccessTokenRecord {
   audience?: string | null;
   issuedAt: Date;
   expiresAt: Date;
+  /** RFC 9449: the thumbprint of the DPoP key the token is bound to; null or absent: a Bearer token. */
+  dpopJkt?: string | null;
 }
 
 export interface RefreshTokenRecord {
@@ -24,6 +26,8 @@ export interface RefreshTokenRecord {
   expiresAt: Date;
   rotatedAt: Date | null;
   revokedAt: Date | null;
+  /** RFC 9449 section 5: a public client's refresh token is bound to its DPoP key; null: not bound. */
+  dpopJkt: string | null;
 }
 
 /**
@@ -32,8 +36,8 @@ export interface RefreshTokenRecord {
  */
 export const insertAccessToken = batchedStatement(async (db: Queryable, tokens: AccessTokenRecord[]): Promise<void[]> => {
   await db.query(
-    `INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at, audience)
-     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[])`,
+    `INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at, audience, dpop_jkt)
+     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[])`,
     [
       tokens.map((t) => t.jti),
       tokens.map((t) => t.grantId),
@@ -43,6 +47,7 @@ export const insertAccessToken = batchedStatement(async (db: Queryable, tokens: 
       tokens.map((t) => t.issuedAt),
       tokens.map((t) => t.expiresAt),
       tokens.map((t) => t.audience ?? null),
+      tokens.map((t) => t.dpopJkt ?? null),
     ],
   );
   return tokens.map(() => undefined);
@@ -55,7 +60,7 @@ export interface LiveAccessTokenRecord extends AccessTokenRecord {
 }
 
 const LIVE_ACCESS_TOKEN_COLUMNS = `t.jti, t.grant_id AS "grantId", t.client_id AS "clientId", t.user_id AS "userId", t.scope, t.audience,
-  t.created_at AS "issuedAt", t.expires_at AS "expiresAt", u.username`;
+  t.created_at AS "issuedAt", t.expires_at AS "expiresAt", t.dpop_jkt AS "dpopJkt", u.username`;
 
 const LIVE_ACCESS_TOKEN_FROM = `FROM access_tokens t
   JOIN clients c ON c.client_id = t.client_id AND c.is_active
@@ -122,15 +127,15 @@ export async function revokeAccessTokenOfClient(db: Queryable, jti: string, clie
 export async function insertAccessAndRefreshTokens(
   db: Queryable,
   access: AccessTokenRecord,
-  refresh: Omit<RefreshTokenRecord, 'rotatedAt' | 'revokedAt'> & { tokenHash: string; issuedAt: Date },
+  refresh: Omit<RefreshTokenRecord, 'rotatedAt' | 'revokedAt' | 'dpopJkt'> & { tokenHash: string; issuedAt: Date; dpopJkt?: string | null },
 ): Promise<void> {
   await db.query(
     `WITH access AS (
-       INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at, audience)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $15)
+       INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at, audience, dpop_jkt)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $15, $17)
      )
-     INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at, created_at, resources)
-     VALUES ($8, $9, $10, $11, $12, $13, $14, $16)`,
+     INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at, created_at, resources, dpop_jkt)
+     VALUES ($8, $9, $10, $11, $12, $13, $14, $16, $18)`,
     [
       access.jti,
       access.grantId,
@@ -148,6 +153,8 @@ export async function insertAccessAndRefreshTokens(
       refresh.issuedAt,
       access.audience ?? null,
       refresh.resources,
+      access.dpopJkt ?? null,
+      refresh.dpopJkt ?? null,
     ],
   );
 }
@@ -181,7 +188,7 @@ export async function findRefreshTokenForUpdate(
 ): Promise<RotatableRefreshTokenRecord | undefined> {
   const { rows } = await db.query<RotatableRefreshTokenRecord>(
     `SELECT t.grant_id AS "grantId", t.client_id AS "clientId", t.user_id AS "userId", t.scope, t.resources, t.expires_at AS "expiresAt",
-            t.rotated_at AS "rotatedAt", t.revoked_at AS "revokedAt", t.successor_hash AS "successorHash",
+            t.rotated_at AS "rotatedAt", t.revoked_at AS "revokedAt", t.successor_hash AS "successorHash", t.dpop_jkt AS "dpopJkt",
             CASE WHEN t.rotated_at > now() - $2::int * interval '1 second' THEN t.successor_ciphertext END AS "successorCiphertext",
             (g.id IS NOT NULL AND g.revoked_at IS NULL AND coalesce(u.is_active, false)) AS "grantAndUserLive",
             g.auth_time AS "grantAuthTime", g.sid AS "grantSid", g.amr AS "grantAmr", g.acr AS "grantAcr"
@@ -252,6 +259,10 @@ export async function rotateLiveRefreshToken(
     access: { jti: string; issuedAt: Date; expiresAt: Date };
     successor: { hash: string; ciphertext: string | null; expiresAt: Date };
     graceSeconds: number;
+    /** The request's DPoP key (RFC 9449): the access token's binding; a bound refresh token needs it. */
+    dpopJkt?: string | null;
+    /** The key an unbound refresh token's successor is bound to from now on (public clients); null: none. */
+    bindSuccessorTo?: string | null;
   },
 ): Promise<RotatedRefreshToken | undefined> {
   const { access, successor } = input;
@@ -262,13 +273,14 @@ export async function rotateLiveRefreshToken(
        WHERE t.token_hash = $1 AND t.client_id = $4 AND t.rotated_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
          AND g.id = t.grant_id AND g.revoked_at IS NULL AND u.id = t.user_id AND u.is_active AND t.resources = '{}'
          AND ($5::text[] IS NULL OR $5::text[] <@ string_to_array(t.scope, ' '))
-       RETURNING t.grant_id, t.user_id, t.scope, g.auth_time, g.sid, g.amr, g.acr
+         AND (t.dpop_jkt IS NULL OR t.dpop_jkt = $11::text)
+       RETURNING t.grant_id, t.user_id, t.scope, t.dpop_jkt, g.auth_time, g.sid, g.amr, g.acr
      ), access AS (
-       INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at)
-       SELECT $6, grant_id, $4, user_id, coalesce(array_to_string($5::text[], ' '), scope), $7, $8 FROM old
+       INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, created_at, expires_at, dpop_jkt)
+       SELECT $6, grant_id, $4, user_id, coalesce(array_to_string($5::text[], ' '), scope), $7, $8, $11::text FROM old
      ), successor AS (
-       INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at, created_at)
-       SELECT $2, grant_id, $4, user_id, scope, $9, $7 FROM old
+       INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at, created_at, dpop_jkt)
+       SELECT $2, grant_id, $4, user_id, scope, $9, $7, coalesce(dpop_jkt, $12::text) FROM old
      ), forgotten AS (
        UPDATE refresh_tokens SET successor_ciphertext = NULL WHERE token_hash IN
          (SELECT token_hash FROM refresh_tokens
@@ -288,6 +300,8 @@ export async function rotateLiveRefreshToken(
       access.expiresAt,
       successor.expiresAt,
       input.graceSeconds,
+      input.dpopJkt ?? null,
+      input.bindSuccessorTo ?? null,
     ],
   );
   return rows[0];
@@ -304,7 +318,7 @@ export async function forgetRefreshSuccessorsOfGrant(db: Queryable, grantId: str
 export async function findRefreshToken(db: Queryable, tokenHash: string): Promise<RefreshTokenRecord | undefined> {
   const { rows } = await db.query<RefreshTokenRecord>(
     `SELECT grant_id AS "grantId", client_id AS "clientId", user_id AS "userId", scope, resources, expires_at AS "expiresAt",
-            rotated_at AS "rotatedAt", revoked_at AS "revokedAt"
+            rotated_at AS "rotatedAt", revoked_at AS "revokedAt", dpop_jkt AS "dpopJkt"
      FROM refresh_tokens WHERE token_hash = $1`,
     [tokenHash],
   );
@@ -320,6 +334,7 @@ export interface LiveRefreshTokenRecord {
   resources: string[];
   expiresAt: Date;
   createdAt: Date;
+  dpopJkt: string | null;
 }
 
 /**
@@ -329,7 +344,7 @@ export interface LiveRefreshTokenRecord {
 export async function findLiveRefreshToken(db: Queryable, tokenHash: string): Promise<LiveRefreshTokenRecord | undefined> {
   const { rows } = await db.query<LiveRefreshTokenRecord>(
     `SELECT t.grant_id AS "grantId", t.client_id AS "clientId", t.user_id AS "userId", u.username, t.scope, t.resources,
-            t.expires_at AS "expiresAt", t.created_at AS "createdAt"
+            t.expires_at AS "expiresAt", t.created_at AS "createdAt", t.dpop_jkt AS "dpopJkt"
      FROM refresh_tokens t
      JOIN clients c ON c.client_id = t.client_id AND c.is_active
      JOIN users u ON u.id = t.user_id AND u.is_active

@@ -9,6 +9,7 @@ import { opaqueAccessTokenJtiOf } from '../tokens/opaque-token.js';
 import type { KeyStore } from '../tokens/key-store.js';
 import { VerifiedJwtCache } from '../tokens/verified-jwt-cache.js';
 import type { ServiceContext } from './context.js';
+import { withDpopChallenge } from './dpop/dpop-resource.js';
 import { audienceClaim } from './resource-indicators.js';
 
 export interface VerifiedAccessToken extends LiveAccessTokenRecord {
@@ -95,6 +96,8 @@ export async function findLiveAccessTokenByValue(ctx: ServiceContext, token: str
 export async function verifyAccessToken(ctx: ServiceContext, token: string): Promise<VerifiedAccessToken> {
   const live = await findLiveAccessTokenByValue(ctx, token);
   if (!live) throw new InvalidToken('the access token is invalid, expired or revoked');
+  // RFC 9449 section 7.2: a DPoP-bound token is never accepted as a Bearer token (the admin API takes Bearer only).
+  if (live.record.dpopJkt) throw withDpopChallenge(ctx, new InvalidToken('a DPoP-bound access token is not accepted here as a Bearer token'));
   return { ...live.record, scopes: parseScope(live.record.scope) };
 }
 

@@ -126,6 +126,8 @@ export interface AuditFields {
   kid?: string;
   /** The authentication methods of a sign-in (RFC 8176), space-separated. */
   amr?: string;
+  /** RFC 9449: the thumbprint of the DPoP key a token was bound to (a public key's hash, not a secret). */
+  dpop_jkt?: string;
 }
 
 /** The slice of a pino logger the audit log writes to (services must not import Fastify). */

@@ -19,6 +19,8 @@ export interface AuthorizationRequest {
   acrValues?: string[];
   /** The sub of a verified id_token_hint: the end-user the client expects (OIDC Core section 3.1.2.1). */
   idTokenHintSub?: string;
+  /** RFC 9449 section 10: the thumbprint of the DPoP key the code is bound to. */
+  dpopJkt?: string;
 }
 
 /** Authorization response parameters (a code, or an error) plus RFC 9207 iss. */

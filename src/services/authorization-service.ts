@@ -74,6 +74,7 @@ export async function issueAuthorizationCode(
       redirectUri: request.redirectUri,
       codeChallenge: request.codeChallenge ?? null,
       codeChallengeMethod: request.codeChallengeMethod ?? null,
+      dpopJkt: request.dpopJkt ?? null,
       expiresAt: secondsFromNow(ctx.config.authorizationCodeTtlSeconds),
     });
   });

@@ -28,6 +28,8 @@ export const CLIENT_CACHE: CacheSpec<Client> = {
       lastUsedAt: client.lastUsedAt ? new Date(client.lastUsedAt) : null,
       // migrations/20261205222000_add_client_metadata_expiry.sql
       metadataExpiresAt: client.metadataExpiresAt ? new Date(client.metadataExpiresAt) : null,
+      // migrations/20261206051000_add_dpop_bindings.sql
+      dpopBoundAccessTokens: client.dpopBoundAccessTokens ?? false,
       createdAt: new Date(client.createdAt),
       updatedAt: new Date(client.updatedAt),
     };

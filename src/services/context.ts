@@ -23,6 +23,8 @@ export interface ServiceContext {
   refreshTokenKey: Buffer;
   /** AES-256-GCM key of the users' TOTP secrets (src/services/mfa-service.ts). */
   totpKey: Buffer;
+  /** HMAC key of the stateless DPoP nonces (src/services/dpop/dpop-nonce.ts): the same on every replica. */
+  dpopNonceKey: Buffer;
   /** The clock of time-based codes, in milliseconds (tests pin it; otherwise Date.now). */
   now: () => number;
   metrics: Metrics;

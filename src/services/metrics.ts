@@ -28,6 +28,13 @@ export class Metrics {
     labelNames: ['grant_type', 'status'] as const,
     registers: [this.registry],
   });
+  /** RFC 9449: DPoP proofs checked, by where (authorization_server or resource) and outcome. */
+  readonly dpopProofs = new Counter({
+    name: 'authly_dpop_proofs_total',
+    help: 'DPoP proofs checked, by where and result (valid, invalid, replayed, nonce_required).',
+    labelNames: ['at', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly authorizations = new Counter({
     name: 'authly_oauth_authorization_requests_total',
     help: 'Authorization endpoint outcomes: code issued, interaction required, or the OAuth error code.',

@@ -21,6 +21,6 @@ export function resolveServerSecret(config: Pick<Config, 'jwtSecretKey' | 'dataD
 }
 
 /** A purpose-bound key derived from the server secret, so one use can never stand in for another. */
-export function deriveKey(secret: string, purpose: 'client-secret' | 'csrf' | 'refresh-token-successor' | 'cache-integrity' | 'throttle' | 'totp'): Buffer {
+export function deriveKey(secret: string, purpose: 'client-secret' | 'csrf' | 'refresh-token-successor' | 'cache-integrity' | 'throttle' | 'totp' | 'dpop-nonce'): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'authly', purpose, 32));
 }

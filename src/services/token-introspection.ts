@@ -16,9 +16,11 @@ export interface ActiveIntrospection {
   iss: string;
   exp: number;
   iat: number;
-  token_type: 'Bearer' | 'refresh_token';
+  token_type: 'Bearer' | 'DPoP' | 'refresh_token';
   jti?: string;
   username?: string;
+  /** RFC 9449 section 6.2: the DPoP key the token is bound to. */
+  cnf?: { jkt: string };
 }
 
 export type IntrospectionResponse = { active: false } | ActiveIntrospection;
@@ -72,10 +74,12 @@ export async function introspectToken(ctx: ServiceContext, caller: Client, token
         iss: claims.iss!,
         exp: claims.exp!,
         iat: claims.iat!,
-        token_type: 'Bearer',
+        // RFC 9449 section 6.2: a DPoP-bound token says so, with the thumbprint of its key.
+        token_type: record.dpopJkt ? 'DPoP' : 'Bearer',
         // An opaque token's jti is its hash: not reported.
         ...(claims.jti ? { jti: claims.jti } : {}),
         ...(record.username ? { username: record.username } : {}),
+        ...(record.dpopJkt ? { cnf: { jkt: record.dpopJkt } } : {}),
       };
     }
     const live = await findLiveRefreshToken(ctx.db, hashOpaqueToken(token));
@@ -93,6 +97,8 @@ export async function introspectToken(ctx: ServiceContext, caller: Client, token
       iat: epochSeconds(live.createdAt),
       token_type: 'refresh_token',
       username: live.username,
+      // RFC 9449 section 5: a public client's refresh token bound to its DPoP key.
+      ...(live.dpopJkt ? { cnf: { jkt: live.dpopJkt } } : {}),
     };
   }
   return INACTIVE;

@@ -18,13 +18,25 @@ import { lookupOrder, type TokenKind } from './token-type-hint.js';
  *   refresh and access token of the family (section 2.1 allows it, and a client revoking its refresh
  *   token means to end the authorization). A rotated one does the same, as its replay at the token
  *   endpoint would (RFC 9700 section 4.14.2).
+ * - DPoP (RFC 9449): a proof is not required here. Section 5 binds a public client's refresh token for its
+ *   use at the token endpoint, and RFC 7009 section 2.1 lets whoever holds a token revoke it, which ends the
+ *   authorization and gains the holder nothing. When the request does carry a (verified) proof, though,
+ *   the proof must be by the key a bound refresh token is bound to, or nothing is revoked: a proof that
+ *   was sent is never ignored.
  */
-export async function revokeToken(ctx: ServiceContext, client: Client, token: string, hint: string | undefined): Promise<TokenKind | undefined> {
+export async function revokeToken(
+  ctx: ServiceContext,
+  client: Client,
+  token: string,
+  hint: string | undefined,
+  dpopJkt?: string,
+): Promise<TokenKind | undefined> {
   for (const kind of lookupOrder(hint)) {
     if (kind === 'refresh_token') {
       const found = await findRefreshToken(ctx.db, hashOpaqueToken(token));
       if (!found) continue;
       if (found.clientId !== client.clientId || found.revokedAt) return undefined;
+      if (dpopJkt && found.dpopJkt && found.dpopJkt !== dpopJkt) return undefined;
       await ctx.db.transaction((tx) => revokeGrant(tx, found.grantId));
       return kind;
     }

@@ -12,7 +12,8 @@ import { accessTokenSettings, audienceClaim, type AccessTokenSettings } from './
 
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** RFC 9449 section 5: DPoP for a token bound to the proof's key. */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
   refresh_token?: string;
@@ -50,6 +51,10 @@ export interface IssueRequest {
   resources?: readonly Resource[];
   /** The resources the refresh token remembers (the grant's): a later refresh may ask for one of them. */
   refreshTokenResources?: readonly string[];
+  /** RFC 9449: the DPoP key thumbprint the access token is bound to (cnf.jkt); absent: a Bearer token. */
+  dpopJkt?: string;
+  /** RFC 9449 section 5: the key the refresh token is bound to (public clients); absent or null: not bound. */
+  refreshTokenDpopJkt?: string | null;
 }
 
 /**
@@ -138,6 +143,7 @@ export async function recordTokens(ctx: ServiceContext, tx: Queryable, req: Issu
     audience: audienceColumn(req.resources),
     issuedAt: fresh.issuedAt,
     expiresAt: fresh.accessExpiresAt,
+    dpopJkt: req.dpopJkt ?? null,
   };
   if (req.user && fresh.refreshToken) {
     // Both rows in one statement: one round trip fewer on every code exchange and refresh.
@@ -150,6 +156,7 @@ export async function recordTokens(ctx: ServiceContext, tx: Queryable, req: Issu
       resources: [...(req.refreshTokenResources ?? [])],
       issuedAt: accessRecord.issuedAt,
       expiresAt: fresh.refreshExpiresAt,
+      dpopJkt: req.refreshTokenDpopJkt ?? null,
     });
   } else {
     await insertAccessToken(tx, accessRecord);
@@ -186,13 +193,15 @@ export async function finishTokens(ctx: ServiceContext, recorded: RecordedTokens
         client_id: req.client.clientId,
         scope,
         ...(req.user ? { auth_time: epochSeconds(req.user.authTime) } : {}),
+        // RFC 9449 section 6.1: the confirmation of the DPoP key the token is bound to.
+        ...(req.dpopJkt ? { cnf: { jkt: req.dpopJkt } } : {}),
       },
       keys.signingKey(settings.alg),
       'at+jwt',
     ));
   const response: TokenResponse = {
     access_token: accessToken,
-    token_type: 'Bearer',
+    token_type: req.dpopJkt ? 'DPoP' : 'Bearer',
     expires_in: settings.ttlSeconds,
     scope,
     ...(recorded.refreshToken ? { refresh_token: recorded.refreshToken } : {}),

@@ -25,6 +25,8 @@ export interface CodeFlowOptions extends WalkOptions {
   extra?: Record<string, string>;
   /** false: send no code_challenge and no code_verifier (the require_pkce=false client). */
   pkce?: boolean;
+  /** A DPoP handle (RFC 9449): the token request carries a proof by its key. */
+  dpop?: client.DPoPHandle;
 }
 
 export interface CodeFlowResult {
@@ -65,7 +67,7 @@ export async function codeFlow(config: client.Configuration, browser: FetchBrows
     ...(usePkce ? { pkceCodeVerifier: verifier } : {}),
     expectedState: state,
     expectedNonce: nonce,
-  });
+  }, undefined, options.dpop ? { DPoP: options.dpop } : undefined);
   return { tokens, pages: walk.pages, nonce, state };
 }
 

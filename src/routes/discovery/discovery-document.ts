@@ -18,7 +18,7 @@ export const SUPPORTED_CLAIMS = [
  * `signingAlgs` are the key store's algorithms (RS256 first): exactly those a client's
  * id_token_signed_response_alg may name.
  */
-export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'registrationPolicy'>, signingAlgs: readonly string[]): Record<string, unknown> {
+export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'registrationPolicy' | 'dpop'>, signingAlgs: readonly string[]): Record<string, unknown> {
   const { issuer } = config;
   return {
     issuer,
@@ -52,6 +52,8 @@ export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'regi
     authorization_response_iss_parameter_supported: true,
     // draft-ietf-oauth-client-id-metadata-document section 6: https URLs as client_id (CIMD_ENABLED).
     ...(config.cimd.enabled ? { client_id_metadata_document_supported: true } : {}),
+    // RFC 9449 section 5.1: only while DPoP is on (DPOP_ENABLED).
+    ...(config.dpop.enabled ? { dpop_signing_alg_values_supported: config.dpop.signingAlgs } : {}),
     // RFC 7591 / RFC 8414 section 2: only while registration is possible (REGISTRATION_POLICY not closed).
     ...(config.registrationPolicy === 'closed' ? {} : { registration_endpoint: urlFor(issuer, 'registration') }),
   };

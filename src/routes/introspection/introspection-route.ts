@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ROUTES } from '../../config/routes.js';
 import { InvalidClient, InvalidRequest } from '../../errors/oauth-errors.js';
 import { readClientRequest } from '../../http/client-request.js';
+import { verifiedDpopProofOf } from '../../http/dpop-request.js';
 import { introspectToken } from '../../services/token-introspection.js';
 
 /**
@@ -19,6 +20,9 @@ export async function introspectionRoutes(app: FastifyInstance): Promise<void> {
     const { params, client } = await readClientRequest(ctx, request);
     if (client.clientType === 'public') throw new InvalidClient('public clients may not introspect tokens');
     if (!params.token) throw new InvalidRequest('token is required');
+    // A caller that sends a DPoP proof gets it checked (RFC 9449 section 4.3, htu this endpoint): a bad
+    // proof is refused, never ignored. The answer does not depend on it: cnf tells the resource the key.
+    await verifiedDpopProofOf(ctx, request, 'introspection');
     return introspectToken(ctx, client, params.token, params.token_type_hint);
   });
 }

@@ -51,6 +51,8 @@ export function clientInformation(issuer: string, registered: RegisteredClient):
     token_endpoint_auth_method: client.tokenEndpointAuthMethod,
     scope: client.scope,
     id_token_signed_response_alg: client.idTokenSignedResponseAlg,
+    // RFC 9449 section 5.2: false is the default, and returned like every registered value.
+    dpop_bound_access_tokens: client.dpopBoundAccessTokens,
     ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
   };
 }

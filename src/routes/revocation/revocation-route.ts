@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ROUTES } from '../../config/routes.js';
 import { InvalidRequest } from '../../errors/oauth-errors.js';
 import { readClientRequest } from '../../http/client-request.js';
+import { verifiedDpopJkt } from '../../http/dpop-request.js';
 import { revokeToken } from '../../services/token-revocation.js';
 
 /**
@@ -15,7 +16,8 @@ export async function revocationRoutes(app: FastifyInstance): Promise<void> {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     const { params, client } = await readClientRequest(ctx, request);
     if (!params.token) throw new InvalidRequest('token is required');
-    const revoked = await revokeToken(ctx, client, params.token, params.token_type_hint);
+    const dpopJkt = await verifiedDpopJkt(ctx, request, 'revocation');
+    const revoked = await revokeToken(ctx, client, params.token, params.token_type_hint, dpopJkt);
     if (revoked) request.audit.record('token.revoked', { actor: client.clientId, actor_type: 'client', client_id: client.clientId, token_type: revoked });
     return reply.code(200).send();
   });

@@ -5,6 +5,7 @@ import { storageFault } from '../../errors/storage-errors.js';
 import { TooManyAttempts } from '../../errors/throttle-errors.js';
 import { TOKEN_STEPS, type TokenContext } from './steps/token-steps.js';
 import { noteClientUse } from '../../services/client-usage.js';
+import { dpopNonceForResponse } from '../../services/dpop/dpop-proof.js';
 
 /**
  * RFC 6749 section 3.2: the named steps (parse, authenticate the client, pick its grant, the grant's own
@@ -23,6 +24,9 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
       // Services record audit events (reuse detection) with this request's ip and id.
       const issued = await c.handler!.handle({ ...ctx, audit: request.audit }, client, c.grantRequest!);
       ctx.metrics.tokenRequests.inc({ grant_type: grantLabel(), status: 'success' });
+      // RFC 9449 section 8.2: a DPoP client is handed the current nonce with every answer.
+      const nonce = c.dpop && dpopNonceForResponse(ctx);
+      if (nonce) reply.header('dpop-nonce', nonce);
       void noteClientUse(ctx, client);
       request.audit.record('token.issued', {
         actor: client.clientId,
@@ -33,6 +37,7 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
         jti: issued.jti,
         scope: issued.response.scope,
         ...(issued.audience.length > 0 ? { audience: issued.audience.join(' ') } : {}),
+        ...(c.dpop ? { token_type: 'DPoP', dpop_jkt: c.dpop.jkt } : {}),
       });
       return issued.response;
     } catch (err) {

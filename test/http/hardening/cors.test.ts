@@ -56,7 +56,7 @@ describe('CORS with CORS_ORIGINS set', () => {
     expect(corsHeadersOf(res.headers)).toEqual({
       'access-control-allow-origin': APP_ORIGIN,
       'access-control-allow-methods': methods,
-      'access-control-allow-headers': 'Authorization, Content-Type',
+      'access-control-allow-headers': 'Authorization, Content-Type, DPoP',
       'access-control-max-age': '600',
     });
     expect(res.headers.vary).toBe('Origin');
@@ -87,7 +87,7 @@ describe('CORS with CORS_ORIGINS set', () => {
       payload: 'grant_type=client_credentials',
     });
     expect(ok.statusCode).toBe(200);
-    expect(corsHeadersOf(ok.headers)).toEqual({ 'access-control-allow-origin': APP_ORIGIN, 'access-control-expose-headers': 'WWW-Authenticate, Retry-After' });
+    expect(corsHeadersOf(ok.headers)).toEqual({ 'access-control-allow-origin': APP_ORIGIN, 'access-control-expose-headers': 'WWW-Authenticate, Retry-After, DPoP-Nonce' });
     expect(ok.headers.vary).toBe('Origin');
 
     const bad = await t.app.inject({

@@ -42,6 +42,7 @@ describe('dynamic client registration (RFC 7591)', () => {
       token_endpoint_auth_method: 'client_secret_basic',
       scope: 'openid profile',
       id_token_signed_response_alg: 'RS256',
+      dpop_bound_access_tokens: false,
     });
     expect(Math.abs((body.client_id_issued_at as number) - Date.now() / 1000)).toBeLessThan(600);
 
@@ -78,6 +79,7 @@ describe('dynamic client registration (RFC 7591)', () => {
       token_endpoint_auth_method: 'none',
       scope: 'openid profile email',
       id_token_signed_response_alg: 'RS256',
+      dpop_bound_access_tokens: false,
     });
     expect((await findClient(t.testDb.db, body.client_id as string))!.clientType).toBe('public');
   });
@@ -126,6 +128,7 @@ describe('dynamic client registration (RFC 7591)', () => {
       token_endpoint_auth_method: 'client_secret_post',
       scope: 'mcp:tools',
       id_token_signed_response_alg: 'RS256',
+      dpop_bound_access_tokens: false,
       client_uri: 'https://agent.example.com',
       logo_uri: 'https://agent.example.com/logo.png',
       tos_uri: 'https://agent.example.com/tos',
@@ -332,7 +335,7 @@ describe('registration from a browser (CORS_ORIGINS)', () => {
     expect(preflight.headers).toMatchObject({
       'access-control-allow-origin': origin,
       'access-control-allow-methods': 'POST',
-      'access-control-allow-headers': 'Authorization, Content-Type',
+      'access-control-allow-headers': 'Authorization, Content-Type, DPoP',
     });
     const res = await register(t.app, NATIVE_CLIENT, { origin });
     expect(res.statusCode).toBe(201);

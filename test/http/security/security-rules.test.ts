@@ -427,6 +427,17 @@ const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
   ['prompt=login re-runs the factors the policy asks for', 'test/http/mfa/mfa-policy.test.ts', 'prompt=login re-runs the factors; single sign-on with an mfa session needs no new step and keeps its amr'],
   ['a change of the account factors needs a recent sign-in (prompt=login after ACCOUNT_REAUTH_MINUTES)', 'test/http/account/account-reauth.test.ts', 'after it, the pages send to a new sign-in with prompt=login that returns to them; the overview does not ask'],
   ['a factor change posted with a stale sign-in changes nothing', 'test/http/account/account-reauth.test.ts', 'a form posted after the window changes nothing and sends to the new sign-in'],
+  // DPoP (issue 13 §1, RFC 9449).
+  ['DPoP: every section 4.3 check of a proof (typ, asymmetric alg, public jwk, signature, htm, htu, iat window) refuses with invalid_dpop_proof', 'test/unit/services/dpop/dpop-proof.test.ts', '$name: 400 invalid_dpop_proof'],
+  ['DPoP: a proof jti is single use across replicas (Redis, else PostgreSQL)', 'test/e2e/two-replicas-dpop.test.ts', 'a nonce from replica A is accepted by replica B, and a proof used at A is refused at B'],
+  ['DPoP: server nonces rotate (current and previous slot) without shared state', 'test/unit/services/dpop/dpop-proof.test.ts', 'the current and the previous slot are accepted, the one before is not (rotation)'],
+  ["DPoP: a public client's refresh token is bound to its key; another key or none gets invalid_grant", 'test/http/dpop/dpop-token.test.ts', 'public client: access and refresh tokens bound; refresh with another key or none → invalid_grant; successors keep the binding'],
+  ['DPoP: a DPoP-bound access token is never accepted as a Bearer token', 'test/http/dpop/dpop-token.test.ts', 'refuses a DPoP-bound token presented as Bearer, with a DPoP challenge'],
+  ['DPoP: at a resource the proof must be by the bound key and carry ath', 'test/http/dpop/dpop-token.test.ts', 'refuses a proof without ath: 401 invalid_dpop_proof with a DPoP challenge'],
+  ['DPoP: dpop_jkt binds the authorization code to the key', 'test/http/dpop/dpop-token.test.ts', 'dpop_jkt binds the code: another key → invalid_grant; the right key → DPoP tokens'],
+  ['DPoP: a dpop_bound_access_tokens client is refused without a proof', 'test/http/dpop/dpop-token.test.ts', 'dpop_bound_access_tokens: a token request without a proof is refused with invalid_request'],
+  ['DPoP: in discovery exactly when enabled; DPOP_ENABLED=false ignores the header', 'test/http/dpop/dpop-token.test.ts', 'ignores DPoP headers (Bearer tokens) and is absent from discovery'],
+  ['DPoP: random DPoP headers and DPoP-scheme tokens never give a 5xx', 'test/http/security/fuzz-dpop-no-5xx.test.ts', 'the DPoP authorization scheme with random tokens'],
 ];
 
 describe('SECURITY.md: rules tested by their own suites', () => {

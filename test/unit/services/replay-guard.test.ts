@@ -30,6 +30,13 @@ describe('useOnce on the database (no Redis)', () => {
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 
+  it('concurrent first uses of different identifiers share one statement and all win; a copy in the same batch loses', async () => {
+    const ctx = { db: testDb.db, redis: undefined, config };
+    const ids = ['batch-a', 'batch-b', 'batch-c', 'batch-a'];
+    const results = await Promise.all(ids.map((id) => useOnce(ctx, 'dpop_proof', id, inAMinute())));
+    expect(results).toEqual([true, true, true, false]);
+  });
+
   it('an identifier whose time has passed may be used again, whether or not cleanup removed it', async () => {
     const ctx = { db: testDb.db, redis: undefined, config };
     await testDb.db.query(`INSERT INTO used_jtis (namespace, jti_hash, expires_at) VALUES ('dpop_proof', 'x', now() - interval '1 second')`);

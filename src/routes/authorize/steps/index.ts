@@ -1,5 +1,6 @@
 import type { AuthorizeStep } from './authorize-context.js';
 import { checkClient } from './check-client.js';
+import { checkDpopJkt } from './check-dpop-jkt.js';
 import { checkIdTokenHint } from './check-id-token-hint.js';
 import {
   checkDuplicateParameters,
@@ -30,6 +31,7 @@ export const VALIDATE_REQUEST_STEPS: readonly AuthorizeStep[] = [
   checkScope,
   checkResource,
   checkPkce,
+  checkDpopJkt,
   checkPromptAndMaxAge,
   checkIdTokenHint,
 ];

@@ -3,11 +3,13 @@ import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../
 import type { GrantHandler, GrantRequest } from '../../../grants/grant-handler.js';
 import { GRANTS } from '../../../grants/grant-registry.js';
 import { clientCredentialsOf } from '../../../http/client-request.js';
+import { verifiedDpopProofOf } from '../../../http/dpop-request.js';
 import type { RawParams } from '../../../http/form-body.js';
 import { formBody, multiParam, RESOURCE_PARAMS, singleParams, type SingleParams } from '../../../http/params.js';
 import type { Client } from '../../../repositories/clients-repository.js';
 import { authenticateClientThrottled } from '../../../services/client-authentication.js';
 import type { ServiceContext } from '../../../services/context.js';
+import type { VerifiedDpopProof } from '../../../services/dpop/dpop-proof.js';
 import { canonicalResources } from '../../../services/resource-indicators.js';
 
 /** State the token endpoint's steps build up, in order; later steps rely on what earlier ones set. */
@@ -21,6 +23,8 @@ export interface TokenContext {
   handler?: GrantHandler;
   client?: Client;
   grantRequest?: GrantRequest;
+  /** The request's verified DPoP proof (RFC 9449); set by checkDpopProof when one was sent. */
+  dpop?: VerifiedDpopProof;
 }
 
 export type TokenStep = (c: TokenContext) => void | Promise<void>;
@@ -57,5 +61,23 @@ export const checkGrantParameters: TokenStep = (c) => {
   c.grantRequest = { params, resources };
 };
 
+/**
+ * RFC 9449 section 5: a DPoP proof, when sent, is checked (section 4.3) and its key handed to the grant,
+ * which binds the tokens to it. A client registered with dpop_bound_access_tokens must send one (section
+ * 5.2: the server "MUST reject" such requests; a required header is missing, hence invalid_request, as
+ * for any missing required part of a request, RFC 6749 section 5.2). A Bearer client pays nothing here.
+ */
+export const checkDpopProof: TokenStep = async (c) => {
+  const proof = await verifiedDpopProofOf(c.services, c.request, 'token');
+  if (!proof) {
+    if (c.services.config.dpop.enabled && c.client!.dpopBoundAccessTokens) {
+      throw new InvalidRequest('this client must send a DPoP proof with every token request (dpop_bound_access_tokens)');
+    }
+    return;
+  }
+  c.dpop = proof;
+  c.grantRequest!.dpopJkt = proof.jkt;
+};
+
 /** The order is part of the contract: nothing about a grant is answered before the client is authenticated. */
-export const TOKEN_STEPS: readonly TokenStep[] = [parseTokenRequest, authenticateClient, pickGrant, checkGrantParameters];
+export const TOKEN_STEPS: readonly TokenStep[] = [parseTokenRequest, authenticateClient, pickGrant, checkGrantParameters, checkDpopProof];
