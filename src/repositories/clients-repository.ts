@@ -39,12 +39,23 @@ export interface Client {
   metadataExpiresAt: Date | null;
   /** The second-factor policy of sign-ins for this client; null: MFA_POLICY (src/services/mfa-policy.ts). */
   mfaPolicy: 'off' | 'optional' | 'required' | null;
+  /** OIDC Back-Channel Logout 1.0 section 2.2: where logout tokens are POSTed; null: none are sent. */
+  backchannelLogoutUri: string | null;
+  /** Section 2.2: the client needs `sid` in its logout tokens (Authly always sends it, see logout-token.ts). */
+  backchannelLogoutSessionRequired: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
 /** The columns with a default may be left out of a new client. */
-type DefaultedColumns = 'allowedResources' | 'registrationType' | 'lastUsedAt' | 'metadataExpiresAt' | 'mfaPolicy';
+type DefaultedColumns =
+  | 'allowedResources'
+  | 'registrationType'
+  | 'lastUsedAt'
+  | 'metadataExpiresAt'
+  | 'mfaPolicy'
+  | 'backchannelLogoutUri'
+  | 'backchannelLogoutSessionRequired';
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | DefaultedColumns> & Partial<Pick<Client, DefaultedColumns>>;
 export type ClientChanges = Partial<Omit<Client, 'clientId' | 'createdAt' | 'updatedAt'>>;
 
@@ -74,6 +85,8 @@ const COLUMNS: Record<keyof Omit<Client, 'createdAt' | 'updatedAt'>, string> = {
   lastUsedAt: 'last_used_at',
   metadataExpiresAt: 'metadata_expires_at',
   mfaPolicy: 'mfa_policy',
+  backchannelLogoutUri: 'backchannel_logout_uri',
+  backchannelLogoutSessionRequired: 'backchannel_logout_session_required',
 };
 
 const SELECT = `SELECT ${Object.entries(COLUMNS)

@@ -55,6 +55,9 @@ const metadata = {
   allowed_resources: uniqueArray(resourceIdentifier, 100).nullable(),
   // Second factor at sign-in for this client: off, optional or required; null: MFA_POLICY.
   mfa_policy: z.enum(MFA_POLICIES).nullable(),
+  // OIDC Back-Channel Logout 1.0 section 2.2 (the URL rules: client-registration-rules.ts); null: none.
+  backchannel_logout_uri: z.string().max(2000).nullable(),
+  backchannel_logout_session_required: z.boolean(),
 };
 
 const createBody = z.strictObject({
@@ -91,6 +94,8 @@ const CLIENT_FIELDS = [
   'accessTokenFormat',
   'allowedResources',
   'mfaPolicy',
+  'backchannelLogoutUri',
+  'backchannelLogoutSessionRequired',
   // How the client came to exist (admin, dynamic, metadata_document) and when it last got a token.
   'registrationType',
   'lastUsedAt',
