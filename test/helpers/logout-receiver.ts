@@ -21,6 +21,10 @@ export interface ReceivedLogout {
 export class LogoutReceiver {
   readonly received: ReceivedLogout[] = [];
   status = 200;
+  /** Sent as Location with a 3xx status. */
+  location: string | undefined;
+  /** Accept the request and never answer (a hung client). */
+  hang = false;
   private server: Server | undefined;
   port = 0;
 
@@ -36,8 +40,10 @@ export class LogoutReceiver {
           form,
           logoutToken: form.find(([k]) => k === 'logout_token')?.[1] ?? '',
         });
+        if (this.hang) return;
         res.statusCode = this.status;
         res.setHeader('cache-control', 'no-store');
+        if (this.location) res.setHeader('location', this.location);
         res.end(this.status === 200 ? '' : '{"error":"logout_failed"}');
       });
     });

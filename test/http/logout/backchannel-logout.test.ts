@@ -44,6 +44,8 @@ describe('back-channel logout', () => {
   });
   afterEach(() => {
     receiver.status = 200;
+    receiver.location = undefined;
+    receiver.hang = false;
   });
 
   let paths = 0;
@@ -102,6 +104,8 @@ describe('back-channel logout', () => {
     // Each token is its own (section 2.6: a client may refuse a jti it has seen).
     expect(receiver.at(a.path)[0]!.logoutToken).not.toBe(receiver.at(b.path)[0]!.logoutToken);
     expect(logEvents(t.logs, 'backchannel_logout.delivered').filter((l) => l.log === 'audit' && l.sid === sid)).toHaveLength(2);
+    // Tokens never reach the log.
+    for (const client of [a, b]) expect(t.logs.join('\n')).not.toContain(receiver.at(client.path)[0]!.logoutToken.split('.')[2]);
   });
 
   it("signs with the client's ID token alg", async () => {
@@ -264,6 +268,34 @@ describe('back-channel logout', () => {
       expect(receiver.at(client.path)).toHaveLength(3);
       expect(await metricValue(t.app, 'authly_backchannel_logout_failed_total', { reason: 'attempts_exhausted' })).toBe(before + 1);
       expect(logEvents(t.logs, 'backchannel_logout.failed').some((l) => l.log === 'audit' && l.client_id === client.clientId && l.reason === 'attempts_exhausted')).toBe(true);
+    });
+
+    it('follows no redirect: a 3xx is a failed attempt, the Location is never called', async () => {
+      const user = await createUser(t.app);
+      const client = await rp();
+      const { browser, idToken } = await sessionWith(user, [client]);
+      receiver.status = 307;
+      receiver.location = receiver.url('/redirected');
+      await browser.get(`/oidc/logout?${new URLSearchParams({ id_token_hint: idToken })}`);
+      await waitUntil(
+        async () => (await listLogouts(t.app.ctx.db)).some((r) => r.clientId === client.clientId && r.lastError === 'status: HTTP 307'),
+        'the failed attempt',
+      );
+      expect(receiver.at('/redirected')).toEqual([]);
+    });
+
+    it('bounds the time of a delivery: a client that never answers times out and is retried', async () => {
+      const user = await createUser(t.app);
+      const client = await rp();
+      const { browser, idToken } = await sessionWith(user, [client]);
+      receiver.hang = true;
+      await browser.get(`/oidc/logout?${new URLSearchParams({ id_token_hint: idToken })}`);
+      await waitUntil(
+        async () => (await listLogouts(t.app.ctx.db)).some((r) => r.clientId === client.clientId && r.status === 'queued' && r.lastError === 'network: timeout'),
+        'the timeout',
+      );
+      receiver.hang = false;
+      await waitUntil(async () => !(await listLogouts(t.app.ctx.db)).some((r) => r.clientId === client.clientId), 'the delivery');
     });
 
     it('a client that is down gets its logout once it is back up', async () => {
