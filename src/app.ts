@@ -45,6 +45,7 @@ import { unregisteredDefaultResource } from './services/resource-indicators.js';
 import { AuditLog } from './services/audit.js';
 import { startCleanupJob } from './services/cleanup-job.js';
 import { startMailer, type Mailer } from './services/mail/mailer.js';
+import { startBackchannelLogout, type BackchannelLogout } from './services/backchannel-logout/backchannel-logout.js';
 import { mailRenderer } from './views/mail/mail-templates.js';
 import { brandFrom } from './views/page-context.js';
 import type { ServiceContext } from './services/context.js';
@@ -54,6 +55,9 @@ import { MetadataDocumentResolver } from './services/metadata-document-resolver.
 import { Metrics } from './services/metrics.js';
 import { OutboundFetcher, type ResolveAll } from './services/outbound-fetch.js';
 import { deriveKey, resolveServerSecret } from './services/server-secret.js';
+
+/** Logout deliveries in flight to one host per process: a slow client cannot take every delivery slot. */
+const BACKCHANNEL_LOGOUT_PER_HOST = 4;
 
 /** 64 KiB: far above any legitimate form post or admin JSON body (SECURITY.md: bodies are size-limited). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -76,6 +80,8 @@ export interface AppDeps {
   resolve?: ResolveAll;
   /** How often the mail worker looks for due messages (tests); default every second. */
   mailPollIntervalMs?: number;
+  /** How often the back-channel logout worker looks for due logouts (tests); default every second. */
+  backchannelLogoutPollIntervalMs?: number;
   /** The clock of time-based one-time codes (tests); default Date.now. */
   now?: () => number;
 }
@@ -87,6 +93,8 @@ declare module 'fastify' {
     lifecycle: { draining: boolean };
     /** Outgoing mail: the delivery mode and, unless MAIL_WORKER_ENABLED=false, the outbox worker. */
     mailer: Mailer;
+    /** OIDC Back-Channel Logout 1.0: the outbox worker (unless disabled) and its readiness report. */
+    backchannelLogout: BackchannelLogout;
   }
 }
 
@@ -210,6 +218,18 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   });
   app.decorate('mailer', mailer);
   app.addHook('onClose', () => mailer.stop());
+  // Logout tokens leave through their outbox too: ending a session only queues them (sessions-repository.ts).
+  const backchannelLogout = startBackchannelLogout(config, {
+    db,
+    keys,
+    fetcher: new OutboundFetcher({ maxPerHost: BACKCHANNEL_LOGOUT_PER_HOST, resolve: deps.resolve }),
+    log: app.log.child({ component: 'backchannel-logout' }),
+    metrics,
+    audit: ctx.audit,
+    pollIntervalMs: deps.backchannelLogoutPollIntervalMs,
+  });
+  app.decorate('backchannelLogout', backchannelLogout);
+  app.addHook('onClose', () => backchannelLogout.stop());
   if (!deps.db) app.addHook('onClose', () => db.close());
 
   // Security headers everywhere; HTML pages tighten the CSP further per page (src/views/page.ts).

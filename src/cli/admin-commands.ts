@@ -68,6 +68,8 @@ const CLIENT_FIELDS: readonly FieldOption[] = [
   { flag: 'all-resources', field: 'allowed_resources', kind: 'flag', value: null, help: 'the client may ask for every registered resource (the default)' },
   str('mfa-policy', 'mfa_policy', "off, optional or required: a second factor at sign-in; '' for the server default (MFA_POLICY)"),
   bool('dpop-bound', 'dpop_bound_access_tokens', 'true or false: every token request must carry a DPoP proof (RFC 9449 section 5.2)'),
+  str('backchannel-logout-uri', 'backchannel_logout_uri', "https URL Authly POSTs logout tokens to when a session ends; '' for none"),
+  bool('backchannel-logout-session-required', 'backchannel_logout_session_required', 'true or false: the client needs sid in logout tokens'),
 ];
 
 // RFC 8707 resource servers (APIs); null format, lifetime or alg: the server default.

@@ -369,6 +369,32 @@ export const ENV_VARS = {
     description:
       'Development and tests only (refused in production): let the URLs clients register for Authly to call (jwks_uri, backchannel_logout_uri) be on the loopback interface.',
   },
+  BACKCHANNEL_LOGOUT_ENABLED: {
+    schema: bool,
+    default: 'true',
+    description:
+      'OpenID Connect Back-Channel Logout 1.0: when a session ends, each client of the session with a backchannel_logout_uri gets a logout token, from a durable outbox with retries. false: none are queued and discovery does not advertise it.',
+  },
+  BACKCHANNEL_LOGOUT_WORKER_ENABLED: {
+    schema: bool,
+    default: 'true',
+    description: 'Run the back-channel logout worker in this process (it delivers queued logout tokens); false: another replica delivers them.',
+  },
+  BACKCHANNEL_LOGOUT_MAX_ATTEMPTS: {
+    schema: int(1, 100),
+    default: '10',
+    description: "Delivery attempts of a logout token before it is marked failed (the client's endpoint down, answering 400 or 5xx, or too slow).",
+  },
+  BACKCHANNEL_LOGOUT_RETRY_BASE_SECONDS: {
+    schema: int(1, 3600),
+    default: '10',
+    description: 'Wait before the first retry of a logout token; doubled after each failed attempt, at most one hour.',
+  },
+  BACKCHANNEL_LOGOUT_TIMEOUT_MS: {
+    schema: int(100, 60_000),
+    default: '5000',
+    description: "Time allowed for one delivery: connecting to the client's backchannel_logout_uri, sending and its answer together.",
+  },
   CIMD_ALLOWED_DOMAINS: {
     schema: z.string().min(1),
     description:
@@ -555,6 +581,14 @@ export interface Config {
     clockSkewSeconds: number;
     requireNonce: boolean;
     nonceLifetimeSeconds: number;
+  };
+  /** OpenID Connect Back-Channel Logout 1.0 (src/services/backchannel-logout/). */
+  backchannelLogout: {
+    enabled: boolean;
+    workerEnabled: boolean;
+    maxAttempts: number;
+    retryBaseSeconds: number;
+    timeoutMs: number;
   };
   /** Client ID Metadata Documents (src/services/metadata-document-client.ts). */
   cimd: {
@@ -939,6 +973,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       clockSkewSeconds: v('DPOP_CLOCK_SKEW_SECONDS'),
       requireNonce: v('DPOP_REQUIRE_NONCE'),
       nonceLifetimeSeconds: v('DPOP_NONCE_LIFETIME_SECONDS'),
+    },
+    backchannelLogout: {
+      enabled: v('BACKCHANNEL_LOGOUT_ENABLED'),
+      workerEnabled: v('BACKCHANNEL_LOGOUT_WORKER_ENABLED'),
+      maxAttempts: v('BACKCHANNEL_LOGOUT_MAX_ATTEMPTS'),
+      retryBaseSeconds: v('BACKCHANNEL_LOGOUT_RETRY_BASE_SECONDS'),
+      timeoutMs: v('BACKCHANNEL_LOGOUT_TIMEOUT_MS'),
     },
     cimd: {
       enabled: v('CIMD_ENABLED'),

@@ -41,12 +41,24 @@ export interface Client {
   mfaPolicy: 'off' | 'optional' | 'required' | null;
   /** RFC 9449 section 5.2: every token request of this client must carry a DPoP proof. */
   dpopBoundAccessTokens: boolean;
+  /** OIDC Back-Channel Logout 1.0 section 2.2: where logout tokens are POSTed; null: none are sent. */
+  backchannelLogoutUri: string | null;
+  /** Section 2.2: the client needs `sid` in its logout tokens (Authly always sends it, see logout-token.ts). */
+  backchannelLogoutSessionRequired: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
 /** The columns with a default may be left out of a new client. */
-type DefaultedColumns = 'allowedResources' | 'registrationType' | 'lastUsedAt' | 'metadataExpiresAt' | 'mfaPolicy' | 'dpopBoundAccessTokens';
+type DefaultedColumns =
+  | 'allowedResources'
+  | 'registrationType'
+  | 'lastUsedAt'
+  | 'metadataExpiresAt'
+  | 'mfaPolicy'
+  | 'dpopBoundAccessTokens'
+  | 'backchannelLogoutUri'
+  | 'backchannelLogoutSessionRequired';
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | DefaultedColumns> & Partial<Pick<Client, DefaultedColumns>>;
 export type ClientChanges = Partial<Omit<Client, 'clientId' | 'createdAt' | 'updatedAt'>>;
 
@@ -77,6 +89,8 @@ const COLUMNS: Record<keyof Omit<Client, 'createdAt' | 'updatedAt'>, string> = {
   metadataExpiresAt: 'metadata_expires_at',
   mfaPolicy: 'mfa_policy',
   dpopBoundAccessTokens: 'dpop_bound_access_tokens',
+  backchannelLogoutUri: 'backchannel_logout_uri',
+  backchannelLogoutSessionRequired: 'backchannel_logout_session_required',
 };
 
 const SELECT = `SELECT ${Object.entries(COLUMNS)

@@ -33,14 +33,47 @@ export async function findLiveSession(db: Queryable, idHash: string): Promise<Se
   return rows[0];
 }
 
-export async function deleteSession(db: Queryable, idHash: string): Promise<void> {
-  await db.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
+/**
+ * How a session ends. `backchannelLogout` (BACKCHANNEL_LOGOUT_ENABLED): the statement that deletes the
+ * sessions also queues a logout token for every client that got a grant in one of them and registered a
+ * backchannel_logout_uri (OIDC Back-Channel Logout 1.0 section 2.5). One statement, so the logout is
+ * queued exactly when the session ends, in the caller's transaction if there is one, and a session
+ * without such clients costs no extra round trip.
+ */
+export interface SessionEnding {
+  backchannelLogout: boolean;
+}
+
+/** Deletes the sessions matching `where` (on table sessions); the number deleted. */
+async function endSessions(db: Queryable, where: string, params: unknown[], ending: SessionEnding): Promise<number> {
+  if (!ending.backchannelLogout) return (await db.query(`DELETE FROM sessions WHERE ${where}`, params)).rowCount;
+  // Every data-modifying WITH runs to completion whether or not the outer query reads it (PostgreSQL 7.8.4).
+  // Revoked grants count too: the client may keep its own session after its tokens were revoked.
+  const { rows } = await db.query<{ ended: number }>(
+    `WITH ended AS (DELETE FROM sessions WHERE ${where} RETURNING sid, user_id),
+     queued AS (
+       INSERT INTO backchannel_logout_outbox (client_id, sub, sid)
+       SELECT DISTINCT g.client_id, e.user_id::text, e.sid
+         FROM ended e
+         JOIN grants g ON g.sid = e.sid
+         JOIN clients c ON c.client_id = g.client_id
+        WHERE c.backchannel_logout_uri IS NOT NULL
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM ended)::int AS ended, (SELECT count(*) FROM queued)::int AS queued`,
+    params,
+  );
+  return Number(rows[0]?.ended ?? 0);
+}
+
+/** Ends the session behind a cookie (its hash), e.g. the one a new sign-in replaces. */
+export async function deleteSession(db: Queryable, idHash: string, ending: SessionEnding): Promise<void> {
+  await endSessions(db, 'id_hash = $1', [idHash], ending);
 }
 
 /** Ends a session by its public id (the `sid` of ID tokens); true when a row was deleted. */
-export async function deleteSessionBySid(db: Queryable, sid: string): Promise<boolean> {
-  const { rowCount } = await db.query('DELETE FROM sessions WHERE sid = $1', [sid]);
-  return rowCount > 0;
+export async function deleteSessionBySid(db: Queryable, sid: string, ending: SessionEnding): Promise<boolean> {
+  return (await endSessions(db, 'sid = $1', [sid], ending)) > 0;
 }
 
 /** A user's live sessions, newest first, with the total: never the cookie hash. */
@@ -64,16 +97,16 @@ export async function listLiveSessionsOfUser(
 }
 
 /** Ends one session of a user by its public id; false when the user has no such session. */
-export async function deleteSessionOfUser(db: Queryable, userId: string, sid: string): Promise<boolean> {
-  return (await db.query('DELETE FROM sessions WHERE user_id = $1 AND sid = $2', [userId, sid])).rowCount > 0;
+export async function deleteSessionOfUser(db: Queryable, userId: string, sid: string, ending: SessionEnding): Promise<boolean> {
+  return (await endSessions(db, 'user_id = $1 AND sid = $2', [userId, sid], ending)) > 0;
 }
 
 /** Ends every session of a user; the number ended. */
-export async function deleteSessionsOfUser(db: Queryable, userId: string): Promise<number> {
-  return (await db.query('DELETE FROM sessions WHERE user_id = $1', [userId])).rowCount;
+export async function deleteSessionsOfUser(db: Queryable, userId: string, ending: SessionEnding): Promise<number> {
+  return endSessions(db, 'user_id = $1', [userId], ending);
 }
 
 /** Ends every session of a user except the one with public id `keepSid`; the number ended. */
-export async function deleteOtherSessionsOfUser(db: Queryable, userId: string, keepSid: string): Promise<number> {
-  return (await db.query('DELETE FROM sessions WHERE user_id = $1 AND sid <> $2', [userId, keepSid])).rowCount;
+export async function deleteOtherSessionsOfUser(db: Queryable, userId: string, keepSid: string, ending: SessionEnding): Promise<number> {
+  return endSessions(db, 'user_id = $1 AND sid <> $2', [userId, keepSid], ending);
 }

@@ -25,6 +25,7 @@ import {
 } from '../repositories/users-repository.js';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-token.js';
 import type { ServiceContext } from './context.js';
+import { sessionEnding } from './session-service.js';
 import { enqueueMail } from './mail/mail-outbox.js';
 import { hashPassword } from './password-hasher.js';
 import { unlockUser } from './throttle-service.js';
@@ -230,7 +231,7 @@ export async function setPasswordByLink(
     const verified = user.emailVerified || (user.email !== null && user.email.toLowerCase() === link.email.toLowerCase());
     const updated = (await updateUser(tx, user.id, { passwordHash, emailVerified: verified }))!;
     await supersedeActionTokens(tx, user.id, ['reset_password', 'invitation']);
-    await deleteSessionsOfUser(tx, user.id);
+    await deleteSessionsOfUser(tx, user.id, sessionEnding(ctx));
     await revokeGrantsOfUser(tx, user.id);
     if (purpose === 'reset_password' && user.email) {
       await enqueueMail(tx, { to: user.email, template: 'password_changed', locale, data: { username: user.username, accountUrl: accountUrl(ctx) } });

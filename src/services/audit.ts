@@ -86,6 +86,10 @@ export const AUDIT_EVENTS = [
   'mfa.recovery_code_used',
   'mfa.failed',
   'admin.user.factors_reset',
+  // OIDC Back-Channel Logout 1.0 (src/services/backchannel-logout/): a logout token a client accepted, or
+  // one given up (reason: refused, attempts_exhausted, unregistered). Never the token.
+  'backchannel_logout.delivered',
+  'backchannel_logout.failed',
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

@@ -6,6 +6,7 @@ import { lookupClient } from './client-lookup.js';
 import { deleteSessionBySid, type Session } from '../repositories/sessions-repository.js';
 import { verifyJwt } from '../tokens/jwt.js';
 import type { ServiceContext } from './context.js';
+import { sessionEnding } from './session-service.js';
 
 /**
  * OpenID Connect RP-Initiated Logout 1.0. The request is checked in a fixed order (lengths, id_token_hint,
@@ -133,7 +134,7 @@ export function hintMatchesSession(request: LogoutRequest, session: Session): bo
 
 /** Ends the session server-side, so a replayed cookie no longer signs anyone in. */
 export async function endSession(ctx: ServiceContext, session: Session): Promise<void> {
-  await deleteSessionBySid(ctx.db, session.sid);
+  await deleteSessionBySid(ctx.db, session.sid, sessionEnding(ctx));
 }
 
 /** Where to send the browser after logout: the verified URI with state, or nothing. */

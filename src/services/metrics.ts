@@ -5,6 +5,8 @@ import { mailQueueStats, type MailQueueStats } from '../repositories/mail-outbox
 import { CLIENT_METADATA_REFUSALS } from '../errors/client-metadata-errors.js';
 import { AUDIT_EVENTS } from './audit.js';
 import { MAIL_FAILURE_REASONS } from './mail/mail-worker.js';
+import { logoutQueueStats, type LogoutQueueStats } from '../repositories/backchannel-logout-outbox-repository.js';
+import { BACKCHANNEL_LOGOUT_FAILURE_REASONS } from './backchannel-logout/backchannel-logout-worker.js';
 
 /** Authly's Prometheus metrics, on a registry of its own (one per app, so tests never collide). */
 export class Metrics {
@@ -122,6 +124,17 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly backchannelLogoutDelivered = new Counter({
+    name: 'authly_backchannel_logout_delivered_total',
+    help: 'Logout tokens a client accepted (2xx) from this process (OpenID Connect Back-Channel Logout 1.0).',
+    registers: [this.registry],
+  });
+  readonly backchannelLogoutFailed = new Counter({
+    name: 'authly_backchannel_logout_failed_total',
+    help: 'Logout tokens given up by this process, by reason: refused (the SSRF guard refused the URL), attempts_exhausted (BACKCHANNEL_LOGOUT_MAX_ATTEMPTS failed deliveries), unregistered (the client removed its backchannel_logout_uri).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   /** Passkey ceremonies (src/services/passkey-service.ts): registration or authentication, success or the rejection reason. */
   readonly passkeyCeremonies = new Counter({
     name: 'authly_passkey_ceremonies_total',
@@ -138,6 +151,33 @@ export class Metrics {
     for (const policy of ['general', 'login', 'token', 'admin']) this.rateLimitExceeded.inc({ policy }, 0);
     for (const reason of CLIENT_METADATA_REFUSALS) this.clientMetadataRefusals.inc({ reason }, 0);
     for (const reason of MAIL_FAILURE_REASONS) this.mailFailed.inc({ reason }, 0);
+    for (const reason of BACKCHANNEL_LOGOUT_FAILURE_REASONS) this.backchannelLogoutFailed.inc({ reason }, 0);
+    // The back-channel logout outbox, shared by the replicas like the mail outbox below.
+    let logoutStats: Promise<LogoutQueueStats | undefined> | undefined;
+    const logoutQueue = () => {
+      logoutStats ??= withinMs(logoutQueueStats(db), 1000).finally(() => setTimeout(() => (logoutStats = undefined), 100).unref());
+      return logoutStats;
+    };
+    new Gauge({
+      name: 'authly_backchannel_logout_queued',
+      help: 'Logout tokens in the outbox not yet delivered nor given up.',
+      registers: [registry],
+      aggregator: 'max',
+      async collect() {
+        const s = await logoutQueue();
+        if (s) this.set(s.queued);
+      },
+    });
+    new Gauge({
+      name: 'authly_backchannel_logout_oldest_queued_age_seconds',
+      help: "Age of the oldest logout not yet delivered nor given up; 0 when none. Growing: a client's endpoint is down (see /health/ready).",
+      registers: [registry],
+      aggregator: 'max',
+      async collect() {
+        const s = await logoutQueue();
+        if (s) this.set(s.oldestAgeSeconds);
+      },
+    });
     // The outbox is shared by the replicas: every replica reports the same queue (the cluster's figure is
     // the largest). Read once per scrape for both gauges; a database that does not answer leaves them unset.
     let stats: Promise<MailQueueStats | undefined> | undefined;

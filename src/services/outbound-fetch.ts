@@ -8,7 +8,7 @@ import { ClientMetadataRefused } from '../errors/client-metadata-errors.js';
 import { classifyAddress } from '../lib/special-use-addresses.js';
 
 /**
- * GET of a URL that a client supplied, guarded against SSRF (SECURITY.md, "Everywhere"): the host is
+ * GET (and POST) of a URL that a client supplied, guarded against SSRF (SECURITY.md, "Everywhere"): the host is
  * resolved here and every address it resolves to must be public unicast (src/lib/special-use-addresses.ts);
  * the connection goes to the address that was checked (a pinned lookup, so a second DNS answer — DNS
  * rebinding — cannot swap it); no redirect is followed, nothing but 200 is read, the body is bounded and
@@ -40,6 +40,19 @@ export interface GuardedResponse {
   body: Buffer;
 }
 
+/** A form POST to a client's URL (back-channel logout): the same guard, any status reported. */
+export interface GuardedPost {
+  url: URL;
+  /** Loopback is allowed only for this request's loopback host (OUTBOUND_ALLOW_LOOPBACK, development). */
+  allowLoopback: boolean;
+  timeoutMs: number;
+  /** application/x-www-form-urlencoded. */
+  form: URLSearchParams;
+  /** At most this much of the answer is read (and thrown away); the status is what counts. */
+  maxResponseBytes: number;
+  userAgent: string;
+}
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 const defaultResolve: ResolveAll = (hostname) => dns.lookup(hostname, { all: true, verbatim: true });
@@ -51,16 +64,28 @@ export class OutboundFetcher {
 
   /** The body of a 200 response, or ClientMetadataRefused naming why not. */
   async fetch(request: GuardedRequest): Promise<GuardedResponse> {
-    const { url } = request;
     const deadline = Date.now() + request.timeoutMs;
-    const loopbackAllowed = request.allowLoopback && LOOPBACK_HOSTS.has(url.hostname);
+    return this.guarded(request.url, request.allowLoopback, deadline, (address) => this.get(request, address, deadline));
+  }
+
+  /**
+   * POSTs the form and resolves with the answer's status, whatever it is (a 3xx is reported, never
+   * followed); ClientMetadataRefused when the guard refuses the URL or no answer came in time.
+   */
+  async post(request: GuardedPost): Promise<{ status: number }> {
+    const deadline = Date.now() + request.timeoutMs;
+    return this.guarded(request.url, request.allowLoopback, deadline, (address) => this.postForm(request, address, deadline));
+  }
+
+  private async guarded<T>(url: URL, allowLoopback: boolean, deadline: number, exchange: (address: { address: string; family: number }) => Promise<T>): Promise<T> {
+    const loopbackAllowed = allowLoopback && LOOPBACK_HOSTS.has(url.hostname);
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopbackAllowed)) {
       throw new ClientMetadataRefused('invalid_url', 'The client_id URL must use https.');
     }
     const address = await this.checkedAddress(url.hostname, loopbackAllowed, deadline);
     const release = await this.acquire(url.host, deadline);
     try {
-      return await this.get(request, address, deadline);
+      return await exchange(address);
     } finally {
       release();
     }
@@ -124,29 +149,44 @@ export class OutboundFetcher {
     if (slot.active === 0) this.perHost.delete(host);
   }
 
+  private postForm(request: GuardedPost, target: { address: string; family: number }, deadline: number): Promise<{ status: number }> {
+    const body = request.form.toString();
+    const req = pinnedRequest(request.url, target, 'POST', {
+      'content-type': 'application/x-www-form-urlencoded',
+      'content-length': String(Buffer.byteLength(body)),
+      'user-agent': request.userAgent,
+    });
+    return new Promise<{ status: number }>((resolve, reject) => {
+      let settled = false;
+      const settle = (outcome: { status: number } | ClientMetadataRefused) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.destroy();
+        if (outcome instanceof ClientMetadataRefused) reject(outcome);
+        else resolve(outcome);
+      };
+      const timer = setTimeout(() => settle(new ClientMetadataRefused('timeout', 'The request timed out.')), Math.max(deadline - Date.now(), 1));
+      req.on('error', () => settle(new ClientMetadataRefused('network_error', 'The URL could not be reached.')));
+      req.on('response', (res) => {
+        const status = res.statusCode ?? 0;
+        let size = 0;
+        // The answer is read to its end (or the bound) so the status is that of a complete exchange.
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > request.maxResponseBytes) settle({ status });
+        });
+        res.on('error', () => settle(new ClientMetadataRefused('network_error', 'The URL could not be reached.')));
+        res.on('end', () => settle({ status }));
+      });
+      req.end(body);
+    });
+  }
+
   private get(request: GuardedRequest, target: { address: string; family: number }, deadline: number): Promise<GuardedResponse> {
-    const { url } = request;
-    // The connection goes to the checked address whatever the resolver would answer now.
-    const pinned: LookupFunction = (_hostname, options, callback) => {
-      const cb = callback as (err: Error | null, address: string | { address: string; family: number }[], family?: number) => void;
-      if ((options as { all?: boolean }).all) cb(null, [target]);
-      else cb(null, target.address, target.family);
-    };
-    const hostname = url.hostname.replace(/^\[|\]$/g, '');
-    const client = url.protocol === 'https:' ? https : http;
     return new Promise<GuardedResponse>((resolve, reject) => {
       const remaining = Math.max(deadline - Date.now(), 1);
-      const req = client.request({
-        protocol: url.protocol,
-        host: hostname,
-        port: url.port || undefined,
-        path: `${url.pathname}${url.search}`,
-        method: 'GET',
-        lookup: pinned,
-        agent: false,
-        ...(url.protocol === 'https:' && !isIP(hostname) ? { servername: hostname } : {}),
-        headers: { accept: request.accept, 'user-agent': 'Authly (client metadata fetcher)' },
-      });
+      const req = pinnedRequest(request.url, target, 'GET', { accept: request.accept, 'user-agent': 'Authly (client metadata fetcher)' });
       let settled = false;
       const fail = (err: ClientMetadataRefused) => {
         if (settled) return;
@@ -189,6 +229,31 @@ export class OutboundFetcher {
       req.end();
     });
   }
+}
+
+/**
+ * A request to the checked address whatever the resolver would answer now (a pinned lookup), with the
+ * URL's host name for TLS (SNI, certificate) and the Host header; no agent: no connection is reused.
+ */
+function pinnedRequest(url: URL, target: { address: string; family: number }, method: 'GET' | 'POST', headers: Record<string, string>): http.ClientRequest {
+  const pinned: LookupFunction = (_hostname, options, callback) => {
+    const cb = callback as (err: Error | null, address: string | { address: string; family: number }[], family?: number) => void;
+    if ((options as { all?: boolean }).all) cb(null, [target]);
+    else cb(null, target.address, target.family);
+  };
+  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  const client = url.protocol === 'https:' ? https : http;
+  return client.request({
+    protocol: url.protocol,
+    host: hostname,
+    port: url.port || undefined,
+    path: `${url.pathname}${url.search}`,
+    method,
+    lookup: pinned,
+    agent: false,
+    ...(url.protocol === 'https:' && !isIP(hostname) ? { servername: hostname } : {}),
+    headers,
+  });
 }
 
 function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {

@@ -1,11 +1,19 @@
 import type { AuthMethod } from '../lib/auth-methods.js';
 import { randomToken } from '../lib/crypto.js';
 import { secondsFromNow } from '../lib/time.js';
-import { deleteSession, findLiveSession, insertSession, type Session } from '../repositories/sessions-repository.js';
+import { deleteSession, findLiveSession, insertSession, type Session, type SessionEnding } from '../repositories/sessions-repository.js';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-token.js';
 import type { ServiceContext } from './context.js';
 
 export const SESSION_COOKIE = 'authly_session';
+
+/**
+ * How every session end in Authly happens: with a back-channel logout queued for the session's clients
+ * while BACKCHANNEL_LOGOUT_ENABLED (src/repositories/sessions-repository.ts, endSessions).
+ */
+export function sessionEnding(ctx: Pick<ServiceContext, 'config'>): SessionEnding {
+  return { backchannelLogout: ctx.config.backchannelLogout.enabled };
+}
 
 /** The browser session behind a cookie value, if it is live and its user active. */
 export async function findSession(ctx: ServiceContext, cookie: string | undefined): Promise<Session | undefined> {
@@ -23,7 +31,8 @@ export async function startSession(
   previousCookie: string | undefined,
   proof: { amr: readonly AuthMethod[]; acr?: string } = { amr: ['pwd'] },
 ): Promise<{ cookie: string; session: Session }> {
-  if (previousCookie) await deleteSession(ctx.db, hashOpaqueToken(previousCookie));
+  // The replaced session ends like any other: its clients are told (OIDC Back-Channel Logout 1.0 section 2.5).
+  if (previousCookie) await deleteSession(ctx.db, hashOpaqueToken(previousCookie), sessionEnding(ctx));
   const { value, hash } = newOpaqueToken();
   const authTime = new Date(Math.floor(Date.now() / 1000) * 1000);
   const expiresAt = secondsFromNow(ctx.config.sessionTtlSeconds);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { KeyStore, SigningAlg, SigningKey } from './key-store.js';
 
-export async function signJwt(payload: JWTPayload, key: SigningKey, typ: 'at+jwt' | 'JWT'): Promise<string> {
+export async function signJwt(payload: JWTPayload, key: SigningKey, typ: 'at+jwt' | 'JWT' | 'logout+jwt'): Promise<string> {
   return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ }).sign(key.privateKey);
 }
 

@@ -106,6 +106,21 @@ describe('authly admin CLI against a listening server', () => {
     expect(await admin('--json', 'client', 'delete', id)).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 
+  it('sets and clears the back-channel logout URI and its sid flag', async () => {
+    const created = await adminJson(
+      'client', 'create', '--id', 'cli-bcl', '--name', 'BCL', '--redirect-uri', 'https://cli.example.com/cb',
+      '--backchannel-logout-uri', 'https://cli.example.com/logout', '--backchannel-logout-session-required', 'true',
+    );
+    expect(created).toMatchObject({ backchannel_logout_uri: 'https://cli.example.com/logout', backchannel_logout_session_required: true });
+    expect(await admin('client', 'update', 'cli-bcl', '--backchannel-logout-uri', 'https://cli.example.com/logout#f')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: the client registration is not valid (backchannel_logout_uri: must not contain a fragment (OpenID Connect Back-Channel Logout 1.0 section 2.2))\n',
+    });
+    expect(await adminJson('client', 'update', 'cli-bcl', '--backchannel-logout-uri', '')).toMatchObject({ backchannel_logout_uri: null });
+    expect((await admin('client', 'delete', 'cli-bcl')).code).toBe(0);
+  });
+
   it('sets the ID token alg and the access token format; an empty format returns to the server default', async () => {
     const created = await admin(
       'client', 'create', '--id', 'cli-formats', '--name', 'Formats', '--redirect-uri', 'https://cli.example.com/cb',

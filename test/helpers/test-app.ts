@@ -22,7 +22,7 @@ export const TEST_ISSUER = 'http://localhost:8000';
  * A fresh app over a fresh database (own PGlite, or own schema on TEST_DATABASE_URL), configured from
  * `env` on top of test defaults. Use app.inject for requests.
  */
-export async function createTestApp(env: Record<string, string> = {}, deps: Pick<AppDeps, 'resolve' | 'now'> = {}): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string> = {}, deps: Pick<AppDeps, 'resolve' | 'now' | 'backchannelLogoutPollIntervalMs'> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'authly-test-'));
   const config = loadConfig({
     DEFAULT_ISSUER_URL: TEST_ISSUER,
@@ -34,6 +34,8 @@ export async function createTestApp(env: Record<string, string> = {}, deps: Pick
     RATE_LIMIT_ENABLED: 'false',
     // The mail worker is off unless a test asks for it (test/http/mail/): queued mail stays in the outbox.
     MAIL_WORKER_ENABLED: 'false',
+    // Likewise the back-channel logout worker (test/http/logout/backchannel-logout.test.ts turns it on).
+    BACKCHANNEL_LOGOUT_WORKER_ENABLED: 'false',
     ...env,
   });
   const testDb = await createTestDb();

@@ -57,6 +57,9 @@ const metadata = {
   mfa_policy: z.enum(MFA_POLICIES).nullable(),
   // RFC 9449 section 5.2: every token request must carry a DPoP proof.
   dpop_bound_access_tokens: z.boolean(),
+  // OIDC Back-Channel Logout 1.0 section 2.2 (the URL rules: client-registration-rules.ts); null: none.
+  backchannel_logout_uri: z.string().max(2000).nullable(),
+  backchannel_logout_session_required: z.boolean(),
 };
 
 const createBody = z.strictObject({
@@ -94,6 +97,8 @@ const CLIENT_FIELDS = [
   'allowedResources',
   'mfaPolicy',
   'dpopBoundAccessTokens',
+  'backchannelLogoutUri',
+  'backchannelLogoutSessionRequired',
   // How the client came to exist (admin, dynamic, metadata_document) and when it last got a token.
   'registrationType',
   'lastUsedAt',

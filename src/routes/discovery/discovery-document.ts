@@ -18,7 +18,7 @@ export const SUPPORTED_CLAIMS = [
  * `signingAlgs` are the key store's algorithms (RS256 first): exactly those a client's
  * id_token_signed_response_alg may name.
  */
-export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'registrationPolicy' | 'dpop'>, signingAlgs: readonly string[]): Record<string, unknown> {
+export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'registrationPolicy' | 'dpop' | 'backchannelLogout'>, signingAlgs: readonly string[]): Record<string, unknown> {
   const { issuer } = config;
   return {
     issuer,
@@ -50,6 +50,9 @@ export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'regi
     request_uri_parameter_supported: false,
     prompt_values_supported: ['none', 'login', 'consent'],
     authorization_response_iss_parameter_supported: true,
+    // OIDC Back-Channel Logout 1.0 section 2.1, while BACKCHANNEL_LOGOUT_ENABLED: logout tokens always carry
+    // sid, the same sid as the ID tokens of the session.
+    ...(config.backchannelLogout.enabled ? { backchannel_logout_supported: true, backchannel_logout_session_supported: true } : {}),
     // draft-ietf-oauth-client-id-metadata-document section 6: https URLs as client_id (CIMD_ENABLED).
     ...(config.cimd.enabled ? { client_id_metadata_document_supported: true } : {}),
     // RFC 9449 section 5.1: only while DPoP is on (DPOP_ENABLED).

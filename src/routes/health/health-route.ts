@@ -11,9 +11,10 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     reply.header('cache-control', 'no-store');
     return { status: 'ok' };
   });
-  // Readiness: the database answers within a short timeout. Mail is reported, and like Redis never makes
+  // Readiness: the database answers within a short timeout. Mail and back-channel logout are reported, and like Redis never makes
   // readiness fail: an SMTP outage only delays messages (the outbox keeps them and the worker retries), and
-  // taking replicas out of the load balancer would not bring the SMTP server back.
+  // taking replicas out of the load balancer would not bring the SMTP server back; the same goes for a client
+  // whose backchannel_logout_uri is down (its logouts wait in the outbox).
   app.get(ROUTES.healthReady, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
     // Shutting down (SIGTERM): out of the load balancer first, while in-flight requests finish.
@@ -23,7 +24,10 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
         pingDatabase(app.ctx.db),
         new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
       ]);
-      return { status: 'ready', checks: { database: 'ok', redis: redisCheck(), mail: await app.mailer.report() } };
+      return {
+        status: 'ready',
+        checks: { database: 'ok', redis: redisCheck(), mail: await app.mailer.report(), backchannel_logout: await app.backchannelLogout.report() },
+      };
     } catch {
       // As every other answer while the database is down (src/errors/storage-errors.ts): try again in 5 s.
       return reply.code(503).header('retry-after', '5').send({ status: 'unavailable', checks: { database: 'unavailable', redis: redisCheck(), mail: await app.mailer.report() } });

@@ -34,6 +34,9 @@ export function clientInformation(issuer: string, registered: RegisteredClient):
     tos_uri: client.tosUri ?? undefined,
     policy_uri: client.policyUri ?? undefined,
     contacts: client.contacts.length > 0 ? client.contacts : undefined,
+    backchannel_logout_uri: client.backchannelLogoutUri ?? undefined,
+    // OIDC Back-Channel Logout 1.0 section 2.2: reported with the URI it qualifies.
+    backchannel_logout_session_required: client.backchannelLogoutUri ? client.backchannelLogoutSessionRequired : undefined,
   };
   return {
     client_id: client.clientId,

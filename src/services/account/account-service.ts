@@ -12,6 +12,7 @@ import {
 } from '../../repositories/sessions-repository.js';
 import { findUserByIdForUpdate, updateUser, type User } from '../../repositories/users-repository.js';
 import type { ServiceContext } from '../context.js';
+import { sessionEnding } from '../session-service.js';
 import { enqueueMail } from '../mail/mail-outbox.js';
 import { hashPassword, verifyPassword } from '../password-hasher.js';
 import { loginThrottle } from '../throttle-service.js';
@@ -69,7 +70,7 @@ export async function changePassword(
     const locked = await findUserByIdForUpdate(tx, user.id);
     if (!locked) return 0;
     await updateUser(tx, user.id, { passwordHash });
-    const ended = await deleteOtherSessionsOfUser(tx, user.id, session.sid);
+    const ended = await deleteOtherSessionsOfUser(tx, user.id, session.sid, sessionEnding(ctx));
     if (locked.email) {
       await enqueueMail(tx, {
         to: locked.email,
@@ -89,12 +90,12 @@ export async function listOwnSessions(ctx: Pick<ServiceContext, 'db'>, userId: s
 }
 
 /** Ends one of the user's own sessions; false when the user has no session with that id. */
-export function endOwnSession(ctx: Pick<ServiceContext, 'db'>, userId: string, sid: string): Promise<boolean> {
-  return deleteSessionOfUser(ctx.db, userId, sid);
+export function endOwnSession(ctx: Pick<ServiceContext, 'db' | 'config'>, userId: string, sid: string): Promise<boolean> {
+  return deleteSessionOfUser(ctx.db, userId, sid, sessionEnding(ctx));
 }
 
-export function endOtherSessions(ctx: Pick<ServiceContext, 'db'>, userId: string, currentSid: string): Promise<number> {
-  return deleteOtherSessionsOfUser(ctx.db, userId, currentSid);
+export function endOtherSessions(ctx: Pick<ServiceContext, 'db' | 'config'>, userId: string, currentSid: string): Promise<number> {
+  return deleteOtherSessionsOfUser(ctx.db, userId, currentSid, sessionEnding(ctx));
 }
 
 /** An application the user let in: what it may do (the scopes, with their descriptions) and since when. */

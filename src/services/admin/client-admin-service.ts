@@ -25,7 +25,7 @@ import { idTokenAlgProblem, registrationProblems, responseTypesFor } from './cli
 import type { Page, PageRequest } from './pagination.js';
 import { assertMayAssignScope, assertMayChangeClient, type AdminCaller } from './privilege-rules.js';
 
-type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey' | 'clients' | 'keys' | 'resources'>;
+type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey' | 'clients' | 'keys' | 'resources' | 'config'>;
 
 /** What an administrator may set on a client (RFC 7591 metadata plus Authly's own flags). */
 export type ClientMetadata = Omit<
@@ -62,6 +62,9 @@ export const CLIENT_DEFAULTS = {
   // null: MFA_POLICY applies.
   mfaPolicy: null,
   dpopBoundAccessTokens: false,
+  // OIDC Back-Channel Logout 1.0 section 2.2: none unless registered; sid is not required by default.
+  backchannelLogoutUri: null,
+  backchannelLogoutSessionRequired: false,
 } satisfies Omit<ClientMetadata, 'clientName' | 'responseTypes'>;
 
 /** 256 bits from the CSPRNG (SECURITY.md), so the fast keyed hash of client-authentication.ts suffices. */
@@ -82,8 +85,8 @@ function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-async function assertValid(ctx: Pick<Ctx, 'keys'>, db: Queryable, client: ClientMetadata): Promise<void> {
-  const problems = registrationProblems(client);
+async function assertValid(ctx: Pick<Ctx, 'keys' | 'config'>, db: Queryable, client: ClientMetadata): Promise<void> {
+  const problems = registrationProblems(client, { outboundAllowLoopback: ctx.config.outboundAllowLoopback });
   const algProblem = idTokenAlgProblem(client.idTokenSignedResponseAlg, ctx.keys.algorithms);
   if (algProblem) problems.id_token_signed_response_alg = algProblem;
   const requested = parseScope(client.scope);

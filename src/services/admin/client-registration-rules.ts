@@ -35,6 +35,14 @@ export interface ClientRegistration {
   redirectUris: readonly string[];
   postLogoutRedirectUris: readonly string[];
   requirePkce: boolean;
+  /** OIDC Back-Channel Logout 1.0 section 2.2; null or absent: none. */
+  backchannelLogoutUri?: string | null;
+}
+
+/** What the rules depend on besides the client: the development setting for loopback URLs Authly calls. */
+export interface RegistrationRuleOptions {
+  /** OUTBOUND_ALLOW_LOOPBACK (development and tests only). */
+  outboundAllowLoopback: boolean;
 }
 
 export function isLoopbackHost(hostname: string): boolean {
@@ -77,6 +85,28 @@ export function redirectUriProblem(uri: string): string | undefined {
 }
 
 /**
+ * Why a URL cannot be a backchannel_logout_uri, or undefined when it can (OIDC Back-Channel Logout 1.0
+ * section 2.2): an absolute URI without a fragment, which Authly will POST to from the server side. So
+ * https only; http only to a loopback host and only under OUTBOUND_ALLOW_LOOPBACK, as the delivery's SSRF
+ * guard (src/services/outbound-fetch.ts) would refuse anything else anyway; never user credentials.
+ * A query component is allowed (section 2.2 says it must be kept).
+ */
+export function backchannelLogoutUriProblem(uri: string, options: RegistrationRuleOptions): string | undefined {
+  if (!/^[\x21-\x7E]+$/.test(uri)) return 'must be printable ASCII without spaces (percent-encode other characters)';
+  if (uri.includes('#')) return 'must not contain a fragment (OpenID Connect Back-Channel Logout 1.0 section 2.2)';
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return 'must be an absolute URI';
+  }
+  if (url.username || url.password) return 'must not contain user credentials';
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && options.outboundAllowLoopback && isLoopbackHost(url.hostname)) return undefined;
+  return options.outboundAllowLoopback ? 'must use https (or http on a loopback host)' : 'must use https';
+}
+
+/**
  * Why a client cannot be given this ID token alg, or undefined when it can: the server must hold a signing
  * key for it (`available`, the key store's algorithms), or it could not issue the client's ID tokens.
  */
@@ -86,7 +116,10 @@ export function idTokenAlgProblem(alg: string, available: readonly string[]): st
 }
 
 /** Every broken rule as `{ field: reason }`; empty when the registration is consistent. */
-export function registrationProblems(client: ClientRegistration): Record<string, string> {
+export function registrationProblems(
+  client: ClientRegistration,
+  options: RegistrationRuleOptions = { outboundAllowLoopback: false },
+): Record<string, string> {
   const problems: Record<string, string> = {};
   const add = (field: string, reason: string) => {
     problems[field] ??= reason;
@@ -120,6 +153,12 @@ export function registrationProblems(client: ClientRegistration): Record<string,
     if (client.postLogoutRedirectUris.length > 0) {
       add('post_logout_redirect_uris', 'must be empty without the authorization_code grant');
     }
+  }
+  if (client.backchannelLogoutUri !== undefined && client.backchannelLogoutUri !== null) {
+    const problem = backchannelLogoutUriProblem(client.backchannelLogoutUri, options);
+    if (problem) add('backchannel_logout_uri', problem);
+    // Logout tokens are about browser sessions, which only the code flow has.
+    else if (!code) add('backchannel_logout_uri', 'must be null without the authorization_code grant');
   }
   // OAuth 2.1 section 4.1.1 / SECURITY.md: only a confidential client may be exempted from PKCE.
   if (isPublic && !client.requirePkce) add('require_pkce', 'public clients always require PKCE');

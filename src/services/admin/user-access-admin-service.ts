@@ -2,6 +2,7 @@ import { NotFound } from '../../errors/admin-errors.js';
 import { grantBelongsToUser, listGrantsOfUser, revokeGrant, revokeGrantsOfUser, type GrantSummary } from '../../repositories/grants-repository.js';
 import { deleteSessionOfUser, deleteSessionsOfUser, listLiveSessionsOfUser, type Session } from '../../repositories/sessions-repository.js';
 import type { ServiceContext } from '../context.js';
+import { sessionEnding } from '../session-service.js';
 import type { Page, PageRequest } from './pagination.js';
 import { assertMayChangeUser, type AdminCaller } from './privilege-rules.js';
 import { getUser } from './user-admin-service.js';
@@ -13,7 +14,7 @@ import { getUser } from './user-admin-service.js';
  * (privilege-rules.ts, rule 4): it needs authly:admin.
  */
 
-type Ctx = Pick<ServiceContext, 'db'>;
+type Ctx = Pick<ServiceContext, 'db' | 'config'>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -32,12 +33,12 @@ async function userToChange(ctx: Ctx, caller: AdminCaller, userId: string) {
 /** Ends one session: the browser holding its cookie is signed out at its next request. */
 export async function revokeUserSession(ctx: Ctx, caller: AdminCaller, userId: string, sid: string): Promise<void> {
   const user = await userToChange(ctx, caller, userId);
-  if (!(await deleteSessionOfUser(ctx.db, user.id, sid))) throw new NotFound('session');
+  if (!(await deleteSessionOfUser(ctx.db, user.id, sid, sessionEnding(ctx)))) throw new NotFound('session');
 }
 
 export async function revokeUserSessions(ctx: Ctx, caller: AdminCaller, userId: string): Promise<number> {
   const user = await userToChange(ctx, caller, userId);
-  return deleteSessionsOfUser(ctx.db, user.id);
+  return deleteSessionsOfUser(ctx.db, user.id, sessionEnding(ctx));
 }
 
 export async function listUserGrants(ctx: Ctx, userId: string, page: PageRequest): Promise<Page<GrantSummary>> {

@@ -15,6 +15,8 @@ import { localeOfUser, mailInvitationToNewUser, mailVerificationToNewUser, sendI
 import type { ServiceContext } from '../context.js';
 import { resetSecondFactors } from '../mfa-service.js';
 import { hashPassword } from '../password-hasher.js';
+import { sessionEnding } from '../session-service.js';
+import { deleteSessionsOfUser } from '../../repositories/sessions-repository.js';
 import { unlockUser } from '../throttle-service.js';
 import type { Page, PageRequest } from './pagination.js';
 import { assertMayAssignIsAdmin, assertMayChangeUser, assertMayUseUsername, type AdminCaller } from './privilege-rules.js';
@@ -114,7 +116,11 @@ export async function updateUser(ctx: Ctx, caller: AdminCaller, id: string, chan
     // request sets email_verified), the user confirms it before REQUIRE_EMAIL_VERIFICATION lets them in.
     const newEmail = changes.email !== undefined && changes.email?.toLowerCase() !== user.email?.toLowerCase();
     const withVerification = newEmail && changes.emailVerified === undefined ? { ...changes, emailVerified: false } : changes;
-    return (await translateConflicts(updateUserRow(tx, id, withVerification)))!;
+    const updated = (await translateConflicts(updateUserRow(tx, id, withVerification)))!;
+    // A disabled user's sessions end now rather than lie dormant until re-enabled, and the clients of those
+    // sessions are told (OIDC Back-Channel Logout 1.0 section 2.5).
+    if (user.isActive && changes.isActive === false) await deleteSessionsOfUser(tx, id, sessionEnding(ctx));
+    return updated;
   });
 }
 
@@ -125,7 +131,11 @@ export async function setUserPassword(ctx: Ctx, caller: AdminCaller, id: string,
 }
 
 export async function deleteUser(ctx: Ctx, caller: AdminCaller, id: string): Promise<void> {
-  await changeUser(ctx, caller, id, (tx) => deleteUserRow(tx, id));
+  await changeUser(ctx, caller, id, async (tx) => {
+    // The sessions would go with the user (ON DELETE CASCADE); ended first so that their clients are told.
+    await deleteSessionsOfUser(tx, id, sessionEnding(ctx));
+    return deleteUserRow(tx, id);
+  });
 }
 
 /** Clears the user's failed sign-in counts from every address (the brute-force throttle); 404 if unknown. */

@@ -7,6 +7,7 @@ import {
   scheduleMailRetry,
   type ClaimedMail,
 } from '../../repositories/mail-outbox-repository.js';
+import { retryDelaySeconds } from '../../lib/backoff.js';
 import type { Metrics } from '../metrics.js';
 import type { RenderMail } from './mail-message.js';
 import { classifySendError, type MailErrorClass, type MailTransport } from './mail-transport.js';
@@ -35,10 +36,6 @@ export interface MailWorkerLogger {
   error(fields: Record<string, unknown>, message: string): void;
 }
 
-/** Retries wait at most an hour, whatever the attempt. */
-const MAX_RETRY_DELAY_SECONDS = 3600;
-/** Up to a tenth of the delay added at random, so messages deferred together by an outage spread out. */
-const JITTER = 0.1;
 
 /**
  * Sends the outbox (mail_outbox): claims due rows (SKIP LOCKED, under a lease), renders each in its
@@ -170,7 +167,7 @@ export class MailWorker {
         this.metrics?.mailFailed.inc({ reason });
         this.log.error({ ...fields, event: 'mail.failed', reason, class: failure.class, detail: failure.detail }, 'a message was given up; marked failed');
       } else {
-        const delay = this.retryDelaySeconds(mail.attempt);
+        const delay = retryDelaySeconds(this.options.retryBaseSeconds, mail.attempt);
         await scheduleMailRetry(this.db, mail.id, mail.attempt, delay, `${failure.class}: ${failure.detail}`);
         this.log.warn({ ...fields, event: 'mail.deferred', class: failure.class, detail: failure.detail, retryInSeconds: delay }, 'sending failed; will retry');
       }
@@ -180,12 +177,6 @@ export class MailWorker {
     await markMailSent(this.db, mail.id, mail.attempt);
     this.metrics?.mailSent.inc();
     this.log.info(fields, 'mail sent');
-  }
-
-  /** base · 2^(attempt-1), at most an hour, plus jitter. */
-  private retryDelaySeconds(attempt: number): number {
-    const delay = Math.min(this.options.retryBaseSeconds * 2 ** (attempt - 1), MAX_RETRY_DELAY_SECONDS);
-    return Math.round(delay * (1 + Math.random() * JITTER));
   }
 
   private async withDeadline<T>(work: Promise<T>): Promise<T> {

@@ -41,6 +41,22 @@ export interface RegisteredMetadata {
   idTokenSignedResponseAlg: IdTokenSigningAlg;
   /** RFC 9449 section 5.2. */
   dpopBoundAccessTokens: boolean;
+  /** OIDC Back-Channel Logout 1.0 section 2.2; null: none (also whenever BACKCHANNEL_LOGOUT_ENABLED=false). */
+  backchannelLogoutUri: string | null;
+  backchannelLogoutSessionRequired: boolean;
+}
+
+/** What the parse depends on besides the body. */
+export interface RegistrationMetadataOptions {
+  /** The key store's algorithms: what id_token_signed_response_alg may name. */
+  signingAlgs: readonly string[];
+  /** OUTBOUND_ALLOW_LOOPBACK: a backchannel_logout_uri may be loopback http (development and tests). */
+  outboundAllowLoopback: boolean;
+  /**
+   * BACKCHANNEL_LOGOUT_ENABLED. Off: backchannel_logout_* are ignored like any metadata the server does not
+   * support (RFC 7591 section 2), and the response, which leaves them out, tells the client so.
+   */
+  backchannelLogout: boolean;
 }
 
 const REDIRECT_FIELDS = new Set(['redirect_uris', 'post_logout_redirect_uris']);
@@ -87,6 +103,8 @@ const schema = z.object({
     .optional(),
   id_token_signed_response_alg: z.enum(ID_TOKEN_SIGNING_ALGS).optional(),
   dpop_bound_access_tokens: z.boolean().optional(),
+  backchannel_logout_uri: z.string().max(2000).optional(),
+  backchannel_logout_session_required: z.boolean().optional(),
 });
 
 export type RegistrationRequest = z.input<typeof schema>;
@@ -123,11 +141,14 @@ function applicationTypeProblem(uri: string, type: ApplicationType): string | un
  * as native and every other one as web: RFC 7591 section 2 lets the server substitute values, and the
  * response says which it chose. MCP clients on a desktop register loopback redirect URIs and rarely say so.
  */
-export function parseRegistrationMetadata(body: unknown, signingAlgs: readonly string[]): RegisteredMetadata {
+export function parseRegistrationMetadata(body: unknown, options: RegistrationMetadataOptions): RegisteredMetadata {
+  const { signingAlgs } = options;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new InvalidClientMetadata('the registration request must be a JSON object');
   }
-  const present = Object.fromEntries(Object.entries(body).filter(([, value]) => value !== null));
+  const present = Object.fromEntries(
+    Object.entries(body).filter(([key, value]) => value !== null && (options.backchannelLogout || !key.startsWith('backchannel_logout_'))),
+  );
   const result = schema.safeParse(present);
   if (!result.success) {
     const issue = result.error.issues[0]!;
@@ -157,6 +178,8 @@ export function parseRegistrationMetadata(body: unknown, signingAlgs: readonly s
     contacts: unique(input.contacts ?? []),
     idTokenSignedResponseAlg: input.id_token_signed_response_alg ?? 'RS256',
     dpopBoundAccessTokens: input.dpop_bound_access_tokens ?? false,
+    backchannelLogoutUri: input.backchannel_logout_uri ?? null,
+    backchannelLogoutSessionRequired: input.backchannel_logout_session_required ?? false,
   };
 
   for (const [field, uris] of [
@@ -169,7 +192,9 @@ export function parseRegistrationMetadata(body: unknown, signingAlgs: readonly s
     });
   }
   // A dynamic client always uses PKCE (OAuth 2.1 section 4.1.1); the shared rules check the rest.
-  const problems = Object.entries(registrationProblems({ ...metadata, requirePkce: true }));
+  const problems = Object.entries(
+    registrationProblems({ ...metadata, requirePkce: true }, { outboundAllowLoopback: options.outboundAllowLoopback }),
+  );
   const redirectProblem = problems.find(([field]) => REDIRECT_FIELDS.has(field.split('.')[0]!));
   const [field, reason] = redirectProblem ?? problems[0] ?? [];
   if (field !== undefined) throw registrationError(field, reason!);

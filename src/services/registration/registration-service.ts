@@ -15,7 +15,7 @@ import { bearerToken } from '../access-token-verifier.js';
 import { newClientId } from '../admin/client-admin-service.js';
 import { hashClientSecret, verifyClientSecret } from '../client-authentication.js';
 import type { ServiceContext } from '../context.js';
-import { parseRegistrationMetadata, registrationError, type RegisteredMetadata } from './registration-metadata.js';
+import { parseRegistrationMetadata, registrationError, type RegisteredMetadata, type RegistrationMetadataOptions } from './registration-metadata.js';
 
 /**
  * Dynamic client registration (RFC 7591) and the client configuration endpoint (RFC 7592), as plain
@@ -73,6 +73,14 @@ async function registrableScope(ctx: Pick<Ctx, 'db'>, requested: string | undefi
 }
 
 /** The clients row of a registration; a client that gave no name is shown under its client_id. */
+function metadataOptions(ctx: Pick<Ctx, 'keys' | 'config'>): RegistrationMetadataOptions {
+  return {
+    signingAlgs: ctx.keys.algorithms,
+    outboundAllowLoopback: ctx.config.outboundAllowLoopback,
+    backchannelLogout: ctx.config.backchannelLogout.enabled,
+  };
+}
+
 function clientFields(metadata: RegisteredMetadata, clientId: string, scope: string) {
   return {
     clientName: metadata.clientName ?? clientId,
@@ -89,6 +97,8 @@ function clientFields(metadata: RegisteredMetadata, clientId: string, scope: str
     contacts: metadata.contacts,
     idTokenSignedResponseAlg: metadata.idTokenSignedResponseAlg,
     dpopBoundAccessTokens: metadata.dpopBoundAccessTokens,
+    backchannelLogoutUri: metadata.backchannelLogoutUri,
+    backchannelLogoutSessionRequired: metadata.backchannelLogoutSessionRequired,
   };
 }
 
@@ -98,7 +108,7 @@ function clientFields(metadata: RegisteredMetadata, clientId: string, scope: str
  * fails, and a use is taken only by a registration that commits.
  */
 export async function registerClient(ctx: Ctx, body: unknown, initialAccessTokenHash: string | undefined): Promise<RegisteredClient> {
-  const metadata = parseRegistrationMetadata(body, ctx.keys.algorithms);
+  const metadata = parseRegistrationMetadata(body, metadataOptions(ctx));
   const scope = await registrableScope(ctx, metadata.scope);
   const clientId = newClientId();
   const isPublic = metadata.tokenEndpointAuthMethod === 'none';
@@ -165,7 +175,7 @@ const SERVER_OWNED = ['registration_access_token', 'registration_client_uri', 'c
 export async function updateRegistration(ctx: Ctx, clientId: string, authorization: string | undefined, body: unknown): Promise<RegisteredClient> {
   const { token } = await authenticate(ctx, clientId, authorization);
   const input = (body !== null && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
-  const metadata = parseRegistrationMetadata(body, ctx.keys.algorithms);
+  const metadata = parseRegistrationMetadata(body, metadataOptions(ctx));
   if (input.client_id !== clientId) throw new InvalidClientMetadata('client_id: must be the client_id of this registration');
   const owned = SERVER_OWNED.find((name) => input[name] !== undefined);
   if (owned) throw new InvalidClientMetadata(`${owned}: must not be sent in an update (RFC 7592 section 2.2)`);

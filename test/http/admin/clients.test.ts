@@ -44,6 +44,8 @@ describe('admin API: clients', () => {
       allowed_resources: null,
       mfa_policy: null,
       dpop_bound_access_tokens: false,
+      backchannel_logout_uri: null,
+      backchannel_logout_session_required: false,
       registration_type: 'admin',
       last_used_at: null,
       created_at: expect.stringMatching(ISO_TIMESTAMP),

@@ -27,7 +27,15 @@ describe('client cache without Redis (one instance)', () => {
   }
 
   it('reports readiness with redis disabled and no authly_redis_up series', async () => {
-    expect((await t.app.inject({ method: 'GET', url: '/health/ready' })).json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'disabled', mail: { delivery: 'dev-files', worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null } } });
+    expect((await t.app.inject({ method: 'GET', url: '/health/ready' })).json()).toEqual({
+      status: 'ready',
+      checks: {
+        database: 'ok',
+        redis: 'disabled',
+        mail: { delivery: 'dev-files', worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null },
+        backchannel_logout: { enabled: true, worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null },
+      },
+    });
     expect(await metricValue(t.app, 'authly_redis_up')).toBeUndefined();
     expect(await metricValue(t.app, 'authly_database_up')).toBe(1);
   });

@@ -25,7 +25,15 @@ describe('health endpoints', () => {
   it('/health/ready → 200 with the database check', async () => {
     const res = await t.app.inject('/health/ready');
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'disabled', mail: { delivery: 'dev-files', worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null } } });
+    expect(res.json()).toEqual({
+      status: 'ready',
+      checks: {
+        database: 'ok',
+        redis: 'disabled',
+        mail: { delivery: 'dev-files', worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null },
+        backchannel_logout: { enabled: true, worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null },
+      },
+    });
     expect(res.headers['cache-control']).toBe('no-store');
   });
 });

@@ -48,7 +48,12 @@ describe('the dev-files delivery (no SMTP configured, development)', () => {
     const ready = await m.app.inject('/health/ready');
     expect(ready.json()).toEqual({
       status: 'ready',
-      checks: { database: 'ok', redis: 'disabled', mail: { delivery: 'dev-files', worker: true, queued: 0, oldest_queued_age_seconds: 0, last_error: null } },
+      checks: {
+        database: 'ok',
+        redis: 'disabled',
+        mail: { delivery: 'dev-files', worker: true, queued: 0, oldest_queued_age_seconds: 0, last_error: null },
+        backchannel_logout: { enabled: true, worker: true, queued: 0, oldest_queued_age_seconds: 0, last_error: null },
+      },
     });
   });
 });

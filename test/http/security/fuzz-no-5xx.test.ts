@@ -415,6 +415,13 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     fc.oneof(
       fc.jsonValue().map((v) => JSON.stringify(v)),
       fc.dictionary(fc.constantFrom('client_name', 'redirect_uris', 'grant_types', 'scope', 'username', 'email', 'password', 'name', 'is_active', 'client_type', 'token_endpoint_auth_method', 'description', '__proto__', 'expires_in', 'max_uses'), fc.jsonValue()).map((v) => JSON.stringify(v)),
+      // Back-channel logout client metadata (OIDC Back-Channel Logout 1.0 section 2.2).
+      fc
+        .dictionary(
+          fc.constantFrom('client_name', 'redirect_uris', 'grant_types', 'backchannel_logout_uri', 'backchannel_logout_session_required'),
+          fc.oneof(fc.jsonValue(), fc.constantFrom('https://rp.example.com/logout', 'https://rp.example.com/l#f', 'http://127.0.0.1:1/l', 'http://rp.example.com/', '', 'javascript:x', 'https://u:p@rp.example.com/'), fc.constant(['https://rp.example.com/cb'])),
+        )
+        .map((v) => JSON.stringify(v)),
       // The resources API and clients' allowed_resources: identifiers in every spelling, good and bad.
       fc.dictionary(fc.constantFrom('identifier', 'name', 'scopes', 'client_ids', 'access_token_format', 'access_token_ttl_seconds', 'signing_alg', 'allowed_resources'), fc.oneof(fc.jsonValue(), resourceValue(), fc.array(resourceValue(), { maxLength: 4 }))).map((v) => JSON.stringify(v)),
       fc.string({ maxLength: 60 }),
@@ -490,6 +497,8 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method', 'application_type',
     'client_name', 'client_uri', 'logo_uri', 'tos_uri', 'policy_uri', 'contacts', 'scope', 'id_token_signed_response_alg',
     'software_statement', 'client_id', 'client_secret', 'registration_access_token', 'jwks', '__proto__', 'constructor',
+    // OIDC Back-Channel Logout 1.0 section 2.2.
+    'backchannel_logout_uri', 'backchannel_logout_session_required',
   ];
   const uriLike = () =>
     fc.oneof(
@@ -530,6 +539,9 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
             const client = res.json() as { scope: string; redirect_uris: string[]; grant_types: string[]; token_endpoint_auth_method: string };
             expect(client.scope.split(' ').filter((s) => s === 'authly:admin' || s.startsWith('admin:')), what).toEqual([]);
             for (const uri of client.redirect_uris) expect(uri, what).toMatch(/^(https:\/\/|http:\/\/(localhost|127\.|\[::1\])|[a-z][a-z0-9+-]*\.[a-z0-9.+-]+:)/i);
+            // Without OUTBOUND_ALLOW_LOOPBACK only https, and never a fragment (section 2.2).
+            const logoutUri = (client as { backchannel_logout_uri?: string }).backchannel_logout_uri;
+            if (logoutUri !== undefined) expect(logoutUri, what).toMatch(/^https:\/\/[^#]*$/);
             expect(client.grant_types.every((g) => ['authorization_code', 'refresh_token', 'client_credentials'].includes(g)), what).toBe(true);
           } else {
             expect([400, 415], what).toContain(res.statusCode);

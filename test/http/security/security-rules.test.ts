@@ -438,6 +438,16 @@ const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
   ['DPoP: a dpop_bound_access_tokens client is refused without a proof', 'test/http/dpop/dpop-token.test.ts', 'dpop_bound_access_tokens: a token request without a proof is refused with invalid_request'],
   ['DPoP: in discovery exactly when enabled; DPOP_ENABLED=false ignores the header', 'test/http/dpop/dpop-token.test.ts', 'ignores DPoP headers (Bearer tokens) and is absent from discovery'],
   ['DPoP: random DPoP headers and DPoP-scheme tokens never give a 5xx', 'test/http/security/fuzz-dpop-no-5xx.test.ts', 'the DPoP authorization scheme with random tokens'],
+  // OpenID Connect Back-Channel Logout 1.0 (issue 13 §4): delivery is an outbound call to a client-registered URL.
+  ['back-channel logout: delivered through the SSRF guard (private, link-local, loopback without OUTBOUND_ALLOW_LOOPBACK, plain http refused)', 'test/http/logout/backchannel-logout.test.ts', 'refuses %s, at once and for good'],
+  ['back-channel logout: no redirect followed', 'test/http/logout/backchannel-logout.test.ts', 'follows no redirect: a 3xx is a failed attempt, the Location is never called'],
+  ['back-channel logout: bounded time per delivery', 'test/http/logout/backchannel-logout.test.ts', 'bounds the time of a delivery: a client that never answers times out and is retried'],
+  ['backchannel_logout_uri: https only (loopback only with OUTBOUND_ALLOW_LOOPBACK, development), no fragment, no credentials', 'test/http/logout/backchannel-logout-metadata.test.ts', 'refuses %s with invalid_client_metadata'],
+  ['back-channel logout: a client that is down loses nothing (durable outbox, retries), readiness stays 200', 'test/http/logout/backchannel-logout.test.ts', 'a client that is down gets its logout once it is back up'],
+  ['back-channel logout: a pending logout survives a restart of Authly', 'test/e2e/backchannel-logout.test.ts', 'a logout queued while the client is down is delivered by the next instance after a restart'],
+  ['back-channel logout: replicas share the outbox, each logout is sent once (SKIP LOCKED)', 'test/e2e/backchannel-logout.test.ts', 'two replicas delivering side by side send each logout once'],
+  ['logout tokens: typ logout+jwt, signed like the ID tokens, sid as in the ID token, never a nonce, never logged', 'test/http/logout/backchannel-logout.test.ts', 'RP-initiated logout: each client of the session gets one verified logout token; others get none'],
+  ['every way a session ends tells its clients (logout, account page, admin, disable, delete, password reset and change)', 'test/http/logout/backchannel-logout.test.ts', "the account page: sign out, end one session, end the others, change the password"],
 ];
 
 describe('SECURITY.md: rules tested by their own suites', () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientMetadataRefused } from '../../../src/errors/client-metadata-errors.js';
 import { OutboundFetcher, type GuardedRequest, type ResolveAll } from '../../../src/services/outbound-fetch.js';
 import { MetadataDocumentServer } from '../../helpers/metadata-document-server.js';
+import { LogoutReceiver } from '../../helpers/logout-receiver.js';
 
 /** The SSRF-guarded fetcher (src/services/outbound-fetch.ts) against a real server on 127.0.0.1. */
 describe('OutboundFetcher', () => {
@@ -116,5 +117,47 @@ describe('OutboundFetcher', () => {
     expect(await refusal(fetcher.fetch(request('https://nowhere.example.com/client.json')))).toBe('dns_failed');
     const empty = new OutboundFetcher({ maxPerHost: 4, resolve: resolver([]) });
     expect(await refusal(empty.fetch(request('https://nowhere.example.com/client.json')))).toBe('dns_failed');
+  });
+});
+
+/** post(): the back-channel logout's form POST, through the same guard. */
+describe('OutboundFetcher.post', () => {
+  const receiver = new LogoutReceiver();
+  beforeAll(() => receiver.listen());
+  afterAll(() => receiver.close());
+
+  const post = (fetcher: OutboundFetcher, url: string, allowLoopback = true) =>
+    fetcher.post({ url: new URL(url), allowLoopback, timeoutMs: 2000, form: new URLSearchParams({ logout_token: 'a.b.c' }), maxResponseBytes: 1024, userAgent: 'test' });
+
+  it('sends the form and reports the status, whatever it is', async () => {
+    const fetcher = new OutboundFetcher({ maxPerHost: 2 });
+    expect(await post(fetcher, receiver.url('/p?x=1'))).toEqual({ status: 200 });
+    receiver.status = 503;
+    expect(await post(fetcher, receiver.url('/p?x=1'))).toEqual({ status: 503 });
+    receiver.status = 200;
+    expect(receiver.at('/p?x=1').map((r) => [r.contentType, r.form])).toEqual([
+      ['application/x-www-form-urlencoded', [['logout_token', 'a.b.c']]],
+      ['application/x-www-form-urlencoded', [['logout_token', 'a.b.c']]],
+    ]);
+  });
+
+  it('refuses loopback without the development setting, and a name resolving to a private address, before connecting', async () => {
+    const before = receiver.received.length;
+    const calls: string[] = [];
+    const fetcher = new OutboundFetcher({ maxPerHost: 2, resolve: async (host) => (calls.push(host), [{ address: '192.168.1.10', family: 4 }]) });
+    await expect(post(fetcher, receiver.url('/p'), false)).rejects.toMatchObject({ reason: 'invalid_url' });
+    await expect(post(fetcher, `https://127.0.0.1:${receiver.port}/p`, false)).rejects.toMatchObject({ reason: 'forbidden_address' });
+    await expect(post(fetcher, 'https://rp.example.com/p')).rejects.toMatchObject({ reason: 'forbidden_address' });
+    expect(calls).toEqual(['rp.example.com']);
+    expect(receiver.received.length).toBe(before);
+  });
+
+  it('times out a client that never answers', async () => {
+    receiver.hang = true;
+    try {
+      await expect(post(new OutboundFetcher({ maxPerHost: 2 }), receiver.url('/hang'))).rejects.toMatchObject({ reason: 'timeout' });
+    } finally {
+      receiver.hang = false;
+    }
   });
 });
