@@ -28,6 +28,11 @@ export const CLIENT_CACHE: CacheSpec<Client> = {
       lastUsedAt: client.lastUsedAt ? new Date(client.lastUsedAt) : null,
       // migrations/20261205222000_add_client_metadata_expiry.sql
       metadataExpiresAt: client.metadataExpiresAt ? new Date(client.metadataExpiresAt) : null,
+      // migrations/20261206053000_add_client_keys.sql
+      jwks: client.jwks ?? null,
+      jwksUri: client.jwksUri ?? null,
+      tokenEndpointAuthSigningAlg: client.tokenEndpointAuthSigningAlg ?? null,
+      clientSecretEncrypted: client.clientSecretEncrypted ?? null,
       createdAt: new Date(client.createdAt),
       updatedAt: new Date(client.updatedAt),
     };

@@ -55,6 +55,10 @@ const metadata = {
   allowed_resources: uniqueArray(resourceIdentifier, 100).nullable(),
   // Second factor at sign-in for this client: off, optional or required; null: MFA_POLICY.
   mfa_policy: z.enum(MFA_POLICIES).nullable(),
+  // OpenID Connect Dynamic Client Registration 1.0 section 2: the client's public keys, by value or by URL
+  // (never both); the service checks each key (src/services/client-keys.ts).
+  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).max(100) }).nullable(),
+  jwks_uri: z.string().max(2000).nullable(),
 };
 
 const createBody = z.strictObject({
@@ -91,6 +95,8 @@ const CLIENT_FIELDS = [
   'accessTokenFormat',
   'allowedResources',
   'mfaPolicy',
+  'jwks',
+  'jwksUri',
   // How the client came to exist (admin, dynamic, metadata_document) and when it last got a token.
   'registrationType',
   'lastUsedAt',

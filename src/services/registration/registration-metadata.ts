@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { InvalidClientMetadata, InvalidRedirectUri, type OAuthError } from '../../errors/oauth-errors.js';
 import { isAdminScope, parseScope, SCOPE_TOKEN } from '../../lib/scopes.js';
 import type { ApplicationType } from '../../repositories/client-registrations-repository.js';
-import type { IdTokenSigningAlg, TokenEndpointAuthMethod } from '../../repositories/clients-repository.js';
+import type { Config } from '../../config/config.js';
+import type { ClientJwks, IdTokenSigningAlg, TokenEndpointAuthMethod } from '../../repositories/clients-repository.js';
 import {
+  clientKeysProblems,
   GRANT_TYPES,
   ID_TOKEN_SIGNING_ALGS,
   idTokenAlgProblem,
@@ -39,6 +41,9 @@ export interface RegisteredMetadata {
   policyUri: string | null;
   contacts: string[];
   idTokenSignedResponseAlg: IdTokenSigningAlg;
+  /** The client's public keys by value or by URL (OpenID Connect Dynamic Client Registration 1.0 section 2). */
+  jwks: ClientJwks | null;
+  jwksUri: string | null;
 }
 
 const REDIRECT_FIELDS = new Set(['redirect_uris', 'post_logout_redirect_uris']);
@@ -84,6 +89,9 @@ const schema = z.object({
     .refine((s) => parseScope(s).every((token) => SCOPE_TOKEN.test(token)), { message: 'expected space-separated scope tokens (RFC 6749 section 3.3)' })
     .optional(),
   id_token_signed_response_alg: z.enum(ID_TOKEN_SIGNING_ALGS).optional(),
+  // Checked key by key after (src/services/client-keys.ts).
+  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).max(100) }).optional(),
+  jwks_uri: z.string().max(2000).optional(),
 });
 
 export type RegistrationRequest = z.input<typeof schema>;
@@ -120,7 +128,11 @@ function applicationTypeProblem(uri: string, type: ApplicationType): string | un
  * as native and every other one as web: RFC 7591 section 2 lets the server substitute values, and the
  * response says which it chose. MCP clients on a desktop register loopback redirect URIs and rarely say so.
  */
-export function parseRegistrationMetadata(body: unknown, signingAlgs: readonly string[]): RegisteredMetadata {
+export function parseRegistrationMetadata(
+  body: unknown,
+  signingAlgs: readonly string[],
+  config: Pick<Config, 'outboundAllowLoopback'>,
+): RegisteredMetadata {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new InvalidClientMetadata('the registration request must be a JSON object');
   }
@@ -153,6 +165,8 @@ export function parseRegistrationMetadata(body: unknown, signingAlgs: readonly s
     policyUri: input.policy_uri ?? null,
     contacts: unique(input.contacts ?? []),
     idTokenSignedResponseAlg: input.id_token_signed_response_alg ?? 'RS256',
+    jwks: input.jwks ?? null,
+    jwksUri: input.jwks_uri ?? null,
   };
 
   for (const [field, uris] of [
@@ -171,6 +185,8 @@ export function parseRegistrationMetadata(body: unknown, signingAlgs: readonly s
   if (field !== undefined) throw registrationError(field, reason!);
   const algProblem = idTokenAlgProblem(metadata.idTokenSignedResponseAlg, signingAlgs);
   if (algProblem) throw registrationError('id_token_signed_response_alg', algProblem);
+  const [keysField, keysReason] = Object.entries(clientKeysProblems(metadata, config))[0] ?? [];
+  if (keysField !== undefined) throw registrationError(keysField, keysReason!);
   const adminScopes = parseScope(metadata.scope).filter(isAdminScope);
   if (adminScopes.length > 0) throw registrationError('scope', `admin scopes cannot be registered: ${adminScopes.join(' ')}`);
   return metadata;

@@ -43,6 +43,8 @@ describe('admin API: clients', () => {
       access_token_format: null,
       allowed_resources: null,
       mfa_policy: null,
+      jwks: null,
+      jwks_uri: null,
       registration_type: 'admin',
       last_used_at: null,
       created_at: expect.stringMatching(ISO_TIMESTAMP),
