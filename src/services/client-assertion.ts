@@ -19,10 +19,14 @@ import { useOnce } from './replay-guard.js';
  */
 
 export const JWT_BEARER_CLIENT_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-/** Asymmetric algorithms accepted for private_key_jwt (FAPI 2.0 permits PS256, ES256, EdDSA; RS256 is widespread). */
-export const PRIVATE_KEY_JWT_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+/**
+ * Asymmetric algorithms accepted for private_key_jwt (FAPI 2.0 permits PS256, ES256, EdDSA; RS256 is
+ * widespread). Ed25519 is EdDSA's fully specified name (RFC 9864), which openid-client v6 signs with.
+ */
+export const PRIVATE_KEY_JWT_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'] as const;
 /** HMAC algorithms accepted for client_secret_jwt. */
 export const CLIENT_SECRET_JWT_ALGS = ['HS256', 'HS384', 'HS512'] as const;
+/** What discovery advertises (token_endpoint_auth_signing_alg_values_supported and the like). */
 export const CLIENT_AUTH_SIGNING_ALGS = [...PRIVATE_KEY_JWT_ALGS, ...CLIENT_SECRET_JWT_ALGS] as const;
 
 /** Clock difference tolerated between the client and Authly for exp, nbf and iat. */

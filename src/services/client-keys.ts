@@ -155,6 +155,21 @@ export function clientKeyResolver(
   client: Pick<Client, 'jwks' | 'jwksUri'>,
 ): JWTVerifyGetKey | undefined {
   const sets = ctx.clientKeySets;
+  const resolver = byValueOrUri(ctx, sets, client);
+  if (!resolver) return undefined;
+  // RFC 9864 section 2.2: Ed25519 is the fully specified name of EdDSA over Ed25519 (openid-client signs
+  // with it); a key registered with alg EdDSA serves both names.
+  return async (header, token) => {
+    try {
+      return await resolver(header, token);
+    } catch (err) {
+      if (header.alg !== 'Ed25519' || !(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
+      return resolver({ ...header, alg: 'EdDSA' }, token);
+    }
+  };
+}
+
+function byValueOrUri(ctx: Ctx, sets: ClientKeySets, client: Pick<Client, 'jwks' | 'jwksUri'>): JWTVerifyGetKey | undefined {
   if (client.jwks) return sets.inline(client.jwks);
   const uri = client.jwksUri;
   if (!uri) return undefined;

@@ -145,14 +145,14 @@ describe('client assertions (RFC 7523)', () => {
       ['a numeric jti', () => sign(keys.ES256, { claims: { jti: 5 } }), 'the client assertion jti must be a string of 1 to 256 characters'],
       ['an unregistered key', () => sign(stranger), 'no registered key of the client matches the client assertion (kid, alg)'],
       ['a forged signature under a registered kid', () => sign({ ...stranger, kid: keys.ES256.kid }), 'the client assertion signature is not valid'],
-      ['an HMAC alg for private_key_jwt', () => sign({ alg: 'HS256', secret: 'x'.repeat(32) }), 'the client assertion alg must be one of RS256, PS256, ES256, EdDSA for this client'],
+      ['an HMAC alg for private_key_jwt', () => sign({ alg: 'HS256', secret: 'x'.repeat(32) }), 'the client assertion alg must be one of RS256, PS256, ES256, EdDSA, Ed25519 for this client'],
       [
         'alg none',
         async () => {
           const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
           return `${part({ alg: 'none' })}.${part({ iss: pkj, sub: pkj, aud: TEST_ISSUER, exp: now() + 60, jti: 'n' })}.`;
         },
-        'the client assertion alg must be one of RS256, PS256, ES256, EdDSA for this client',
+        'the client assertion alg must be one of RS256, PS256, ES256, EdDSA, Ed25519 for this client',
       ],
       ['another kind of token (typ dpop+jwt)', () => sign(keys.ES256, { header: { typ: 'dpop+jwt' } }), 'the client assertion typ must be JWT or client-authentication+jwt'],
       ['an alg other than the pinned one', () => sign(keys.PS256, { clientId: pinned }), 'the client assertion alg must be one of ES256 for this client'],
