@@ -52,7 +52,8 @@ const CLIENT_FIELDS: readonly FieldOption[] = [
   list('post-logout-redirect-uri', 'post_logout_redirect_uris', 'post-logout redirect URI (repeatable)'),
   list('grant-type', 'grant_types', 'authorization_code, refresh_token or client_credentials (repeatable)'),
   list('response-type', 'response_types', 'code (repeatable; follows the grant types by default)'),
-  str('auth-method', 'token_endpoint_auth_method', 'client_secret_basic, client_secret_post, or none for a public client'),
+  str('auth-method', 'token_endpoint_auth_method', 'client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt (with --jwks or --jwks-uri), or none for a public client'),
+  str('auth-signing-alg', 'token_endpoint_auth_signing_alg', "the one alg of the client's assertions (RS256, PS256, ES256, EdDSA; HS256, HS384, HS512); '' for any"),
   str('scope', 'scope', 'space-separated scopes the client may request'),
   str('client-uri', 'client_uri', 'home page URL'),
   str('logo-uri', 'logo_uri', 'logo URL'),
@@ -70,6 +71,8 @@ const CLIENT_FIELDS: readonly FieldOption[] = [
   bool('dpop-bound', 'dpop_bound_access_tokens', 'true or false: every token request must carry a DPoP proof (RFC 9449 section 5.2)'),
   str('backchannel-logout-uri', 'backchannel_logout_uri', "https URL Authly POSTs logout tokens to when a session ends; '' for none"),
   bool('backchannel-logout-session-required', 'backchannel_logout_session_required', 'true or false: the client needs sid in logout tokens'),
+  { flag: 'jwks', field: 'jwks', kind: 'json', help: 'the client\'s public keys as a JWK Set, e.g. {"keys":[{"kty":"EC",...}]}; null to remove' },
+  str('jwks-uri', 'jwks_uri', "https URL where the client publishes its public keys (JWK Set); '' to remove"),
 ];
 
 // RFC 8707 resource servers (APIs); null format, lifetime or alg: the server default.

@@ -1,6 +1,12 @@
 import type { Queryable } from '../db/db.js';
 
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none';
+/** RFC 7517 section 5: a JWK Set of public keys (checked by src/services/client-keys.ts before it is stored). */
+export interface ClientJwks {
+  keys: Record<string, unknown>[];
+}
+/** The JWS algorithms of client assertions (RFC 7523) this table accepts (its CHECK). */
+export type ClientAuthSigningAlg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA' | 'HS256' | 'HS384' | 'HS512';
 /** The JWS algorithms the clients table accepts for ID tokens (its CHECK): never none or HS*. */
 export type IdTokenSigningAlg = 'RS256' | 'ES256' | 'EdDSA';
 export type AccessTokenFormat = 'jwt' | 'opaque';
@@ -45,6 +51,14 @@ export interface Client {
   backchannelLogoutUri: string | null;
   /** Section 2.2: the client needs `sid` in its logout tokens (Authly always sends it, see logout-token.ts). */
   backchannelLogoutSessionRequired: boolean;
+  /** The client's public keys by value (OIDC Registration 1.0 section 2); never together with jwksUri. */
+  jwks: ClientJwks | null;
+  /** Where the client publishes its public keys, fetched through the SSRF guard (src/services/client-keys.ts). */
+  jwksUri: string | null;
+  /** The one alg the client's assertions may use (OIDC Registration 1.0 section 2); null: any accepted one. */
+  tokenEndpointAuthSigningAlg: ClientAuthSigningAlg | null;
+  /** client_secret_jwt only: the secret, AES-256-GCM encrypted (src/services/client-secret-box.ts); else null. */
+  clientSecretEncrypted: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -58,7 +72,11 @@ type DefaultedColumns =
   | 'mfaPolicy'
   | 'dpopBoundAccessTokens'
   | 'backchannelLogoutUri'
-  | 'backchannelLogoutSessionRequired';
+  | 'backchannelLogoutSessionRequired'
+  | 'jwks'
+  | 'jwksUri'
+  | 'tokenEndpointAuthSigningAlg'
+  | 'clientSecretEncrypted';
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | DefaultedColumns> & Partial<Pick<Client, DefaultedColumns>>;
 export type ClientChanges = Partial<Omit<Client, 'clientId' | 'createdAt' | 'updatedAt'>>;
 
@@ -91,6 +109,10 @@ const COLUMNS: Record<keyof Omit<Client, 'createdAt' | 'updatedAt'>, string> = {
   dpopBoundAccessTokens: 'dpop_bound_access_tokens',
   backchannelLogoutUri: 'backchannel_logout_uri',
   backchannelLogoutSessionRequired: 'backchannel_logout_session_required',
+  jwks: 'jwks',
+  jwksUri: 'jwks_uri',
+  tokenEndpointAuthSigningAlg: 'token_endpoint_auth_signing_alg',
+  clientSecretEncrypted: 'client_secret_encrypted',
 };
 
 const SELECT = `SELECT ${Object.entries(COLUMNS)

@@ -145,6 +145,26 @@ describe('authly admin CLI against a listening server', () => {
     expect((await admin('client', 'delete', 'cli-formats')).code).toBe(0);
   });
 
+  it('registers a private_key_jwt client with --jwks, switches it to --jwks-uri, and pins --auth-signing-alg', async () => {
+    const jwk = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'cli-k1' };
+    const created = await adminJson(
+      'client', 'create', '--id', 'cli-pkj', '--name', 'Key client', '--grant-type', 'client_credentials',
+      '--auth-method', 'private_key_jwt', '--jwks', JSON.stringify({ keys: [jwk] }), '--auth-signing-alg', 'ES256',
+    );
+    expect(created).toMatchObject({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] }, jwks_uri: null, token_endpoint_auth_signing_alg: 'ES256' });
+    expect(created.client_secret).toBeUndefined();
+    expect(await adminJson('client', 'update', 'cli-pkj', '--jwks', 'null', '--jwks-uri', 'https://cli.example.com/jwks.json')).toMatchObject({
+      jwks: null,
+      jwks_uri: 'https://cli.example.com/jwks.json',
+    });
+    expect(await admin('client', 'update', 'cli-pkj', '--jwks-uri', '')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: the client registration is not valid (jwks: private_key_jwt needs the client public keys: jwks or jwks_uri)\n',
+    });
+    expect((await admin('client', 'delete', 'cli-pkj')).code).toBe(0);
+  });
+
   it('takes an argument that starts with - after --', async () => {
     expect((await admin('client', 'create', '--id=-dash', '--name', 'Dash', '--redirect-uri', 'https://cli.example.com/cb')).code).toBe(0);
     expect(record((await admin('client', 'show', '--', '-dash')).stdout)).toMatchObject({ client_id: '-dash' });

@@ -37,13 +37,16 @@ export function clientInformation(issuer: string, registered: RegisteredClient):
     backchannel_logout_uri: client.backchannelLogoutUri ?? undefined,
     // OIDC Back-Channel Logout 1.0 section 2.2: reported with the URI it qualifies.
     backchannel_logout_session_required: client.backchannelLogoutUri ? client.backchannelLogoutSessionRequired : undefined,
+    jwks: client.jwks ?? undefined,
+    jwks_uri: client.jwksUri ?? undefined,
+    token_endpoint_auth_signing_alg: client.tokenEndpointAuthSigningAlg ?? undefined,
   };
   return {
     client_id: client.clientId,
     ...(clientSecret !== null ? { client_secret: clientSecret } : {}),
     client_id_issued_at: epochSeconds(client.createdAt),
     // 0: the secret never expires (RFC 7591 section 3.2.1); REQUIRED whenever the client has one.
-    ...(client.clientType === 'confidential' ? { client_secret_expires_at: 0 } : {}),
+    ...(client.clientType === 'confidential' && client.tokenEndpointAuthMethod !== 'private_key_jwt' ? { client_secret_expires_at: 0 } : {}),
     registration_access_token: registrationAccessToken,
     registration_client_uri: urlFor(issuer, 'registrationClient', { client_id: client.clientId }),
     client_name: client.clientName,

@@ -18,10 +18,11 @@ import {
 import { lockResourcesForShare, resourcesActedForBy } from '../../repositories/resources-repository.js';
 import { findScopes } from '../../repositories/scopes-repository.js';
 import { hashClientSecret } from '../client-authentication.js';
+import { sealClientSecret } from '../client-secret-box.js';
 import type { ServiceContext } from '../context.js';
 import { invalidateResource } from '../resource-lookup.js';
 import { unlockClient } from '../throttle-service.js';
-import { idTokenAlgProblem, registrationProblems, responseTypesFor } from './client-registration-rules.js';
+import { clientKeysProblems, idTokenAlgProblem, registrationProblems, responseTypesFor } from './client-registration-rules.js';
 import type { Page, PageRequest } from './pagination.js';
 import { assertMayAssignScope, assertMayChangeClient, type AdminCaller } from './privilege-rules.js';
 
@@ -30,7 +31,15 @@ type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey' | 'clients' | 'keys' | 
 /** What an administrator may set on a client (RFC 7591 metadata plus Authly's own flags). */
 export type ClientMetadata = Omit<
   Client,
-  'clientId' | 'clientSecretHash' | 'clientType' | 'registrationType' | 'lastUsedAt' | 'metadataExpiresAt' | 'createdAt' | 'updatedAt'
+  | 'clientId'
+  | 'clientSecretHash'
+  | 'clientSecretEncrypted'
+  | 'clientType'
+  | 'registrationType'
+  | 'lastUsedAt'
+  | 'metadataExpiresAt'
+  | 'createdAt'
+  | 'updatedAt'
 >;
 
 export type NewClientInput = Partial<ClientMetadata> & { clientName: string; clientId?: string };
@@ -65,10 +74,35 @@ export const CLIENT_DEFAULTS = {
   // OIDC Back-Channel Logout 1.0 section 2.2: none unless registered; sid is not required by default.
   backchannelLogoutUri: null,
   backchannelLogoutSessionRequired: false,
+  jwks: null,
+  jwksUri: null,
+  tokenEndpointAuthSigningAlg: null,
 } satisfies Omit<ClientMetadata, 'clientName' | 'responseTypes'>;
 
 /** 256 bits from the CSPRNG (SECURITY.md), so the fast keyed hash of client-authentication.ts suffices. */
 const newClientSecret = () => randomToken(32);
+
+/** Whether a client with this method is shown a secret: a private_key_jwt client proves itself with its keys. */
+export function methodHasSecret(method: TokenEndpointAuthMethod): boolean {
+  return method !== 'none' && method !== 'private_key_jwt';
+}
+
+/**
+ * The stored form of a client's secret: its keyed hash, and for client_secret_jwt also the secret
+ * encrypted (src/services/client-secret-box.ts), since an HMAC assertion is verified with the secret itself.
+ */
+export function storedSecret(
+  key: Buffer,
+  clientId: string,
+  method: TokenEndpointAuthMethod,
+  secret: string | null,
+): Pick<Client, 'clientSecretHash' | 'clientSecretEncrypted'> {
+  if (secret === null) return { clientSecretHash: null, clientSecretEncrypted: null };
+  return {
+    clientSecretHash: hashClientSecret(key, secret),
+    clientSecretEncrypted: method === 'client_secret_jwt' ? sealClientSecret(key, clientId, secret) : null,
+  };
+}
 
 /**
  * 128 random bits, URL-safe: identifiers are public but should not be guessable in bulk. Drawn again
@@ -86,7 +120,7 @@ function withoutUndefined<T extends object>(value: T): T {
 }
 
 async function assertValid(ctx: Pick<Ctx, 'keys' | 'config'>, db: Queryable, client: ClientMetadata): Promise<void> {
-  const problems = registrationProblems(client, { outboundAllowLoopback: ctx.config.outboundAllowLoopback });
+  const problems = { ...registrationProblems(client, { outboundAllowLoopback: ctx.config.outboundAllowLoopback }), ...clientKeysProblems(client, ctx.config) };
   const algProblem = idTokenAlgProblem(client.idTokenSignedResponseAlg, ctx.keys.algorithms);
   if (algProblem) problems.id_token_signed_response_alg = algProblem;
   const requested = parseScope(client.scope);
@@ -109,6 +143,7 @@ function metadataOf(client: Client): ClientMetadata {
   const {
     clientId: _id,
     clientSecretHash: _hash,
+    clientSecretEncrypted: _encrypted,
     clientType: _type,
     registrationType: _r,
     lastUsedAt: _l,
@@ -126,15 +161,19 @@ export async function createClient(ctx: Ctx, caller: AdminCaller, input: NewClie
   const metadata: ClientMetadata = { ...CLIENT_DEFAULTS, responseTypes: responseTypesFor(grantTypes), ...given };
   assertMayAssignScope(caller, metadata.scope, clientId);
   const isPublic = metadata.tokenEndpointAuthMethod === 'none';
-  const clientSecret = isPublic ? null : newClientSecret();
+  // A private_key_jwt client gets a secret nobody is shown (the clients table wants one for every
+  // confidential client), and the secret methods refuse it anyway (client-authentication.ts).
+  const stored = isPublic ? null : newClientSecret();
+  const clientSecret = methodHasSecret(metadata.tokenEndpointAuthMethod) ? stored : null;
+  const id = clientId ?? newClientId();
   try {
     const client = await ctx.db.transaction(async (tx) => {
       await assertValid(ctx, tx, metadata);
       return insertClient(tx, {
         ...metadata,
-        clientId: clientId ?? newClientId(),
+        clientId: id,
         clientType: isPublic ? 'public' : 'confidential',
-        clientSecretHash: clientSecret === null ? null : hashClientSecret(ctx.clientSecretKey, clientSecret),
+        ...storedSecret(ctx.clientSecretKey, id, metadata.tokenEndpointAuthMethod, stored),
       });
     });
     return { client, clientSecret };
@@ -183,6 +222,13 @@ export async function updateClient(ctx: Ctx, caller: AdminCaller, clientId: stri
       changes.responseTypes = responseTypesFor(changes.grantTypes);
     }
     await assertValid(ctx, tx, { ...metadataOf(existing), ...(changes as Partial<ClientMetadata>) });
+    // Only a client_secret_jwt client keeps its secret readable, and a private_key_jwt client has none: a
+    // switch to client_secret_jwt takes effect with the next rotation (rotate-secret), which seals the secret.
+    if (method !== undefined && method !== 'client_secret_jwt') changes.clientSecretEncrypted = null;
+    // The old secret is forgotten: switching back later needs a rotation, never revives it.
+    if (method === 'private_key_jwt' && existing.tokenEndpointAuthMethod !== 'private_key_jwt') {
+      changes.clientSecretHash = hashClientSecret(ctx.clientSecretKey, newClientSecret());
+    }
     return (await updateClientRow(tx, clientId, changes))!;
   }).finally(() => ctx.clients.invalidate(clientId));
 }
@@ -215,7 +261,13 @@ export async function rotateClientSecret(ctx: Ctx, caller: AdminCaller, clientId
     if (existing.clientType === 'public') {
       throw new ValidationFailed({ token_endpoint_auth_method: 'a public client has no secret' }, 'public clients have no secret to rotate');
     }
-    return updateClientRow(tx, clientId, { clientSecretHash: hashClientSecret(ctx.clientSecretKey, clientSecret) });
+    if (!methodHasSecret(existing.tokenEndpointAuthMethod)) {
+      throw new ValidationFailed(
+        { token_endpoint_auth_method: 'a private_key_jwt client authenticates with its keys and has no secret' },
+        'private_key_jwt clients have no secret to rotate',
+      );
+    }
+    return updateClientRow(tx, clientId, storedSecret(ctx.clientSecretKey, clientId, existing.tokenEndpointAuthMethod, clientSecret));
   });
   // After the write: every replica must refuse the old secret once this call has answered.
   await ctx.clients.invalidate(clientId);

@@ -2,8 +2,11 @@ import { z } from 'zod';
 import { InvalidClientMetadata, InvalidRedirectUri, type OAuthError } from '../../errors/oauth-errors.js';
 import { isAdminScope, parseScope, SCOPE_TOKEN } from '../../lib/scopes.js';
 import type { ApplicationType } from '../../repositories/client-registrations-repository.js';
-import type { IdTokenSigningAlg, TokenEndpointAuthMethod } from '../../repositories/clients-repository.js';
+import type { Config } from '../../config/config.js';
+import type { ClientAuthSigningAlg, ClientJwks, IdTokenSigningAlg, TokenEndpointAuthMethod } from '../../repositories/clients-repository.js';
 import {
+  CLIENT_AUTH_SIGNING_ALGS,
+  clientKeysProblems,
   GRANT_TYPES,
   ID_TOKEN_SIGNING_ALGS,
   idTokenAlgProblem,
@@ -44,6 +47,11 @@ export interface RegisteredMetadata {
   /** OIDC Back-Channel Logout 1.0 section 2.2; null: none (also whenever BACKCHANNEL_LOGOUT_ENABLED=false). */
   backchannelLogoutUri: string | null;
   backchannelLogoutSessionRequired: boolean;
+  /** The client's public keys by value or by URL (OpenID Connect Dynamic Client Registration 1.0 section 2). */
+  jwks: ClientJwks | null;
+  jwksUri: string | null;
+  /** The one alg of the client's assertions (private_key_jwt, client_secret_jwt); null: any accepted. */
+  tokenEndpointAuthSigningAlg: ClientAuthSigningAlg | null;
 }
 
 /** What the parse depends on besides the body. */
@@ -105,6 +113,10 @@ const schema = z.object({
   dpop_bound_access_tokens: z.boolean().optional(),
   backchannel_logout_uri: z.string().max(2000).optional(),
   backchannel_logout_session_required: z.boolean().optional(),
+  // Checked key by key after (src/services/client-keys.ts).
+  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).max(100) }).optional(),
+  jwks_uri: z.string().max(2000).optional(),
+  token_endpoint_auth_signing_alg: z.enum(CLIENT_AUTH_SIGNING_ALGS).optional(),
 });
 
 export type RegistrationRequest = z.input<typeof schema>;
@@ -180,6 +192,9 @@ export function parseRegistrationMetadata(body: unknown, options: RegistrationMe
     dpopBoundAccessTokens: input.dpop_bound_access_tokens ?? false,
     backchannelLogoutUri: input.backchannel_logout_uri ?? null,
     backchannelLogoutSessionRequired: input.backchannel_logout_session_required ?? false,
+    jwks: input.jwks ?? null,
+    jwksUri: input.jwks_uri ?? null,
+    tokenEndpointAuthSigningAlg: input.token_endpoint_auth_signing_alg ?? null,
   };
 
   for (const [field, uris] of [
@@ -200,6 +215,8 @@ export function parseRegistrationMetadata(body: unknown, options: RegistrationMe
   if (field !== undefined) throw registrationError(field, reason!);
   const algProblem = idTokenAlgProblem(metadata.idTokenSignedResponseAlg, signingAlgs);
   if (algProblem) throw registrationError('id_token_signed_response_alg', algProblem);
+  const [keysField, keysReason] = Object.entries(clientKeysProblems(metadata, options))[0] ?? [];
+  if (keysField !== undefined) throw registrationError(keysField, keysReason!);
   const adminScopes = parseScope(metadata.scope).filter(isAdminScope);
   if (adminScopes.length > 0) throw registrationError('scope', `admin scopes cannot be registered: ${adminScopes.join(' ')}`);
   return metadata;
