@@ -67,6 +67,7 @@ const CLIENT_FIELDS: readonly FieldOption[] = [
   list('allowed-resource', 'allowed_resources', "resource identifier the client may ask for (repeatable; '' for none; default: every resource)"),
   { flag: 'all-resources', field: 'allowed_resources', kind: 'flag', value: null, help: 'the client may ask for every registered resource (the default)' },
   str('mfa-policy', 'mfa_policy', "off, optional or required: a second factor at sign-in; '' for the server default (MFA_POLICY)"),
+  bool('require-par', 'require_pushed_authorization_requests', 'true or false: authorization requests only through POST /oauth/par (RFC 9126)'),
 ];
 
 // RFC 8707 resource servers (APIs); null format, lifetime or alg: the server default.

@@ -105,6 +105,22 @@ export const ENV_VARS = {
     default: '10',
     description: 'Authorization code lifetime (RFC 6749 section 4.1.2 recommends at most 10).',
   },
+  PAR_ENABLED: {
+    schema: bool,
+    default: 'true',
+    description: 'Pushed authorization requests (RFC 9126): POST /oauth/par, and its request_uri at the authorization endpoint.',
+  },
+  REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: {
+    schema: bool,
+    default: 'false',
+    description:
+      'true: every authorization request must come through POST /oauth/par (RFC 9126 section 5); a client\'s require_pushed_authorization_requests asks it of that client alone.',
+  },
+  PAR_EXPIRE_SECONDS: {
+    schema: int(5, 600),
+    default: '60',
+    description: 'Lifetime of a pushed authorization request\'s request_uri (single use; RFC 9126 section 2.2 suggests a short one).',
+  },
   ID_TOKEN_EXPIRE_MINUTES: { schema: int(1, 1440), default: '60', description: 'ID token lifetime.' },
   SESSION_EXPIRE_HOURS: { schema: int(1, 8760), default: '24', description: 'Browser session (single sign-on) lifetime.' },
   MFA_POLICY: {
@@ -438,6 +454,8 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   refreshTokenReuseGraceSeconds: number;
   authorizationCodeTtlSeconds: number;
+  /** Pushed authorization requests (RFC 9126; src/services/pushed-authorization-service.ts). */
+  par: { enabled: boolean; required: boolean; ttlSeconds: number };
   idTokenTtlSeconds: number;
   sessionTtlSeconds: number;
   /** MFA_POLICY: the default second-factor policy of clients that set none (src/services/mfa-policy.ts). */
@@ -825,6 +843,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     refreshTokenTtlSeconds: v<number>('REFRESH_TOKEN_EXPIRE_DAYS') * 86400,
     refreshTokenReuseGraceSeconds: v('REFRESH_TOKEN_REUSE_GRACE_SECONDS'),
     authorizationCodeTtlSeconds: v<number>('AUTHORIZATION_CODE_EXPIRE_MINUTES') * 60,
+    par: { enabled: v('PAR_ENABLED'), required: v('REQUIRE_PUSHED_AUTHORIZATION_REQUESTS'), ttlSeconds: v('PAR_EXPIRE_SECONDS') },
     idTokenTtlSeconds: v<number>('ID_TOKEN_EXPIRE_MINUTES') * 60,
     sessionTtlSeconds: v<number>('SESSION_EXPIRE_HOURS') * 3600,
     mfaPolicy: v('MFA_POLICY'),
@@ -905,6 +924,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   // Each worker is a process of its own, and an embedded PGlite directory can be opened by one process only.
   if (config.workers > 1 && !config.databaseUrl) {
     throw new ConfigError('WORKERS: more than one worker needs DATABASE_URL (the embedded database cannot be shared between processes)');
+  }
+  // Requiring PAR with the endpoint off would refuse every authorization request.
+  if (config.par.required && !config.par.enabled) {
+    throw new ConfigError('REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: needs PAR_ENABLED=true');
   }
   if (config.cimd.cacheMinSeconds > config.cimd.cacheMaxSeconds) {
     throw new ConfigError('CIMD_CACHE_MIN_SECONDS: must not exceed CIMD_CACHE_MAX_SECONDS');

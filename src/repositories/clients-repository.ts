@@ -39,12 +39,20 @@ export interface Client {
   metadataExpiresAt: Date | null;
   /** The second-factor policy of sign-ins for this client; null: MFA_POLICY (src/services/mfa-policy.ts). */
   mfaPolicy: 'off' | 'optional' | 'required' | null;
+  /** RFC 9126 section 6: authorization requests of this client only through POST /oauth/par. */
+  requirePushedAuthorizationRequests: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
 /** The columns with a default may be left out of a new client. */
-type DefaultedColumns = 'allowedResources' | 'registrationType' | 'lastUsedAt' | 'metadataExpiresAt' | 'mfaPolicy';
+type DefaultedColumns =
+  | 'allowedResources'
+  | 'registrationType'
+  | 'lastUsedAt'
+  | 'metadataExpiresAt'
+  | 'mfaPolicy'
+  | 'requirePushedAuthorizationRequests';
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | DefaultedColumns> & Partial<Pick<Client, DefaultedColumns>>;
 export type ClientChanges = Partial<Omit<Client, 'clientId' | 'createdAt' | 'updatedAt'>>;
 
@@ -74,6 +82,7 @@ const COLUMNS: Record<keyof Omit<Client, 'createdAt' | 'updatedAt'>, string> = {
   lastUsedAt: 'last_used_at',
   metadataExpiresAt: 'metadata_expires_at',
   mfaPolicy: 'mfa_policy',
+  requirePushedAuthorizationRequests: 'require_pushed_authorization_requests',
 };
 
 const SELECT = `SELECT ${Object.entries(COLUMNS)

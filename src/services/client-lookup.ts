@@ -28,6 +28,8 @@ export const CLIENT_CACHE: CacheSpec<Client> = {
       lastUsedAt: client.lastUsedAt ? new Date(client.lastUsedAt) : null,
       // migrations/20261205222000_add_client_metadata_expiry.sql
       metadataExpiresAt: client.metadataExpiresAt ? new Date(client.metadataExpiresAt) : null,
+      // migrations/20261206052000_create_pushed_authorization_requests.sql
+      requirePushedAuthorizationRequests: client.requirePushedAuthorizationRequests ?? false,
       createdAt: new Date(client.createdAt),
       updatedAt: new Date(client.updatedAt),
     };

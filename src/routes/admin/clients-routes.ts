@@ -55,6 +55,8 @@ const metadata = {
   allowed_resources: uniqueArray(resourceIdentifier, 100).nullable(),
   // Second factor at sign-in for this client: off, optional or required; null: MFA_POLICY.
   mfa_policy: z.enum(MFA_POLICIES).nullable(),
+  // RFC 9126 section 6: authorization requests only through POST /oauth/par.
+  require_pushed_authorization_requests: z.boolean(),
 };
 
 const createBody = z.strictObject({
@@ -91,6 +93,7 @@ const CLIENT_FIELDS = [
   'accessTokenFormat',
   'allowedResources',
   'mfaPolicy',
+  'requirePushedAuthorizationRequests',
   // How the client came to exist (admin, dynamic, metadata_document) and when it last got a token.
   'registrationType',
   'lastUsedAt',

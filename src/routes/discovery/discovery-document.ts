@@ -18,7 +18,7 @@ export const SUPPORTED_CLAIMS = [
  * `signingAlgs` are the key store's algorithms (RS256 first): exactly those a client's
  * id_token_signed_response_alg may name.
  */
-export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'registrationPolicy'>, signingAlgs: readonly string[]): Record<string, unknown> {
+export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'registrationPolicy' | 'par'>, signingAlgs: readonly string[]): Record<string, unknown> {
   const { issuer } = config;
   return {
     issuer,
@@ -47,9 +47,18 @@ export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'regi
     acr_values_supported: ACR_VALUES_SUPPORTED,
     claims_parameter_supported: false,
     request_parameter_supported: false,
+    // By-reference request objects (fetching a client's URL) are not offered: the only request_uri accepted
+    // is the one POST /oauth/par hands out, which RFC 9126 section 5 advertises on its own.
     request_uri_parameter_supported: false,
     prompt_values_supported: ['none', 'login', 'consent'],
     authorization_response_iss_parameter_supported: true,
+    // RFC 9126 section 5: only while PAR_ENABLED.
+    ...(config.par.enabled
+      ? {
+          pushed_authorization_request_endpoint: urlFor(issuer, 'pushedAuthorization'),
+          require_pushed_authorization_requests: config.par.required,
+        }
+      : {}),
     // draft-ietf-oauth-client-id-metadata-document section 6: https URLs as client_id (CIMD_ENABLED).
     ...(config.cimd.enabled ? { client_id_metadata_document_supported: true } : {}),
     // RFC 7591 / RFC 8414 section 2: only while registration is possible (REGISTRATION_POLICY not closed).

@@ -51,6 +51,7 @@ export function clientInformation(issuer: string, registered: RegisteredClient):
     token_endpoint_auth_method: client.tokenEndpointAuthMethod,
     scope: client.scope,
     id_token_signed_response_alg: client.idTokenSignedResponseAlg,
+    ...(client.requirePushedAuthorizationRequests ? { require_pushed_authorization_requests: true } : {}),
     ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
   };
 }

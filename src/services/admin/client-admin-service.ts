@@ -61,6 +61,7 @@ export const CLIENT_DEFAULTS = {
   allowedResources: null,
   // null: MFA_POLICY applies.
   mfaPolicy: null,
+  requirePushedAuthorizationRequests: false,
 } satisfies Omit<ClientMetadata, 'clientName' | 'responseTypes'>;
 
 /** 256 bits from the CSPRNG (SECURITY.md), so the fast keyed hash of client-authentication.ts suffices. */

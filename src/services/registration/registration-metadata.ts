@@ -39,6 +39,8 @@ export interface RegisteredMetadata {
   policyUri: string | null;
   contacts: string[];
   idTokenSignedResponseAlg: IdTokenSigningAlg;
+  /** RFC 9126 section 6. */
+  requirePushedAuthorizationRequests: boolean;
 }
 
 const REDIRECT_FIELDS = new Set(['redirect_uris', 'post_logout_redirect_uris']);
@@ -84,6 +86,7 @@ const schema = z.object({
     .refine((s) => parseScope(s).every((token) => SCOPE_TOKEN.test(token)), { message: 'expected space-separated scope tokens (RFC 6749 section 3.3)' })
     .optional(),
   id_token_signed_response_alg: z.enum(ID_TOKEN_SIGNING_ALGS).optional(),
+  require_pushed_authorization_requests: z.boolean().optional(),
 });
 
 export type RegistrationRequest = z.input<typeof schema>;
@@ -153,6 +156,7 @@ export function parseRegistrationMetadata(body: unknown, signingAlgs: readonly s
     policyUri: input.policy_uri ?? null,
     contacts: unique(input.contacts ?? []),
     idTokenSignedResponseAlg: input.id_token_signed_response_alg ?? 'RS256',
+    requirePushedAuthorizationRequests: input.require_pushed_authorization_requests ?? false,
   };
 
   for (const [field, uris] of [

@@ -88,6 +88,7 @@ function clientFields(metadata: RegisteredMetadata, clientId: string, scope: str
     policyUri: metadata.policyUri,
     contacts: metadata.contacts,
     idTokenSignedResponseAlg: metadata.idTokenSignedResponseAlg,
+    requirePushedAuthorizationRequests: metadata.requirePushedAuthorizationRequests,
   };
 }
 
