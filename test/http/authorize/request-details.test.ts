@@ -167,10 +167,19 @@ describe('authorization request details', () => {
     },
   );
 
-  it.each([
-    ['request', 'eyJhbGciOiJub25lIn0.e30.', 'request_not_supported', 'the request parameter is not supported'],
-    ['request_uri', 'https://app.example.com/request.jwt', 'request_uri_not_supported', 'the request_uri parameter is not supported'],
-  ])('%s → its *_not_supported error, redirected with state', async (name, value, error, description) => {
-    expectError(await signedInGet({ [name]: value }), error, description);
+  it.each([['request', 'eyJhbGciOiJub25lIn0.e30.', 'request_not_supported', 'the request parameter is not supported']])(
+    '%s → its *_not_supported error, redirected with state',
+    async (name, value, error, description) => {
+      expectError(await signedInGet({ [name]: value }), error, description);
+    },
+  );
+
+  // RFC 9126 section 4: a request_uri stands for a pushed request, whose parameters (redirect_uri included)
+  // are unknown until it is found: one that is not a pushed request's is an error page, never a redirect.
+  it('a request_uri that is not a pushed request\'s (no by-reference fetching) → 400 page, invalid_request_uri', async () => {
+    const res = await signedInGet({ request_uri: 'https://app.example.com/request.jwt' });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers.location).toBeUndefined();
+    expect(res.body).toContain('invalid_request_uri: request_uri must be one issued by the pushed authorization request endpoint');
   });
 });
