@@ -43,6 +43,7 @@ describe('admin API: clients', () => {
       access_token_format: null,
       allowed_resources: null,
       mfa_policy: null,
+      require_pushed_authorization_requests: false,
       registration_type: 'admin',
       last_used_at: null,
       created_at: expect.stringMatching(ISO_TIMESTAMP),

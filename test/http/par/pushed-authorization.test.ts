@@ -6,6 +6,8 @@ import { InjectBrowser, redirectParams } from '../../helpers/browser.js';
 import { authorizeParams, completeInteraction, exchangeCode, FORM, isInteractionRedirect } from '../../helpers/oauth-flow.js';
 import { escapeHtml } from '../../../src/views/html.js';
 import type { User } from '../../../src/repositories/users-repository.js';
+import { adminCall, adminToken, ADMIN_ENV } from '../admin/admin-helpers.js';
+import { register, WEB_CLIENT } from '../registration/registration-helpers.js';
 
 const REQUEST_URI = /^urn:ietf:params:oauth:request_uri:[A-Za-z0-9_-]{43}$/;
 
@@ -361,5 +363,33 @@ describe('PAR_ENABLED=false', () => {
       state: 'st-123',
       iss: TEST_ISSUER,
     });
+  });
+});
+
+describe('require_pushed_authorization_requests through the admin API and dynamic registration', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(ADMIN_ENV);
+  });
+  afterAll(() => t.close());
+
+  it('is set and shown by the admin API, and a registered client may ask for it (RFC 9126 section 6)', async () => {
+    const call = adminCall(t.app, await adminToken(t.app));
+    const created = await call('POST', '/admin/clients', { client_name: 'Strict', redirect_uris: [REDIRECT_URI] });
+    const clientId = (created.json() as { client_id: string }).client_id;
+    expect(created.json()).toMatchObject({ require_pushed_authorization_requests: false });
+    const updated = await call('PATCH', `/admin/clients/${clientId}`, { require_pushed_authorization_requests: true });
+    expect(updated.statusCode).toBe(200);
+    expect(updated.json()).toMatchObject({ require_pushed_authorization_requests: true });
+    const refused = await t.app.inject(`/oauth/authorize?${authorizeParams(clientId)}`);
+    expect(redirectParams(refused).get('error')).toBe('invalid_request');
+    const wrongType = await call('PATCH', `/admin/clients/${clientId}`, { require_pushed_authorization_requests: 'yes' });
+    expect(wrongType.statusCode).toBe(400);
+
+    const registered = await register(t.app, { ...WEB_CLIENT, require_pushed_authorization_requests: true });
+    expect(registered.statusCode).toBe(201);
+    expect(registered.json()).toMatchObject({ require_pushed_authorization_requests: true });
+    const plain = await register(t.app, WEB_CLIENT);
+    expect(plain.json()).not.toHaveProperty('require_pushed_authorization_requests');
   });
 });
