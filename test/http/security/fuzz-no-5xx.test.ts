@@ -121,7 +121,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       client.clientId, REDIRECT_URI, 'code', 'S256', 'plain', 'openid', 'openid profile email', 'none', 'login', 'consent',
       'select_account', 'authorization_code', 'client_credentials', 'refresh_token', 'form_post', 'query', '0', '-1',
       '99999999999', 'allow', 'deny', 'yes', 'fuzzuser', token, csrf, uid, 'authly:admin', 'access_token', 'a.b.c', '{}', 'null',
-      FUZZ_API, `${FUZZ_API}#x`, 'read:fuzz',
+      FUZZ_API, `${FUZZ_API}#x`, 'read:fuzz', 'urn:ietf:params:oauth:request_uri:', `urn:ietf:params:oauth:request_uri:${'A'.repeat(43)}`,
     );
   });
   afterAll(() => t.close());
@@ -220,6 +220,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
   it.each([
     ['/oauth/authorize'],
     ['/oauth/token'],
+    ['/oauth/par'],
     ['/oauth/revoke'],
     ['/oauth/introspect'],
     ['/oidc/userinfo'],
@@ -231,6 +232,25 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       headers: headersOf({ authorization: auth, cookie, 'content-type': type }),
       payload: q,
     }));
+  });
+
+  // Issue 13 §2: an authenticated push of random authorization parameters (sometimes a valid request), then
+  // its request_uri, when one is issued, at the authorization endpoint with random parameters around it.
+  it('POST /oauth/par authenticated with random parameters, then its request_uri at /oauth/authorize', async () => {
+    const valid = `response_type=code&client_id=${enc(client.clientId)}&redirect_uri=${enc(REDIRECT_URI)}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`;
+    const body = fc.oneof(encodedParams(), encodedParams().map((q) => `${valid}&${q}`));
+    await fc.assert(
+      fc.asyncProperty(body, encodedParams(), async (q, outside) => {
+        const headers = { authorization: basicAuth(client.clientId, client.clientSecret!), 'content-type': 'application/x-www-form-urlencoded' };
+        const pushed = await t.app.inject({ method: 'POST', url: '/oauth/par', headers, payload: q });
+        check(pushed, `POST /oauth/par ${q.slice(0, 200)}`);
+        if (pushed.statusCode !== 201) return;
+        const requestUri = (pushed.json() as { request_uri: string }).request_uri;
+        const url = `/oauth/authorize?${outside}&client_id=${enc(client.clientId)}&request_uri=${enc(requestUri)}`;
+        check(await t.app.inject({ method: 'GET', url }), `GET ${url.slice(0, 200)}`);
+      }),
+      { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
+    );
   });
 
   const oddSegment = () => fc.constantFrom(...ODD_SEGMENTS);
