@@ -52,6 +52,7 @@ import type { ServiceContext } from './services/context.js';
 import { KEY_RELOAD_INTERVAL_SECONDS } from './tokens/key-lifecycle.js';
 import { KeyStore, type SigningAlg } from './tokens/key-store.js';
 import { MetadataDocumentResolver } from './services/metadata-document-resolver.js';
+import { ClientKeySets } from './services/client-keys.js';
 import { Metrics } from './services/metrics.js';
 import { OutboundFetcher, type ResolveAll } from './services/outbound-fetch.js';
 import { deriveKey, resolveServerSecret } from './services/server-secret.js';
@@ -133,6 +134,8 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   // A replica that missed a change signal (Redis down, several workers without Redis) catches up.
   keys.startAutoReload(KEY_RELOAD_INTERVAL_SECONDS * 1000, keyReloadFailed);
   app.addHook('onClose', async () => keys.stopAutoReload());
+  // One guarded fetcher for every URL a client supplies, so its per-host bound covers them together.
+  const outboundFetcher = new OutboundFetcher({ maxPerHost: config.cimd.maxFetchesPerHost, resolve: deps.resolve });
   const ctx: ServiceContext = {
     config,
     db,
@@ -148,7 +151,8 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     scopes: shared.scopes,
     resources: shared.resources,
     redis: shared.redis,
-    metadataDocuments: new MetadataDocumentResolver(new OutboundFetcher({ maxPerHost: config.cimd.maxFetchesPerHost, resolve: deps.resolve })),
+    metadataDocuments: new MetadataDocumentResolver(outboundFetcher),
+    clientKeySets: new ClientKeySets(outboundFetcher),
     audit: new AuditLog(app.log, (event) => metrics.auditEvents.inc({ event })),
   };
   const report = await bootstrap(ctx);

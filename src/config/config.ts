@@ -365,6 +365,26 @@ export const ENV_VARS = {
     default: '4',
     description: 'Metadata document fetches in flight to one host per process; more wait their turn (within the timeout).',
   },
+  CLIENT_JWKS_CACHE_MIN_SECONDS: {
+    schema: int(0, 86400),
+    default: '60',
+    description: "Shortest time a client's JWK Set fetched from its jwks_uri is used without fetching it again, whatever its Cache-Control says.",
+  },
+  CLIENT_JWKS_CACHE_MAX_SECONDS: {
+    schema: int(1, 604_800),
+    default: '3600',
+    description: "Longest time a client's JWK Set fetched from its jwks_uri is used without fetching it again (no cache headers: CLIENT_JWKS_CACHE_MIN_SECONDS).",
+  },
+  CLIENT_JWKS_REFETCH_INTERVAL_SECONDS: {
+    schema: int(1, 86400),
+    default: '60',
+    description: "A JWS naming a key its client's jwks_uri set lacks fetches the set again (key rotation), at most once per this many seconds per jwks_uri and process.",
+  },
+  CLIENT_JWKS_FETCH_TIMEOUT_MS: {
+    schema: int(100, 60_000),
+    default: '5000',
+    description: "Time allowed to fetch a client's jwks_uri: connecting, waiting and reading together.",
+  },
   SMTP_URL: {
     schema: z.string().regex(/^smtps?:\/\/[^/?#]+\/?$/, { message: 'expected smtp://[user:password@]host[:port] or smtps://…' }),
     secret: true,
@@ -525,6 +545,13 @@ export interface Config {
     cacheMaxSeconds: number;
     fetchTimeoutMs: number;
     maxFetchesPerHost: number;
+  };
+  /** Client keys fetched from a jwks_uri (src/services/client-keys.ts). */
+  clientJwks: {
+    cacheMinSeconds: number;
+    cacheMaxSeconds: number;
+    refetchIntervalSeconds: number;
+    fetchTimeoutMs: number;
   };
   /** Outgoing mail (src/services/mail/): the SMTP server, or development's .eml files. */
   mail: MailConfig;
@@ -900,6 +927,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       fetchTimeoutMs: v('CIMD_FETCH_TIMEOUT_MS'),
       maxFetchesPerHost: v('CIMD_MAX_FETCHES_PER_HOST'),
     },
+    clientJwks: {
+      cacheMinSeconds: v('CLIENT_JWKS_CACHE_MIN_SECONDS'),
+      cacheMaxSeconds: v('CLIENT_JWKS_CACHE_MAX_SECONDS'),
+      refetchIntervalSeconds: v('CLIENT_JWKS_REFETCH_INTERVAL_SECONDS'),
+      fetchTimeoutMs: v('CLIENT_JWKS_FETCH_TIMEOUT_MS'),
+    },
     mail: parseMail(env, environment, issuerUrl, path.resolve(v<string>('AUTHLY_DATA_DIR'))),
     admin: {
       clientId: v('AUTHLY_ADMIN_CLIENT_ID'),
@@ -931,6 +964,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   }
   if (config.cimd.cacheMinSeconds > config.cimd.cacheMaxSeconds) {
     throw new ConfigError('CIMD_CACHE_MIN_SECONDS: must not exceed CIMD_CACHE_MAX_SECONDS');
+  }
+  if (config.clientJwks.cacheMinSeconds > config.clientJwks.cacheMaxSeconds) {
+    throw new ConfigError('CLIENT_JWKS_CACHE_MIN_SECONDS: must not exceed CLIENT_JWKS_CACHE_MAX_SECONDS');
   }
   if (environment === 'production') {
     // Loopback client_id URLs are any local program's to claim, and their fetch reaches this host.

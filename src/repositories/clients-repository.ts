@@ -1,6 +1,12 @@
 import type { Queryable } from '../db/db.js';
 
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none';
+/** RFC 7517 section 5: a JWK Set of public keys (checked by src/services/client-keys.ts before it is stored). */
+export interface ClientJwks {
+  keys: Record<string, unknown>[];
+}
+/** The JWS algorithms of client assertions (RFC 7523) this table accepts (its CHECK). */
+export type ClientAuthSigningAlg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA' | 'HS256' | 'HS384' | 'HS512';
 /** The JWS algorithms the clients table accepts for ID tokens (its CHECK): never none or HS*. */
 export type IdTokenSigningAlg = 'RS256' | 'ES256' | 'EdDSA';
 export type AccessTokenFormat = 'jwt' | 'opaque';
@@ -41,6 +47,14 @@ export interface Client {
   mfaPolicy: 'off' | 'optional' | 'required' | null;
   /** RFC 9126 section 6: authorization requests of this client only through POST /oauth/par. */
   requirePushedAuthorizationRequests: boolean;
+  /** The client's public keys by value (OIDC Registration 1.0 section 2); never together with jwksUri. */
+  jwks: ClientJwks | null;
+  /** Where the client publishes its public keys, fetched through the SSRF guard (src/services/client-keys.ts). */
+  jwksUri: string | null;
+  /** The one alg the client's assertions may use (OIDC Registration 1.0 section 2); null: any accepted one. */
+  tokenEndpointAuthSigningAlg: ClientAuthSigningAlg | null;
+  /** client_secret_jwt only: the secret, AES-256-GCM encrypted (src/services/client-secret-box.ts); else null. */
+  clientSecretEncrypted: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -52,7 +66,11 @@ type DefaultedColumns =
   | 'lastUsedAt'
   | 'metadataExpiresAt'
   | 'mfaPolicy'
-  | 'requirePushedAuthorizationRequests';
+  | 'requirePushedAuthorizationRequests'
+  | 'jwks'
+  | 'jwksUri'
+  | 'tokenEndpointAuthSigningAlg'
+  | 'clientSecretEncrypted';
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | DefaultedColumns> & Partial<Pick<Client, DefaultedColumns>>;
 export type ClientChanges = Partial<Omit<Client, 'clientId' | 'createdAt' | 'updatedAt'>>;
 
@@ -83,6 +101,10 @@ const COLUMNS: Record<keyof Omit<Client, 'createdAt' | 'updatedAt'>, string> = {
   metadataExpiresAt: 'metadata_expires_at',
   mfaPolicy: 'mfa_policy',
   requirePushedAuthorizationRequests: 'require_pushed_authorization_requests',
+  jwks: 'jwks',
+  jwksUri: 'jwks_uri',
+  tokenEndpointAuthSigningAlg: 'token_endpoint_auth_signing_alg',
+  clientSecretEncrypted: 'client_secret_encrypted',
 };
 
 const SELECT = `SELECT ${Object.entries(COLUMNS)

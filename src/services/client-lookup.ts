@@ -30,6 +30,11 @@ export const CLIENT_CACHE: CacheSpec<Client> = {
       metadataExpiresAt: client.metadataExpiresAt ? new Date(client.metadataExpiresAt) : null,
       // migrations/20261206052000_create_pushed_authorization_requests.sql
       requirePushedAuthorizationRequests: client.requirePushedAuthorizationRequests ?? false,
+      // migrations/20261206053000_add_client_keys.sql
+      jwks: client.jwks ?? null,
+      jwksUri: client.jwksUri ?? null,
+      tokenEndpointAuthSigningAlg: client.tokenEndpointAuthSigningAlg ?? null,
+      clientSecretEncrypted: client.clientSecretEncrypted ?? null,
       createdAt: new Date(client.createdAt),
       updatedAt: new Date(client.updatedAt),
     };

@@ -7,6 +7,7 @@ import type { Resource } from '../repositories/resources-repository.js';
 import type { Scope } from '../repositories/scopes-repository.js';
 import type { KeyStore } from '../tokens/key-store.js';
 import type { AuditLog } from './audit.js';
+import type { ClientKeySets } from './client-keys.js';
 import type { MetadataDocumentResolver } from './metadata-document-resolver.js';
 import type { Metrics } from './metrics.js';
 
@@ -34,6 +35,8 @@ export interface ServiceContext {
   resources: Cache<Resource>;
   /** Client ID Metadata Documents: the guarded fetcher and the fetches in flight (one per process). */
   metadataDocuments: MetadataDocumentResolver;
+  /** Clients' keys fetched from their jwks_uri: the cache and the fetches in flight (one per process). */
+  clientKeySets: ClientKeySets;
   /** Redis when REDIS_URL is set (readiness and metrics report its state), else undefined. */
   redis: RedisConnection | undefined;
   /** Security events; routes hand services a copy bound to the request's ip and id (withOrigin). */

@@ -64,6 +64,12 @@ export class Metrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  readonly clientJwksFetches = new Counter({
+    name: 'authly_client_jwks_fetches_total',
+    help: "Fetches of clients' jwks_uri by result: ok, refetch_limited (an unknown kid within CLIENT_JWKS_REFETCH_INTERVAL_SECONDS: not fetched), or why it failed (forbidden_address, timeout, status, invalid_jwks, ...).",
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly clientMetadataRefusals = new Counter({
     name: 'authly_client_metadata_refusals_total',
     help: 'Metadata-document client_ids refused, by reason: also those refused before any fetch was tried (invalid_url, domain_denied).',

@@ -20,7 +20,7 @@ describe('pushed authorization requests on two replicas', () => {
 
   beforeAll(async () => {
     testDb = await createTestDb();
-    const env = redisUrl ? { REDIS_URL: redisUrl, AUTHLY_REDIS_KEY_PREFIX: uniqueRedisPrefix() } : {};
+    const env: Record<string, string> = redisUrl ? { REDIS_URL: redisUrl, AUTHLY_REDIS_KEY_PREFIX: uniqueRedisPrefix() } : {};
     a = await startReplica(testDb.db, env);
     b = await startReplica(testDb.db, env);
     client = await createClient(a.app);

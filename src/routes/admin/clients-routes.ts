@@ -57,6 +57,10 @@ const metadata = {
   mfa_policy: z.enum(MFA_POLICIES).nullable(),
   // RFC 9126 section 6: authorization requests only through POST /oauth/par.
   require_pushed_authorization_requests: z.boolean(),
+  // OpenID Connect Dynamic Client Registration 1.0 section 2: the client's public keys, by value or by URL
+  // (never both); the service checks each key (src/services/client-keys.ts).
+  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).max(100) }).nullable(),
+  jwks_uri: z.string().max(2000).nullable(),
 };
 
 const createBody = z.strictObject({
@@ -94,6 +98,8 @@ const CLIENT_FIELDS = [
   'allowedResources',
   'mfaPolicy',
   'requirePushedAuthorizationRequests',
+  'jwks',
+  'jwksUri',
   // How the client came to exist (admin, dynamic, metadata_document) and when it last got a token.
   'registrationType',
   'lastUsedAt',

@@ -34,6 +34,8 @@ export function clientInformation(issuer: string, registered: RegisteredClient):
     tos_uri: client.tosUri ?? undefined,
     policy_uri: client.policyUri ?? undefined,
     contacts: client.contacts.length > 0 ? client.contacts : undefined,
+    jwks: client.jwks ?? undefined,
+    jwks_uri: client.jwksUri ?? undefined,
   };
   return {
     client_id: client.clientId,

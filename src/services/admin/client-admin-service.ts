@@ -21,16 +21,24 @@ import { hashClientSecret } from '../client-authentication.js';
 import type { ServiceContext } from '../context.js';
 import { invalidateResource } from '../resource-lookup.js';
 import { unlockClient } from '../throttle-service.js';
-import { idTokenAlgProblem, registrationProblems, responseTypesFor } from './client-registration-rules.js';
+import { clientKeysProblems, idTokenAlgProblem, registrationProblems, responseTypesFor } from './client-registration-rules.js';
 import type { Page, PageRequest } from './pagination.js';
 import { assertMayAssignScope, assertMayChangeClient, type AdminCaller } from './privilege-rules.js';
 
-type Ctx = Pick<ServiceContext, 'db' | 'clientSecretKey' | 'clients' | 'keys' | 'resources'>;
+type Ctx = Pick<ServiceContext, 'config' | 'db' | 'clientSecretKey' | 'clients' | 'keys' | 'resources'>;
 
 /** What an administrator may set on a client (RFC 7591 metadata plus Authly's own flags). */
 export type ClientMetadata = Omit<
   Client,
-  'clientId' | 'clientSecretHash' | 'clientType' | 'registrationType' | 'lastUsedAt' | 'metadataExpiresAt' | 'createdAt' | 'updatedAt'
+  | 'clientId'
+  | 'clientSecretHash'
+  | 'clientSecretEncrypted'
+  | 'clientType'
+  | 'registrationType'
+  | 'lastUsedAt'
+  | 'metadataExpiresAt'
+  | 'createdAt'
+  | 'updatedAt'
 >;
 
 export type NewClientInput = Partial<ClientMetadata> & { clientName: string; clientId?: string };
@@ -62,6 +70,9 @@ export const CLIENT_DEFAULTS = {
   // null: MFA_POLICY applies.
   mfaPolicy: null,
   requirePushedAuthorizationRequests: false,
+  jwks: null,
+  jwksUri: null,
+  tokenEndpointAuthSigningAlg: null,
 } satisfies Omit<ClientMetadata, 'clientName' | 'responseTypes'>;
 
 /** 256 bits from the CSPRNG (SECURITY.md), so the fast keyed hash of client-authentication.ts suffices. */
@@ -82,8 +93,8 @@ function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-async function assertValid(ctx: Pick<Ctx, 'keys'>, db: Queryable, client: ClientMetadata): Promise<void> {
-  const problems = registrationProblems(client);
+async function assertValid(ctx: Pick<Ctx, 'keys' | 'config'>, db: Queryable, client: ClientMetadata): Promise<void> {
+  const problems = { ...registrationProblems(client), ...clientKeysProblems(client, ctx.config) };
   const algProblem = idTokenAlgProblem(client.idTokenSignedResponseAlg, ctx.keys.algorithms);
   if (algProblem) problems.id_token_signed_response_alg = algProblem;
   const requested = parseScope(client.scope);
@@ -106,6 +117,7 @@ function metadataOf(client: Client): ClientMetadata {
   const {
     clientId: _id,
     clientSecretHash: _hash,
+    clientSecretEncrypted: _encrypted,
     clientType: _type,
     registrationType: _r,
     lastUsedAt: _l,

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { AccessTokenFormat, IdTokenSigningAlg } from '../../repositories/clients-repository.js';
+import type { Config } from '../../config/config.js';
+import type { AccessTokenFormat, ClientJwks, IdTokenSigningAlg } from '../../repositories/clients-repository.js';
+import { jwksProblem, jwksUriProblem } from '../client-key-rules.js';
 
 /**
  * The registration rules every client must satisfy, checked on create and on the merged result of an
@@ -123,5 +125,26 @@ export function registrationProblems(client: ClientRegistration): Record<string,
   }
   // OAuth 2.1 section 4.1.1 / SECURITY.md: only a confidential client may be exempted from PKCE.
   if (isPublic && !client.requirePkce) add('require_pkce', 'public clients always require PKCE');
+  return problems;
+}
+
+/**
+ * The client's keys (OpenID Connect Dynamic Client Registration 1.0 section 2, RFC 7591 section 2): a JWK
+ * Set of public keys, or an https jwks_uri, never both. `{ field: reason }` with wire names.
+ */
+export function clientKeysProblems(
+  client: { jwks: ClientJwks | null; jwksUri: string | null },
+  config: Pick<Config, 'outboundAllowLoopback'>,
+): Record<string, string> {
+  const problems: Record<string, string> = {};
+  if (client.jwks !== null) {
+    const problem = jwksProblem(client.jwks);
+    if (problem) problems.jwks = problem;
+  }
+  if (client.jwksUri !== null) {
+    const problem = jwksUriProblem(client.jwksUri, config);
+    if (problem) problems.jwks_uri = problem;
+    else if (client.jwks !== null) problems.jwks_uri = 'must not be registered together with jwks (OpenID Connect Dynamic Client Registration 1.0 section 2)';
+  }
   return problems;
 }

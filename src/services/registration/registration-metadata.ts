@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { InvalidClientMetadata, InvalidRedirectUri, type OAuthError } from '../../errors/oauth-errors.js';
 import { isAdminScope, parseScope, SCOPE_TOKEN } from '../../lib/scopes.js';
 import type { ApplicationType } from '../../repositories/client-registrations-repository.js';
-import type { IdTokenSigningAlg, TokenEndpointAuthMethod } from '../../repositories/clients-repository.js';
+import type { Config } from '../../config/config.js';
+import type { ClientJwks, IdTokenSigningAlg, TokenEndpointAuthMethod } from '../../repositories/clients-repository.js';
 import {
+  clientKeysProblems,
   GRANT_TYPES,
   ID_TOKEN_SIGNING_ALGS,
   idTokenAlgProblem,
@@ -41,6 +43,9 @@ export interface RegisteredMetadata {
   idTokenSignedResponseAlg: IdTokenSigningAlg;
   /** RFC 9126 section 6. */
   requirePushedAuthorizationRequests: boolean;
+  /** The client's public keys by value or by URL (OpenID Connect Dynamic Client Registration 1.0 section 2). */
+  jwks: ClientJwks | null;
+  jwksUri: string | null;
 }
 
 const REDIRECT_FIELDS = new Set(['redirect_uris', 'post_logout_redirect_uris']);
@@ -87,6 +92,9 @@ const schema = z.object({
     .optional(),
   id_token_signed_response_alg: z.enum(ID_TOKEN_SIGNING_ALGS).optional(),
   require_pushed_authorization_requests: z.boolean().optional(),
+  // Checked key by key after (src/services/client-keys.ts).
+  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).max(100) }).optional(),
+  jwks_uri: z.string().max(2000).optional(),
 });
 
 export type RegistrationRequest = z.input<typeof schema>;
@@ -123,7 +131,11 @@ function applicationTypeProblem(uri: string, type: ApplicationType): string | un
  * as native and every other one as web: RFC 7591 section 2 lets the server substitute values, and the
  * response says which it chose. MCP clients on a desktop register loopback redirect URIs and rarely say so.
  */
-export function parseRegistrationMetadata(body: unknown, signingAlgs: readonly string[]): RegisteredMetadata {
+export function parseRegistrationMetadata(
+  body: unknown,
+  signingAlgs: readonly string[],
+  config: Pick<Config, 'outboundAllowLoopback'>,
+): RegisteredMetadata {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new InvalidClientMetadata('the registration request must be a JSON object');
   }
@@ -157,6 +169,8 @@ export function parseRegistrationMetadata(body: unknown, signingAlgs: readonly s
     contacts: unique(input.contacts ?? []),
     idTokenSignedResponseAlg: input.id_token_signed_response_alg ?? 'RS256',
     requirePushedAuthorizationRequests: input.require_pushed_authorization_requests ?? false,
+    jwks: input.jwks ?? null,
+    jwksUri: input.jwks_uri ?? null,
   };
 
   for (const [field, uris] of [
@@ -175,6 +189,8 @@ export function parseRegistrationMetadata(body: unknown, signingAlgs: readonly s
   if (field !== undefined) throw registrationError(field, reason!);
   const algProblem = idTokenAlgProblem(metadata.idTokenSignedResponseAlg, signingAlgs);
   if (algProblem) throw registrationError('id_token_signed_response_alg', algProblem);
+  const [keysField, keysReason] = Object.entries(clientKeysProblems(metadata, config))[0] ?? [];
+  if (keysField !== undefined) throw registrationError(keysField, keysReason!);
   const adminScopes = parseScope(metadata.scope).filter(isAdminScope);
   if (adminScopes.length > 0) throw registrationError('scope', `admin scopes cannot be registered: ${adminScopes.join(' ')}`);
   return metadata;

@@ -89,6 +89,8 @@ function clientFields(metadata: RegisteredMetadata, clientId: string, scope: str
     contacts: metadata.contacts,
     idTokenSignedResponseAlg: metadata.idTokenSignedResponseAlg,
     requirePushedAuthorizationRequests: metadata.requirePushedAuthorizationRequests,
+    jwks: metadata.jwks,
+    jwksUri: metadata.jwksUri,
   };
 }
 
@@ -98,7 +100,7 @@ function clientFields(metadata: RegisteredMetadata, clientId: string, scope: str
  * fails, and a use is taken only by a registration that commits.
  */
 export async function registerClient(ctx: Ctx, body: unknown, initialAccessTokenHash: string | undefined): Promise<RegisteredClient> {
-  const metadata = parseRegistrationMetadata(body, ctx.keys.algorithms);
+  const metadata = parseRegistrationMetadata(body, ctx.keys.algorithms, ctx.config);
   const scope = await registrableScope(ctx, metadata.scope);
   const clientId = newClientId();
   const isPublic = metadata.tokenEndpointAuthMethod === 'none';
@@ -165,7 +167,7 @@ const SERVER_OWNED = ['registration_access_token', 'registration_client_uri', 'c
 export async function updateRegistration(ctx: Ctx, clientId: string, authorization: string | undefined, body: unknown): Promise<RegisteredClient> {
   const { token } = await authenticate(ctx, clientId, authorization);
   const input = (body !== null && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
-  const metadata = parseRegistrationMetadata(body, ctx.keys.algorithms);
+  const metadata = parseRegistrationMetadata(body, ctx.keys.algorithms, ctx.config);
   if (input.client_id !== clientId) throw new InvalidClientMetadata('client_id: must be the client_id of this registration');
   const owned = SERVER_OWNED.find((name) => input[name] !== undefined);
   if (owned) throw new InvalidClientMetadata(`${owned}: must not be sent in an update (RFC 7592 section 2.2)`);

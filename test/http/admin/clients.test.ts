@@ -44,6 +44,8 @@ describe('admin API: clients', () => {
       allowed_resources: null,
       mfa_policy: null,
       require_pushed_authorization_requests: false,
+      jwks: null,
+      jwks_uri: null,
       registration_type: 'admin',
       last_used_at: null,
       created_at: expect.stringMatching(ISO_TIMESTAMP),

@@ -17,6 +17,9 @@ const CLIENT: Client = {
   registrationType: 'dynamic',
   lastUsedAt: new Date('2026-11-24T12:00:00.000Z'),
   metadataExpiresAt: new Date('2026-11-24T13:00:00.000Z'),
+  jwksUri: 'https://app.example.com/jwks.json',
+  tokenEndpointAuthSigningAlg: 'PS256',
+  clientSecretEncrypted: null,
   createdAt: new Date('2026-11-24T10:00:00.000Z'),
   updatedAt: new Date('2026-11-24T11:00:00.000Z'),
 };
@@ -38,6 +41,10 @@ describe('client cache revive', () => {
       registrationType: _registration,
       lastUsedAt: _used,
       metadataExpiresAt: _expires,
+      jwks: _jwks,
+      jwksUri: _jwksUri,
+      tokenEndpointAuthSigningAlg: _signingAlg,
+      clientSecretEncrypted: _encrypted,
       ...older
     } = CLIENT;
     expect(throughJson(older)).toEqual({
@@ -48,6 +55,10 @@ describe('client cache revive', () => {
       registrationType: 'admin',
       lastUsedAt: null,
       metadataExpiresAt: null,
+      jwks: null,
+      jwksUri: null,
+      tokenEndpointAuthSigningAlg: null,
+      clientSecretEncrypted: null,
     });
   });
 });
