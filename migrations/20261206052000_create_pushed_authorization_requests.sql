@@ -18,6 +18,16 @@ CREATE INDEX pushed_authorization_requests_client_idx ON pushed_authorization_re
 -- authorization only through a pushed request.
 ALTER TABLE clients ADD COLUMN require_pushed_authorization_requests boolean NOT NULL DEFAULT false;
 
+-- RFC 9101 (signed request objects): the one alg this client's request objects may use (OpenID Connect
+-- Dynamic Client Registration 1.0 section 2; `none` only when registered so), NULL: any asymmetric alg Authly
+-- accepts; and whether every authorization request of the client must come as a signed request object
+-- (RFC 9101 section 10.5).
+ALTER TABLE clients ADD COLUMN request_object_signing_alg text
+  CHECK (request_object_signing_alg IN ('RS256', 'PS256', 'ES256', 'EdDSA', 'none'));
+ALTER TABLE clients ADD COLUMN require_signed_request_object boolean NOT NULL DEFAULT false;
+
 -- Down Migration
+ALTER TABLE clients DROP COLUMN require_signed_request_object;
+ALTER TABLE clients DROP COLUMN request_object_signing_alg;
 ALTER TABLE clients DROP COLUMN require_pushed_authorization_requests;
 DROP TABLE pushed_authorization_requests;

@@ -121,6 +121,12 @@ export const ENV_VARS = {
     default: '60',
     description: 'Lifetime of a pushed authorization request\'s request_uri (single use; RFC 9126 section 2.2 suggests a short one).',
   },
+  REQUEST_OBJECTS_ENABLED: {
+    schema: bool,
+    default: 'true',
+    description:
+      'Signed request objects (RFC 9101): the request parameter at the authorization endpoint and in pushed requests, verified against the client\'s jwks or jwks_uri. false: request_not_supported.',
+  },
   ID_TOKEN_EXPIRE_MINUTES: { schema: int(1, 1440), default: '60', description: 'ID token lifetime.' },
   SESSION_EXPIRE_HOURS: { schema: int(1, 8760), default: '24', description: 'Browser session (single sign-on) lifetime.' },
   MFA_POLICY: {
@@ -476,6 +482,8 @@ export interface Config {
   authorizationCodeTtlSeconds: number;
   /** Pushed authorization requests (RFC 9126; src/services/pushed-authorization-service.ts). */
   par: { enabled: boolean; required: boolean; ttlSeconds: number };
+  /** Signed request objects (RFC 9101; src/services/request-object-service.ts). */
+  requestObjects: { enabled: boolean };
   idTokenTtlSeconds: number;
   sessionTtlSeconds: number;
   /** MFA_POLICY: the default second-factor policy of clients that set none (src/services/mfa-policy.ts). */
@@ -871,6 +879,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     refreshTokenReuseGraceSeconds: v('REFRESH_TOKEN_REUSE_GRACE_SECONDS'),
     authorizationCodeTtlSeconds: v<number>('AUTHORIZATION_CODE_EXPIRE_MINUTES') * 60,
     par: { enabled: v('PAR_ENABLED'), required: v('REQUIRE_PUSHED_AUTHORIZATION_REQUESTS'), ttlSeconds: v('PAR_EXPIRE_SECONDS') },
+    requestObjects: { enabled: v('REQUEST_OBJECTS_ENABLED') },
     idTokenTtlSeconds: v<number>('ID_TOKEN_EXPIRE_MINUTES') * 60,
     sessionTtlSeconds: v<number>('SESSION_EXPIRE_HOURS') * 3600,
     mfaPolicy: v('MFA_POLICY'),

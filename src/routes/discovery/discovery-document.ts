@@ -2,6 +2,7 @@ import type { Config } from '../../config/config.js';
 import { urlFor } from '../../config/routes.js';
 import { SUPPORTED_GRANT_TYPES } from '../../grants/grant-registry.js';
 import { ACR_VALUES_SUPPORTED } from '../../services/mfa-policy.js';
+import { REQUEST_OBJECT_SIGNING_ALGS } from '../../services/request-object-service.js';
 
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'phone', 'address', 'offline_access'];
 
@@ -18,7 +19,7 @@ export const SUPPORTED_CLAIMS = [
  * `signingAlgs` are the key store's algorithms (RS256 first): exactly those a client's
  * id_token_signed_response_alg may name.
  */
-export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'registrationPolicy' | 'par'>, signingAlgs: readonly string[]): Record<string, unknown> {
+export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'registrationPolicy' | 'par' | 'requestObjects'>, signingAlgs: readonly string[]): Record<string, unknown> {
   const { issuer } = config;
   return {
     issuer,
@@ -46,7 +47,10 @@ export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'regi
     // OIDC Discovery section 3; the values and what they mean: src/services/mfa-policy.ts.
     acr_values_supported: ACR_VALUES_SUPPORTED,
     claims_parameter_supported: false,
-    request_parameter_supported: false,
+    // RFC 9101 / OIDC Discovery section 3: signed request objects while REQUEST_OBJECTS_ENABLED; `none` only
+    // for a client registered for it, so it is not advertised.
+    request_parameter_supported: config.requestObjects.enabled,
+    ...(config.requestObjects.enabled ? { request_object_signing_alg_values_supported: [...REQUEST_OBJECT_SIGNING_ALGS] } : {}),
     // By-reference request objects (fetching a client's URL) are not offered: the only request_uri accepted
     // is the one POST /oauth/par hands out, which RFC 9126 section 5 advertises on its own.
     request_uri_parameter_supported: false,

@@ -54,6 +54,8 @@ export function clientInformation(issuer: string, registered: RegisteredClient):
     scope: client.scope,
     id_token_signed_response_alg: client.idTokenSignedResponseAlg,
     ...(client.requirePushedAuthorizationRequests ? { require_pushed_authorization_requests: true } : {}),
+    ...(client.requestObjectSigningAlg !== null ? { request_object_signing_alg: client.requestObjectSigningAlg } : {}),
+    ...(client.requireSignedRequestObject ? { require_signed_request_object: true } : {}),
     ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
   };
 }

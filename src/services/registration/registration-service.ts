@@ -89,6 +89,8 @@ function clientFields(metadata: RegisteredMetadata, clientId: string, scope: str
     contacts: metadata.contacts,
     idTokenSignedResponseAlg: metadata.idTokenSignedResponseAlg,
     requirePushedAuthorizationRequests: metadata.requirePushedAuthorizationRequests,
+    requestObjectSigningAlg: metadata.requestObjectSigningAlg,
+    requireSignedRequestObject: metadata.requireSignedRequestObject,
     jwks: metadata.jwks,
     jwksUri: metadata.jwksUri,
   };

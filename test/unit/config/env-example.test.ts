@@ -35,6 +35,7 @@ describe('.env.example', () => {
       PAR_ENABLED: 'false',
       REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: 'true',
       PAR_EXPIRE_SECONDS: '30',
+      REQUEST_OBJECTS_ENABLED: 'false',
       ID_TOKEN_EXPIRE_MINUTES: '30',
       SESSION_EXPIRE_HOURS: '2',
       MFA_POLICY: 'required',

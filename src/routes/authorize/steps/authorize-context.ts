@@ -35,6 +35,8 @@ export interface AuthorizeContext {
   mode?: 'push';
   /** The parameters are those of a pushed request (loaded by loadPushedRequest, or being pushed). */
   pushed?: boolean;
+  /** The parameters came from a request object (RFC 9101) with this alg; set by unpackRequestObject. */
+  requestObjectAlg?: string;
 }
 
 export type AuthorizeStep = (c: AuthorizeContext) => void | Promise<void>;

@@ -17,9 +17,10 @@ export const checkDuplicateParameters: AuthorizeStep = (c) => {
 };
 
 /**
- * Request objects are not implemented; refused explicitly (OIDC Core section 6), never ignored. A
- * request_uri is accepted only as a pushed request's (loadPushedRequest has replaced the parameters then,
- * and a pushed request never holds one: RFC 9126 section 2.1); with PAR_ENABLED=false it is not supported.
+ * What is left of `request` and `request_uri` once unpackRequest and loadPushedRequest have replaced the
+ * parameters: with REQUEST_OBJECTS_ENABLED=false a request object is refused explicitly (OIDC Core section 6),
+ * never ignored. A request_uri is accepted only as a pushed request's (a pushed request never holds one: RFC
+ * 9126 section 2.1); with PAR_ENABLED=false it is not supported.
  */
 export const checkRequestObject: AuthorizeStep = (c) => {
   if (c.params.request !== undefined) throw new RequestNotSupported('the request parameter is not supported');

@@ -13,6 +13,8 @@ export const loadPushedRequest: AuthorizeStep = async (c) => {
   if (!c.services.config.par.enabled) return;
   const requestUri = onlyValue(c.raw, 'request_uri');
   if (requestUri === undefined) return;
+  // RFC 9101 section 5: request and request_uri together are not one request.
+  if (c.raw.request !== undefined) throw new UntrustedRedirectError('invalid_request: request and request_uri cannot be sent together.');
   if (requestUri === 'repeated') throw new UntrustedRedirectError('invalid_request: the request_uri parameter is repeated.');
   const clientId = onlyValue(c.raw, 'client_id');
   if (clientId === undefined || clientId === 'repeated') {
