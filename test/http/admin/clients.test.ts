@@ -44,6 +44,8 @@ describe('admin API: clients', () => {
       allowed_resources: null,
       mfa_policy: null,
       require_pushed_authorization_requests: false,
+      request_object_signing_alg: null,
+      require_signed_request_object: false,
       jwks: null,
       jwks_uri: null,
       registration_type: 'admin',

@@ -99,7 +99,7 @@ describe('signed request objects (RFC 9101)', () => {
     expectObjectUsed(await authorize(client.clientId, await sign(client.clientId, keys[alg], requestClaims(client.clientId))));
   });
 
-  it('uses only the object\'s parameters (section 6.3): redirect_uri, state and scope outside it are ignored', async () => {
+  it("uses only the object's parameters (section 6.3): redirect_uri, state and scope outside it are ignored", async () => {
     const request = await sign(client.clientId, keys.ES256, requestClaims(client.clientId));
     expectObjectUsed(await authorize(client.clientId, request, { redirect_uri: 'https://evil.example/cb', state: 'outside', scope: 'openid profile' }));
   });
