@@ -1,4 +1,5 @@
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, UnsecuredJWT, type JWTPayload } from 'jose';
+import { MAX_NAME_LENGTH, MAX_PARAM_LENGTH, PARAM_LIMITS } from '../config/input-limits.js';
 import { ClientKeysUnavailable } from '../errors/client-keys-errors.js';
 import { InvalidRequestObject } from '../errors/oauth-errors.js';
 import type { Client, RequestObjectSigningAlg } from '../repositories/clients-repository.js';
@@ -116,6 +117,20 @@ function claimError(err: unknown): InvalidRequestObject {
   throw err;
 }
 
+// What the edge refuses in a form or query (src/http/input-guard.ts), refused here too, since the claims never
+// passed it: NUL and U+FFFD, and lone surrogate halves, which PostgreSQL cannot store.
+const UNACCEPTABLE = /[\u0000\uFFFD]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The edge's rules for one parameter (src/http/input-guard.ts checkParam), as invalid_request_object. */
+function checkParameter(name: string, values: string[]): void {
+  if (name.length > MAX_NAME_LENGTH || UNACCEPTABLE.test(name)) throw invalid('request has a claim name that is not a valid parameter name');
+  const limit = PARAM_LIMITS[name] ?? MAX_PARAM_LENGTH;
+  for (const value of values) {
+    if (UNACCEPTABLE.test(value)) throw invalid(`request claim ${name} must be UTF-8 text without NUL characters`);
+    if (value.length > limit) throw invalid(`request claim ${name} is longer than ${limit} characters`);
+  }
+}
+
 /** A claim's value as authorization request parameter values (resource may be an array, RFC 8707). */
 function parameterValues(name: string, value: unknown): string[] | undefined {
   if (value === null || value === undefined) return undefined;
@@ -152,7 +167,9 @@ export async function unpackRequestObject(
   for (const [name, value] of Object.entries(claims)) {
     if (JWT_CLAIMS.has(name)) continue;
     const values = parameterValues(name, value);
-    if (values) parameters[name] = values;
+    if (!values) continue;
+    checkParameter(name, values);
+    parameters[name] = values;
   }
   parameters.client_id = [client.clientId];
   return { parameters, alg };

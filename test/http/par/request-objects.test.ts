@@ -197,6 +197,12 @@ describe('signed request objects (RFC 9101)', () => {
         detail: 'request has a typ other than oauth-authz-req+jwt',
       },
       {
+        name: 'a claim that the edge would refuse in a query (NUL)',
+        clientOf: () => client,
+        request: () => sign(client.clientId, keys.ES256, requestClaims(client.clientId, { login_hint: 'a\u0000b' })),
+        detail: 'request claim login_hint must be UTF-8 text without NUL characters',
+      },
+      {
         name: 'not a JWT',
         clientOf: () => client,
         request: async () => 'not-a-jwt',
