@@ -393,3 +393,35 @@ describe('require_pushed_authorization_requests through the admin API and dynami
     expect(plain.json()).not.toHaveProperty('require_pushed_authorization_requests');
   });
 });
+
+describe('RFC 9126 section 2.3: 413 and 429 at the pushed authorization request endpoint', () => {
+  let t: TestApp;
+  let client: TestClient;
+  beforeAll(async () => {
+    t = await createTestApp({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_TOKEN_PER_MINUTE: '3' });
+    client = await createClient(t.app);
+  });
+  afterAll(() => t.close());
+
+  it('an oversized push gets 413 with an OAuth error', async () => {
+    const res = await push(t, client, new URLSearchParams([...authorizeParams(client.clientId), ['pad', 'a'.repeat(70 * 1024)]]), {});
+    expectJsonError(res, 413, 'invalid_request', 'Request body is too large');
+  });
+
+  it('pushes count against the token endpoint\'s rate limit (RATE_LIMIT_TOKEN_PER_MINUTE): 429 with Retry-After', async () => {
+    const remoteAddress = '198.51.100.9';
+    const send = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/oauth/par',
+        remoteAddress,
+        headers: { ...FORM, authorization: basicAuth(client.clientId, client.clientSecret!) },
+        payload: authorizeParams(client.clientId).toString(),
+      });
+    for (let i = 0; i < 3; i++) expect((await send()).statusCode).toBe(201);
+    const refused = await send();
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json()).toEqual({ error: 'rate_limited', error_description: 'too many requests; try again later' });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+  });
+});
