@@ -117,6 +117,29 @@ describe('request objects with openid-client and oauth4webapi', () => {
     expect(await page.text()).toContain('invalid_request_object: no registered key of the client matches the request signature');
   });
 
+  it('a jwks_uri that cannot be fetched makes the request object invalid_request_object (never a 5xx)', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const key = await newKey('ES256', 'unreachable');
+    const registered = await createClient(server.app, { jwksUri: `http://127.0.0.1:${port}/jwks.json` });
+    const config = await discover(server.issuer, registered.clientId, client.ClientSecretBasic(registered.clientSecret!));
+    const p = await authorizationParams();
+    const jar = await client.buildAuthorizationUrlWithJAR(
+      config,
+      { redirect_uri: REDIRECT_URI, scope: 'openid', state: p.state, code_challenge: p.challenge, code_challenge_method: 'S256' },
+      { key: key.privateKey, kid: key.kid },
+    );
+    const res = await fetch(new URL('/oauth/par', server.issuer), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${registered.clientId}:${registered.clientSecret}`).toString('base64')}` },
+      body: jar.searchParams.toString(),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'invalid_request_object', error_description: 'The client jwks_uri could not be fetched.' });
+  });
+
   it('oauth4webapi: issueRequestObject (PS256, keys registered by value) inside pushedAuthorizationRequest', async () => {
     const key = await newKey('PS256', 'ps-key');
     const registered = await createClient(server.app, { jwks: { keys: [key.jwk] } as unknown as ClientJwks, tokenEndpointAuthMethod: 'none' });
