@@ -104,6 +104,17 @@ describe('signed request objects (RFC 9101)', () => {
     expectObjectUsed(await authorize(client.clientId, request, { redirect_uri: 'https://evil.example/cb', state: 'outside', scope: 'openid profile' }));
   });
 
+  it('takes JSON claim values as parameters: a number as its text, an array as repeated values (refused unless repeatable)', async () => {
+    expectObjectUsed(await authorize(client.clientId, await sign(client.clientId, keys.ES256, requestClaims(client.clientId, { max_age: 0 }))));
+    const repeated = await authorize(client.clientId, await sign(client.clientId, keys.ES256, requestClaims(client.clientId, { scope: ['openid', 'email'] })));
+    expect(Object.fromEntries(redirectParams(repeated))).toEqual({
+      error: 'invalid_request',
+      error_description: 'scope must not be repeated',
+      state: 'from-the-object',
+      iss: TEST_ISSUER,
+    });
+  });
+
   it('accepts alg none only from a client registered with request_object_signing_alg none', async () => {
     const none = (clientId: string) =>
       new UnsecuredJWT({ iss: clientId, aud: TEST_ISSUER, ...requestClaims(clientId) }).setExpirationTime('5m').encode();
