@@ -371,6 +371,12 @@ export const ENV_VARS = {
     default: '4',
     description: 'Metadata document fetches in flight to one host per process; more wait their turn (within the timeout).',
   },
+  CLIENT_ASSERTION_MAX_LIFETIME_SECONDS: {
+    schema: int(10, 3600),
+    default: '300',
+    description:
+      'private_key_jwt / client_secret_jwt: how far in the future a client assertion exp may be; its jti is remembered (single use) until then.',
+  },
   CLIENT_JWKS_CACHE_MIN_SECONDS: {
     schema: int(0, 86400),
     default: '60',
@@ -554,6 +560,8 @@ export interface Config {
     fetchTimeoutMs: number;
     maxFetchesPerHost: number;
   };
+  /** RFC 7523 client assertions: the longest accepted lifetime (src/services/client-assertion.ts). */
+  clientAssertionMaxLifetimeSeconds: number;
   /** Client keys fetched from a jwks_uri (src/services/client-keys.ts). */
   clientJwks: {
     cacheMinSeconds: number;
@@ -936,6 +944,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       fetchTimeoutMs: v('CIMD_FETCH_TIMEOUT_MS'),
       maxFetchesPerHost: v('CIMD_MAX_FETCHES_PER_HOST'),
     },
+    clientAssertionMaxLifetimeSeconds: v('CLIENT_ASSERTION_MAX_LIFETIME_SECONDS'),
     clientJwks: {
       cacheMinSeconds: v('CLIENT_JWKS_CACHE_MIN_SECONDS'),
       cacheMaxSeconds: v('CLIENT_JWKS_CACHE_MAX_SECONDS'),

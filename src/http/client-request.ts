@@ -27,5 +27,13 @@ export async function readClientRequest(
  * (RFC 7523 client assertions) reaches all of them at once.
  */
 export function clientCredentialsOf(request: FastifyRequest, params: SingleParams): ClientCredentialsInput {
-  return { authorization: request.headers.authorization, clientId: params.client_id, clientSecret: params.client_secret };
+  return {
+    authorization: request.headers.authorization,
+    clientId: params.client_id,
+    clientSecret: params.client_secret,
+    clientAssertionType: params.client_assertion_type,
+    clientAssertion: params.client_assertion,
+    endpointPath: request.routeOptions.url,
+    audit: request.audit,
+  };
 }

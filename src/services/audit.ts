@@ -52,6 +52,8 @@ export const AUDIT_EVENTS = [
   'keys.changed',
   // A client ID metadata document that could not be fetched or was refused (src/services/metadata-document-client.ts).
   'client.metadata_refused',
+  // A client assertion (RFC 7523) presented again: its jti was already used (src/services/client-assertion.ts).
+  'client.assertion_replayed',
   // The account page (issue 12 §4): the user acting on their own account.
   'account.signed_in',
   'account.profile_updated',

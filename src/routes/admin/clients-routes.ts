@@ -15,6 +15,7 @@ import {
 } from '../../services/admin/client-admin-service.js';
 import {
   ACCESS_TOKEN_FORMATS,
+  CLIENT_AUTH_SIGNING_ALGS,
   GRANT_TYPES,
   ID_TOKEN_SIGNING_ALGS,
   RESPONSE_TYPES,
@@ -66,6 +67,8 @@ const metadata = {
   // (never both); the service checks each key (src/services/client-keys.ts).
   jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).max(100) }).nullable(),
   jwks_uri: z.string().max(2000).nullable(),
+  // The one alg the client's assertions may use (private_key_jwt, client_secret_jwt); null: any accepted one.
+  token_endpoint_auth_signing_alg: z.enum(CLIENT_AUTH_SIGNING_ALGS).nullable(),
 };
 
 const createBody = z.strictObject({
@@ -107,6 +110,7 @@ const CLIENT_FIELDS = [
   'requireSignedRequestObject',
   'jwks',
   'jwksUri',
+  'tokenEndpointAuthSigningAlg',
   // How the client came to exist (admin, dynamic, metadata_document) and when it last got a token.
   'registrationType',
   'lastUsedAt',

@@ -1,8 +1,12 @@
 import type { Config } from '../../config/config.js';
 import { urlFor } from '../../config/routes.js';
 import { SUPPORTED_GRANT_TYPES } from '../../grants/grant-registry.js';
+import { CLIENT_AUTH_SIGNING_ALGS } from '../../services/client-assertion.js';
 import { ACR_VALUES_SUPPORTED } from '../../services/mfa-policy.js';
 import { REQUEST_OBJECT_SIGNING_ALGS } from '../../services/request-object-service.js';
+
+/** How a confidential client may authenticate at every client-authenticated endpoint (src/services/client-authentication.ts). */
+const CONFIDENTIAL_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'];
 
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'phone', 'address', 'offline_access'];
 
@@ -35,13 +39,17 @@ export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'regi
     grant_types_supported: SUPPORTED_GRANT_TYPES,
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: signingAlgs,
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    // RFC 7523 client assertions (src/services/client-assertion.ts) beside the secret methods.
+    token_endpoint_auth_methods_supported: [...CONFIDENTIAL_AUTH_METHODS, 'none'],
+    token_endpoint_auth_signing_alg_values_supported: CLIENT_AUTH_SIGNING_ALGS,
     revocation_endpoint: urlFor(issuer, 'revocation'),
     // As at the token endpoint: public clients revoke their own tokens with client_id alone (RFC 7009 section 5).
-    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    revocation_endpoint_auth_methods_supported: [...CONFIDENTIAL_AUTH_METHODS, 'none'],
+    revocation_endpoint_auth_signing_alg_values_supported: CLIENT_AUTH_SIGNING_ALGS,
     introspection_endpoint: urlFor(issuer, 'introspection'),
     // Confidential clients only (src/routes/introspection/introspection-route.ts).
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    introspection_endpoint_auth_methods_supported: CONFIDENTIAL_AUTH_METHODS,
+    introspection_endpoint_auth_signing_alg_values_supported: CLIENT_AUTH_SIGNING_ALGS,
     code_challenge_methods_supported: ['S256'],
     claims_supported: SUPPORTED_CLAIMS,
     // OIDC Discovery section 3; the values and what they mean: src/services/mfa-policy.ts.

@@ -36,13 +36,14 @@ export function clientInformation(issuer: string, registered: RegisteredClient):
     contacts: client.contacts.length > 0 ? client.contacts : undefined,
     jwks: client.jwks ?? undefined,
     jwks_uri: client.jwksUri ?? undefined,
+    token_endpoint_auth_signing_alg: client.tokenEndpointAuthSigningAlg ?? undefined,
   };
   return {
     client_id: client.clientId,
     ...(clientSecret !== null ? { client_secret: clientSecret } : {}),
     client_id_issued_at: epochSeconds(client.createdAt),
     // 0: the secret never expires (RFC 7591 section 3.2.1); REQUIRED whenever the client has one.
-    ...(client.clientType === 'confidential' ? { client_secret_expires_at: 0 } : {}),
+    ...(client.clientType === 'confidential' && client.tokenEndpointAuthMethod !== 'private_key_jwt' ? { client_secret_expires_at: 0 } : {}),
     registration_access_token: registrationAccessToken,
     registration_client_uri: urlFor(issuer, 'registrationClient', { client_id: client.clientId }),
     client_name: client.clientName,

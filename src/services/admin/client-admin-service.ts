@@ -18,6 +18,7 @@ import {
 import { lockResourcesForShare, resourcesActedForBy } from '../../repositories/resources-repository.js';
 import { findScopes } from '../../repositories/scopes-repository.js';
 import { hashClientSecret } from '../client-authentication.js';
+import { sealClientSecret } from '../client-secret-box.js';
 import type { ServiceContext } from '../context.js';
 import { invalidateResource } from '../resource-lookup.js';
 import { unlockClient } from '../throttle-service.js';
@@ -81,6 +82,28 @@ export const CLIENT_DEFAULTS = {
 /** 256 bits from the CSPRNG (SECURITY.md), so the fast keyed hash of client-authentication.ts suffices. */
 const newClientSecret = () => randomToken(32);
 
+/** Whether a client with this method is shown a secret: a private_key_jwt client proves itself with its keys. */
+export function methodHasSecret(method: TokenEndpointAuthMethod): boolean {
+  return method !== 'none' && method !== 'private_key_jwt';
+}
+
+/**
+ * The stored form of a client's secret: its keyed hash, and for client_secret_jwt also the secret
+ * encrypted (src/services/client-secret-box.ts), since an HMAC assertion is verified with the secret itself.
+ */
+export function storedSecret(
+  key: Buffer,
+  clientId: string,
+  method: TokenEndpointAuthMethod,
+  secret: string | null,
+): Pick<Client, 'clientSecretHash' | 'clientSecretEncrypted'> {
+  if (secret === null) return { clientSecretHash: null, clientSecretEncrypted: null };
+  return {
+    clientSecretHash: hashClientSecret(key, secret),
+    clientSecretEncrypted: method === 'client_secret_jwt' ? sealClientSecret(key, clientId, secret) : null,
+  };
+}
+
 /**
  * 128 random bits, URL-safe: identifiers are public but should not be guessable in bulk. Drawn again
  * when it would start with '-' or '_', so it never reads as an option on a command line.
@@ -140,15 +163,19 @@ export async function createClient(ctx: Ctx, caller: AdminCaller, input: NewClie
   const metadata: ClientMetadata = { ...CLIENT_DEFAULTS, responseTypes: responseTypesFor(grantTypes), ...given };
   assertMayAssignScope(caller, metadata.scope, clientId);
   const isPublic = metadata.tokenEndpointAuthMethod === 'none';
-  const clientSecret = isPublic ? null : newClientSecret();
+  // A private_key_jwt client gets a secret nobody is shown (the clients table wants one for every
+  // confidential client), and the secret methods refuse it anyway (client-authentication.ts).
+  const stored = isPublic ? null : newClientSecret();
+  const clientSecret = methodHasSecret(metadata.tokenEndpointAuthMethod) ? stored : null;
+  const id = clientId ?? newClientId();
   try {
     const client = await ctx.db.transaction(async (tx) => {
       await assertValid(ctx, tx, metadata);
       return insertClient(tx, {
         ...metadata,
-        clientId: clientId ?? newClientId(),
+        clientId: id,
         clientType: isPublic ? 'public' : 'confidential',
-        clientSecretHash: clientSecret === null ? null : hashClientSecret(ctx.clientSecretKey, clientSecret),
+        ...storedSecret(ctx.clientSecretKey, id, metadata.tokenEndpointAuthMethod, stored),
       });
     });
     return { client, clientSecret };
@@ -197,6 +224,13 @@ export async function updateClient(ctx: Ctx, caller: AdminCaller, clientId: stri
       changes.responseTypes = responseTypesFor(changes.grantTypes);
     }
     await assertValid(ctx, tx, { ...metadataOf(existing), ...(changes as Partial<ClientMetadata>) });
+    // Only a client_secret_jwt client keeps its secret readable, and a private_key_jwt client has none: a
+    // switch to client_secret_jwt takes effect with the next rotation (rotate-secret), which seals the secret.
+    if (method !== undefined && method !== 'client_secret_jwt') changes.clientSecretEncrypted = null;
+    // The old secret is forgotten: switching back later needs a rotation, never revives it.
+    if (method === 'private_key_jwt' && existing.tokenEndpointAuthMethod !== 'private_key_jwt') {
+      changes.clientSecretHash = hashClientSecret(ctx.clientSecretKey, newClientSecret());
+    }
     return (await updateClientRow(tx, clientId, changes))!;
   }).finally(() => ctx.clients.invalidate(clientId));
 }
@@ -229,7 +263,13 @@ export async function rotateClientSecret(ctx: Ctx, caller: AdminCaller, clientId
     if (existing.clientType === 'public') {
       throw new ValidationFailed({ token_endpoint_auth_method: 'a public client has no secret' }, 'public clients have no secret to rotate');
     }
-    return updateClientRow(tx, clientId, { clientSecretHash: hashClientSecret(ctx.clientSecretKey, clientSecret) });
+    if (!methodHasSecret(existing.tokenEndpointAuthMethod)) {
+      throw new ValidationFailed(
+        { token_endpoint_auth_method: 'a private_key_jwt client authenticates with its keys and has no secret' },
+        'private_key_jwt clients have no secret to rotate',
+      );
+    }
+    return updateClientRow(tx, clientId, storedSecret(ctx.clientSecretKey, clientId, existing.tokenEndpointAuthMethod, clientSecret));
   });
   // After the write: every replica must refuse the old secret once this call has answered.
   await ctx.clients.invalidate(clientId);

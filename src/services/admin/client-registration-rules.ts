@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../../config/config.js';
-import type { AccessTokenFormat, ClientJwks, IdTokenSigningAlg } from '../../repositories/clients-repository.js';
+import type { AccessTokenFormat, ClientAuthSigningAlg, ClientJwks, IdTokenSigningAlg } from '../../repositories/clients-repository.js';
 import { jwksProblem, jwksUriProblem } from '../client-key-rules.js';
 
 /**
@@ -12,7 +12,9 @@ import { jwksProblem, jwksUriProblem } from '../client-key-rules.js';
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 /** OAuth 2.1 keeps only the code response type (implicit and hybrid are gone). */
 export const RESPONSE_TYPES = ['code'] as const;
-export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'] as const;
+/** token_endpoint_auth_signing_alg (OIDC Registration 1.0 section 2): the algs of src/services/client-assertion.ts. */
+export const CLIENT_AUTH_SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256', 'HS384', 'HS512'] as const satisfies readonly ClientAuthSigningAlg[];
 /**
  * The ID token algorithms Authly can sign with (the clients table's CHECK); a server offers those it holds
  * keys for (RS256 and JWT_ALGORITHM). none and HS* never: an ID token must be verifiable from the JWKS.
@@ -130,13 +132,33 @@ export function registrationProblems(client: ClientRegistration): Record<string,
 
 /**
  * The client's keys (OpenID Connect Dynamic Client Registration 1.0 section 2, RFC 7591 section 2): a JWK
- * Set of public keys, or an https jwks_uri, never both. `{ field: reason }` with wire names.
+ * Set of public keys, or an https jwks_uri, never both; private_key_jwt needs one of them, and
+ * token_endpoint_auth_signing_alg must suit the method (asymmetric for private_key_jwt, HMAC for
+ * client_secret_jwt, nothing for the others). `{ field: reason }` with wire names.
  */
 export function clientKeysProblems(
-  client: { jwks: ClientJwks | null; jwksUri: string | null },
+  client: {
+    jwks: ClientJwks | null;
+    jwksUri: string | null;
+    tokenEndpointAuthMethod?: string;
+    tokenEndpointAuthSigningAlg?: string | null;
+  },
   config: Pick<Config, 'outboundAllowLoopback'>,
 ): Record<string, string> {
   const problems: Record<string, string> = {};
+  const method = client.tokenEndpointAuthMethod;
+  if (method === 'private_key_jwt' && client.jwks === null && client.jwksUri === null) {
+    problems.jwks = 'private_key_jwt needs the client public keys: jwks or jwks_uri';
+  }
+  const alg = client.tokenEndpointAuthSigningAlg ?? null;
+  if (alg !== null) {
+    const hmac = alg.startsWith('HS');
+    if (method === 'private_key_jwt' && hmac) problems.token_endpoint_auth_signing_alg = 'private_key_jwt needs an asymmetric alg (RS256, PS256, ES256 or EdDSA)';
+    else if (method === 'client_secret_jwt' && !hmac) problems.token_endpoint_auth_signing_alg = 'client_secret_jwt needs an HMAC alg (HS256, HS384 or HS512)';
+    else if (method !== 'private_key_jwt' && method !== 'client_secret_jwt') {
+      problems.token_endpoint_auth_signing_alg = 'applies only to private_key_jwt and client_secret_jwt';
+    }
+  }
   if (client.jwks !== null) {
     const problem = jwksProblem(client.jwks);
     if (problem) problems.jwks = problem;

@@ -3,9 +3,10 @@ import { InvalidClientMetadata, InvalidRedirectUri, type OAuthError } from '../.
 import { isAdminScope, parseScope, SCOPE_TOKEN } from '../../lib/scopes.js';
 import type { ApplicationType } from '../../repositories/client-registrations-repository.js';
 import type { Config } from '../../config/config.js';
-import type { ClientJwks, IdTokenSigningAlg, RequestObjectSigningAlg, TokenEndpointAuthMethod } from '../../repositories/clients-repository.js';
+import type { ClientAuthSigningAlg, ClientJwks, IdTokenSigningAlg, RequestObjectSigningAlg, TokenEndpointAuthMethod } from '../../repositories/clients-repository.js';
 import { REQUEST_OBJECT_REGISTRATION_ALGS, requestObjectSettingsProblem } from '../request-object-service.js';
 import {
+  CLIENT_AUTH_SIGNING_ALGS,
   clientKeysProblems,
   GRANT_TYPES,
   ID_TOKEN_SIGNING_ALGS,
@@ -50,6 +51,8 @@ export interface RegisteredMetadata {
   /** The client's public keys by value or by URL (OpenID Connect Dynamic Client Registration 1.0 section 2). */
   jwks: ClientJwks | null;
   jwksUri: string | null;
+  /** The one alg of the client's assertions (private_key_jwt, client_secret_jwt); null: any accepted. */
+  tokenEndpointAuthSigningAlg: ClientAuthSigningAlg | null;
 }
 
 const REDIRECT_FIELDS = new Set(['redirect_uris', 'post_logout_redirect_uris']);
@@ -101,6 +104,7 @@ const schema = z.object({
   // Checked key by key after (src/services/client-keys.ts).
   jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).max(100) }).optional(),
   jwks_uri: z.string().max(2000).optional(),
+  token_endpoint_auth_signing_alg: z.enum(CLIENT_AUTH_SIGNING_ALGS).optional(),
 });
 
 export type RegistrationRequest = z.input<typeof schema>;
@@ -179,6 +183,7 @@ export function parseRegistrationMetadata(
     requireSignedRequestObject: input.require_signed_request_object ?? false,
     jwks: input.jwks ?? null,
     jwksUri: input.jwks_uri ?? null,
+    tokenEndpointAuthSigningAlg: input.token_endpoint_auth_signing_alg ?? null,
   };
 
   for (const [field, uris] of [

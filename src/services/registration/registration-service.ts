@@ -12,7 +12,7 @@ import { deleteClient, findClient, insertClient, updateClient, type Client } fro
 import { consumeInitialAccessToken, isInitialAccessTokenUsable } from '../../repositories/initial-access-tokens-repository.js';
 import { findScopes } from '../../repositories/scopes-repository.js';
 import { bearerToken } from '../access-token-verifier.js';
-import { newClientId } from '../admin/client-admin-service.js';
+import { methodHasSecret, newClientId, storedSecret } from '../admin/client-admin-service.js';
 import { hashClientSecret, verifyClientSecret } from '../client-authentication.js';
 import type { ServiceContext } from '../context.js';
 import { parseRegistrationMetadata, registrationError, type RegisteredMetadata } from './registration-metadata.js';
@@ -91,6 +91,7 @@ function clientFields(metadata: RegisteredMetadata, clientId: string, scope: str
     requirePushedAuthorizationRequests: metadata.requirePushedAuthorizationRequests,
     requestObjectSigningAlg: metadata.requestObjectSigningAlg,
     requireSignedRequestObject: metadata.requireSignedRequestObject,
+    tokenEndpointAuthSigningAlg: metadata.tokenEndpointAuthSigningAlg,
     jwks: metadata.jwks,
     jwksUri: metadata.jwksUri,
   };
@@ -106,7 +107,9 @@ export async function registerClient(ctx: Ctx, body: unknown, initialAccessToken
   const scope = await registrableScope(ctx, metadata.scope);
   const clientId = newClientId();
   const isPublic = metadata.tokenEndpointAuthMethod === 'none';
-  const clientSecret = isPublic ? null : randomToken(32);
+  // As through the admin API: a private_key_jwt client is stored with a secret nobody is shown.
+  const stored = isPublic ? null : randomToken(32);
+  const clientSecret = methodHasSecret(metadata.tokenEndpointAuthMethod) ? stored : null;
   const registrationAccessToken = randomToken(32);
   const client = await ctx.db.transaction(async (tx) => {
     if (initialAccessTokenHash !== undefined && (await consumeInitialAccessToken(tx, initialAccessTokenHash)) === undefined) {
@@ -116,7 +119,7 @@ export async function registerClient(ctx: Ctx, body: unknown, initialAccessToken
       ...clientFields(metadata, clientId, scope),
       clientId,
       clientType: isPublic ? 'public' : 'confidential',
-      clientSecretHash: clientSecret === null ? null : hashClientSecret(ctx.clientSecretKey, clientSecret),
+      ...storedSecret(ctx.clientSecretKey, clientId, metadata.tokenEndpointAuthMethod, stored),
       skipConsent: false,
       requirePkce: true,
       isActive: true,
@@ -188,8 +191,22 @@ export async function updateRegistration(ctx: Ctx, clientId: string, authorizati
       if ((metadata.tokenEndpointAuthMethod === 'none') !== (existing.clientType === 'public')) {
         throw new InvalidClientMetadata('token_endpoint_auth_method: a client cannot switch between public and confidential; register a new client');
       }
+      const method = metadata.tokenEndpointAuthMethod;
+      // A client never chooses its secret (RFC 7592 section 2.2), and client_secret_jwt needs one Authly can
+      // read (src/services/client-secret-box.ts): only a registration made for it has that.
+      if (method === 'client_secret_jwt' && existing.clientSecretEncrypted === null) {
+        throw new InvalidClientMetadata('token_endpoint_auth_method: client_secret_jwt needs a secret issued for it; register a new client');
+      }
+      if (existing.tokenEndpointAuthMethod === 'private_key_jwt' && methodHasSecret(method)) {
+        throw new InvalidClientMetadata(`token_endpoint_auth_method: this client was issued no secret for ${method}; register a new client`);
+      }
       await updateApplicationType(tx, clientId, metadata.applicationType);
-      return (await updateClient(tx, clientId, clientFields(metadata, clientId, scope)))!;
+      const forgetSecret = method === 'private_key_jwt' && existing.tokenEndpointAuthMethod !== 'private_key_jwt';
+      return (await updateClient(tx, clientId, {
+        ...clientFields(metadata, clientId, scope),
+        ...(forgetSecret ? { clientSecretHash: hashClientSecret(ctx.clientSecretKey, randomToken(32)) } : {}),
+        ...(method !== 'client_secret_jwt' ? { clientSecretEncrypted: null } : {}),
+      }))!;
     })
     .finally(() => ctx.clients.invalidate(clientId));
   ctx.audit.record('client.registration_updated', { client_id: clientId, actor: clientId, actor_type: 'client', scope });

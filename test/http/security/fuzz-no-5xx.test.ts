@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { clientSigningKey } from '../../helpers/client-assertion.js';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createTestApp, type TestApp } from '../../helpers/test-app.js';
 import { basicAuth, createClient, createUser, REDIRECT_URI, TEST_PASSWORD, type TestClient } from '../../helpers/fixtures.js';
@@ -548,11 +549,51 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     );
   });
 
+  it('client assertions (RFC 7523) at token, introspection and revocation: 200 or an exact OAuth error', async () => {
+    const key = await clientSigningKey('ES256');
+    const pkj = await createClient(t.app, { tokenEndpointAuthMethod: 'private_key_jwt', grantTypes: ['client_credentials'], scope: 'read:fuzz', jwks: { keys: [key.publicJwk as Record<string, unknown>] } });
+    const csj = await createClient(t.app, { tokenEndpointAuthMethod: 'client_secret_jwt', grantTypes: ['client_credentials'], scope: 'read:fuzz' });
+    const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+    const claimValue = () => fc.oneof(fc.jsonValue(), fc.constantFrom(pkj.clientId, csj.clientId, 'http://localhost:8000', 'nobody'), fc.integer(), fc.string({ maxLength: 30 }));
+    const claims = () =>
+      fc.dictionary(fc.constantFrom('iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', '__proto__'), claimValue(), { maxKeys: 7 });
+    const header = () =>
+      fc.dictionary(fc.constantFrom('alg', 'kid', 'typ', 'jwk', 'crit', 'b64'), fc.oneof(fc.constantFrom('ES256', 'HS256', 'none', 'RS256', 'EdDSA', key.kid, 'JWT', 'dpop+jwt'), fc.jsonValue()), { maxKeys: 5 });
+    const assertion = () =>
+      fc.oneof(
+        fc.tuple(header(), claims(), fc.string({ maxLength: 90 })).map(([h, c, sig]) => `${b64(h)}.${b64(c)}.${b64(sig)}`),
+        // Signed by the registered key, with random claims: the claim checks answer, not the signature.
+        fc.tuple(claims()).map(([c]) => ({ signed: c })),
+        fc.string({ maxLength: 200 }),
+        longString(),
+      );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/oauth/token', '/oauth/introspect', '/oauth/revoke'),
+        assertion(),
+        fc.constantFrom('urn:ietf:params:oauth:client-assertion-type:jwt-bearer', 'urn:x', '', undefined),
+        fc.constantFrom(undefined, pkj.clientId, 'x'),
+        async (url, a, type, clientId) => {
+          const value = typeof a === 'string' ? a : await new SignJWT(a.signed as Record<string, unknown>).setProtectedHeader({ alg: 'ES256', kid: key.kid }).sign(key.privateKey);
+          const fields: Record<string, string> = { grant_type: 'client_credentials', token: 'x', client_assertion: value };
+          if (type !== undefined) fields.client_assertion_type = type;
+          if (clientId !== undefined) fields.client_id = clientId;
+          const res = await t.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() });
+          check(res, `${url} assertion ${value.slice(0, 200)}`);
+          expect([200, 400, 401, 413, 429], res.body).toContain(res.statusCode);
+          if (res.statusCode === 401) expect((res.json() as { error: string }).error).toBe('invalid_client');
+        },
+      ),
+      { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
+    );
+  });
+
   /** RFC 7591 metadata with values drawn near and far from valid ones. */
   const REGISTRATION_KEYS = [
     'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method', 'application_type',
     'client_name', 'client_uri', 'logo_uri', 'tos_uri', 'policy_uri', 'contacts', 'scope', 'id_token_signed_response_alg',
     'software_statement', 'client_id', 'client_secret', 'registration_access_token', 'jwks', '__proto__', 'constructor',
+    'jwks_uri', 'token_endpoint_auth_signing_alg',
   ];
   const uriLike = () =>
     fc.oneof(
@@ -566,7 +607,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     fc.oneof(
       fc.array(uriLike(), { maxLength: 4 }),
       fc.array(fc.constantFrom('authorization_code', 'refresh_token', 'client_credentials', 'implicit', 'password', 'code', 'token', ''), { maxLength: 4 }),
-      fc.constantFrom('none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'web', 'native', 'RS256', 'ES256', 'none',
+      fc.constantFrom('none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'HS256', 'PS256', 'web', 'native', 'RS256', 'ES256', 'none',
         'openid', 'openid profile', 'authly:admin', 'admin:clients:write', 'openid offline_access', 'x"y'),
       uriLike(),
       fc.jsonValue(),
