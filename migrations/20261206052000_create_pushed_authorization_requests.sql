@@ -19,11 +19,11 @@ CREATE INDEX pushed_authorization_requests_client_idx ON pushed_authorization_re
 ALTER TABLE clients ADD COLUMN require_pushed_authorization_requests boolean NOT NULL DEFAULT false;
 
 -- RFC 9101 (signed request objects): the one alg this client's request objects may use (OpenID Connect
--- Dynamic Client Registration 1.0 section 2; `none` only when registered so), NULL: any asymmetric alg Authly
--- accepts; and whether every authorization request of the client must come as a signed request object
+-- Dynamic Client Registration 1.0 section 2; `none` only when registered so, HS* only for client_secret_jwt
+-- clients), NULL: any alg Authly accepts from the client; and whether every authorization request of the client must come as a signed request object
 -- (RFC 9101 section 10.5).
 ALTER TABLE clients ADD COLUMN request_object_signing_alg text
-  CHECK (request_object_signing_alg IN ('RS256', 'PS256', 'ES256', 'EdDSA', 'none'));
+  CHECK (request_object_signing_alg IN ('RS256', 'PS256', 'ES256', 'EdDSA', 'HS256', 'HS384', 'HS512', 'none'));
 ALTER TABLE clients ADD COLUMN require_signed_request_object boolean NOT NULL DEFAULT false;
 
 -- Down Migration

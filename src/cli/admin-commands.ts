@@ -69,7 +69,7 @@ const CLIENT_FIELDS: readonly FieldOption[] = [
   { flag: 'all-resources', field: 'allowed_resources', kind: 'flag', value: null, help: 'the client may ask for every registered resource (the default)' },
   str('mfa-policy', 'mfa_policy', "off, optional or required: a second factor at sign-in; '' for the server default (MFA_POLICY)"),
   bool('require-par', 'require_pushed_authorization_requests', 'true or false: authorization requests only through POST /oauth/par (RFC 9126)'),
-  str('request-object-alg', 'request_object_signing_alg', "RS256, PS256, ES256, EdDSA, or none (unsigned): the alg of the client's request objects; '' for any asymmetric one"),
+  str('request-object-alg', 'request_object_signing_alg', "RS256, PS256, ES256, EdDSA, HS256/384/512 (client_secret_jwt clients) or none (unsigned): the alg of the client's request objects; '' for any"),
   bool('require-signed-request', 'require_signed_request_object', 'true or false: authorization requests only as signed request objects (RFC 9101)'),
   { flag: 'jwks', field: 'jwks', kind: 'json', help: 'the client\'s public keys as a JWK Set, e.g. {"keys":[{"kty":"EC",...}]}; null to remove' },
   str('jwks-uri', 'jwks_uri', "https URL where the client publishes its public keys (JWK Set); '' to remove"),

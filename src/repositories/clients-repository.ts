@@ -10,7 +10,7 @@ export type ClientAuthSigningAlg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA' | 'HS25
 /** The JWS algorithms the clients table accepts for ID tokens (its CHECK): never none or HS*. */
 export type IdTokenSigningAlg = 'RS256' | 'ES256' | 'EdDSA';
 /** The algs a request object may be registered for (the clients table's CHECK); `none` only by registration. */
-export type RequestObjectSigningAlg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA' | 'none';
+export type RequestObjectSigningAlg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA' | 'HS256' | 'HS384' | 'HS512' | 'none';
 export type AccessTokenFormat = 'jwt' | 'opaque';
 /** How a client came to exist: the admin API, RFC 7591 dynamic registration, or a client ID metadata document. */
 export type RegistrationType = 'admin' | 'dynamic' | 'metadata_document';

@@ -4,6 +4,7 @@ import { ClientKeysUnavailable } from '../errors/client-keys-errors.js';
 import { InvalidRequestObject } from '../errors/oauth-errors.js';
 import type { Client, RequestObjectSigningAlg } from '../repositories/clients-repository.js';
 import { clientKeyResolver } from './client-keys.js';
+import { openClientSecret } from './client-secret-box.js';
 import type { ServiceContext } from './context.js';
 
 /**
@@ -12,21 +13,34 @@ import type { ServiceContext } from './context.js';
  * authorization request parameters. Only the object's parameters count (RFC 9101 section 6.3).
  */
 
-/** Asymmetric algs Authly verifies request objects with (discovery's request_object_signing_alg_values_supported). */
-export const REQUEST_OBJECT_SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+/** Asymmetric algs Authly verifies request objects with, against the client's registered keys. */
+export const ASYMMETRIC_REQUEST_OBJECT_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+/** HMAC algs, keyed with the client secret: only for a client whose method is client_secret_jwt. */
+export const HMAC_REQUEST_OBJECT_ALGS = ['HS256', 'HS384', 'HS512'] as const;
+/** Discovery's request_object_signing_alg_values_supported; `none` is per client and not advertised. */
+export const REQUEST_OBJECT_SIGNING_ALGS = [...ASYMMETRIC_REQUEST_OBJECT_ALGS, ...HMAC_REQUEST_OBJECT_ALGS] as const;
 
 /** What a client may register as request_object_signing_alg (OIDC Registration 1.0 section 2): `none` is opt-in. */
 export const REQUEST_OBJECT_REGISTRATION_ALGS = [...REQUEST_OBJECT_SIGNING_ALGS, 'none'] as const satisfies readonly RequestObjectSigningAlg[];
 
-/** A registration that contradicts itself: require_signed_request_object with unsigned request objects. */
+/**
+ * A registration that contradicts itself: require_signed_request_object with unsigned request objects, or
+ * an HMAC alg for a client that does not authenticate with client_secret_jwt (its secret is not kept).
+ */
 export function requestObjectSettingsProblem(
-  client: Pick<Client, 'requestObjectSigningAlg' | 'requireSignedRequestObject'>,
+  client: Pick<Client, 'requestObjectSigningAlg' | 'requireSignedRequestObject' | 'tokenEndpointAuthMethod'>,
 ): { field: string; reason: string } | undefined {
-  if (client.requireSignedRequestObject && client.requestObjectSigningAlg === 'none') {
+  const alg = client.requestObjectSigningAlg;
+  if (client.requireSignedRequestObject && alg === 'none') {
     return { field: 'request_object_signing_alg', reason: 'cannot be none when require_signed_request_object is true (RFC 9101 section 10.5)' };
+  }
+  if (alg !== null && isHmac(alg) && client.tokenEndpointAuthMethod !== 'client_secret_jwt') {
+    return { field: 'request_object_signing_alg', reason: 'HS256, HS384 and HS512 need token_endpoint_auth_method client_secret_jwt' };
   }
   return undefined;
 }
+
+const isHmac = (alg: string) => (HMAC_REQUEST_OBJECT_ALGS as readonly string[]).includes(alg);
 
 /** Longest accepted lifetime of a request object from now (FAPI 2.0 asks for at most 60 minutes). */
 export const MAX_REQUEST_OBJECT_LIFETIME_SECONDS = 3600;
@@ -39,7 +53,7 @@ const JWT_CLAIMS = new Set(['iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'sub']);
 /** RFC 9101 section 10.8: the explicit type, or none (JWT, or absent) from clients that predate it. */
 const ACCEPTED_TYPES = new Set(['oauth-authz-req+jwt', 'application/oauth-authz-req+jwt', 'jwt', 'application/jwt']);
 
-type Ctx = Pick<ServiceContext, 'config' | 'metrics' | 'clientKeySets'>;
+type Ctx = Pick<ServiceContext, 'config' | 'metrics' | 'clientKeySets' | 'clientSecretKey'>;
 
 const invalid = (description: string) => new InvalidRequestObject(description);
 
@@ -61,9 +75,9 @@ function headerOf(request: string): { alg: string; typ: string | undefined } {
 
 /**
  * The alg must be one the client may use: its registered request_object_signing_alg when it has one, else
- * any asymmetric alg Authly verifies. `none` only for a client registered with it; HS* never here, as a
- * shared secret could then sign for the client (client_secret_jwt clients keep their secret for client
- * authentication; RFC 9101 section 10.2 lets the server refuse symmetric request objects).
+ * any alg Authly verifies for it. `none` only for a client registered with it; HS* only for a client that
+ * authenticates with client_secret_jwt (OIDC Core section 10.1: the HMAC key is the client secret, which
+ * Authly keeps only for such clients), never for one whose secret is merely hashed.
  */
 function checkAlg(client: Client, alg: string): void {
   const registered = client.requestObjectSigningAlg;
@@ -71,7 +85,9 @@ function checkAlg(client: Client, alg: string): void {
     if (registered !== 'none') throw invalid('unsigned request objects (alg none) are refused for this client');
     return;
   }
-  if (/^HS/i.test(alg)) throw invalid(`${alg} request objects are not accepted: sign with the client's private key`);
+  if (/^HS/i.test(alg) && client.tokenEndpointAuthMethod !== 'client_secret_jwt') {
+    throw invalid(`${alg} request objects are accepted only from clients that authenticate with client_secret_jwt`);
+  }
   if (!(REQUEST_OBJECT_SIGNING_ALGS as readonly string[]).includes(alg)) throw invalid(`alg ${alg} is not supported for request objects`);
   if (registered !== null && registered !== alg) throw invalid(`this client signs its request objects with ${registered}`);
 }
@@ -85,8 +101,15 @@ async function verifiedClaims(ctx: Ctx, client: Client, request: string, alg: st
       throw claimError(err);
     }
   }
-  const keys = clientKeyResolver(ctx, client);
-  if (!keys) throw invalid('the client has no registered keys (jwks or jwks_uri) to verify request objects with');
+  let keys: Parameters<typeof jwtVerify>[1] | undefined;
+  if (isHmac(alg)) {
+    const secret = client.clientSecretEncrypted ? openClientSecret(ctx.clientSecretKey, client.clientId, client.clientSecretEncrypted) : undefined;
+    if (secret === undefined) throw invalid('the client secret is not available to verify HMAC request objects');
+    keys = new TextEncoder().encode(secret);
+  } else {
+    keys = clientKeyResolver(ctx, client);
+    if (!keys) throw invalid('the client has no registered keys (jwks or jwks_uri) to verify request objects with');
+  }
   try {
     const { payload } = await jwtVerify(request, keys, {
       algorithms: [alg],

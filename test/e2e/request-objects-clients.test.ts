@@ -71,7 +71,7 @@ describe('request objects with openid-client and oauth4webapi', () => {
     const config = await discover(server.issuer, registered.clientId, client.ClientSecretBasic(registered.clientSecret!));
     expect(config.serverMetadata()).toMatchObject({
       request_parameter_supported: true,
-      request_object_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      request_object_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256', 'HS384', 'HS512'],
     });
 
     const run = async (key: Key, viaPar: boolean) => {

@@ -34,7 +34,7 @@ describe('discovery', () => {
       code_challenge_methods_supported: ['S256'],
       // RFC 9101 signed request objects (test/http/par/request-objects.test.ts); no by-reference fetching.
       request_parameter_supported: true,
-      request_object_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      request_object_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256', 'HS384', 'HS512'],
       request_uri_parameter_supported: false,
       // RFC 9126 (test/http/par/pushed-authorization.test.ts).
       pushed_authorization_request_endpoint: `${TEST_ISSUER}/oauth/par`,

@@ -91,7 +91,7 @@ describe('signed request objects (RFC 9101)', () => {
   it('discovery advertises the request parameter and the asymmetric algs', async () => {
     const doc = (await t.app.inject('/.well-known/openid-configuration')).json() as Record<string, unknown>;
     expect(doc.request_parameter_supported).toBe(true);
-    expect(doc.request_object_signing_alg_values_supported).toEqual(['RS256', 'PS256', 'ES256', 'EdDSA']);
+    expect(doc.request_object_signing_alg_values_supported).toEqual(['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256', 'HS384', 'HS512']);
     expect(doc.request_uri_parameter_supported).toBe(false);
   });
 
@@ -122,12 +122,32 @@ describe('signed request objects (RFC 9101)', () => {
     expectErrorPage(await authorize(client.clientId, none(client.clientId)), 'invalid_request_object: unsigned request objects (alg none) are refused for this client');
   });
 
-  it('refuses an HS256 object signed with the client secret (a secret is not the client\'s key)', async () => {
-    const request = await new SignJWT({ iss: noKeys.clientId, aud: TEST_ISSUER, ...requestClaims(noKeys.clientId) })
-      .setProtectedHeader({ alg: 'HS256' })
+  const hmacSigned = (clientId: string, secret: string, alg = 'HS256') =>
+    new SignJWT({ iss: clientId, aud: TEST_ISSUER, ...requestClaims(clientId) })
+      .setProtectedHeader({ alg })
       .setExpirationTime('5m')
-      .sign(new TextEncoder().encode(noKeys.clientSecret!));
-    expectErrorPage(await authorize(noKeys.clientId, request), "invalid_request_object: HS256 request objects are not accepted: sign with the client's private key");
+      .sign(new TextEncoder().encode(secret));
+
+  it('refuses an HS256 object signed with the secret of a client that does not use client_secret_jwt', async () => {
+    expectErrorPage(
+      await authorize(noKeys.clientId, await hmacSigned(noKeys.clientId, noKeys.clientSecret!)),
+      'invalid_request_object: HS256 request objects are accepted only from clients that authenticate with client_secret_jwt',
+    );
+  });
+
+  it('accepts HS256 and HS512 objects from a client_secret_jwt client, keyed with its secret, and refuses another key', async () => {
+    const call = adminCall(t.app, await adminToken(t.app));
+    const created = await call('POST', '/admin/clients', {
+      client_name: 'HMAC requests',
+      redirect_uris: [REDIRECT_URI],
+      token_endpoint_auth_method: 'client_secret_jwt',
+      token_endpoint_auth_signing_alg: 'HS256',
+    });
+    expect(created.statusCode).toBe(201);
+    const { client_id: clientId, client_secret: secret } = created.json() as { client_id: string; client_secret: string };
+    expectObjectUsed(await authorize(clientId, await hmacSigned(clientId, secret)));
+    expectObjectUsed(await authorize(clientId, await hmacSigned(clientId, secret, 'HS512')));
+    expectErrorPage(await authorize(clientId, await hmacSigned(clientId, `${secret}x`)), 'invalid_request_object: request signature is not valid');
   });
 
   describe('refusals, as an error page (the redirect_uri is inside the object, so it is not trusted)', () => {
