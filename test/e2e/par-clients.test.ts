@@ -1,7 +1,9 @@
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClientJwks } from '../../src/repositories/clients-repository.js';
 import type { User } from '../../src/repositories/users-repository.js';
+import { clientSigningKey } from '../helpers/client-assertion.js';
 import { FetchBrowser, startE2eServer, type E2eServer } from '../helpers/e2e-server.js';
 import { createClient, createUser, REDIRECT_URI, TEST_PASSWORD } from '../helpers/fixtures.js';
 import { discover, oauthErrorOf } from './openid-client-support.js';
@@ -54,6 +56,28 @@ describe('pushed authorization requests with openid-client and oauth4webapi', ()
       const tokens = await client.authorizationCodeGrant(config, walk.landing.url, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
       expect(tokens.claims()).toMatchObject({ iss: server.issuer, aud: registered.clientId, sub: user.id, nonce });
       expect(tokens.scope).toBe('openid profile');
+    });
+
+    it('a private_key_jwt client pushes a signed request object (PAR + JAR + private_key_jwt, as FAPI 2.0 asks)', async () => {
+      const key = await clientSigningKey('ES256');
+      const registered = await createClient(server.app, {
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        jwks: { keys: [key.publicJwk] } as unknown as ClientJwks,
+      });
+      const config = await discover(server.issuer, registered.clientId, client.PrivateKeyJwt({ key: key.privateKey, kid: key.kid }));
+      const state = client.randomState();
+      const nonce = client.randomNonce();
+      const verifier = client.randomPKCECodeVerifier();
+      const jar = await client.buildAuthorizationUrlWithJAR(
+        config,
+        { redirect_uri: REDIRECT_URI, scope: 'openid', state, nonce, code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' },
+        { key: key.privateKey, kid: key.kid },
+      );
+      const url = await client.buildAuthorizationUrlWithPAR(config, jar.searchParams);
+      const walk = await new FetchBrowser(server.issuer).authorize(url, { username: login.username(), password: login.password });
+      if (walk.landing.mode !== 'query') throw new Error('expected a query response');
+      const tokens = await client.authorizationCodeGrant(config, walk.landing.url, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+      expect(tokens.claims()).toMatchObject({ aud: registered.clientId, sub: user.id, nonce });
     });
 
     it('gets the push errors with their codes: invalid_client (401), invalid_request (400)', async () => {
