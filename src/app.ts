@@ -39,6 +39,7 @@ import { recoveryRoutes } from './routes/recovery/recovery-routes.js';
 import { registrationRoutes } from './routes/registration/registration-route.js';
 import { revocationRoutes } from './routes/revocation/revocation-route.js';
 import { tokenRoutes } from './routes/token/token-route.js';
+import { pushedAuthorizationRoutes } from './routes/par/par-route.js';
 import { userinfoRoutes } from './routes/userinfo/userinfo-route.js';
 import { bootstrap, type BootstrapReport } from './services/bootstrap.js';
 import { unregisteredDefaultResource } from './services/resource-indicators.js';
@@ -266,6 +267,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   await app.register(mfaRoutes);
   await app.register(accountTotpRoutes);
   await app.register(tokenRoutes);
+  await app.register(pushedAuthorizationRoutes);
   await app.register(revocationRoutes);
   await app.register(introspectionRoutes);
   await app.register(userinfoRoutes);

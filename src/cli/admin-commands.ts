@@ -71,6 +71,9 @@ const CLIENT_FIELDS: readonly FieldOption[] = [
   bool('dpop-bound', 'dpop_bound_access_tokens', 'true or false: every token request must carry a DPoP proof (RFC 9449 section 5.2)'),
   str('backchannel-logout-uri', 'backchannel_logout_uri', "https URL Authly POSTs logout tokens to when a session ends; '' for none"),
   bool('backchannel-logout-session-required', 'backchannel_logout_session_required', 'true or false: the client needs sid in logout tokens'),
+  bool('require-par', 'require_pushed_authorization_requests', 'true or false: authorization requests only through POST /oauth/par (RFC 9126)'),
+  str('request-object-alg', 'request_object_signing_alg', "RS256, PS256, ES256, EdDSA, HS256/384/512 (client_secret_jwt clients) or none (unsigned): the alg of the client's request objects; '' for any"),
+  bool('require-signed-request', 'require_signed_request_object', 'true or false: authorization requests only as signed request objects (RFC 9101)'),
   { flag: 'jwks', field: 'jwks', kind: 'json', help: 'the client\'s public keys as a JWK Set, e.g. {"keys":[{"kty":"EC",...}]}; null to remove' },
   str('jwks-uri', 'jwks_uri', "https URL where the client publishes its public keys (JWK Set); '' to remove"),
 ];

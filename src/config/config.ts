@@ -112,6 +112,28 @@ export const ENV_VARS = {
     default: '10',
     description: 'Authorization code lifetime (RFC 6749 section 4.1.2 recommends at most 10).',
   },
+  PAR_ENABLED: {
+    schema: bool,
+    default: 'true',
+    description: 'Pushed authorization requests (RFC 9126): POST /oauth/par, and its request_uri at the authorization endpoint.',
+  },
+  REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: {
+    schema: bool,
+    default: 'false',
+    description:
+      'true: every authorization request must come through POST /oauth/par (RFC 9126 section 5); a client\'s require_pushed_authorization_requests asks it of that client alone.',
+  },
+  PAR_EXPIRE_SECONDS: {
+    schema: int(5, 600),
+    default: '60',
+    description: 'Lifetime of a pushed authorization request\'s request_uri (single use; RFC 9126 section 2.2 suggests a short one).',
+  },
+  REQUEST_OBJECTS_ENABLED: {
+    schema: bool,
+    default: 'true',
+    description:
+      'Signed request objects (RFC 9101): the request parameter at the authorization endpoint and in pushed requests, verified against the client\'s jwks or jwks_uri. false: request_not_supported.',
+  },
   ID_TOKEN_EXPIRE_MINUTES: { schema: int(1, 1440), default: '60', description: 'ID token lifetime.' },
   // Issue 13 §1: DPoP (RFC 9449), src/services/dpop/.
   DPOP_ENABLED: {
@@ -539,6 +561,10 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   refreshTokenReuseGraceSeconds: number;
   authorizationCodeTtlSeconds: number;
+  /** Pushed authorization requests (RFC 9126; src/services/pushed-authorization-service.ts). */
+  par: { enabled: boolean; required: boolean; ttlSeconds: number };
+  /** Signed request objects (RFC 9101; src/services/request-object-service.ts). */
+  requestObjects: { enabled: boolean };
   idTokenTtlSeconds: number;
   sessionTtlSeconds: number;
   /** MFA_POLICY: the default second-factor policy of clients that set none (src/services/mfa-policy.ts). */
@@ -954,6 +980,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     refreshTokenTtlSeconds: v<number>('REFRESH_TOKEN_EXPIRE_DAYS') * 86400,
     refreshTokenReuseGraceSeconds: v('REFRESH_TOKEN_REUSE_GRACE_SECONDS'),
     authorizationCodeTtlSeconds: v<number>('AUTHORIZATION_CODE_EXPIRE_MINUTES') * 60,
+    par: { enabled: v('PAR_ENABLED'), required: v('REQUIRE_PUSHED_AUTHORIZATION_REQUESTS'), ttlSeconds: v('PAR_EXPIRE_SECONDS') },
+    requestObjects: { enabled: v('REQUEST_OBJECTS_ENABLED') },
     idTokenTtlSeconds: v<number>('ID_TOKEN_EXPIRE_MINUTES') * 60,
     sessionTtlSeconds: v<number>('SESSION_EXPIRE_HOURS') * 3600,
     mfaPolicy: v('MFA_POLICY'),
@@ -1057,6 +1085,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   // Each worker is a process of its own, and an embedded PGlite directory can be opened by one process only.
   if (config.workers > 1 && !config.databaseUrl) {
     throw new ConfigError('WORKERS: more than one worker needs DATABASE_URL (the embedded database cannot be shared between processes)');
+  }
+  // Requiring PAR with the endpoint off would refuse every authorization request.
+  if (config.par.required && !config.par.enabled) {
+    throw new ConfigError('REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: needs PAR_ENABLED=true');
   }
   if (config.cimd.cacheMinSeconds > config.cimd.cacheMaxSeconds) {
     throw new ConfigError('CIMD_CACHE_MIN_SECONDS: must not exceed CIMD_CACHE_MAX_SECONDS');

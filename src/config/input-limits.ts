@@ -31,6 +31,9 @@ export const PARAM_LIMITS: Readonly<Record<string, number>> = {
   // A passkey ceremony's response as JSON (W3C WebAuthn §5.1: clientDataJSON, authenticator data, an
   // attestation that may carry a certificate chain); parsed by the passkey routes' schema.
   credential: 32 * 1024,
+  // RFC 9101: a signed request object carries every authorization parameter and a signature; checked by
+  // src/services/request-object-service.ts.
+  request: 32 * 1024,
 };
 
 /** Any other parameter value: tokens, state, nonce, scope fit well within it. */

@@ -5,6 +5,8 @@
 export const ROUTES = {
   authorization: '/oauth/authorize',
   token: '/oauth/token',
+  // RFC 9126 section 2: pushed authorization requests (PAR_ENABLED).
+  pushedAuthorization: '/oauth/par',
   revocation: '/oauth/revoke',
   introspection: '/oauth/introspect',
   userinfo: '/oidc/userinfo',

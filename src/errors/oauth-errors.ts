@@ -86,6 +86,14 @@ export class RequestNotSupported extends OAuthError {
 export class RequestUriNotSupported extends OAuthError {
   readonly error = 'request_uri_not_supported';
 }
+/** OIDC Core section 3.1.2.6 / RFC 9126 section 4: the request_uri is unknown, expired, used, or not this client's. */
+export class InvalidRequestUri extends OAuthError {
+  readonly error = 'invalid_request_uri';
+}
+/** OIDC Core section 3.1.2.6 / RFC 9101 section 6.3: the request object is not valid. */
+export class InvalidRequestObject extends OAuthError {
+  readonly error = 'invalid_request_object';
+}
 export class ServerError extends OAuthError {
   readonly error = 'server_error';
   override readonly status = 500;

@@ -2,19 +2,23 @@ import type { FastifyRequest } from 'fastify';
 import type { Client } from '../repositories/clients-repository.js';
 import { authenticateClientThrottled, type ClientCredentialsInput } from '../services/client-authentication.js';
 import type { ServiceContext } from '../services/context.js';
+import type { RawParams } from './form-body.js';
 import { formBody, singleParams, type SingleParams } from './params.js';
 
 /**
- * The start of every client-authenticated endpoint (revocation, introspection): a form body without
- * repeated parameters, and the client authenticated as at the token endpoint, behind its throttle.
+ * The start of every client-authenticated endpoint (revocation, introspection, pushed authorization
+ * requests): a form body without repeated parameters (but the endpoint's `multiValued` ones), and the
+ * client authenticated as at the token endpoint, behind its throttle.
  */
 export async function readClientRequest(
   ctx: ServiceContext,
   request: FastifyRequest,
-): Promise<{ params: SingleParams; client: Client }> {
-  const params = singleParams(formBody(request.body, request.headers['content-type']));
+  multiValued?: ReadonlySet<string>,
+): Promise<{ raw: RawParams; params: SingleParams; client: Client }> {
+  const raw = formBody(request.body, request.headers['content-type']);
+  const params = singleParams(raw, multiValued);
   const client = await authenticateClientThrottled(ctx, clientCredentialsOf(request, params), request.ip);
-  return { params, client };
+  return { raw, params, client };
 }
 
 /**

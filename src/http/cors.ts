@@ -15,6 +15,8 @@ import { ROUTES } from '../config/routes.js';
  */
 const CORS_ROUTES: Record<string, readonly string[]> = {
   [ROUTES.token]: ['POST'],
+  // RFC 9126: a browser-based (public) client pushes its authorization request itself.
+  [ROUTES.pushedAuthorization]: ['POST'],
   [ROUTES.revocation]: ['POST'],
   [ROUTES.userinfo]: ['GET', 'POST'],
   [ROUTES.jwks]: ['GET'],

@@ -71,7 +71,8 @@ const MAILING_FORMS = new Set<string>([ROUTES.forgotPassword, ROUTES.resendVerif
 export function namedPolicyFor(method: string, routeUrl: string | undefined): NamedPolicy | undefined {
   if (routeUrl === undefined) return undefined;
   if (method === 'POST' && (routeUrl === ROUTES.interactionLogin || routeUrl === ROUTES.interactionPasskey || MAILING_FORMS.has(routeUrl))) return 'login';
-  if (method === 'POST' && routeUrl === ROUTES.token) return 'token';
+  // A pushed authorization request authenticates the client as the token endpoint does (RFC 9126 section 2.1).
+  if (method === 'POST' && (routeUrl === ROUTES.token || routeUrl === ROUTES.pushedAuthorization)) return 'token';
   if (method === 'POST' && routeUrl === ROUTES.registration) return 'registration';
   if (routeUrl === ROUTES.admin || routeUrl.startsWith(`${ROUTES.admin}/`)) return 'admin';
   return undefined;

@@ -9,6 +9,8 @@ export interface ClientJwks {
 export type ClientAuthSigningAlg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA' | 'HS256' | 'HS384' | 'HS512';
 /** The JWS algorithms the clients table accepts for ID tokens (its CHECK): never none or HS*. */
 export type IdTokenSigningAlg = 'RS256' | 'ES256' | 'EdDSA';
+/** The algs a request object may be registered for (the clients table's CHECK); `none` only by registration. */
+export type RequestObjectSigningAlg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA' | 'HS256' | 'HS384' | 'HS512' | 'none';
 export type AccessTokenFormat = 'jwt' | 'opaque';
 /** How a client came to exist: the admin API, RFC 7591 dynamic registration, or a client ID metadata document. */
 export type RegistrationType = 'admin' | 'dynamic' | 'metadata_document';
@@ -51,6 +53,12 @@ export interface Client {
   backchannelLogoutUri: string | null;
   /** Section 2.2: the client needs `sid` in its logout tokens (Authly always sends it, see logout-token.ts). */
   backchannelLogoutSessionRequired: boolean;
+  /** RFC 9126 section 6: authorization requests of this client only through POST /oauth/par. */
+  requirePushedAuthorizationRequests: boolean;
+  /** RFC 9101 / OIDC Registration 1.0 section 2: the one alg of this client's request objects; null: any accepted. */
+  requestObjectSigningAlg: RequestObjectSigningAlg | null;
+  /** RFC 9101 section 10.5: every authorization request of this client is a signed request object. */
+  requireSignedRequestObject: boolean;
   /** The client's public keys by value (OIDC Registration 1.0 section 2); never together with jwksUri. */
   jwks: ClientJwks | null;
   /** Where the client publishes its public keys, fetched through the SSRF guard (src/services/client-keys.ts). */
@@ -73,6 +81,9 @@ type DefaultedColumns =
   | 'dpopBoundAccessTokens'
   | 'backchannelLogoutUri'
   | 'backchannelLogoutSessionRequired'
+  | 'requirePushedAuthorizationRequests'
+  | 'requestObjectSigningAlg'
+  | 'requireSignedRequestObject'
   | 'jwks'
   | 'jwksUri'
   | 'tokenEndpointAuthSigningAlg'
@@ -109,6 +120,9 @@ const COLUMNS: Record<keyof Omit<Client, 'createdAt' | 'updatedAt'>, string> = {
   dpopBoundAccessTokens: 'dpop_bound_access_tokens',
   backchannelLogoutUri: 'backchannel_logout_uri',
   backchannelLogoutSessionRequired: 'backchannel_logout_session_required',
+  requirePushedAuthorizationRequests: 'require_pushed_authorization_requests',
+  requestObjectSigningAlg: 'request_object_signing_alg',
+  requireSignedRequestObject: 'require_signed_request_object',
   jwks: 'jwks',
   jwksUri: 'jwks_uri',
   tokenEndpointAuthSigningAlg: 'token_endpoint_auth_signing_alg',

@@ -30,6 +30,10 @@ export const CLIENT_CACHE: CacheSpec<Client> = {
       metadataExpiresAt: client.metadataExpiresAt ? new Date(client.metadataExpiresAt) : null,
       // migrations/20261206051000_add_dpop_bindings.sql
       dpopBoundAccessTokens: client.dpopBoundAccessTokens ?? false,
+      // migrations/20261206052000_create_pushed_authorization_requests.sql
+      requirePushedAuthorizationRequests: client.requirePushedAuthorizationRequests ?? false,
+      requestObjectSigningAlg: client.requestObjectSigningAlg ?? null,
+      requireSignedRequestObject: client.requireSignedRequestObject ?? false,
       // migrations/20261206053000_add_client_keys.sql
       jwks: client.jwks ?? null,
       jwksUri: client.jwksUri ?? null,

@@ -24,6 +24,7 @@ import {
 import { audit, callerOf } from './admin-auth.js';
 import { camelKeys, httpUrl, page, pageQuery, parseInput, resourceIdentifier, text, toWire, uniqueArray } from './admin-wire.js';
 import { MFA_POLICIES } from '../../services/mfa-policy.js';
+import { REQUEST_OBJECT_REGISTRATION_ALGS } from '../../services/request-object-service.js';
 
 // RFC 7591 section 2 and OpenID Connect Dynamic Client Registration 1.0 section 2 names; the
 // registration rules themselves (including which algs this server holds keys for) live in the service.
@@ -61,6 +62,12 @@ const metadata = {
   // OIDC Back-Channel Logout 1.0 section 2.2 (the URL rules: client-registration-rules.ts); null: none.
   backchannel_logout_uri: z.string().max(2000).nullable(),
   backchannel_logout_session_required: z.boolean(),
+  // RFC 9126 section 6: authorization requests only through POST /oauth/par.
+  require_pushed_authorization_requests: z.boolean(),
+  // RFC 9101: the one alg of the client's request objects (none only by registering it); null: any accepted.
+  request_object_signing_alg: z.enum(REQUEST_OBJECT_REGISTRATION_ALGS).nullable(),
+  // RFC 9101 section 10.5: every authorization request as a signed request object.
+  require_signed_request_object: z.boolean(),
   // OpenID Connect Dynamic Client Registration 1.0 section 2: the client's public keys, by value or by URL
   // (never both); the service checks each key (src/services/client-keys.ts).
   jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).max(100) }).nullable(),
@@ -106,6 +113,9 @@ const CLIENT_FIELDS = [
   'dpopBoundAccessTokens',
   'backchannelLogoutUri',
   'backchannelLogoutSessionRequired',
+  'requirePushedAuthorizationRequests',
+  'requestObjectSigningAlg',
+  'requireSignedRequestObject',
   'jwks',
   'jwksUri',
   'tokenEndpointAuthSigningAlg',

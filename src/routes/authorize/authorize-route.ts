@@ -27,7 +27,8 @@ export async function authorizeRoutes(app: FastifyInstance): Promise<void> {
       for (const step of VERIFY_REDIRECT_STEPS) await step(c);
     } catch (err) {
       if (!(err instanceof UntrustedRedirectError)) throw err;
-      services.metrics.authorizations.inc({ result: 'invalid_client_or_redirect_uri' });
+      // A pushed request or request object that cannot be used is counted by its own code (RFC 9126, RFC 9101).
+      services.metrics.authorizations.inc({ result: err.error === 'invalid_request' ? 'invalid_client_or_redirect_uri' : err.error });
       // ui_locales is read even though the request was refused: the person still reads their language.
       const uiLocales = raw.ui_locales?.length === 1 ? raw.ui_locales[0] : undefined;
       const pc = pageContext(request, uiLocales);

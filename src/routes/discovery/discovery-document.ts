@@ -3,6 +3,7 @@ import { urlFor } from '../../config/routes.js';
 import { SUPPORTED_GRANT_TYPES } from '../../grants/grant-registry.js';
 import { CLIENT_AUTH_SIGNING_ALGS } from '../../services/client-assertion.js';
 import { ACR_VALUES_SUPPORTED } from '../../services/mfa-policy.js';
+import { REQUEST_OBJECT_SIGNING_ALGS } from '../../services/request-object-service.js';
 
 /** How a confidential client may authenticate at every client-authenticated endpoint (src/services/client-authentication.ts). */
 const CONFIDENTIAL_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'];
@@ -22,7 +23,7 @@ export const SUPPORTED_CLAIMS = [
  * `signingAlgs` are the key store's algorithms (RS256 first): exactly those a client's
  * id_token_signed_response_alg may name.
  */
-export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'registrationPolicy' | 'dpop' | 'backchannelLogout'>, signingAlgs: readonly string[]): Record<string, unknown> {
+export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'registrationPolicy' | 'dpop' | 'backchannelLogout' | 'par' | 'requestObjects'>, signingAlgs: readonly string[]): Record<string, unknown> {
   const { issuer } = config;
   return {
     issuer,
@@ -54,13 +55,25 @@ export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'regi
     // OIDC Discovery section 3; the values and what they mean: src/services/mfa-policy.ts.
     acr_values_supported: ACR_VALUES_SUPPORTED,
     claims_parameter_supported: false,
-    request_parameter_supported: false,
+    // RFC 9101 / OIDC Discovery section 3: signed request objects while REQUEST_OBJECTS_ENABLED; `none` only
+    // for a client registered for it, so it is not advertised.
+    request_parameter_supported: config.requestObjects.enabled,
+    ...(config.requestObjects.enabled ? { request_object_signing_alg_values_supported: [...REQUEST_OBJECT_SIGNING_ALGS] } : {}),
+    // By-reference request objects (fetching a client's URL) are not offered: the only request_uri accepted
+    // is the one POST /oauth/par hands out, which RFC 9126 section 5 advertises on its own.
     request_uri_parameter_supported: false,
     prompt_values_supported: ['none', 'login', 'consent'],
     authorization_response_iss_parameter_supported: true,
     // OIDC Back-Channel Logout 1.0 section 2.1, while BACKCHANNEL_LOGOUT_ENABLED: logout tokens always carry
     // sid, the same sid as the ID tokens of the session.
     ...(config.backchannelLogout.enabled ? { backchannel_logout_supported: true, backchannel_logout_session_supported: true } : {}),
+    // RFC 9126 section 5: only while PAR_ENABLED.
+    ...(config.par.enabled
+      ? {
+          pushed_authorization_request_endpoint: urlFor(issuer, 'pushedAuthorization'),
+          require_pushed_authorization_requests: config.par.required,
+        }
+      : {}),
     // draft-ietf-oauth-client-id-metadata-document section 6: https URLs as client_id (CIMD_ENABLED).
     ...(config.cimd.enabled ? { client_id_metadata_document_supported: true } : {}),
     // RFC 9449 section 5.1: only while DPoP is on (DPOP_ENABLED).

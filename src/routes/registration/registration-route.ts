@@ -59,6 +59,9 @@ export function clientInformation(issuer: string, registered: RegisteredClient):
     id_token_signed_response_alg: client.idTokenSignedResponseAlg,
     // RFC 9449 section 5.2: false is the default, and returned like every registered value.
     dpop_bound_access_tokens: client.dpopBoundAccessTokens,
+    ...(client.requirePushedAuthorizationRequests ? { require_pushed_authorization_requests: true } : {}),
+    ...(client.requestObjectSigningAlg !== null ? { request_object_signing_alg: client.requestObjectSigningAlg } : {}),
+    ...(client.requireSignedRequestObject ? { require_signed_request_object: true } : {}),
     ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
   };
 }

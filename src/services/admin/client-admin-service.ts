@@ -22,6 +22,7 @@ import { sealClientSecret } from '../client-secret-box.js';
 import type { ServiceContext } from '../context.js';
 import { invalidateResource } from '../resource-lookup.js';
 import { unlockClient } from '../throttle-service.js';
+import { requestObjectSettingsProblem } from '../request-object-service.js';
 import { clientKeysProblems, idTokenAlgProblem, registrationProblems, responseTypesFor } from './client-registration-rules.js';
 import type { Page, PageRequest } from './pagination.js';
 import { assertMayAssignScope, assertMayChangeClient, type AdminCaller } from './privilege-rules.js';
@@ -74,6 +75,9 @@ export const CLIENT_DEFAULTS = {
   // OIDC Back-Channel Logout 1.0 section 2.2: none unless registered; sid is not required by default.
   backchannelLogoutUri: null,
   backchannelLogoutSessionRequired: false,
+  requirePushedAuthorizationRequests: false,
+  requestObjectSigningAlg: null,
+  requireSignedRequestObject: false,
   jwks: null,
   jwksUri: null,
   tokenEndpointAuthSigningAlg: null,
@@ -123,6 +127,8 @@ async function assertValid(ctx: Pick<Ctx, 'keys' | 'config'>, db: Queryable, cli
   const problems = { ...registrationProblems(client, { outboundAllowLoopback: ctx.config.outboundAllowLoopback }), ...clientKeysProblems(client, ctx.config) };
   const algProblem = idTokenAlgProblem(client.idTokenSignedResponseAlg, ctx.keys.algorithms);
   if (algProblem) problems.id_token_signed_response_alg = algProblem;
+  const requestObjectProblem = requestObjectSettingsProblem(client);
+  if (requestObjectProblem) problems[requestObjectProblem.field] ??= requestObjectProblem.reason;
   const requested = parseScope(client.scope);
   if (requested.length > 0 && problems.scope === undefined) {
     const known = new Set((await findScopes(db, requested)).map((s) => s.name));

@@ -3,7 +3,8 @@ import { InvalidClientMetadata, InvalidRedirectUri, type OAuthError } from '../.
 import { isAdminScope, parseScope, SCOPE_TOKEN } from '../../lib/scopes.js';
 import type { ApplicationType } from '../../repositories/client-registrations-repository.js';
 import type { Config } from '../../config/config.js';
-import type { ClientAuthSigningAlg, ClientJwks, IdTokenSigningAlg, TokenEndpointAuthMethod } from '../../repositories/clients-repository.js';
+import type { ClientAuthSigningAlg, ClientJwks, IdTokenSigningAlg, RequestObjectSigningAlg, TokenEndpointAuthMethod } from '../../repositories/clients-repository.js';
+import { REQUEST_OBJECT_REGISTRATION_ALGS, requestObjectSettingsProblem } from '../request-object-service.js';
 import {
   CLIENT_AUTH_SIGNING_ALGS,
   clientKeysProblems,
@@ -47,6 +48,11 @@ export interface RegisteredMetadata {
   /** OIDC Back-Channel Logout 1.0 section 2.2; null: none (also whenever BACKCHANNEL_LOGOUT_ENABLED=false). */
   backchannelLogoutUri: string | null;
   backchannelLogoutSessionRequired: boolean;
+  /** RFC 9126 section 6. */
+  requirePushedAuthorizationRequests: boolean;
+  /** RFC 9101 (OIDC Registration 1.0 section 2) and RFC 9101 section 10.5. */
+  requestObjectSigningAlg: RequestObjectSigningAlg | null;
+  requireSignedRequestObject: boolean;
   /** The client's public keys by value or by URL (OpenID Connect Dynamic Client Registration 1.0 section 2). */
   jwks: ClientJwks | null;
   jwksUri: string | null;
@@ -113,6 +119,9 @@ const schema = z.object({
   dpop_bound_access_tokens: z.boolean().optional(),
   backchannel_logout_uri: z.string().max(2000).optional(),
   backchannel_logout_session_required: z.boolean().optional(),
+  require_pushed_authorization_requests: z.boolean().optional(),
+  request_object_signing_alg: z.enum(REQUEST_OBJECT_REGISTRATION_ALGS).optional(),
+  require_signed_request_object: z.boolean().optional(),
   // Checked key by key after (src/services/client-keys.ts).
   jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).max(100) }).optional(),
   jwks_uri: z.string().max(2000).optional(),
@@ -192,6 +201,9 @@ export function parseRegistrationMetadata(body: unknown, options: RegistrationMe
     dpopBoundAccessTokens: input.dpop_bound_access_tokens ?? false,
     backchannelLogoutUri: input.backchannel_logout_uri ?? null,
     backchannelLogoutSessionRequired: input.backchannel_logout_session_required ?? false,
+    requirePushedAuthorizationRequests: input.require_pushed_authorization_requests ?? false,
+    requestObjectSigningAlg: input.request_object_signing_alg ?? null,
+    requireSignedRequestObject: input.require_signed_request_object ?? false,
     jwks: input.jwks ?? null,
     jwksUri: input.jwks_uri ?? null,
     tokenEndpointAuthSigningAlg: input.token_endpoint_auth_signing_alg ?? null,
@@ -213,6 +225,8 @@ export function parseRegistrationMetadata(body: unknown, options: RegistrationMe
   const redirectProblem = problems.find(([field]) => REDIRECT_FIELDS.has(field.split('.')[0]!));
   const [field, reason] = redirectProblem ?? problems[0] ?? [];
   if (field !== undefined) throw registrationError(field, reason!);
+  const requestObjectProblem = requestObjectSettingsProblem(metadata);
+  if (requestObjectProblem) throw registrationError(requestObjectProblem.field, requestObjectProblem.reason);
   const algProblem = idTokenAlgProblem(metadata.idTokenSignedResponseAlg, signingAlgs);
   if (algProblem) throw registrationError('id_token_signed_response_alg', algProblem);
   const [keysField, keysReason] = Object.entries(clientKeysProblems(metadata, options))[0] ?? [];

@@ -153,9 +153,9 @@ describe('authorization request details', () => {
     expectCode(await signedInGet({ [name.split(' ')[0]!]: value }));
   });
 
-  it('discovery says claims, request and request_uri parameters are not supported', async () => {
+  it('discovery says the claims and by-reference request_uri parameters are not supported (request objects are: RFC 9101)', async () => {
     const doc = (await t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json() as Record<string, unknown>;
-    expect(doc).toMatchObject({ claims_parameter_supported: false, request_parameter_supported: false, request_uri_parameter_supported: false });
+    expect(doc).toMatchObject({ claims_parameter_supported: false, request_parameter_supported: true, request_uri_parameter_supported: false });
   });
 
   it.each(['scope', 'response_type', 'nonce', 'prompt', 'code_challenge', 'id_token_hint', 'claims'])(
@@ -167,10 +167,21 @@ describe('authorization request details', () => {
     },
   );
 
-  it.each([
-    ['request', 'eyJhbGciOiJub25lIn0.e30.', 'request_not_supported', 'the request parameter is not supported'],
-    ['request_uri', 'https://app.example.com/request.jwt', 'request_uri_not_supported', 'the request_uri parameter is not supported'],
-  ])('%s → its *_not_supported error, redirected with state', async (name, value, error, description) => {
-    expectError(await signedInGet({ [name]: value }), error, description);
+  // RFC 9101: an unsigned request object from a client not registered for alg none is refused; its
+  // redirect_uri would come from the object, so the refusal is a page (test/http/par/request-objects.test.ts).
+  it('an unsigned request object → 400 page, invalid_request_object', async () => {
+    const res = await signedInGet({ request: 'eyJhbGciOiJub25lIn0.e30.' });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers.location).toBeUndefined();
+    expect(res.body).toContain('invalid_request_object: unsigned request objects (alg none) are refused for this client');
+  });
+
+  // RFC 9126 section 4: a request_uri stands for a pushed request, whose parameters (redirect_uri included)
+  // are unknown until it is found: one that is not a pushed request's is an error page, never a redirect.
+  it('a request_uri that is not a pushed request\'s (no by-reference fetching) → 400 page, invalid_request_uri', async () => {
+    const res = await signedInGet({ request_uri: 'https://app.example.com/request.jwt' });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers.location).toBeUndefined();
+    expect(res.body).toContain('invalid_request_uri: request_uri must be one issued by the pushed authorization request endpoint');
   });
 });

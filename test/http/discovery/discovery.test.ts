@@ -32,8 +32,13 @@ describe('discovery', () => {
     expect(doc).toMatchObject({
       response_types_supported: ['code'],
       code_challenge_methods_supported: ['S256'],
-      request_parameter_supported: false,
+      // RFC 9101 signed request objects (test/http/par/request-objects.test.ts); no by-reference fetching.
+      request_parameter_supported: true,
+      request_object_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256', 'HS384', 'HS512'],
       request_uri_parameter_supported: false,
+      // RFC 9126 (test/http/par/pushed-authorization.test.ts).
+      pushed_authorization_request_endpoint: `${TEST_ISSUER}/oauth/par`,
+      require_pushed_authorization_requests: false,
       authorization_response_iss_parameter_supported: true,
       subject_types_supported: ['public'],
     });

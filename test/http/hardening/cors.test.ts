@@ -18,6 +18,7 @@ const corsHeadersOf = (headers: Record<string, unknown>) => Object.fromEntries(C
 /** The endpoints a browser app calls itself, with the method it uses. */
 const CORS_ENDPOINTS = [
   ['POST', '/oauth/token', 'POST'],
+  ['POST', '/oauth/par', 'POST'],
   ['POST', '/oauth/revoke', 'POST'],
   ['GET', '/oidc/userinfo', 'GET, POST'],
   ['GET', '/.well-known/jwks.json', 'GET'],

@@ -1,18 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { SignJWT } from 'jose';
 import { clientSigningKey } from '../../helpers/client-assertion.js';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createTestApp, type TestApp } from '../../helpers/test-app.js';
 import { basicAuth, createClient, createUser, REDIRECT_URI, TEST_PASSWORD, type TestClient } from '../../helpers/fixtures.js';
 import { csrfToken, formAction, InjectBrowser } from '../../helpers/browser.js';
-import { authorizeUrl, ERROR_DESCRIPTION_CHARS, setCookieLine } from '../../helpers/oauth-flow.js';
+import { authorizeParams, authorizeUrl, ERROR_DESCRIPTION_CHARS, setCookieLine } from '../../helpers/oauth-flow.js';
 import { ADMIN_ENV, adminToken } from '../admin/admin-helpers.js';
 import { insertResource } from '../../../src/repositories/resources-repository.js';
 import { insertScope } from '../../../src/repositories/scopes-repository.js';
 import { findUserByUsername } from '../../../src/repositories/users-repository.js';
 import { startSession } from '../../../src/services/session-service.js';
 import { accountCsrfToken } from '../../../src/routes/account/account-context.js';
+import type { ClientJwks } from '../../../src/repositories/clients-repository.js';
+import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 
 const FUZZ_API = 'https://fuzz-api.example.com';
 
@@ -123,7 +124,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       client.clientId, REDIRECT_URI, 'code', 'S256', 'plain', 'openid', 'openid profile email', 'none', 'login', 'consent',
       'select_account', 'authorization_code', 'client_credentials', 'refresh_token', 'form_post', 'query', '0', '-1',
       '99999999999', 'allow', 'deny', 'yes', 'fuzzuser', token, csrf, uid, 'authly:admin', 'access_token', 'a.b.c', '{}', 'null',
-      FUZZ_API, `${FUZZ_API}#x`, 'read:fuzz',
+      FUZZ_API, `${FUZZ_API}#x`, 'read:fuzz', 'urn:ietf:params:oauth:request_uri:', `urn:ietf:params:oauth:request_uri:${'A'.repeat(43)}`,
     );
   });
   afterAll(() => t.close());
@@ -222,6 +223,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
   it.each([
     ['/oauth/authorize'],
     ['/oauth/token'],
+    ['/oauth/par'],
     ['/oauth/revoke'],
     ['/oauth/introspect'],
     ['/oidc/userinfo'],
@@ -233,6 +235,66 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       headers: headersOf({ authorization: auth, cookie, 'content-type': type }),
       payload: q,
     }));
+  });
+
+  // Issue 13 §2: an authenticated push of random authorization parameters (sometimes a valid request), then
+  // its request_uri, when one is issued, at the authorization endpoint with random parameters around it.
+  it('POST /oauth/par authenticated with random parameters, then its request_uri at /oauth/authorize', async () => {
+    const valid = `response_type=code&client_id=${enc(client.clientId)}&redirect_uri=${enc(REDIRECT_URI)}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`;
+    const body = fc.oneof(encodedParams(), encodedParams().map((q) => `${valid}&${q}`));
+    await fc.assert(
+      fc.asyncProperty(body, encodedParams(), async (q, outside) => {
+        const headers = { authorization: basicAuth(client.clientId, client.clientSecret!), 'content-type': 'application/x-www-form-urlencoded' };
+        const pushed = await t.app.inject({ method: 'POST', url: '/oauth/par', headers, payload: q });
+        check(pushed, `POST /oauth/par ${q.slice(0, 200)}`);
+        if (pushed.statusCode !== 201) return;
+        const requestUri = (pushed.json() as { request_uri: string }).request_uri;
+        const url = `/oauth/authorize?${outside}&client_id=${enc(client.clientId)}&request_uri=${enc(requestUri)}`;
+        check(await t.app.inject({ method: 'GET', url }), `GET ${url.slice(0, 200)}`);
+      }),
+      { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
+    );
+  });
+
+  // Issue 13 §2 (RFC 9101): request objects with random headers and claims, signed by the client's registered
+  // key or not at all, at the authorization endpoint and inside an authenticated push.
+  it('request objects with random headers and claims at /oauth/authorize and /oauth/par', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'fuzz', alg: 'ES256' };
+    const jarClient = await createClient(t.app, { jwks: { keys: [jwk] } as unknown as ClientJwks });
+    const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+    const claimValue = fc.oneof(value(), fc.jsonValue(), fc.integer(), fc.array(value(), { maxLength: 3 }));
+    const claims = fc.dictionary(name(), claimValue, { maxKeys: 8 }).map((extra) => ({
+      iss: jarClient.clientId,
+      aud: t.config.issuer,
+      exp: Math.floor(Date.now() / 1000) + 60,
+      ...Object.fromEntries(authorizeParams(jarClient.clientId)),
+      ...extra,
+    }));
+    const header = fc.record(
+      { alg: fc.oneof(fc.constantFrom('ES256', 'RS256', 'none', 'HS256', 'EdDSA', 'PS256', ''), value()), kid: fc.oneof(fc.constant('fuzz'), value()), typ: fc.oneof(fc.constant('oauth-authz-req+jwt'), value()) },
+      { requiredKeys: [] },
+    );
+    const request = fc.oneof(
+      claims.map((c) => new SignJWT(c as JWTPayload).setProtectedHeader({ alg: 'ES256', kid: 'fuzz' }).sign(privateKey)),
+      fc.tuple(header, fc.oneof(claims, fc.jsonValue()), printable(90)).map(([h, c, sig]) => Promise.resolve(`${b64(h)}.${b64(c)}.${enc(sig)}`)),
+      fc.oneof(value(), printable(200)).map((v) => Promise.resolve(v)),
+    );
+    await fc.assert(
+      fc.asyncProperty(request, encodedParams(), fc.boolean(), async (pending, outside, viaPar) => {
+        const jwt = await pending;
+        const res = viaPar
+          ? await t.app.inject({
+              method: 'POST',
+              url: '/oauth/par',
+              headers: { authorization: basicAuth(jarClient.clientId, jarClient.clientSecret!), 'content-type': 'application/x-www-form-urlencoded' },
+              payload: `${outside}&request=${enc(jwt)}`,
+            })
+          : await t.app.inject({ method: 'GET', url: `/oauth/authorize?${outside}&client_id=${enc(jarClient.clientId)}&request=${enc(jwt)}` });
+        check(res, `${viaPar ? 'POST /oauth/par' : 'GET /oauth/authorize'} request=${jwt.slice(0, 200)}`);
+      }),
+      { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
+    );
   });
 
   const oddSegment = () => fc.constantFrom(...ODD_SEGMENTS);

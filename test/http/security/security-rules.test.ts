@@ -206,8 +206,10 @@ const ROWS: Row[] = [
   // Everywhere
   ['non-UTF-8 input → 400 invalid_request', (f) => form(f, '/oauth/token', 'grant_type=client_credentials&scope=%FF', { authorization: basicAuth(f.client.clientId, f.client.clientSecret!) }), { json: [400, 'invalid_request'] }],
   ['wrong content type at the token endpoint → 400 invalid_request', (f) => f.t.app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/json', authorization: basicAuth(f.client.clientId, f.client.clientSecret!) }, payload: '{"grant_type":"client_credentials"}' }), { json: [400, 'invalid_request'] }],
-  ['request is refused explicitly', (f) => f.get(authorizeUrl(f.client.clientId, { request: 'eyJhbGciOiJub25lIn0.e30.' })), { redirect: 'request_not_supported' }],
-  ['request_uri is refused explicitly', (f) => f.get(authorizeUrl(f.client.clientId, { request_uri: 'https://app.example.com/r' })), { redirect: 'request_uri_not_supported' }],
+  // Issue 13 §2: request objects are verified (RFC 9101); an unsigned one from a client not registered for it is refused.
+  ['an unsigned request object is refused (never silently ignored)', (f) => f.get(authorizeUrl(f.client.clientId, { request: 'eyJhbGciOiJub25lIn0.e30.' })), { page: 400 }],
+  // Issue 13 §2: a request_uri is accepted only as a pushed request's (RFC 9126); nothing is fetched by reference.
+  ['a request_uri that is not a pushed request\'s → invalid_request_uri page, never fetched', (f) => f.get(authorizeUrl(f.client.clientId, { request_uri: 'https://app.example.com/r' })), { page: 400 }],
   ['request bodies are size-limited', (f) => form(f, '/oauth/token', `grant_type=client_credentials&x=${'a'.repeat(70 * 1024)}`), { json: [413, 'invalid_request'] }],
   ['repeated parameters refused at the token endpoint', (f) => form(f, '/oauth/token', 'grant_type=client_credentials&grant_type=client_credentials', { authorization: basicAuth(f.client.clientId, f.client.clientSecret!) }), { json: [400, 'invalid_request'] }],
   ['repeated parameters refused at the authorization endpoint', (f) => f.get(`${authorizeUrl(f.client.clientId)}&scope=openid`), { redirect: 'invalid_request' }],
@@ -363,6 +365,17 @@ describe('SECURITY.md: one failing request per rule', () => {
  * pointers honest: the file exists and still holds a test of that name.
  */
 const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
+  // Issue 13 §2: pushed authorization requests (RFC 9126).
+  ['PAR: the request_uri is single use, short-lived and bound to the client; only its hash is stored', 'test/http/par/pushed-authorization.test.ts', 'stores only a hash of the request_uri, bound to the client, and never the client credentials'],
+  ['PAR: of concurrent uses of one request_uri exactly one proceeds', 'test/http/par/pushed-authorization.test.ts', 'of concurrent uses of one request_uri exactly one proceeds'],
+  ['PAR: a request_uri replayed through another replica is refused', 'test/e2e/par-two-replicas.test.ts', 'a request_uri used on one replica is refused on the other'],
+  ['PAR: errors at the endpoint are JSON (400, 401 for client authentication), never a redirect', 'test/http/par/pushed-authorization.test.ts', 'request_uri inside the push (section 2.1)'],
+  ['PAR: only the pushed parameters count at the authorization endpoint', 'test/http/par/pushed-authorization.test.ts', 'only the pushed parameters count: redirect_uri, state and scope outside the push are ignored'],
+  ['request objects: signature against the client\'s keys, iss/aud/exp/client_id checked, alg none only when registered', 'test/http/par/request-objects.test.ts', 'a bad signature (another key under a registered kid)'],
+  ['request objects: HS* only from a client_secret_jwt client, keyed with its secret; never from a client whose secret is only hashed', 'test/http/par/request-objects.test.ts', 'refuses an HS256 object signed with the secret of a client that does not use client_secret_jwt'],
+  ['request objects: only the object\'s parameters count (RFC 9101 section 6.3)', 'test/http/par/request-objects.test.ts', "uses only the object's parameters (section 6.3): redirect_uri, state and scope outside it are ignored"],
+  ['request objects: REQUEST_OBJECTS_ENABLED=false refuses request with request_not_supported, and discovery says so', 'test/http/par/request-objects.test.ts', 'discovery says request objects are not supported, and request is refused with request_not_supported'],
+  ['PAR: REQUIRE_PUSHED_AUTHORIZATION_REQUESTS and a client\'s require_pushed_authorization_requests refuse a request that was not pushed', 'test/http/par/pushed-authorization.test.ts', 'is refused a request that was not pushed, with the error sent to its redirect URI'],
   ["resource-bound audience: a token for resource A is inactive to resource B's client", 'test/http/resources/resource-indicators.test.ts', "introspection: the resource's own client sees it active, another resource's client inactive"],
   ['a database that is down → 503 temporarily_unavailable + Retry-After (OAuth, admin and page shapes), then recovery', 'test/http/faults/database-outage.test.ts', 'answers 503 + Retry-After in each audience shape while cut, and recovers once restored'],
   ['database errors by SQLSTATE class: connection/shutdown/deadlock/lock timeout → 503, never 500', 'test/unit/http/error-handler.test.ts', 'on the token endpoint: 503 temporarily_unavailable with Retry-After'],

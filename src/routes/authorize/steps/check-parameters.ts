@@ -16,10 +16,18 @@ export const checkDuplicateParameters: AuthorizeStep = (c) => {
   c.params = singleParams(c.raw, RESOURCE_PARAMS);
 };
 
-/** Request objects are not implemented; refused explicitly (OIDC Core section 6), never ignored. */
+/**
+ * What is left of `request` and `request_uri` once unpackRequest and loadPushedRequest have replaced the
+ * parameters: with REQUEST_OBJECTS_ENABLED=false a request object is refused explicitly (OIDC Core section 6),
+ * never ignored. A request_uri is accepted only as a pushed request's (a pushed request never holds one: RFC
+ * 9126 section 2.1); with PAR_ENABLED=false it is not supported.
+ */
 export const checkRequestObject: AuthorizeStep = (c) => {
   if (c.params.request !== undefined) throw new RequestNotSupported('the request parameter is not supported');
-  if (c.params.request_uri !== undefined) throw new RequestUriNotSupported('the request_uri parameter is not supported');
+  if (c.params.request_uri !== undefined) {
+    if (c.mode === 'push') throw new InvalidRequest('request_uri must not be pushed (RFC 9126 section 2.1)');
+    throw new RequestUriNotSupported('the request_uri parameter is not supported');
+  }
 };
 
 /** OAuth 2.1 keeps only the code flow. */
