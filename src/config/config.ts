@@ -105,6 +105,23 @@ export const ENV_VARS = {
     default: '10',
     description: 'Authorization code lifetime (RFC 6749 section 4.1.2 recommends at most 10).',
   },
+  // RFC 8628: the device authorization grant (POST /oauth/device_authorization and the /device page).
+  DEVICE_GRANT_ENABLED: {
+    schema: bool,
+    default: 'true',
+    description:
+      'Device authorization grant (RFC 8628): POST /oauth/device_authorization, the /device page and `authly admin login`. In discovery only while enabled.',
+  },
+  DEVICE_CODE_EXPIRE_MINUTES: {
+    schema: int(1, 60),
+    default: '10',
+    description: 'Lifetime of a device code and its user code (RFC 8628 section 3.2 expires_in).',
+  },
+  DEVICE_CODE_INTERVAL_SECONDS: {
+    schema: int(1, 60),
+    default: '5',
+    description: 'Seconds a device waits between polls of the token endpoint (RFC 8628 section 3.2 interval); slow_down adds 5.',
+  },
   ID_TOKEN_EXPIRE_MINUTES: { schema: int(1, 1440), default: '60', description: 'ID token lifetime.' },
   SESSION_EXPIRE_HOURS: { schema: int(1, 8760), default: '24', description: 'Browser session (single sign-on) lifetime.' },
   MFA_POLICY: {
@@ -438,6 +455,8 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   refreshTokenReuseGraceSeconds: number;
   authorizationCodeTtlSeconds: number;
+  /** RFC 8628 (DEVICE_GRANT_*): whether the grant is offered, and its codes' lifetime and polling interval. */
+  deviceGrant: { enabled: boolean; codeTtlSeconds: number; intervalSeconds: number };
   idTokenTtlSeconds: number;
   sessionTtlSeconds: number;
   /** MFA_POLICY: the default second-factor policy of clients that set none (src/services/mfa-policy.ts). */
@@ -825,6 +844,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     refreshTokenTtlSeconds: v<number>('REFRESH_TOKEN_EXPIRE_DAYS') * 86400,
     refreshTokenReuseGraceSeconds: v('REFRESH_TOKEN_REUSE_GRACE_SECONDS'),
     authorizationCodeTtlSeconds: v<number>('AUTHORIZATION_CODE_EXPIRE_MINUTES') * 60,
+    deviceGrant: {
+      enabled: v('DEVICE_GRANT_ENABLED'),
+      codeTtlSeconds: v<number>('DEVICE_CODE_EXPIRE_MINUTES') * 60,
+      intervalSeconds: v('DEVICE_CODE_INTERVAL_SECONDS'),
+    },
     idTokenTtlSeconds: v<number>('ID_TOKEN_EXPIRE_MINUTES') * 60,
     sessionTtlSeconds: v<number>('SESSION_EXPIRE_HOURS') * 3600,
     mfaPolicy: v('MFA_POLICY'),

@@ -86,6 +86,10 @@ export const AUDIT_EVENTS = [
   'mfa.recovery_code_used',
   'mfa.failed',
   'admin.user.factors_reset',
+  // RFC 8628 (src/routes/device): a device asked, and the person approved or denied it on the /device page.
+  'device_authorization.requested',
+  'device_authorization.approved',
+  'device_authorization.denied',
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

@@ -19,6 +19,11 @@ export interface AuthorizationRequest {
   acrValues?: string[];
   /** The sub of a verified id_token_hint: the end-user the client expects (OIDC Core section 3.1.2.1). */
   idTokenHintSub?: string;
+  /**
+   * RFC 8628: the device authorization this sign-in approves (the /device page started it). Its end is then
+   * no code sent to redirectUri (the /device page itself) but the device's request approved or denied.
+   */
+  deviceAuthorizationId?: string;
 }
 
 /** Authorization response parameters (a code, or an error) plus RFC 9207 iss. */

@@ -13,6 +13,7 @@ import {
 import { tryLockCleanup, unlockCleanup } from '../repositories/locks-repository.js';
 import { deleteExpiredActionTokens } from '../repositories/user-action-tokens-repository.js';
 import { deleteExpiredUsedJtis } from '../repositories/used-jtis-repository.js';
+import { deleteExpiredDeviceAuthorizations } from '../repositories/device-authorizations-repository.js';
 import type { ServiceContext } from './context.js';
 import { maintainKeys } from './key-rotation.js';
 
@@ -31,6 +32,7 @@ export const CLEANUP_TABLES = [
   'consents',
   'user_action_tokens',
   'used_jtis',
+  'device_authorizations',
 ] as const;
 export type CleanupTable = (typeof CLEANUP_TABLES)[number];
 
@@ -78,6 +80,7 @@ function steps(ctx: Ctx): [CleanupTable, (conn: Queryable, batch: number) => Pro
     ['consents', (conn, batch) => deleteConsentsWithoutGrants(conn, batch, retention)],
     ['user_action_tokens', deleteExpiredActionTokens],
     ['used_jtis', deleteExpiredUsedJtis],
+    ['device_authorizations', deleteExpiredDeviceAuthorizations],
   ];
 }
 

@@ -1,6 +1,6 @@
 import type { Config } from '../../config/config.js';
 import { urlFor } from '../../config/routes.js';
-import { SUPPORTED_GRANT_TYPES } from '../../grants/grant-registry.js';
+import { enabledGrantTypes } from '../../grants/grant-registry.js';
 import { ACR_VALUES_SUPPORTED } from '../../services/mfa-policy.js';
 
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'phone', 'address', 'offline_access'];
@@ -18,7 +18,7 @@ export const SUPPORTED_CLAIMS = [
  * `signingAlgs` are the key store's algorithms (RS256 first): exactly those a client's
  * id_token_signed_response_alg may name.
  */
-export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'registrationPolicy'>, signingAlgs: readonly string[]): Record<string, unknown> {
+export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'registrationPolicy' | 'deviceGrant'>, signingAlgs: readonly string[]): Record<string, unknown> {
   const { issuer } = config;
   return {
     issuer,
@@ -31,7 +31,7 @@ export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'regi
     scopes_supported: SUPPORTED_SCOPES,
     response_types_supported: ['code'],
     response_modes_supported: ['query', 'form_post'],
-    grant_types_supported: SUPPORTED_GRANT_TYPES,
+    grant_types_supported: enabledGrantTypes(config),
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: signingAlgs,
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
@@ -53,6 +53,8 @@ export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'regi
     // draft-ietf-oauth-client-id-metadata-document section 6: https URLs as client_id (CIMD_ENABLED).
     ...(config.cimd.enabled ? { client_id_metadata_document_supported: true } : {}),
     // RFC 7591 / RFC 8414 section 2: only while registration is possible (REGISTRATION_POLICY not closed).
+    // RFC 8628 section 4: only while DEVICE_GRANT_ENABLED.
+    ...(config.deviceGrant.enabled ? { device_authorization_endpoint: urlFor(issuer, 'deviceAuthorization') } : {}),
     ...(config.registrationPolicy === 'closed' ? {} : { registration_endpoint: urlFor(issuer, 'registration') }),
   };
 }
