@@ -28,6 +28,7 @@ const EXPECTED = {
   consents: 1,
   user_action_tokens: 1,
   used_jtis: 2,
+  device_authorizations: 2,
 };
 
 const PAST = "now() - interval '1 hour'";
@@ -78,6 +79,10 @@ async function seed(db: Db): Promise<void> {
     // One-time identifiers: gone once their time has passed.
     `INSERT INTO used_jtis (namespace, jti_hash, expires_at) VALUES
        ('dpop_proof', 'j1', ${PAST}), ('client_assertion', 'j2', ${LONG_AGO}), ('dpop_proof', 'j3', ${FUTURE})`,
+    // Device authorizations (RFC 8628): gone once expired, whatever their status.
+    `INSERT INTO device_authorizations (device_code_hash, user_code_hash, client_id, scope, status, interval_seconds, expires_at) VALUES
+       ('d1', 'u1', 'app', 'openid', 'pending', 5, ${PAST}), ('d2', 'u2', 'app', 'openid', 'denied', 5, ${LONG_AGO}),
+       ('d3', 'u3', 'app', 'openid', 'pending', 5, ${FUTURE})`,
     // alice/app has grants left; bob/app has none and is old; bob/other has none but is recent.
     `INSERT INTO consents (user_id, client_id, scopes, updated_at) VALUES
        ('${USER}', 'app', '{openid}', ${LONG_AGO}), ('${OTHER_USER}', 'app', '{openid}', ${LONG_AGO}),
@@ -128,6 +133,7 @@ describe('cleanup service', () => {
     expect(await keys(t.db, 'auth_failures', 'key')).toEqual(['f3', 'f4']);
     expect(await keys(t.db, 'user_action_tokens', 'token_hash')).toEqual(['t2', 't3']);
     expect(await keys(t.db, 'used_jtis', 'jti_hash')).toEqual(['j3']);
+    expect(await keys(t.db, 'device_authorizations', 'device_code_hash')).toEqual(['d3']);
     expect(await keys(t.db, 'grants', 'id')).toEqual([G_LIVE, G_RECENT]);
     expect(await keys(t.db, 'consents', "user_id::text || '/' || client_id")).toEqual([`${USER}/app`, `${OTHER_USER}/other`]);
 
