@@ -33,6 +33,15 @@ export async function findPendingDeviceAuthorizationByUserCode(db: Queryable, us
   return rows[0];
 }
 
+/** The live, still undecided request by id (the confirmation form carries it, under an HMAC). */
+export async function findPendingDeviceAuthorization(db: Queryable, id: string): Promise<DeviceAuthorization | undefined> {
+  const { rows } = await db.query<DeviceAuthorization>(
+    `SELECT ${COLUMNS} FROM device_authorizations WHERE id = $1 AND status = 'pending' AND expires_at > now()`,
+    [id],
+  );
+  return rows[0];
+}
+
 /** The user approved: pending → approved with the grant its tokens will belong to; false if no longer pending and live. */
 export async function approveDeviceAuthorization(db: Queryable, id: string, grantId: string): Promise<boolean> {
   const { rowCount } = await db.query(

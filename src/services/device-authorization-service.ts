@@ -1,12 +1,13 @@
 import { randomInt } from 'node:crypto';
 import { isUniqueViolation } from '../errors/storage-errors.js';
 import { TooManyAttempts } from '../errors/throttle-errors.js';
-import { hmacSha256Base64url } from '../lib/crypto.js';
+import { constantTimeEqual, hmacSha256Base64url } from '../lib/crypto.js';
 import { secondsFromNow } from '../lib/time.js';
 import type { Client } from '../repositories/clients-repository.js';
 import {
   approveDeviceAuthorization,
   denyDeviceAuthorization,
+  findPendingDeviceAuthorization,
   findPendingDeviceAuthorizationByUserCode,
   insertDeviceAuthorization,
   type DeviceAuthorization,
@@ -119,6 +120,22 @@ export async function findDeviceRequest(ctx: ServiceContext, input: string, ip: 
   }
   ctx.metrics.deviceUserCodeAttempts.inc({ result: 'found' });
   return { authorization, client };
+}
+
+/**
+ * The confirmation form names the request it was shown for by id, with this HMAC: only a lookup by user code
+ * (throttled) hands one out, so the confirmation needs no second, counted lookup of the code.
+ */
+export function confirmationToken(ctx: Pick<ServiceContext, 'csrfKey'>, authorizationId: string): string {
+  return hmacSha256Base64url(ctx.csrfKey, `device-confirm:${authorizationId}`);
+}
+
+/** The pending request a confirmation form names, if its token is right and the request still pending and live. */
+export async function findConfirmedDeviceRequest(ctx: ServiceContext, authorizationId: string, token: string): Promise<DeviceRequest | undefined> {
+  if (!constantTimeEqual(token, confirmationToken(ctx, authorizationId))) return undefined;
+  const authorization = await findPendingDeviceAuthorization(ctx.db, authorizationId);
+  const client = authorization ? await lookupClient(ctx, authorization.clientId) : undefined;
+  return authorization && client?.isActive ? { authorization, client } : undefined;
 }
 
 /**

@@ -36,7 +36,8 @@ ${actions(button(t('device.continue')))}
 
 export interface DeviceConfirmView {
   action: string;
-  csrfToken: string;
+  /** The hidden fields of the answer: the form's CSRF token, and the request with its confirmation token. */
+  fields: Record<string, string>;
   /** XXXX-XXXX. */
   userCode: string;
   clientName: string;
@@ -70,7 +71,7 @@ ${
 }
 ${warning(t('device.confirm_warning'))}
 <form method="post" action="${view.action}">
-${hidden({ csrf_token: view.csrfToken, user_code: view.userCode })}
+${hidden(view.fields)}
 ${actions(button(t('consent.deny'), { variant: 'secondary', name: 'decision', value: 'deny' }), button(t('device.continue'), { name: 'decision', value: 'allow' }))}
 </form>`,
   );

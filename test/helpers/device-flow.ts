@@ -1,5 +1,6 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { InjectBrowser, csrfToken, formAction } from './browser.js';
+import { hiddenInputs } from './e2e-server.js';
 import { createClient, type TestClient } from './fixtures.js';
 import { completeInteraction, tokenRequest, type TokenAuth } from './oauth-flow.js';
 import type { NewClient } from '../../src/repositories/clients-repository.js';
@@ -61,7 +62,7 @@ export async function enterUserCode(browser: InjectBrowser, userCode: string, de
   const form = await browser.get('/device');
   const confirm = await browser.post('/device', { csrf_token: csrfToken(form.body), user_code: userCode });
   if (confirm.statusCode !== 200) return confirm;
-  return browser.post(formAction(confirm.body), { csrf_token: csrfToken(confirm.body), user_code: userCode, decision });
+  return browser.post(formAction(confirm.body), { ...Object.fromEntries(hiddenInputs(confirm.body)), decision });
 }
 
 /** The person's whole part: code, confirmation, sign-in and consent; returns the last page. */

@@ -8,13 +8,20 @@ import { findScopes } from '../../repositories/scopes-repository.js';
 import { findUserById } from '../../repositories/users-repository.js';
 import type { AuthorizationRequest } from '../../services/authorization-request.js';
 import { needsLogin } from '../../services/authorization-service.js';
-import { findDeviceRequest, formatUserCode, normaliseUserCode, type DeviceRequest } from '../../services/device-authorization-service.js';
+import {
+  confirmationToken,
+  findConfirmedDeviceRequest,
+  findDeviceRequest,
+  formatUserCode,
+  normaliseUserCode,
+  type DeviceRequest,
+} from '../../services/device-authorization-service.js';
 import { startInteraction } from '../../services/interaction-service.js';
 import { sessionSatisfiesMfaPolicy } from '../../services/mfa-policy.js';
 import { consentResources } from '../../services/resource-indicators.js';
 import { findSession, SESSION_COOKIE } from '../../services/session-service.js';
 import { waitInWords } from '../../views/components.js';
-import { deviceCodePage, deviceConfirmPage } from '../../views/device-pages.js';
+import { deviceCodePage, deviceConfirmPage, deviceOutcomePage } from '../../views/device-pages.js';
 import { sendPage } from '../../views/page.js';
 import { setInteractionCookie } from '../interaction/interaction-cookie.js';
 import { checkFormCsrfToken, formCsrfToken } from '../recovery/form-csrf.js';
@@ -31,7 +38,7 @@ const MAX_TYPED = 20;
  * 1. GET /device (?user_code= from verification_uri_complete, only prefilled): the code form.
  * 2. POST /device: the code looked up (throttled per address, section 5.1); the confirmation page says which
  *    client asks for what, and which code the person's device should show (section 5.4, remote phishing).
- * 3. POST /device/confirm: Deny ends it (the device gets access_denied); Continue starts the normal sign-in
+ * 3. POST /device/confirm (the request by id, under an HMAC only a lookup hands out): Deny ends it (the device gets access_denied); Continue starts the normal sign-in
  *    (src/routes/interaction: every factor, lockout and MFA rule applies), whose end approves the request
  *    (src/routes/device/device-outcome.ts) instead of sending a code.
  */
@@ -83,7 +90,11 @@ export async function devicePageRoutes(app: FastifyInstance): Promise<void> {
     const { authorization, client } = found;
     const page = deviceConfirmPage(pc, {
       action: ROUTES.deviceConfirm,
-      csrfToken: formCsrfToken(ctx, request, reply),
+      fields: {
+        csrf_token: formCsrfToken(ctx, request, reply),
+        request_id: authorization.id,
+        confirm_token: confirmationToken(ctx, authorization.id),
+      },
       userCode: shownCode(params.user_code ?? ''),
       clientName: client.clientName,
       scopes: await findScopes(ctx.db, parseScope(authorization.scope)),
@@ -99,8 +110,8 @@ export async function devicePageRoutes(app: FastifyInstance): Promise<void> {
     const params = form(request);
     const pc = pageContext(request);
     if (!checkFormCsrfToken(ctx, request, params.csrf_token)) return codePage(request, reply, 403, undefined, pc.t('device.form_expired'));
-    const found = await lookUp(request, reply, params.user_code ?? '');
-    if (!found) return reply;
+    const found = await findConfirmedDeviceRequest(ctx, params.request_id ?? '', params.confirm_token ?? '');
+    if (!found) return sendPage(reply, 400, deviceOutcomePage(pc, 'gone'), { formAction: ["'none'"] });
     const { authorization, client } = found;
     if (params.decision !== 'allow') {
       return denyDeviceAuthorization(ctx, request, reply, { clientId: client.clientId, deviceAuthorizationId: authorization.id }, {});

@@ -243,6 +243,13 @@ describe('device authorization grant (RFC 8628)', () => {
       expect(res.body).toContain('The form has expired.');
       const confirm = await new InjectBrowser(t.app).post('/device/confirm', { user_code: started.user_code, decision: 'deny' });
       expect(confirm.statusCode).toBe(403);
+      // With a form token but a request id the server did not hand out (no confirmation token): refused.
+      const browser = new InjectBrowser(t.app);
+      const form = await browser.get('/device');
+      const token = /name="csrf_token" value="([^"]+)"/.exec(form.body)![1]!;
+      const forged = await browser.post('/device/confirm', { csrf_token: token, request_id: '00000000-0000-4000-8000-000000000000', confirm_token: 'x', decision: 'deny' });
+      expect(forged.statusCode).toBe(400);
+      expect(forged.body).toContain('This request has expired or was already answered.');
       expect(await status(started.device_code)).toEqual({ status: 'pending', interval_seconds: 5 });
     });
 
