@@ -107,6 +107,8 @@ describe('authly maintenance', () => {
         'grants',
         'consents',
         'user_action_tokens',
+        'used_jtis',
+        'device_authorizations',
       ]
         .map((table) => `Deleted 0 from ${table}\n`)
         .join(''),
