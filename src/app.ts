@@ -23,6 +23,8 @@ import { accountTotpRoutes } from './routes/account/totp-route.js';
 import { adminRoutes } from './routes/admin/admin-routes.js';
 import { assetsRoutes } from './routes/assets/assets-route.js';
 import { authorizeRoutes } from './routes/authorize/authorize-route.js';
+import { deviceAuthorizationRoutes } from './routes/device/device-authorization-route.js';
+import { devicePageRoutes } from './routes/device/device-page-routes.js';
 import { discoveryRoutes } from './routes/discovery/discovery-route.js';
 import { healthRoutes } from './routes/health/health-route.js';
 import { accountEmailRoutes } from './routes/account/account-email-route.js';
@@ -268,6 +270,8 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   await app.register(accountTotpRoutes);
   await app.register(tokenRoutes);
   await app.register(pushedAuthorizationRoutes);
+  await app.register(deviceAuthorizationRoutes);
+  await app.register(devicePageRoutes);
   await app.register(revocationRoutes);
   await app.register(introspectionRoutes);
   await app.register(userinfoRoutes);

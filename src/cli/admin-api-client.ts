@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROUTES } from '../config/routes.js';
+import { findStoredLogin, loggedInAccessToken, type StoredLogin } from './admin-login.js';
 import { CliError, UsageError } from './cli-io.js';
 
 /**
@@ -12,10 +13,14 @@ export const DEFAULT_URL = 'http://localhost:8000';
 const CREDENTIALS_FILE = 'admin-credentials.json';
 const TIMEOUT_MS = 30_000;
 
-export interface Credentials {
-  clientId: string;
-  clientSecret: string;
-}
+/**
+ * How the CLI gets its admin access token: the admin client's credentials (client_credentials), a token
+ * given as AUTHLY_ADMIN_TOKEN, or the login `authly admin login` stored (src/cli/admin-login.ts).
+ */
+export type Credentials =
+  | { kind: 'client'; clientId: string; clientSecret: string }
+  | { kind: 'token'; accessToken: string }
+  | { kind: 'login'; file: string; login: StoredLogin & { url: string } };
 
 export interface ConnectionOptions {
   url?: string | undefined;
@@ -24,15 +29,22 @@ export interface ConnectionOptions {
   dataDir?: string | undefined;
 }
 
-/** --client-id/--client-secret, then AUTHLY_ADMIN_CLIENT_ID/SECRET, then the development credentials file. */
-export function resolveCredentials(options: ConnectionOptions, env: Record<string, string | undefined>): Credentials {
+/**
+ * --client-id/--client-secret, then AUTHLY_ADMIN_TOKEN (`authly admin login --print`), then
+ * AUTHLY_ADMIN_CLIENT_ID/SECRET, then the login stored by `authly admin login` for this URL, then the
+ * development credentials file.
+ */
+export function resolveCredentials(options: ConnectionOptions, env: Record<string, string | undefined>, url?: string): Credentials {
   if (options.clientId || options.clientSecret) {
     if (!options.clientId || !options.clientSecret) throw new UsageError('--client-id and --client-secret go together');
-    return { clientId: options.clientId, clientSecret: options.clientSecret };
+    return { kind: 'client', clientId: options.clientId, clientSecret: options.clientSecret };
   }
+  if (env.AUTHLY_ADMIN_TOKEN) return { kind: 'token', accessToken: env.AUTHLY_ADMIN_TOKEN };
   if (env.AUTHLY_ADMIN_CLIENT_ID && env.AUTHLY_ADMIN_CLIENT_SECRET) {
-    return { clientId: env.AUTHLY_ADMIN_CLIENT_ID, clientSecret: env.AUTHLY_ADMIN_CLIENT_SECRET };
+    return { kind: 'client', clientId: env.AUTHLY_ADMIN_CLIENT_ID, clientSecret: env.AUTHLY_ADMIN_CLIENT_SECRET };
   }
+  const stored = url === undefined ? undefined : findStoredLogin(env, url);
+  if (stored) return { kind: 'login', ...stored };
   const file = path.resolve(options.dataDir ?? env.AUTHLY_DATA_DIR ?? './data', CREDENTIALS_FILE);
   let saved: { client_id?: unknown; client_secret?: unknown };
   try {
@@ -40,13 +52,13 @@ export function resolveCredentials(options: ConnectionOptions, env: Record<strin
   } catch {
     throw new CliError(
       `no admin credentials: pass --client-id and --client-secret, set AUTHLY_ADMIN_CLIENT_ID and ` +
-        `AUTHLY_ADMIN_CLIENT_SECRET, or start the server in development to create ${file}`,
+        `AUTHLY_ADMIN_CLIENT_SECRET, run 'authly admin login', or start the server in development to create ${file}`,
     );
   }
   if (typeof saved.client_id !== 'string' || typeof saved.client_secret !== 'string') {
     throw new CliError(`${file} does not hold client_id and client_secret`);
   }
-  return { clientId: saved.client_id, clientSecret: saved.client_secret };
+  return { kind: 'client', clientId: saved.client_id, clientSecret: saved.client_secret };
 }
 
 export function resolveUrl(options: ConnectionOptions, env: Record<string, string | undefined>): string {
@@ -56,7 +68,7 @@ export function resolveUrl(options: ConnectionOptions, env: Record<string, strin
 }
 
 /** `error: message`: the admin API's `{ message, fields }`, or an OAuth `{ error, error_description }`. */
-function describeError(status: number, body: unknown): string {
+export function describeError(status: number, body: unknown): string {
   if (body && typeof body === 'object') {
     const { message, fields, error, error_description: description } = body as Record<string, unknown>;
     if (typeof message === 'string') {
@@ -77,7 +89,7 @@ export interface ApiResponse {
   body: unknown;
 }
 
-async function send(url: string, init: RequestInit): Promise<ApiResponse> {
+export async function send(url: string, init: RequestInit): Promise<ApiResponse> {
   let response: Response;
   try {
     response = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
@@ -104,11 +116,18 @@ export class AdminApiClient {
     private readonly credentials: Credentials,
   ) {}
 
-  /** RFC 6749 section 4.4 with client_secret_basic (section 2.3.1: id and secret form-encoded first). */
   private async accessToken(): Promise<string> {
     if (this.token) return this.token;
+    const { credentials } = this;
+    if (credentials.kind === 'token') return (this.token = credentials.accessToken);
+    if (credentials.kind === 'login') return (this.token = await loggedInAccessToken(this.baseUrl, credentials.file, credentials.login));
+    return (this.token = await this.clientCredentialsToken(credentials));
+  }
+
+  /** RFC 6749 section 4.4 with client_secret_basic (section 2.3.1: id and secret form-encoded first). */
+  private async clientCredentialsToken(credentials: { clientId: string; clientSecret: string }): Promise<string> {
     const encode = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-    const basic = Buffer.from(`${encode(this.credentials.clientId)}:${encode(this.credentials.clientSecret)}`).toString('base64');
+    const basic = Buffer.from(`${encode(credentials.clientId)}:${encode(credentials.clientSecret)}`).toString('base64');
     const { status, body } = await send(this.baseUrl + ROUTES.token, {
       method: 'POST',
       headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
@@ -118,7 +137,6 @@ export class AdminApiClient {
     if (status !== 200 || typeof token !== 'string') {
       throw new CliError(`cannot get an admin access token: ${describeError(status, body)}`);
     }
-    this.token = token;
     return token;
   }
 

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AdminApiClient, DEFAULT_URL, resolveCredentials, resolveUrl } from './admin-api-client.js';
+import { runLogin, runLogout } from './admin-login.js';
 import { COMMANDS, type Command, type FieldOption } from './admin-commands.js';
 import { CliError, defaultIo, readAll, UsageError, type CliIo } from './cli-io.js';
 import { formatRecord, formatTable } from './output.js';
@@ -17,12 +18,14 @@ const GLOBAL_OPTIONS = {
 } satisfies Options;
 
 const PASSWORD_OPTIONS = { password: { type: 'string' }, 'password-stdin': { type: 'boolean' } } satisfies Options;
+/** `authly admin login --print` (src/cli/admin-login.ts). */
+const LOGIN_OPTIONS = { print: { type: 'boolean' } } satisfies Options;
 
 const fieldOptions = (command: Command): readonly FieldOption[] => [...(command.body ?? []), ...(command.query ?? [])];
 
 /** One parseArgs table for all commands; a flag means the same kind of value wherever it appears. */
 function allOptions(): Options {
-  const options: Options = { ...GLOBAL_OPTIONS, ...PASSWORD_OPTIONS };
+  const options: Options = { ...GLOBAL_OPTIONS, ...PASSWORD_OPTIONS, ...LOGIN_OPTIONS };
   for (const option of COMMANDS.flatMap(fieldOptions)) {
     // A flag (`--emergency`) takes no value; every other option takes one (or several for a list).
     const spec = option.kind === 'flag' ? { type: 'boolean' as const } : { type: 'string' as const, multiple: option.kind === 'list' };
@@ -68,7 +71,44 @@ function overviewHelp(resource?: string): string {
   const commands = COMMANDS.filter((c) => !resource || c.name.startsWith(`${resource} `));
   const width = Math.max(...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}\n`).join('');
-  return `Usage: authly admin ${resource ?? '<command>'} ...\n\nTalks to the admin HTTP API with a client_credentials token.\n\nCommands:\n${lines}\nRun 'authly admin <command> --help' for the options of a command.\n\n${GLOBAL_HELP}`;
+  const login = resource ? '' : SESSION_COMMANDS.map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}\n`).join('');
+  return `Usage: authly admin ${resource ?? '<command>'} ...\n\nTalks to the admin HTTP API with a client_credentials token, or as a person after 'authly admin login'.\n\nCommands:\n${login}${lines}\nRun 'authly admin <command> --help' for the options of a command.\n\n${GLOBAL_HELP}`;
+}
+
+/** The commands that manage the CLI's own login instead of calling the admin API. */
+const SESSION_COMMANDS: readonly [string, string][] = [
+  ['login', 'sign in as a person in a browser (device grant, RFC 8628); --print: print the token instead of storing it'],
+  ['logout', "revoke and forget the login stored by 'authly admin login'"],
+];
+
+const LOGIN_HELP = `Usage: authly admin login [--url URL] [--print]
+
+Signs you in as a person: open the address it prints, enter the code, sign in (with your second factor)
+and approve. The admin token is stored for this URL in $XDG_CONFIG_HOME/authly/admin-login.json (else
+~/.config/authly/admin-login.json; mode 0600) and renewed with its refresh token, so later admin commands
+need no client secret. Only an administrator (is_admin) gets the admin scope.
+
+  --print  print the access token on stdout instead of storing it:
+           export AUTHLY_ADMIN_TOKEN=$(authly admin login --print)
+
+${GLOBAL_HELP}`;
+
+const LOGOUT_HELP = `Usage: authly admin logout [--url URL]
+
+Revokes the refresh token stored by 'authly admin login' for this URL and forgets the login.
+
+${GLOBAL_HELP}`;
+
+async function runSessionCommand(name: string, values: Values, io: CliIo): Promise<number> {
+  if (values.help) {
+    io.stdout.write(name === 'login' ? LOGIN_HELP : LOGOUT_HELP);
+    return 0;
+  }
+  const allowed = new Set(['url', 'json', ...(name === 'login' ? ['print'] : [])]);
+  const stray = Object.keys(values).find((flag) => !allowed.has(flag));
+  if (stray) throw new UsageError(`--${stray} does not apply to '${name}' (see authly admin ${name} --help)`);
+  const url = resolveUrl({ url: values.url as string | undefined }, io.env);
+  return name === 'login' ? runLogin(io, { url, print: Boolean(values.print) }) : runLogout(io, { url });
 }
 
 function parseBoolean(flag: string, value: string): boolean {
@@ -160,6 +200,7 @@ async function execute(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError(message);
   }
   const { values, positionals } = parsed;
+  if (positionals.length === 1 && SESSION_COMMANDS.some(([name]) => name === positionals[0])) return runSessionCommand(positionals[0]!, values, io);
   const found = findCommand(positionals);
   if (!found) {
     const resource = COMMANDS.some((c) => c.name.startsWith(`${positionals[0]} `)) ? positionals[0] : undefined;
@@ -209,7 +250,8 @@ async function execute(argv: string[], io: CliIo): Promise<number> {
     clientSecret: values['client-secret'] as string | undefined,
     dataDir: values['data-dir'] as string | undefined,
   };
-  const client = new AdminApiClient(resolveUrl(connection, io.env), resolveCredentials(connection, io.env));
+  const url = resolveUrl(connection, io.env);
+  const client = new AdminApiClient(url, resolveCredentials(connection, io.env, url));
   const response = await client.request(command.method, command.path(args), { query, ...(body ? { body } : {}) });
   print(command, args, response.body, Boolean(values.json), io);
   return 0;

@@ -50,7 +50,7 @@ const CLIENT_FIELDS: readonly FieldOption[] = [
   str('name', 'client_name', 'display name shown on the consent page'),
   list('redirect-uri', 'redirect_uris', 'redirect URI (repeatable)'),
   list('post-logout-redirect-uri', 'post_logout_redirect_uris', 'post-logout redirect URI (repeatable)'),
-  list('grant-type', 'grant_types', 'authorization_code, refresh_token or client_credentials (repeatable)'),
+  list('grant-type', 'grant_types', 'authorization_code, refresh_token, client_credentials or urn:ietf:params:oauth:grant-type:device_code (repeatable)'),
   list('response-type', 'response_types', 'code (repeatable; follows the grant types by default)'),
   str('auth-method', 'token_endpoint_auth_method', 'client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt (with --jwks or --jwks-uri), or none for a public client'),
   str('auth-signing-alg', 'token_endpoint_auth_signing_alg', "the one alg of the client's assertions (RS256, PS256, ES256, EdDSA; HS256, HS384, HS512); '' for any"),

@@ -134,6 +134,23 @@ export const ENV_VARS = {
     description:
       'Signed request objects (RFC 9101): the request parameter at the authorization endpoint and in pushed requests, verified against the client\'s jwks or jwks_uri. false: request_not_supported.',
   },
+  // RFC 8628: the device authorization grant (POST /oauth/device_authorization and the /device page).
+  DEVICE_GRANT_ENABLED: {
+    schema: bool,
+    default: 'true',
+    description:
+      'Device authorization grant (RFC 8628): POST /oauth/device_authorization, the /device page and `authly admin login`. In discovery only while enabled.',
+  },
+  DEVICE_CODE_EXPIRE_MINUTES: {
+    schema: int(1, 60),
+    default: '10',
+    description: 'Lifetime of a device code and its user code (RFC 8628 section 3.2 expires_in).',
+  },
+  DEVICE_CODE_INTERVAL_SECONDS: {
+    schema: int(1, 60),
+    default: '5',
+    description: 'Seconds a device waits between polls of the token endpoint (RFC 8628 section 3.2 interval); slow_down adds 5.',
+  },
   ID_TOKEN_EXPIRE_MINUTES: { schema: int(1, 1440), default: '60', description: 'ID token lifetime.' },
   // Issue 13 §1: DPoP (RFC 9449), src/services/dpop/.
   DPOP_ENABLED: {
@@ -565,6 +582,8 @@ export interface Config {
   par: { enabled: boolean; required: boolean; ttlSeconds: number };
   /** Signed request objects (RFC 9101; src/services/request-object-service.ts). */
   requestObjects: { enabled: boolean };
+  /** RFC 8628 (DEVICE_GRANT_*): whether the grant is offered, and its codes' lifetime and polling interval. */
+  deviceGrant: { enabled: boolean; codeTtlSeconds: number; intervalSeconds: number };
   idTokenTtlSeconds: number;
   sessionTtlSeconds: number;
   /** MFA_POLICY: the default second-factor policy of clients that set none (src/services/mfa-policy.ts). */
@@ -982,6 +1001,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     authorizationCodeTtlSeconds: v<number>('AUTHORIZATION_CODE_EXPIRE_MINUTES') * 60,
     par: { enabled: v('PAR_ENABLED'), required: v('REQUIRE_PUSHED_AUTHORIZATION_REQUESTS'), ttlSeconds: v('PAR_EXPIRE_SECONDS') },
     requestObjects: { enabled: v('REQUEST_OBJECTS_ENABLED') },
+    deviceGrant: {
+      enabled: v('DEVICE_GRANT_ENABLED'),
+      codeTtlSeconds: v<number>('DEVICE_CODE_EXPIRE_MINUTES') * 60,
+      intervalSeconds: v('DEVICE_CODE_INTERVAL_SECONDS'),
+    },
     idTokenTtlSeconds: v<number>('ID_TOKEN_EXPIRE_MINUTES') * 60,
     sessionTtlSeconds: v<number>('SESSION_EXPIRE_HOURS') * 3600,
     mfaPolicy: v('MFA_POLICY'),

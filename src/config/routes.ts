@@ -18,6 +18,10 @@ export const ROUTES = {
   openidConfiguration: '/.well-known/openid-configuration',
   openidConfigurationAlias: '/.well-known/openid_configuration',
   oauthAuthorizationServer: '/.well-known/oauth-authorization-server',
+  // RFC 8628: the device authorization endpoint, and the page where a person enters the device's user code.
+  deviceAuthorization: '/oauth/device_authorization',
+  device: '/device',
+  deviceConfirm: '/device/confirm',
   interaction: '/interaction/:uid',
   interactionLogin: '/interaction/:uid/login',
   interactionConsent: '/interaction/:uid/consent',

@@ -71,6 +71,18 @@ export class InvalidTarget extends OAuthError {
 export class AccessDenied extends OAuthError {
   readonly error = 'access_denied';
 }
+/** RFC 8628 section 3.5: the user has not yet approved or denied the device's request; poll again. */
+export class AuthorizationPending extends OAuthError {
+  readonly error = 'authorization_pending';
+}
+/** RFC 8628 section 3.5: still pending, and the device polled too fast; its interval grew by 5 seconds. */
+export class SlowDown extends OAuthError {
+  readonly error = 'slow_down';
+}
+/** RFC 8628 section 3.5: the device_code has expired; the device may start a new request. */
+export class ExpiredToken extends OAuthError {
+  readonly error = 'expired_token';
+}
 export class LoginRequired extends OAuthError {
   readonly error = 'login_required';
 }

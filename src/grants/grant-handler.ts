@@ -1,3 +1,4 @@
+import type { Config } from '../config/config.js';
 import type { Client } from '../repositories/clients-repository.js';
 import type { ServiceContext } from '../services/context.js';
 import type { IssuedTokens } from '../services/token-service.js';
@@ -28,5 +29,7 @@ export interface GrantHandler {
    * oidc-provider does; `resource` may be repeated, every other one must not.
    */
   readonly parameters: readonly string[];
+  /** A grant the configuration can switch off (DEVICE_GRANT_ENABLED): absent from discovery and unsupported while off. */
+  readonly isEnabled?: (config: Pick<Config, 'deviceGrant'>) => boolean;
   handle(ctx: ServiceContext, client: Client, request: GrantRequest): Promise<IssuedTokens>;
 }

@@ -67,12 +67,16 @@ const UNLIMITED = new Set<string>([ROUTES.health, ROUTES.healthReady, ROUTES.met
  */
 const MAILING_FORMS = new Set<string>([ROUTES.forgotPassword, ROUTES.resendVerification, ROUTES.signUp, ROUTES.resetPassword, ROUTES.acceptInvitation]);
 
+/** RFC 8628 section 5.1: the forms that look up a user code count against the login policy too (guessing). */
+const USER_CODE_FORMS = new Set<string>([ROUTES.device, ROUTES.deviceConfirm]);
+
 /** Which named policy a request falls under, by its route pattern (undefined: the general one). */
 export function namedPolicyFor(method: string, routeUrl: string | undefined): NamedPolicy | undefined {
   if (routeUrl === undefined) return undefined;
-  if (method === 'POST' && (routeUrl === ROUTES.interactionLogin || routeUrl === ROUTES.interactionPasskey || MAILING_FORMS.has(routeUrl))) return 'login';
-  // A pushed authorization request authenticates the client as the token endpoint does (RFC 9126 section 2.1).
-  if (method === 'POST' && (routeUrl === ROUTES.token || routeUrl === ROUTES.pushedAuthorization)) return 'token';
+  if (method === 'POST' && (routeUrl === ROUTES.interactionLogin || routeUrl === ROUTES.interactionPasskey || MAILING_FORMS.has(routeUrl) || USER_CODE_FORMS.has(routeUrl))) return 'login';
+  // A pushed authorization request authenticates the client as the token endpoint does (RFC 9126 section 2.1);
+  // the device authorization endpoint is a client's call like the token endpoint (RFC 8628).
+  if (method === 'POST' && (routeUrl === ROUTES.token || routeUrl === ROUTES.pushedAuthorization || routeUrl === ROUTES.deviceAuthorization)) return 'token';
   if (method === 'POST' && routeUrl === ROUTES.registration) return 'registration';
   if (routeUrl === ROUTES.admin || routeUrl.startsWith(`${ROUTES.admin}/`)) return 'admin';
   return undefined;

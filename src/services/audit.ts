@@ -92,6 +92,10 @@ export const AUDIT_EVENTS = [
   // one given up (reason: refused, attempts_exhausted, unregistered). Never the token.
   'backchannel_logout.delivered',
   'backchannel_logout.failed',
+  // RFC 8628 (src/routes/device): a device asked, and the person approved or denied it on the /device page.
+  'device_authorization.requested',
+  'device_authorization.approved',
+  'device_authorization.denied',
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

@@ -21,6 +21,11 @@ export interface AuthorizationRequest {
   idTokenHintSub?: string;
   /** RFC 9449 section 10: the thumbprint of the DPoP key the code is bound to. */
   dpopJkt?: string;
+  /**
+   * RFC 8628: the device authorization this sign-in approves (the /device page started it). Its end is then
+   * no code sent to redirectUri (the /device page itself) but the device's request approved or denied.
+   */
+  deviceAuthorizationId?: string;
 }
 
 /** Authorization response parameters (a code, or an error) plus RFC 9207 iss. */

@@ -8,6 +8,7 @@ import { findClient, findClientForUpdate, insertClient, updateClient, type Clien
 import { lockBootstrap } from '../repositories/locks-repository.js';
 import { findUserByUsername, insertUser, updateUser } from '../repositories/users-repository.js';
 import { ACCOUNT_CLIENT_ID, ensureAccountClient } from './account/account-client.js';
+import { CLI_CLIENT_ID, ensureCliClient } from './admin/cli-client.js';
 import { hashClientSecret, verifyClientSecret } from './client-authentication.js';
 import { CLIENT_DEFAULTS } from './admin/client-admin-service.js';
 import type { ServiceContext } from './context.js';
@@ -50,16 +51,19 @@ export interface CredentialsFile {
  *   0600) on first start and reused after; if the file is lost or stale, the secret is rotated and the
  *   file rewritten.
  * - Always: the account page's built-in client `authly-account` (src/services/account/account-client.ts)
- *   exists with its whole definition restored.
+ *   exists with its whole definition restored, and so does `authly admin login`'s `authly-cli`
+ *   (src/services/admin/cli-client.ts).
  */
 export async function bootstrap(ctx: BootstrapContext): Promise<BootstrapReport> {
   const { admin } = ctx.config;
   const devMode = ctx.config.environment === 'development' && admin.bootstrapDevMode && !admin.clientId;
 
   let accountClientChanged = false;
+  let cliClientChanged = false;
   const ensured = await ctx.db.transaction(async (tx) => {
     await lockBootstrap(tx);
     accountClientChanged = await ensureAccountClient(tx, ctx.config.issuer);
+    cliClientChanged = await ensureCliClient(tx);
     let report: BootstrapReport = {};
     if (admin.clientId && admin.clientSecret) {
       await ensureAdminClient(tx, ctx.clientSecretKey, admin.clientId, admin.clientSecret);
@@ -73,6 +77,7 @@ export async function bootstrap(ctx: BootstrapContext): Promise<BootstrapReport>
   // client cache (sent once Redis is reachable, src/cache/cache-hub.ts).
   if (ensured.adminClientId) await ctx.clients?.invalidate(ensured.adminClientId);
   if (accountClientChanged) await ctx.clients?.invalidate(ACCOUNT_CLIENT_ID);
+  if (cliClientChanged) await ctx.clients?.invalidate(CLI_CLIENT_ID);
   return ensured;
 }
 

@@ -14,6 +14,7 @@ import { tryLockCleanup, unlockCleanup } from '../repositories/locks-repository.
 import { deleteExpiredActionTokens } from '../repositories/user-action-tokens-repository.js';
 import { deleteExpiredUsedJtis } from '../repositories/used-jtis-repository.js';
 import { deleteExpiredPushedAuthorizationRequests } from '../repositories/pushed-authorization-requests-repository.js';
+import { deleteExpiredDeviceAuthorizations } from '../repositories/device-authorizations-repository.js';
 import type { ServiceContext } from './context.js';
 import { maintainKeys } from './key-rotation.js';
 
@@ -33,6 +34,7 @@ export const CLEANUP_TABLES = [
   'user_action_tokens',
   'used_jtis',
   'pushed_authorization_requests',
+  'device_authorizations',
 ] as const;
 export type CleanupTable = (typeof CLEANUP_TABLES)[number];
 
@@ -81,6 +83,7 @@ function steps(ctx: Ctx): [CleanupTable, (conn: Queryable, batch: number) => Pro
     ['user_action_tokens', deleteExpiredActionTokens],
     ['used_jtis', deleteExpiredUsedJtis],
     ['pushed_authorization_requests', deleteExpiredPushedAuthorizationRequests],
+    ['device_authorizations', deleteExpiredDeviceAuthorizations],
   ];
 }
 

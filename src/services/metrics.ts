@@ -49,6 +49,12 @@ export class Metrics {
     labelNames: ['status'] as const,
     registers: [this.registry],
   });
+  readonly deviceUserCodeAttempts = new Counter({
+    name: 'authly_device_user_code_attempts_total',
+    help: 'User codes entered on the /device page (RFC 8628) by outcome: found, not_found (a typo or a guess), throttled.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly cleanupDeleted = new Counter({
     name: 'authly_cleanup_deleted_total',
     help: 'Rows deleted by the cleanup job (expired or unusable), by table.',

@@ -183,3 +183,24 @@ export async function unlockUser(ctx: Pick<ServiceContext, 'db' | 'throttleKey'>
 export function unlockClient(ctx: Pick<ServiceContext, 'db' | 'throttleKey'>, clientId: string): Promise<number> {
   return clearSubject(ctx.db, clientSubject(ctx, clientId));
 }
+
+/**
+ * User codes of the device grant (RFC 8628 section 5.1): eight characters from twenty, about 34 bits, so
+ * guessing is throttled per address. Every lookup counts (the attempt is counted before the code is
+ * checked, in one statement, so parallel guesses cannot pass the count): 10 N lookups per address within
+ * the window, then the address waits it out. A person enters a code once or twice; a guesser, over a
+ * window, reaches a vanishing share of the live codes.
+ */
+function userCodeCounters(ctx: ServiceContext, ip: string): ThrottleCounter[] {
+  return [windowLock(ctx, hash(ctx, 'device', 'ip', addressGroup(ip)), null, ctx.config.lockoutMaxAttempts * ADDRESS_FACTOR)];
+}
+
+export const userCodeThrottle = {
+  /** Counts the lookup; throws TooManyAttempts while the address waits. */
+  async reserve(ctx: ServiceContext, ip: string): Promise<void> {
+    const counters = userCodeCounters(ctx, ip);
+    if (!(await countAttempt(ctx.db, ctx.config.lockoutDurationSeconds, counters, counters.map((c) => c.key)))) {
+      await refuse(ctx, counters);
+    }
+  },
+};

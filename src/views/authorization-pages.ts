@@ -99,7 +99,7 @@ export function orderScopes<S extends { name: string }>(scopes: readonly S[]): S
 const ENGLISH = translator('en');
 
 /** A standard scope in the page's language while its description is still the seeded one; otherwise the operator's text. */
-function scopeText(pc: PageContext, scope: { name: string; description: string }): string {
+export function scopeText(pc: PageContext, scope: { name: string; description: string }): string {
   if ((SIGN_IN_SCOPES as readonly string[]).includes(scope.name)) {
     const key = `consent.scope.${scope.name as SignInScope}` as const;
     if (!scope.description || scope.description === ENGLISH(key)) return pc.t(key);

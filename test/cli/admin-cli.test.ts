@@ -72,8 +72,8 @@ describe('authly admin CLI against a listening server', () => {
     const lines = listed.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^CLIENT_ID\s+CLIENT_NAME\s+TOKEN_ENDPOINT_AUTH_METHOD\s+GRANT_TYPES\s+IS_ACTIVE\s+REGISTRATION_TYPE$/);
     expect(lines).toContainEqual(expect.stringMatching(/^cli-web\s+CLI Web\s+client_secret_basic\s+authorization_code\s+true\s+admin$/));
-    // The admin client, the account page's built-in client, and cli-web.
-    expect(lines.at(-1)).toBe('(1-3 of 3)');
+    // The admin client, the built-in clients of the account page and of `authly admin login`, and cli-web.
+    expect(lines.at(-1)).toBe('(1-4 of 4)');
 
     const shown = await admin('client', 'show', 'cli-web');
     expect(shown.code).toBe(0);
@@ -102,7 +102,7 @@ describe('authly admin CLI against a listening server', () => {
     const { client_secret: _s, client_secret_expires_at: _e, ...stored } = created;
     expect(await adminJson('client', 'show', id)).toEqual(stored);
     const page = await adminJson('client', 'list', '--limit', '1', '--offset', '1');
-    expect(page).toMatchObject({ total: 3, limit: 1, offset: 1 });
+    expect(page).toMatchObject({ total: 4, limit: 1, offset: 1 });
     expect(await admin('--json', 'client', 'delete', id)).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 
@@ -214,7 +214,7 @@ describe('authly admin CLI against a listening server', () => {
     expect((await admin('scope', 'delete', 'reports:read')).stdout).toBe('Deleted scope reports:read.\n');
 
     const status = record((await admin('status')).stdout);
-    expect(status).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), database: t.testDb.db.kind, 'counts.clients': '2', 'counts.users': '0' });
+    expect(status).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), database: t.testDb.db.kind, 'counts.clients': '3', 'counts.users': '0' });
   });
 
   it('shows API errors as one line and exits non-zero', async () => {
@@ -278,7 +278,7 @@ describe('authly admin CLI against a listening server', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toBe(
       'error: no admin credentials: pass --client-id and --client-secret, set AUTHLY_ADMIN_CLIENT_ID and ' +
-        `AUTHLY_ADMIN_CLIENT_SECRET, or start the server in development to create ${path.join(emptyDir, 'admin-credentials.json')}\n`,
+        `AUTHLY_ADMIN_CLIENT_SECRET, run 'authly admin login', or start the server in development to create ${path.join(emptyDir, 'admin-credentials.json')}\n`,
     );
   });
 

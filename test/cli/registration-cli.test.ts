@@ -50,11 +50,11 @@ describe('authly admin registration-token and client list --registration-type', 
     expect(lines.slice(1, -1)).toEqual([expect.stringMatching(/\s+Web MCP client\s+client_secret_basic\s+authorization_code, refresh_token\s+true\s+dynamic$/)]);
     expect(lines.at(-1)).toBe('(1-1 of 1)');
     const admins = await admin('--json', 'client', 'list', '--registration-type', 'admin');
-    // The bootstrap admin client and the account page's built-in client.
+    // The bootstrap admin client and the built-in clients of the account page and of `authly admin login`.
     const listedAdmins = JSON.parse(admins.stdout) as { total: number; items: { client_id: string; registration_type: string }[] };
-    expect(listedAdmins.total).toBe(2);
+    expect(listedAdmins.total).toBe(3);
     expect(listedAdmins.items.map((c) => [c.client_id, c.registration_type]).sort()).toEqual(
-      [[ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, 'admin'], ['authly-account', 'admin']].sort(),
+      [[ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, 'admin'], ['authly-account', 'admin'], ['authly-cli', 'admin']].sort(),
     );
   });
 });

@@ -92,6 +92,8 @@ describe('authly maintenance', () => {
         'consents',
         'user_action_tokens',
         'used_jtis',
+        'pushed_authorization_requests',
+        'device_authorizations',
       ]
         .map((table) => `Deleted 0 from ${table}\n`)
         .join(''),

@@ -9,6 +9,7 @@ import { startClientApp, startE2eServer, type ClientAppServer, type E2eServer } 
 import { createClient, createUser, TEST_PASSWORD } from '../helpers/fixtures.js';
 import { MetadataDocumentServer } from '../helpers/metadata-document-server.js';
 import { NGINX_DIR } from '../helpers/nginx.js';
+import { createDeviceClient, startDevice } from '../helpers/device-flow.js';
 
 /**
  * Every page a person can reach (the account, passkey and MFA pages have their own Chromium suites), in real Chromium at desktop and
@@ -30,6 +31,7 @@ describe.skipIf(SKIP_BROWSER)('every page is accessible (axe-core in Chromium)',
   let clientId: string;
   let limitedClientId: string;
   let documentClientId: string;
+  let deviceClient: Awaited<ReturnType<typeof createDeviceClient>>;
 
   beforeAll(async () => {
     const brand = {
@@ -59,6 +61,7 @@ describe.skipIf(SKIP_BROWSER)('every page is accessible (axe-core in Chromium)',
     clientId = (await createClient(server.app, registered)).clientId;
     limitedClientId = (await createClient(limited.app, registered)).clientId;
     documentClientId = docs.document('/clients/mcp.json', { redirect_uris: [clientApp.callbackUrl] });
+    deviceClient = await createDeviceClient(server.app);
     browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
@@ -116,6 +119,14 @@ describe.skipIf(SKIP_BROWSER)('every page is accessible (axe-core in Chromium)',
     await page.click('button[type="submit"]');
     await answered;
     await page.waitForLoadState('load');
+  }
+
+  /** RFC 8628: a new device request, and its code entered on /device (the confirmation page). */
+  async function deviceConfirmation(page: Page): Promise<void> {
+    const started = await startDevice(server.app, deviceClient, { scope: 'openid email' });
+    await page.goto(started.verification_uri_complete);
+    await page.click('button[type="submit"]');
+    await page.locator('button[name="decision"]').first().waitFor();
   }
 
   /** The pages, each reached the way a person reaches it; `allowed`: other origins it may load from. */
@@ -248,6 +259,47 @@ describe.skipIf(SKIP_BROWSER)('every page is accessible (axe-core in Chromium)',
         await page.goto(`${server.issuer}/account/email`);
         await signIn(page, await createUser(server.app));
         await page.locator('#email').waitFor();
+      },
+    },
+    {
+      name: 'device: enter the code',
+      async open({ page }) {
+        await page.goto(`${server.issuer}/device`);
+        await page.locator('#user_code').waitFor();
+      },
+    },
+    {
+      name: 'device: a wrong code',
+      async open({ page }) {
+        await page.goto(`${server.issuer}/device`);
+        await page.fill('#user_code', 'BCDF-GHJK');
+        await page.click('button[type="submit"]');
+        await page.locator('p.error').waitFor();
+      },
+      status: 400,
+    },
+    {
+      name: 'device: is this your device?',
+      async open({ page }) {
+        await deviceConfirmation(page);
+      },
+    },
+    {
+      name: 'device: connected',
+      async open({ page }) {
+        await deviceConfirmation(page);
+        await page.click('button[value="allow"]');
+        await signIn(page, await createUser(server.app));
+        await page.click('button[value="allow"]');
+        await page.locator('p.notice').waitFor();
+      },
+    },
+    {
+      name: 'device: denied',
+      async open({ page }) {
+        await deviceConfirmation(page);
+        await page.click('button[value="deny"]');
+        await page.locator('p.notice').waitFor();
       },
     },
     {

@@ -1,6 +1,6 @@
 import type { Config } from '../../config/config.js';
 import { urlFor } from '../../config/routes.js';
-import { SUPPORTED_GRANT_TYPES } from '../../grants/grant-registry.js';
+import { enabledGrantTypes } from '../../grants/grant-registry.js';
 import { CLIENT_AUTH_SIGNING_ALGS } from '../../services/client-assertion.js';
 import { ACR_VALUES_SUPPORTED } from '../../services/mfa-policy.js';
 import { REQUEST_OBJECT_SIGNING_ALGS } from '../../services/request-object-service.js';
@@ -23,7 +23,7 @@ export const SUPPORTED_CLAIMS = [
  * `signingAlgs` are the key store's algorithms (RS256 first): exactly those a client's
  * id_token_signed_response_alg may name.
  */
-export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'registrationPolicy' | 'dpop' | 'backchannelLogout' | 'par' | 'requestObjects'>, signingAlgs: readonly string[]): Record<string, unknown> {
+export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'registrationPolicy' | 'dpop' | 'backchannelLogout' | 'par' | 'requestObjects' | 'deviceGrant'>, signingAlgs: readonly string[]): Record<string, unknown> {
   const { issuer } = config;
   return {
     issuer,
@@ -36,7 +36,7 @@ export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'regi
     scopes_supported: SUPPORTED_SCOPES,
     response_types_supported: ['code'],
     response_modes_supported: ['query', 'form_post'],
-    grant_types_supported: SUPPORTED_GRANT_TYPES,
+    grant_types_supported: enabledGrantTypes(config),
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: signingAlgs,
     // RFC 7523 client assertions (src/services/client-assertion.ts) beside the secret methods.
@@ -79,6 +79,8 @@ export function discoveryDocument(config: Pick<Config, 'issuer' | 'cimd' | 'regi
     // RFC 9449 section 5.1: only while DPoP is on (DPOP_ENABLED).
     ...(config.dpop.enabled ? { dpop_signing_alg_values_supported: config.dpop.signingAlgs } : {}),
     // RFC 7591 / RFC 8414 section 2: only while registration is possible (REGISTRATION_POLICY not closed).
+    // RFC 8628 section 4: only while DEVICE_GRANT_ENABLED.
+    ...(config.deviceGrant.enabled ? { device_authorization_endpoint: urlFor(issuer, 'deviceAuthorization') } : {}),
     ...(config.registrationPolicy === 'closed' ? {} : { registration_endpoint: urlFor(issuer, 'registration') }),
   };
 }

@@ -13,6 +13,7 @@ import { findInteraction, type PendingAuthorization } from '../../services/inter
 import { findSession, SESSION_COOKIE } from '../../services/session-service.js';
 import { cspSourceFor, errorPage, sendPage, type ErrorPageOptions, type PageSecurity } from '../../views/page.js';
 import type { PageContext } from '../../views/page-context.js';
+import { finishDeviceAuthorization } from '../device/device-outcome.js';
 import { clearInteractionCookie, hasInteractionCookie } from './interaction-cookie.js';
 
 /** A pending authorization as the pages of its sign-in see it. */
@@ -84,6 +85,11 @@ export async function finishAuthorization(
     return sendSignInProblem(request, reply, 400, pageContext(request).t('signin.already_completed'), { detail: 'interaction_consumed' });
   }
   clearInteractionCookie(reply, ctx.config, interaction.uid);
+  // RFC 8628: a sign-in the /device page started approves the device's request; no code, no redirect.
+  const deviceAuthorizationId = interaction.params.deviceAuthorizationId;
+  if (deviceAuthorizationId !== undefined) {
+    return finishDeviceAuthorization(ctx, request, reply, { ...interaction.params, deviceAuthorizationId }, user, session, interaction.params.uiLocales);
+  }
   const params = await issueAuthorizationCode(ctx, interaction.params, user, session);
   return sendAuthorizationResponse(reply, ctx.config.issuer, target, params);
 }

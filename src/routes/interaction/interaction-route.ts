@@ -18,6 +18,7 @@ import { consentPage, loginPage } from '../../views/authorization-pages.js';
 import { waitInWords } from '../../views/components.js';
 import { sendPage } from '../../views/page.js';
 import { signInLinks } from '../recovery/sign-in-links.js';
+import { denyDeviceAuthorization } from '../device/device-outcome.js';
 import { clearInteractionCookie } from './interaction-cookie.js';
 import {
   backToSignIn,
@@ -169,6 +170,11 @@ export async function interactionRoutes(app: FastifyInstance): Promise<void> {
         return sendSignInProblem(request, reply, 400, interactionPageContext(request, loaded).t('signin.already_completed'), { detail: 'interaction_consumed' });
       }
       clearInteractionCookie(reply, config, loaded.interaction.uid);
+      const { deviceAuthorizationId, uiLocales } = loaded.interaction.params;
+      if (deviceAuthorizationId !== undefined) {
+        // RFC 8628 section 3.5: the device gets access_denied at its next poll.
+        return denyDeviceAuthorization(ctx, request, reply, { clientId: loaded.client.clientId, deviceAuthorizationId }, { userId: current.user.id }, uiLocales);
+      }
       ctx.metrics.authorizations.inc({ result: 'access_denied' });
       request.audit.record('consent.denied', { actor: current.user.id, actor_type: 'user', client_id: loaded.client.clientId });
       return sendAuthorizationError(reply, config.issuer, loaded.target, new AccessDenied('the user denied the request'));

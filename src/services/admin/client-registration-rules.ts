@@ -9,7 +9,7 @@ import { jwksProblem, jwksUriProblem } from '../client-key-rules.js';
  * into a validation_failed body.
  */
 
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
 /** OAuth 2.1 keeps only the code response type (implicit and hybrid are gone). */
 export const RESPONSE_TYPES = ['code'] as const;
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'] as const;
@@ -142,7 +142,10 @@ export function registrationProblems(
   const isPublic = client.tokenEndpointAuthMethod === 'none';
   const code = grants.has('authorization_code');
   if (grants.size === 0) add('grant_types', 'at least one grant type is required');
-  if (grants.has('refresh_token') && !code) add('grant_types', 'refresh_token requires authorization_code');
+  // A refresh token comes from a grant a user gave: the code grant, or the device grant (RFC 8628 section 3.5).
+  if (grants.has('refresh_token') && !code && !grants.has('urn:ietf:params:oauth:grant-type:device_code')) {
+    add('grant_types', 'refresh_token requires authorization_code');
+  }
   if (isPublic && grants.has('client_credentials')) {
     add('grant_types', 'client_credentials requires a confidential client (token_endpoint_auth_method other than none)');
   }

@@ -9,6 +9,7 @@ import { consentMessages } from './consent-messages.js';
 import { errorsMessages } from './errors-messages.js';
 import { logoutMessages } from './logout-messages.js';
 import { signinMessages } from './signin-messages.js';
+import { deviceMessages } from './device-messages.js';
 
 /**
  * The one catalogue of user-facing strings (pages and mail). Each area keeps its strings in its own
@@ -27,6 +28,7 @@ const AREAS = [
   passkeysMessages,
   recoveryMessages,
   mfaMessages,
+  deviceMessages,
 ] as const;
 
 type AreaKeys<A> = A extends { en: infer E } ? keyof E : never;

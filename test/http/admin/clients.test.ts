@@ -225,7 +225,7 @@ describe('admin API: clients', () => {
       { require_pkce: 'public clients always require PKCE' },
     ],
     ['an unknown scope', { ...base, scope: 'openid reports:read' }, RULES_INVALID, { scope: 'unknown scope: reports:read' }],
-    ['the password grant', { ...base, grant_types: ['password'] }, BODY_INVALID, { 'grant_types.0': 'expected one of "authorization_code"|"refresh_token"|"client_credentials"' }],
+    ['the password grant', { ...base, grant_types: ['password'] }, BODY_INVALID, { 'grant_types.0': 'expected one of "authorization_code"|"refresh_token"|"client_credentials"|"urn:ietf:params:oauth:grant-type:device_code"' }],
     ['the token response type', { ...base, response_types: ['token'] }, BODY_INVALID, { 'response_types.0': 'expected "code"' }],
     [
       'an unknown auth method',

@@ -36,6 +36,8 @@ describe('POST /admin/maintenance/cleanup', () => {
       consents: 0,
       user_action_tokens: 0,
       used_jtis: 0,
+      pushed_authorization_requests: 0,
+      device_authorizations: 0,
     };
     expect(res.json()).toEqual({ skipped: false, deleted: expected });
     const line = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'cleanup.completed');

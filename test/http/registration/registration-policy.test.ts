@@ -255,6 +255,7 @@ describe('dynamic clients in the admin API', () => {
     expect(all.items.map((c) => [c.client_id, c.registration_type])).toEqual([
       [ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, 'admin'],
       [ACCOUNT_CLIENT_ID, 'admin'],
+      ['authly-cli', 'admin'],
       [dynamic.client_id, 'dynamic'],
       ['https://mcp.example.com/client.json', 'metadata_document'],
     ]);
@@ -262,7 +263,7 @@ describe('dynamic clients in the admin API', () => {
     expect(dynamicOnly.statusCode).toBe(200);
     expect(dynamicOnly.json()).toMatchObject({ total: 1, limit: 50, offset: 0, items: [{ client_id: dynamic.client_id, registration_type: 'dynamic', skip_consent: false, require_pkce: true }] });
     expect((await call('GET', '/admin/clients?registration_type=metadata_document')).json()).toMatchObject({ total: 1, items: [{ registration_type: 'metadata_document' }] });
-    expect((await call('GET', '/admin/clients?registration_type=admin')).json()).toMatchObject({ total: 2 });
+    expect((await call('GET', '/admin/clients?registration_type=admin')).json()).toMatchObject({ total: 3 });
     const bad = await call('GET', '/admin/clients?registration_type=manual');
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toEqual({

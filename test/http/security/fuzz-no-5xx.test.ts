@@ -36,6 +36,7 @@ const KNOWN_NAMES = [
   'decision', 'confirm', 'access_token', 'resource', 'audience', '__proto__', 'constructor',
   'credential', 'credential_id', 'name',
   'login', 'email', 'password_confirm', 'current_password', 'action', 'interaction',
+  'device_code', 'user_code',
 ];
 const BAD_ENCODINGS = ['%', '%G1', '%FF', '%C0%AF', '%ED%A0%80', '%00', '%zz', '%E2%82', '+%'];
 /** Path segments no route should choke on: NUL, bytes that are not UTF-8, overlong forms, surrogates, dots. */
@@ -94,7 +95,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     t = await createTestApp({ ...ADMIN_ENV, REGISTRATION_ENABLED: 'true' });
     await insertScope(t.testDb.db, { name: 'read:fuzz', description: 'fuzz', isDefault: false });
     await insertResource(t.testDb.db, { identifier: FUZZ_API, name: 'Fuzz API', scopes: ['read:fuzz'], accessTokenFormat: null, accessTokenTtlSeconds: null, signingAlg: null, clientIds: [] });
-    client = await createClient(t.app, { grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'], scope: 'openid profile email phone address offline_access read:fuzz' });
+    client = await createClient(t.app, { grantTypes: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'], scope: 'openid profile email phone address offline_access read:fuzz' });
     resourceClient = await createClient(t.app, { grantTypes: ['authorization_code', 'client_credentials'], scope: 'openid read:fuzz' });
     await createUser(t.app, { username: 'fuzzuser' });
     token = await adminToken(t.app);
@@ -125,6 +126,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       'select_account', 'authorization_code', 'client_credentials', 'refresh_token', 'form_post', 'query', '0', '-1',
       '99999999999', 'allow', 'deny', 'yes', 'fuzzuser', token, csrf, uid, 'authly:admin', 'access_token', 'a.b.c', '{}', 'null',
       FUZZ_API, `${FUZZ_API}#x`, 'read:fuzz', 'urn:ietf:params:oauth:request_uri:', `urn:ietf:params:oauth:request_uri:${'A'.repeat(43)}`,
+      'urn:ietf:params:oauth:grant-type:device_code', 'BCDF-GHJK', 'bcdfghjk', 'BCDF GHJK',
     );
   });
   afterAll(() => t.close());
@@ -226,6 +228,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     ['/oauth/par'],
     ['/oauth/revoke'],
     ['/oauth/introspect'],
+    ['/oauth/device_authorization'],
     ['/oidc/userinfo'],
     ['/oidc/logout'],
   ])('POST %s with a random body, content type and credentials', async (path) => {
@@ -295,6 +298,27 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       }),
       { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
     );
+  });
+
+  // RFC 8628: the /device pages. Half of the posts carry a live form cookie and its CSRF token, so the user
+  // code is looked up (and counted by the throttle) and the confirmation acted on.
+  it.each(['/device', '/device/confirm'])('GET and POST %s with random queries, forms and cookies', async (path) => {
+    const browser = new InjectBrowser(t.app);
+    const page = await browser.get('/device');
+    const formCookie = String(page.headers['set-cookie']).split(';')[0]!;
+    const live = fc.record({
+      method: fc.constant('POST'),
+      q: encodedParams().map((q) => `csrf_token=${csrfToken(page.body)}&${q}`),
+      cookie: fc.constant(formCookie),
+      type: fc.constant('application/x-www-form-urlencoded'),
+    });
+    const random = fc.record({ method: fc.constantFrom('GET', 'POST'), q: encodedParams(), cookie: cookie(), type: contentType() });
+    await fuzz(fc.oneof(live, random), ({ method, q, cookie, type }) => ({
+      method: method as 'GET',
+      url: method === 'GET' ? `${path}?${q}` : path,
+      headers: headersOf({ cookie, 'content-type': type }),
+      ...(method === 'GET' ? {} : { payload: q }),
+    }));
   });
 
   const oddSegment = () => fc.constantFrom(...ODD_SEGMENTS);

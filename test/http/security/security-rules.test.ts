@@ -470,6 +470,19 @@ const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
   ['back-channel logout: replicas share the outbox, each logout is sent once (SKIP LOCKED)', 'test/e2e/backchannel-logout.test.ts', 'two replicas delivering side by side send each logout once'],
   ['logout tokens: typ logout+jwt, signed like the ID tokens, sid as in the ID token, never a nonce, never logged', 'test/http/logout/backchannel-logout.test.ts', 'RP-initiated logout: each client of the session gets one verified logout token; others get none'],
   ['every way a session ends tells its clients (logout, account page, admin, disable, delete, password reset and change)', 'test/http/logout/backchannel-logout.test.ts', "the account page: sign out, end one session, end the others, change the password"],
+  // Device authorization grant (RFC 8628, issue 13 §5).
+  ['device grant: device codes and user codes are stored only as hashes (the user code keyed)', 'test/http/device/device-grant.test.ts', 'stores only hashes of the device code and the user code'],
+  ['device grant: user code guessing is throttled per address (429 + Retry-After) and counted in metrics', 'test/http/device/device-grant.test.ts', 'after 10 N lookups from one address the next waits (429 with Retry-After), even with a right code'],
+  ['device grant: polling faster than the interval is slow_down and raises the interval by 5 s in the row (replicas agree)', 'test/http/device/device-grant.test.ts', 'pending → authorization_pending; too fast → slow_down and the interval grows by 5 s, in the row'],
+  ['device grant: an approved device code issues tokens once; a second poll is invalid_grant', 'test/http/device/device-grant.test.ts', 'two polls at once after approval: tokens exactly once'],
+  ['device grant: a device code is bound to its client', 'test/http/device/device-grant.test.ts', "another client's device_code, an unknown one, or none → invalid_grant / invalid_request"],
+  ['device grant: the person confirms who asks and for what before signing in; a prefilled code is not submitted (RFC 8628 section 5.4)', 'test/http/device/device-grant.test.ts', 'verification_uri_complete prefills the code, formatted, but the person still confirms'],
+  ['device grant: the /device forms are CSRF-protected', 'test/http/device/device-grant.test.ts', 'a form without its CSRF token → 403, nothing looked up'],
+  ['device grant: admin scopes reach only administrators', 'test/http/device/device-grant.test.ts', 'admin scopes reach only an administrator (the grant keeps what the person may grant)'],
+  ['device grant: absent from discovery, routes and grant types while DEVICE_GRANT_ENABLED=false', 'test/http/device/device-grant.test.ts', 'is absent from discovery, its endpoint and page are not served, and the grant is unsupported'],
+  ['device grant: tokens issued once across two replicas on one database', 'test/e2e/device-two-replicas.test.ts', 'slow_down and a single issue of tokens hold across two replicas'],
+  ['the built-in CLI client (authly admin login) is changed only by authly:admin and restored at every start', 'test/http/device/cli-client.test.ts', 'only authly:admin changes it through the admin API, and every start restores it'],
+  ['authly admin login stores its token in a 0600 file and a non-administrator gets no admin token', 'test/cli/admin-login-cli.test.ts', 'a user who is not an administrator gets no admin token, and nothing is stored'],
 ];
 
 describe('SECURITY.md: rules tested by their own suites', () => {

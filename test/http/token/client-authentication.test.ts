@@ -127,7 +127,7 @@ describe('token endpoint: client authentication and request validation', () => {
   });
 
   describe('grant type checks', () => {
-    it.each(['password', 'implicit', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'token'])(
+    it.each(['password', 'implicit', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'token'])(
       'grant_type=%s → unsupported_grant_type',
       async (grantType) => {
         const res = await send(form({ grant_type: grantType, username: 'u', password: 'p' }), basic(confidential));
@@ -137,6 +137,13 @@ describe('token endpoint: client authentication and request validation', () => {
 
     it('a grant the client is not registered for → unauthorized_client', async () => {
       expectError(await send(form(CC), basic(codeOnly)), 400, 'unauthorized_client', 'this client may not use the client_credentials grant');
+      // RFC 8628's grant is supported (DEVICE_GRANT_ENABLED), so a client not registered for it is unauthorized.
+      expectError(
+        await send(form({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: 'x' }), basic(codeOnly)),
+        400,
+        'unauthorized_client',
+        'this client may not use the urn:ietf:params:oauth:grant-type:device_code grant',
+      );
       expectError(
         await send(form({ grant_type: 'refresh_token', refresh_token: 'x' }), basic(codeOnly)),
         400,

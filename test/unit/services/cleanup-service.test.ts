@@ -29,6 +29,7 @@ const EXPECTED = {
   user_action_tokens: 1,
   used_jtis: 2,
   pushed_authorization_requests: 2,
+  device_authorizations: 2,
 };
 
 const PAST = "now() - interval '1 hour'";
@@ -82,6 +83,10 @@ async function seed(db: Db): Promise<void> {
     // Pushed authorization requests (RFC 9126): expired ones go, used or not; a live one stays.
     `INSERT INTO pushed_authorization_requests (request_uri_hash, client_id, parameters, expires_at, used_at) VALUES
        ('p1', 'app', '{}', ${PAST}, NULL), ('p2', 'app', '{}', ${PAST}, now()), ('p3', 'app', '{}', ${FUTURE}, NULL)`,
+    // Device authorizations (RFC 8628): gone once expired, whatever their status.
+    `INSERT INTO device_authorizations (device_code_hash, user_code_hash, client_id, scope, status, interval_seconds, expires_at) VALUES
+       ('d1', 'u1', 'app', 'openid', 'pending', 5, ${PAST}), ('d2', 'u2', 'app', 'openid', 'denied', 5, ${LONG_AGO}),
+       ('d3', 'u3', 'app', 'openid', 'pending', 5, ${FUTURE})`,
     // alice/app has grants left; bob/app has none and is old; bob/other has none but is recent.
     `INSERT INTO consents (user_id, client_id, scopes, updated_at) VALUES
        ('${USER}', 'app', '{openid}', ${LONG_AGO}), ('${OTHER_USER}', 'app', '{openid}', ${LONG_AGO}),
@@ -133,6 +138,7 @@ describe('cleanup service', () => {
     expect(await keys(t.db, 'user_action_tokens', 'token_hash')).toEqual(['t2', 't3']);
     expect(await keys(t.db, 'used_jtis', 'jti_hash')).toEqual(['j3']);
     expect(await keys(t.db, 'pushed_authorization_requests', 'request_uri_hash')).toEqual(['p3']);
+    expect(await keys(t.db, 'device_authorizations', 'device_code_hash')).toEqual(['d3']);
     expect(await keys(t.db, 'grants', 'id')).toEqual([G_LIVE, G_RECENT]);
     expect(await keys(t.db, 'consents', "user_id::text || '/' || client_id")).toEqual([`${USER}/app`, `${OTHER_USER}/other`]);
 

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../../errors/oauth-errors.js';
 import type { GrantHandler, GrantRequest } from '../../../grants/grant-handler.js';
-import { GRANTS } from '../../../grants/grant-registry.js';
+import { enabledGrant } from '../../../grants/grant-registry.js';
 import { clientCredentialsOf } from '../../../http/client-request.js';
 import { verifiedDpopProofOf } from '../../../http/dpop-request.js';
 import type { RawParams } from '../../../http/form-body.js';
@@ -36,7 +36,7 @@ export const parseTokenRequest: TokenStep = (c) => {
   const grantType = c.params.grant_type;
   if (!grantType) throw new InvalidRequest('grant_type is required');
   c.grantType = grantType;
-  c.handler = GRANTS.get(grantType);
+  c.handler = enabledGrant(c.services.config, grantType);
 };
 
 /** RFC 6749 section 3.2.1: the client authenticates before anything about its grant is answered. */
