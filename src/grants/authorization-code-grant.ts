@@ -8,7 +8,7 @@ import type { ServiceContext } from '../services/context.js';
 import { grantedResources, mayIssueForIssuer, scopesForResources } from '../services/resource-indicators.js';
 import { finishTokens, freshTokens, issueTokens, recordedFrom, type RecordedTokens } from '../services/token-service.js';
 import { hashOpaqueToken } from '../tokens/opaque-token.js';
-import type { GrantHandler } from './grant-handler.js';
+import { dpopBinding, type GrantHandler } from './grant-handler.js';
 
 /** RFC 7636 section 4.6 and RFC 9700 section 2.1.1 (no verifier without a challenge: PKCE downgrade). */
 function checkPkce(code: AuthorizationCode, verifier: string | undefined): InvalidGrant | undefined {
@@ -79,15 +79,6 @@ export const authorizationCodeGrant: GrantHandler = {
   },
 };
 
-/**
- * RFC 9449 section 5: the access token is bound to the proof's key; so is the refresh token of a public
- * client (it has no other way to prove it is the client), while a confidential client's is not: it
- * authenticates, and may change keys at a refresh.
- */
-function dpopBinding(client: Client, dpopJkt: string | undefined): { dpopJkt?: string; refreshTokenDpopJkt?: string } {
-  if (!dpopJkt) return {};
-  return client.clientType === 'public' ? { dpopJkt, refreshTokenDpopJkt: dpopJkt } : { dpopJkt };
-}
 
 const mayRefresh = (client: Client) => client.grantTypes.includes('refresh_token');
 

@@ -4,7 +4,7 @@ import { pollDeviceAuthorization } from '../repositories/device-authorizations-r
 import { grantedResources, scopesForResources } from '../services/resource-indicators.js';
 import { issueTokens } from '../services/token-service.js';
 import { hashOpaqueToken } from '../tokens/opaque-token.js';
-import type { GrantHandler } from './grant-handler.js';
+import { dpopBinding, type GrantHandler } from './grant-handler.js';
 
 export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -19,7 +19,7 @@ export const deviceCodeGrant: GrantHandler = {
   grantType: DEVICE_CODE_GRANT_TYPE,
   parameters: ['device_code', 'resource'],
   isEnabled: (config) => config.deviceGrant.enabled,
-  async handle(ctx, client, { params, resources: requested }) {
+  async handle(ctx, client, { params, resources: requested, dpopJkt }) {
     const deviceCode = params.device_code;
     if (!deviceCode) throw new InvalidRequest('device_code is required');
 
@@ -48,6 +48,7 @@ export const deviceCodeGrant: GrantHandler = {
       refreshTokenScopes: scopes,
       refreshTokenResources: grant.resources,
       includeIdToken: scopes.includes('openid'),
+      ...dpopBinding(client, dpopJkt),
     });
   },
 };

@@ -33,3 +33,13 @@ export interface GrantHandler {
   readonly isEnabled?: (config: Pick<Config, 'deviceGrant'>) => boolean;
   handle(ctx: ServiceContext, client: Client, request: GrantRequest): Promise<IssuedTokens>;
 }
+
+/**
+ * RFC 9449 section 5: the access token is bound to the proof's key; so is the refresh token of a public
+ * client (it has no other way to prove it is the client), while a confidential client's is not: it
+ * authenticates, and may change keys at a refresh.
+ */
+export function dpopBinding(client: Client, dpopJkt: string | undefined): { dpopJkt?: string; refreshTokenDpopJkt?: string } {
+  if (!dpopJkt) return {};
+  return client.clientType === 'public' ? { dpopJkt, refreshTokenDpopJkt: dpopJkt } : { dpopJkt };
+}

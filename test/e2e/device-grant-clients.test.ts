@@ -69,6 +69,22 @@ describe('device authorization grant with openid-client and oauth4webapi', () =>
     expect(refreshed.access_token).toEqual(expect.any(String));
   });
 
+  it('openid-client with DPoP: the device gets DPoP tokens, and its refresh token works only with the same key', async () => {
+    const { clientId } = await createDeviceClient(server.app);
+    const config = await discover(server.issuer, clientId, client.None());
+    const dpop = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+    const started = await client.initiateDeviceAuthorization(config, { scope: 'openid offline_access' });
+    const polling = client.pollDeviceAuthorizationGrant(config, started, undefined, { DPoP: dpop });
+    await approve(started.verification_uri_complete!);
+    const tokens = await polling;
+    expect(tokens.token_type).toBe('dpop');
+    // A public client's refresh token is bound to the proof key (RFC 9449 section 5): another key is refused.
+    const otherKey = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+    expect(await oauthErrorOf(client.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP: otherKey }))).toMatchObject({ error: 'invalid_grant' });
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP: dpop });
+    expect(refreshed.token_type).toBe('dpop');
+  });
+
   it('openid-client: a denial ends the polling with access_denied', async () => {
     const { clientId } = await createDeviceClient(server.app);
     const config = await discover(server.issuer, clientId, client.None());
