@@ -1,12 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ROUTES } from '../../config/routes.js';
 import {
+  InvalidDpopProof,
   InvalidRequest,
   InvalidRequestObject,
   InvalidRequestUri,
   type OAuthError,
 } from '../../errors/oauth-errors.js';
 import { readClientRequest } from '../../http/client-request.js';
+import { verifiedDpopJkt } from '../../http/dpop-request.js';
 import { RESOURCE_PARAMS } from '../../http/params.js';
 import { noteClientUse } from '../../services/client-usage.js';
 import type { ServiceContext } from '../../services/context.js';
@@ -70,8 +72,21 @@ const validateAsAuthorizationRequest: PushStep = async (c) => {
   for (const step of VALIDATE_REQUEST_STEPS) await step(c.authorize!);
 };
 
+/**
+ * RFC 9449 section 10.1: a DPoP proof sent with the push binds the authorization code to its key, as
+ * dpop_jkt does; when both are sent they must name the same key. The binding is stored with the request's
+ * verified parameters (after a request object was unpacked), so the token request must prove that key.
+ */
+const bindDpopKey: PushStep = async (c) => {
+  const jkt = await verifiedDpopJkt(c.services, c.request, 'pushedAuthorization');
+  if (jkt === undefined) return;
+  const named = c.authorize!.request.dpopJkt;
+  if (named !== undefined && named !== jkt) throw new InvalidDpopProof('dpop_jkt does not match the key of the DPoP proof');
+  c.authorize!.raw.dpop_jkt = [jkt];
+};
+
 /** The order is the contract: nothing about the request is answered before the client is authenticated. */
-export const PUSH_STEPS: readonly PushStep[] = [authenticateClient, refuseRequestUri, validateAsAuthorizationRequest];
+export const PUSH_STEPS: readonly PushStep[] = [authenticateClient, refuseRequestUri, validateAsAuthorizationRequest, bindDpopKey];
 
 /** RFC 9126: POST ROUTES.pushedAuthorization answers 201 with a single-use request_uri (section 2.2). */
 export async function pushedAuthorizationRoutes(app: FastifyInstance): Promise<void> {

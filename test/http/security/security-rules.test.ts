@@ -483,6 +483,7 @@ const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
   ['device grant: tokens issued once across two replicas on one database', 'test/e2e/device-two-replicas.test.ts', 'slow_down and a single issue of tokens hold across two replicas'],
   ['the built-in CLI client (authly admin login) is changed only by authly:admin and restored at every start', 'test/http/device/cli-client.test.ts', 'only authly:admin changes it through the admin API, and every start restores it'],
   ['authly admin login stores its token in a 0600 file and a non-administrator gets no admin token', 'test/cli/admin-login-cli.test.ts', 'a user who is not an administrator gets no admin token, and nothing is stored'],
+  ['DPoP at the PAR endpoint binds the code to the proof key; a dpop_jkt naming another key is refused (RFC 9449 section 10.1)', 'test/e2e/high-assurance-profile.test.ts', 'the DPoP proof at the push binds the code: the same key gets DPoP tokens and userinfo; another key cannot use the code'],
 ];
 
 describe('SECURITY.md: rules tested by their own suites', () => {
