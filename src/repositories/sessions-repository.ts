@@ -21,6 +21,25 @@ export async function insertSession(
   );
 }
 
+/**
+ * A new sign-in of the same user in a browser that has a live session: the session gets a new cookie (its
+ * id hash), sign-in time, lifetime and methods, and keeps its `sid`. Undefined when the old cookie names no
+ * live session of that user (nothing changed).
+ */
+export async function renewSession(
+  db: Queryable,
+  previousIdHash: string,
+  renewed: { idHash: string; userId: string; authTime: Date; expiresAt: Date; amr: string[]; acr: string | null },
+): Promise<{ sid: string; createdAt: Date } | undefined> {
+  const { rows } = await db.query<{ sid: string; createdAt: Date }>(
+    `UPDATE sessions SET id_hash = $2, auth_time = $4, expires_at = $5, amr = $6, acr = $7
+     WHERE id_hash = $1 AND user_id = $3 AND expires_at > now()
+     RETURNING sid, created_at AS "createdAt"`,
+    [previousIdHash, renewed.idHash, renewed.userId, renewed.authTime, renewed.expiresAt, renewed.amr, renewed.acr],
+  );
+  return rows[0];
+}
+
 /** A live session of an active user, or nothing. */
 export async function findLiveSession(db: Queryable, idHash: string): Promise<Session | undefined> {
   const { rows } = await db.query<Session>(

@@ -1,7 +1,7 @@
 import type { AuthMethod } from '../lib/auth-methods.js';
 import { randomToken } from '../lib/crypto.js';
 import { secondsFromNow } from '../lib/time.js';
-import { deleteSession, findLiveSession, insertSession, type Session, type SessionEnding } from '../repositories/sessions-repository.js';
+import { deleteSession, findLiveSession, insertSession, renewSession, type Session, type SessionEnding } from '../repositories/sessions-repository.js';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-token.js';
 import type { ServiceContext } from './context.js';
 
@@ -22,8 +22,12 @@ export async function findSession(ctx: ServiceContext, cookie: string | undefine
 }
 
 /**
- * Starts a new session after a successful login. Any session the browser had is ended first: the cookie
- * value always changes at login, so a planted cookie cannot be carried into an authenticated session.
+ * The session after a successful sign-in. The cookie value always changes, so a planted cookie cannot be
+ * carried into an authenticated session. When the browser's session belongs to the same user (a new sign-in
+ * for prompt=login, max_age or the account page's re-authentication), it is renewed and keeps its `sid`: the
+ * applications signed in through it stay signed in, and their ID tokens keep naming it. Any other session
+ * the browser had (another user's, or an expired one) ends first, and its clients are told (OIDC
+ * Back-Channel Logout 1.0 section 2.5).
  */
 export async function startSession(
   ctx: ServiceContext,
@@ -31,14 +35,18 @@ export async function startSession(
   previousCookie: string | undefined,
   proof: { amr: readonly AuthMethod[]; acr?: string } = { amr: ['pwd'] },
 ): Promise<{ cookie: string; session: Session }> {
-  // The replaced session ends like any other: its clients are told (OIDC Back-Channel Logout 1.0 section 2.5).
-  if (previousCookie) await deleteSession(ctx.db, hashOpaqueToken(previousCookie), sessionEnding(ctx));
   const { value, hash } = newOpaqueToken();
   const authTime = new Date(Math.floor(Date.now() / 1000) * 1000);
   const expiresAt = secondsFromNow(ctx.config.sessionTtlSeconds);
-  const sid = randomToken(16);
   const amr = [...proof.amr];
   const acr = proof.acr ?? null;
-  await insertSession(ctx.db, { idHash: hash, sid, userId, authTime, expiresAt, amr, acr });
+  const fields = { idHash: hash, userId, authTime, expiresAt, amr, acr };
+  if (previousCookie) {
+    const renewed = await renewSession(ctx.db, hashOpaqueToken(previousCookie), fields);
+    if (renewed) return { cookie: value, session: { sid: renewed.sid, userId, authTime, createdAt: renewed.createdAt, expiresAt, amr, acr } };
+    await deleteSession(ctx.db, hashOpaqueToken(previousCookie), sessionEnding(ctx));
+  }
+  const sid = randomToken(16);
+  await insertSession(ctx.db, { ...fields, sid });
   return { cookie: value, session: { sid, userId, authTime, createdAt: authTime, expiresAt, amr, acr } };
 }

@@ -213,13 +213,20 @@ describe('back-channel logout', () => {
       await expectDeliveries(client, [s1.sid, s2.sid]);
     });
 
-    it('a new sign-in replacing the browser session (prompt=login) ends the old one', async () => {
+    it('a new sign-in of the same user (prompt=login) keeps the session and queues nothing; another user in that browser ends it', async () => {
       const user = await createUser(t.app);
       const client = await rp();
       const first = await sessionWith(user, [client]);
+      const cookieBefore = first.browser.cookieValue('authly_session');
+      const before = (await listLogouts(t.app.ctx.db)).length;
       const again = await obtainTokens(t.app, first.browser, client, user.username, { scope: 'openid', prompt: 'login' });
-      const newSid = decodeJwt(again.id_token!).sid as string;
-      expect(newSid).not.toBe(first.sid);
+      expect(decodeJwt(again.id_token!).sid).toBe(first.sid);
+      expect(first.browser.cookieValue('authly_session')).not.toBe(cookieBefore);
+      expect((await listLogouts(t.app.ctx.db)).length).toBe(before);
+
+      const other = await createUser(t.app);
+      const switched = await obtainTokens(t.app, first.browser, client, other.username, { scope: 'openid', prompt: 'login' });
+      expect(decodeJwt(switched.id_token!).sid).not.toBe(first.sid);
       await expectDeliveries(client, [first.sid]);
     });
 
