@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/db.js';
-import { findClientForUpdate, insertClient, updateClient, type Client, type ClientChanges } from '../../repositories/clients-repository.js';
-import { CLIENT_DEFAULTS } from '../admin/client-admin-service.js';
+import type { Client } from '../../repositories/clients-repository.js';
+import { ensureBuiltInClient } from '../admin/built-in-client.js';
 
 /**
  * The account page signs in like any application: an authorization request through Authly itself by this
@@ -41,23 +41,10 @@ export function accountClientDefinition(issuer: string) {
   } satisfies Partial<Client>;
 }
 
-const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
 /**
  * Creates the account client or restores its definition (only what differs is written, so a restart with
  * the same issuer writes nothing). Runs inside bootstrap's transaction; true when something was written.
  */
 export async function ensureAccountClient(tx: Queryable, issuer: string): Promise<boolean> {
-  const definition = accountClientDefinition(issuer);
-  const existing = await findClientForUpdate(tx, ACCOUNT_CLIENT_ID);
-  if (!existing) {
-    await insertClient(tx, { ...CLIENT_DEFAULTS, clientId: ACCOUNT_CLIENT_ID, ...definition });
-    return true;
-  }
-  const changes: ClientChanges = Object.fromEntries(
-    Object.entries(definition).filter(([field, value]) => !sameValue(existing[field as keyof Client], value)),
-  );
-  if (Object.keys(changes).length === 0) return false;
-  await updateClient(tx, ACCOUNT_CLIENT_ID, changes);
-  return true;
+  return ensureBuiltInClient(tx, ACCOUNT_CLIENT_ID, accountClientDefinition(issuer));
 }

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/db.js';
-import { findClientForUpdate, insertClient, updateClient, type Client, type ClientChanges } from '../../repositories/clients-repository.js';
-import { CLIENT_DEFAULTS } from './client-admin-service.js';
+import type { Client } from '../../repositories/clients-repository.js';
+import { ensureBuiltInClient } from './built-in-client.js';
 
 /**
  * `authly admin login` signs an operator in as a person through the device authorization grant (RFC 8628)
@@ -37,20 +37,7 @@ export function cliClientDefinition() {
   } satisfies Partial<Client>;
 }
 
-const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
 /** Creates the CLI client or restores its definition (only what differs is written); true when something was written. */
 export async function ensureCliClient(tx: Queryable): Promise<boolean> {
-  const definition = cliClientDefinition();
-  const existing = await findClientForUpdate(tx, CLI_CLIENT_ID);
-  if (!existing) {
-    await insertClient(tx, { ...CLIENT_DEFAULTS, clientId: CLI_CLIENT_ID, ...definition });
-    return true;
-  }
-  const changes: ClientChanges = Object.fromEntries(
-    Object.entries(definition).filter(([field, value]) => !sameValue(existing[field as keyof Client], value)),
-  );
-  if (Object.keys(changes).length === 0) return false;
-  await updateClient(tx, CLI_CLIENT_ID, changes);
-  return true;
+  return ensureBuiltInClient(tx, CLI_CLIENT_ID, cliClientDefinition());
 }
