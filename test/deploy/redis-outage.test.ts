@@ -11,6 +11,9 @@ import { hasTool } from '../helpers/tools.js';
  * drops to 0, one log line is written however many reconnect attempts fail; then the server comes back on
  * the same port and Authly recovers by itself.
  */
+/** The back-channel logout queue of these tests: empty, its worker off as in every test app. */
+const BACKCHANNEL_IDLE = { enabled: true, worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null };
+
 describe.skipIf(!hasTool('redis-server'))('Redis outage', () => {
   let redis: RedisServer;
   let t: TestApp;
@@ -42,7 +45,7 @@ describe.skipIf(!hasTool('redis-server'))('Redis outage', () => {
   it('serves from the cache and reports Redis while it is up', async () => {
     for (let i = 0; i < 3; i++) expect((await requestToken(t.app, client.id, client.secret)).statusCode).toBe(200);
     expect(await clientCache('hit')).toBeGreaterThan(0);
-    expect(await ready()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok', mail: { delivery: 'dev-files', worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null } } });
+    expect(await ready()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok', mail: { delivery: 'dev-files', worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null }, backchannel_logout: BACKCHANNEL_IDLE } });
     expect(await metricValue(t.app, 'authly_redis_up')).toBe(1);
     expect(logEvents(t.logs, 'redis.up')).toHaveLength(1);
   });
@@ -65,7 +68,7 @@ describe.skipIf(!hasTool('redis-server'))('Redis outage', () => {
     const bypassBefore = (await clientCache('bypass')) ?? 0;
     for (let i = 0; i < 5; i++) expect((await requestToken(t.app, client.id, client.secret)).statusCode).toBe(200);
     expect(await clientCache('bypass')).toBe(bypassBefore + 5);
-    expect(await ready()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'unavailable', mail: { delivery: 'dev-files', worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null } } });
+    expect(await ready()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'unavailable', mail: { delivery: 'dev-files', worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null }, backchannel_logout: BACKCHANNEL_IDLE } });
     expect(await metricValue(t.app, 'authly_redis_up')).toBe(0);
     expect(logEvents(t.logs, 'redis.down')).toHaveLength(1);
     expect(logEvents(t.logs, 'redis.down')[0]).toMatchObject({ level: 40, msg: expect.stringContaining('redis unavailable') });
@@ -86,7 +89,7 @@ describe.skipIf(!hasTool('redis-server'))('Redis outage', () => {
     redis = await startRedisServer(redis.port);
     await up;
     await t.app.ctx.clients.whenUsable();
-    expect(await ready()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok', mail: { delivery: 'dev-files', worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null } } });
+    expect(await ready()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok', mail: { delivery: 'dev-files', worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null }, backchannel_logout: BACKCHANNEL_IDLE } });
     expect(await metricValue(t.app, 'authly_redis_up')).toBe(1);
     expect(logEvents(t.logs, 'redis.up')).toHaveLength(2);
     expect(logEvents(t.logs, 'redis.up')[1]).toMatchObject({ msg: 'redis recovered' });
@@ -106,13 +109,13 @@ describe.skipIf(!hasTool('redis-server'))('Redis down at start-up', () => {
     try {
       await t.app.ctx.redis!.waitFor('down');
       expect((await requestToken(t.app, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET)).statusCode).toBe(200);
-      expect((await t.app.inject({ method: 'GET', url: '/health/ready' })).json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'unavailable', mail: { delivery: 'dev-files', worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null } } });
+      expect((await t.app.inject({ method: 'GET', url: '/health/ready' })).json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'unavailable', mail: { delivery: 'dev-files', worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null }, backchannel_logout: BACKCHANNEL_IDLE } });
 
       const up = t.app.ctx.redis!.waitFor('up');
       server = await startRedisServer(port);
       await up;
       await t.app.ctx.clients.whenUsable();
-      expect((await t.app.inject({ method: 'GET', url: '/health/ready' })).json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok', mail: { delivery: 'dev-files', worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null } } });
+      expect((await t.app.inject({ method: 'GET', url: '/health/ready' })).json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok', mail: { delivery: 'dev-files', worker: false, queued: 0, oldest_queued_age_seconds: 0, last_error: null }, backchannel_logout: BACKCHANNEL_IDLE } });
       expect(logEvents(t.logs, 'redis.down')).toHaveLength(1);
       expect(logEvents(t.logs, 'redis.up')).toHaveLength(1);
     } finally {

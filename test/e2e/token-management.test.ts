@@ -31,8 +31,8 @@ describe('openid-client: revocation and introspection against a running Authly',
     expect(metadata).toMatchObject({
       revocation_endpoint: `${server.issuer}/oauth/revoke`,
       introspection_endpoint: `${server.issuer}/oauth/introspect`,
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
     });
   });
 
