@@ -22,7 +22,8 @@ export function bearerTokenOf(request: FastifyRequest): string {
  */
 export function accessTokenOf(request: FastifyRequest, options: { dpop: boolean }): PresentedAccessToken {
   const authorization = request.headers.authorization;
-  if (options.dpop && authorization !== undefined) {
+  // The DPoP scheme is tried only when the header can start with it (D or d): Bearer requests skip the regex.
+  if (options.dpop && authorization !== undefined && (authorization.trimStart()[0] ?? '').toLowerCase() === 'd') {
     const match = /^DPoP (\S+)$/i.exec(authorization.trim());
     if (match) {
       if (!BEARER_TOKEN.test(match[1]!)) throw new InvalidToken('the Authorization header must carry a DPoP access token');

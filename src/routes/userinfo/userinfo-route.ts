@@ -24,7 +24,10 @@ export async function userinfoRoutes(app: FastifyInstance): Promise<void> {
       // One round trip: the live-token check and the user's row together.
       const { user, ...token } = await verifyAccessTokenWithUser(ctx, presented.token);
       bound = Boolean(token.dpopJkt);
-      await checkSenderConstraint(ctx, presented, token.dpopJkt, { dpopHeader: request.headers.dpop, method: request.method, url });
+      // A Bearer token that is not bound (the common case) needs no DPoP work, not even a promise.
+      if (presented.scheme === 'DPoP' || bound) {
+        await checkSenderConstraint(ctx, presented, token.dpopJkt, { dpopHeader: request.headers.dpop, method: request.method, url });
+      }
       // client_credentials tokens carry no user, and userinfo needs an openid-scoped user token.
       if (!token.userId) throw new InvalidToken('the access token is not bound to a user');
       if (!token.scopes.includes('openid')) throw new InsufficientScope('the access token lacks the openid scope');
