@@ -46,7 +46,7 @@ const GLOBAL_HELP = `Options for every command:
   --data-dir DIR         where the development admin-credentials.json is (env AUTHLY_DATA_DIR, default ./data)
   --json                 print the API's JSON instead of text
   -h, --help             show help
-  --                     ends the options: what follows is an argument even if it starts with -
+  --                     ends the options: what follows is an argument even if it starts with --
 `;
 
 function usageLine(command: Command): string {
@@ -186,16 +186,40 @@ function print(command: Command, args: Record<string, string>, body: unknown, js
   }
 }
 
+/**
+ * `-h` is the only short option, so any other word that starts with a single `-` is an argument: key ids
+ * (RFC 7638 thumbprints) and other base64url values may start with `-` and are pasted as they are listed.
+ * parseArgs would read them as unknown short options; they are set aside and put back in their place
+ * (as arguments, or as the value of the option before them).
+ */
+function parseCommandLine(argv: string[]): { values: Values; positionals: string[] } {
+  const end = argv.indexOf('--');
+  const held = new Map<string, string>();
+  const args = argv.map((word, i) => {
+    if ((end === -1 || i < end) && /^-[^-]/.test(word) && word !== '-h') {
+      const marker = `\u0000${held.size}`;
+      held.set(marker, word);
+      return marker;
+    }
+    return word;
+  });
+  const parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true }) as { values: Values; positionals: string[] };
+  const restore = (word: string) => held.get(word) ?? word;
+  const values = Object.fromEntries(
+    Object.entries(parsed.values).map(([flag, value]) => [flag, typeof value === 'string' ? restore(value) : Array.isArray(value) ? value.map(restore) : value]),
+  );
+  return { values, positionals: parsed.positionals.map(restore) };
+}
+
 async function execute(argv: string[], io: CliIo): Promise<number> {
   let parsed: { values: Values; positionals: string[] };
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }) as typeof parsed;
+    parsed = parseCommandLine(argv);
   } catch (err) {
     const { code, message } = err as { code?: string; message: string };
     const option = /'(-[^']*)'/.exec(message)?.[1];
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) {
-      const hint = option.startsWith('--') ? '' : '; put -- before an argument that starts with -';
-      throw new UsageError(`unknown option ${option} (see authly admin --help${hint})`);
+      throw new UsageError(`unknown option ${option} (see authly admin --help)`);
     }
     throw new UsageError(message);
   }
