@@ -170,10 +170,10 @@ function print(command: Command, args: Record<string, string>, body: unknown, js
   if (output.kind === 'done') {
     io.stdout.write(`${output.message(args)}\n`);
   } else if (output.kind === 'table') {
-    const { items, total, offset } = body as { items: Record<string, unknown>[]; total: number; offset: number };
+    const { items, next_cursor: next } = body as { items: Record<string, unknown>[]; next_cursor: string | null };
     io.stdout.write(formatTable(items, output.columns));
-    const shown = items.length === 0 ? 'none' : `${offset + 1}-${offset + items.length}`;
-    io.stdout.write(`(${shown} of ${total})\n`);
+    if (items.length === 0) io.stdout.write('(none)\n');
+    if (next) io.stdout.write(`(next: --cursor ${next})\n`);
   } else {
     const record = body as Record<string, unknown>;
     io.stdout.write(formatRecord(record));

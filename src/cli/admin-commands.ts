@@ -44,7 +44,7 @@ const bool = (flag: string, field: string, help: string): FieldOption => ({ flag
 const words = (flag: string, field: string, help: string): FieldOption => ({ flag, field, kind: 'words', help });
 const int = (flag: string, field: string, help: string): FieldOption => ({ flag, field, kind: 'integer', help });
 
-const PAGE = [str('limit', 'limit', 'page size (default 50, at most 200)'), str('offset', 'offset', 'items to skip')];
+const PAGE = [str('limit', 'limit', 'page size (default 50, at most 200)'), str('cursor', 'cursor', 'where the page starts: the cursor printed after the page before')];
 
 const CLIENT_FIELDS: readonly FieldOption[] = [
   str('name', 'client_name', 'display name shown on the consent page'),

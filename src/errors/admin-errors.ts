@@ -19,6 +19,12 @@ export class ValidationFailed extends AdminApiError {
     super(400, 'validation_failed', message, fields);
   }
 }
+/** A well-formed cursor that is not a position in this list (from another list, or forged). */
+export class InvalidCursor extends ValidationFailed {
+  constructor() {
+    super({ cursor: 'not a cursor of this list' }, 'the query parameters are not valid');
+  }
+}
 export class NotFound extends AdminApiError {
   constructor(what: string) {
     super(404, 'not_found', `${what} not found`);

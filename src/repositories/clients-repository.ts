@@ -1,4 +1,6 @@
 import type { Queryable } from '../db/db.js';
+import type { PageKey } from '../lib/page-key.js';
+import { containing, keysetPage, type KeysetPage } from './keyset.js';
 
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none';
 /** RFC 7517 section 5: a JWK Set of public keys (checked by src/services/client-keys.ts before it is stored). */
@@ -129,9 +131,10 @@ const COLUMNS: Record<keyof Omit<Client, 'createdAt' | 'updatedAt'>, string> = {
   clientSecretEncrypted: 'client_secret_encrypted',
 };
 
-const SELECT = `SELECT ${Object.entries(COLUMNS)
+const SELECT_LIST = `${Object.entries(COLUMNS)
   .map(([key, column]) => `${column} AS "${key}"`)
-  .join(', ')}, created_at AS "createdAt", updated_at AS "updatedAt" FROM clients`;
+  .join(', ')}, created_at AS "createdAt", updated_at AS "updatedAt"`;
+const SELECT = `SELECT ${SELECT_LIST} FROM clients`;
 
 export async function findClient(db: Queryable, clientId: string): Promise<Client | undefined> {
   const { rows } = await db.query<Client>(`${SELECT} WHERE client_id = $1`, [clientId]);
@@ -164,19 +167,40 @@ export async function countClientsAllowingResource(db: Queryable, resource: stri
   return rows[0]?.total ?? 0;
 }
 
+/**
+ * One page of clients, newest first (clients_created_at_idx, or clients_registration_type_created_idx with
+ * the filter); `query` matches a part of the client_id or the name.
+ */
 export async function listClients(
   db: Queryable,
-  limit: number,
-  offset: number,
-  filter: { registrationType?: RegistrationType } = {},
-): Promise<{ items: Client[]; total: number }> {
-  const where = filter.registrationType === undefined ? '' : 'WHERE registration_type = $3';
-  const params = filter.registrationType === undefined ? [] : [filter.registrationType];
-  const [{ rows }, count] = await Promise.all([
-    db.query<Client>(`${SELECT} ${where} ORDER BY created_at, client_id LIMIT $1 OFFSET $2`, [limit, offset, ...params]),
-    db.query<{ total: number }>(`SELECT count(*)::int AS total FROM clients ${where.replace('$3', '$1')}`, params),
-  ]);
-  return { items: rows, total: count.rows[0]?.total ?? 0 };
+  page: { limit: number; cursor?: PageKey | undefined },
+  filter: { registrationType?: RegistrationType | undefined; query?: string | undefined } = {},
+): Promise<KeysetPage<Client>> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.registrationType !== undefined) {
+    params.push(filter.registrationType);
+    where.push(`registration_type = $${params.length}`);
+  }
+  if (filter.query) {
+    params.push(containing(filter.query));
+    where.push(`client_id ILIKE $${params.length} OR client_name ILIKE $${params.length}`);
+  }
+  return keysetPage<Client>(
+    db,
+    {
+      columns: SELECT_LIST,
+      from: 'clients',
+      where,
+      params,
+      key: [
+        { sql: 'created_at', part: 'timestamp' },
+        { sql: 'client_id', part: 'text' },
+      ],
+      order: 'desc',
+    },
+    page,
+  );
 }
 
 /**

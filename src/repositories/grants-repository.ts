@@ -1,4 +1,6 @@
 import type { Queryable } from '../db/db.js';
+import type { PageKey } from '../lib/page-key.js';
+import { keysetPage, type KeysetPage } from './keyset.js';
 
 export interface Grant {
   id: string;
@@ -52,20 +54,12 @@ export interface GrantSummary {
   revokedAt: Date | null;
 }
 
-/** A user's grants (revoked ones too, until cleanup removes them), newest first, with the total. */
-export async function listGrantsOfUser(
-  db: Queryable,
-  userId: string,
-  limit: number,
-  offset: number,
-): Promise<{ items: GrantSummary[]; total: number }> {
-  const { rows } = await db.query<GrantSummary>(
-    `SELECT id, client_id AS "clientId", scope, auth_time AS "authTime", created_at AS "createdAt", revoked_at AS "revokedAt"
-     FROM grants WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`,
-    [userId, limit, offset],
-  );
-  const count = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM grants WHERE user_id = $1', [userId]);
-  return { items: rows, total: count.rows[0]?.n ?? 0 };
+const GRANT_SUMMARY = 'id, client_id AS "clientId", scope, auth_time AS "authTime", created_at AS "createdAt", revoked_at AS "revokedAt"';
+const NEWEST_FIRST = { key: [{ sql: 'created_at', part: 'timestamp' }, { sql: 'id', part: 'uuid' }], order: 'desc' } as const;
+
+/** A page of a user's grants (revoked ones too, until cleanup removes them), newest first (grants_user_created_idx). */
+export async function listGrantsOfUser(db: Queryable, userId: string, page: { limit: number; cursor?: PageKey | undefined }): Promise<KeysetPage<GrantSummary>> {
+  return keysetPage<GrantSummary>(db, { columns: GRANT_SUMMARY, from: 'grants', where: ['user_id = $1'], params: [userId], ...NEWEST_FIRST }, page);
 }
 
 /** True when the grant exists and belongs to the user. */

@@ -1,4 +1,6 @@
 import type { Queryable } from '../db/db.js';
+import type { PageKey } from '../lib/page-key.js';
+import { keysetPage, type KeysetPage } from './keyset.js';
 
 /** An initial access token (RFC 7591 section 3) as the admin API shows it: never the token, only its id. */
 export interface InitialAccessToken {
@@ -13,8 +15,9 @@ export interface InitialAccessToken {
   createdAt: Date;
 }
 
-const SELECT = `SELECT id, description, max_uses AS "maxUses", uses, expires_at AS "expiresAt", revoked_at AS "revokedAt",
-  created_at AS "createdAt" FROM initial_access_tokens`;
+const SELECT_LIST = `id, description, max_uses AS "maxUses", uses, expires_at AS "expiresAt", revoked_at AS "revokedAt",
+  created_at AS "createdAt"`;
+const SELECT = `SELECT ${SELECT_LIST} FROM initial_access_tokens`;
 
 /** Usable: not revoked, not expired, and a use left. */
 const USABLE = '(revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) AND (max_uses IS NULL OR uses < max_uses))';
@@ -32,12 +35,21 @@ export async function insertInitialAccessToken(
   return rows[0]!;
 }
 
-export async function listInitialAccessTokens(db: Queryable, limit: number, offset: number): Promise<{ items: InitialAccessToken[]; total: number }> {
-  const [{ rows }, count] = await Promise.all([
-    db.query<InitialAccessToken>(`${SELECT} ORDER BY created_at, id LIMIT $1 OFFSET $2`, [limit, offset]),
-    db.query<{ total: number }>('SELECT count(*)::int AS total FROM initial_access_tokens'),
-  ]);
-  return { items: rows, total: count.rows[0]?.total ?? 0 };
+/** A page of initial access tokens, newest first (initial_access_tokens_created_idx). */
+export async function listInitialAccessTokens(db: Queryable, page: { limit: number; cursor?: PageKey | undefined }): Promise<KeysetPage<InitialAccessToken>> {
+  return keysetPage<InitialAccessToken>(
+    db,
+    {
+      columns: SELECT_LIST,
+      from: 'initial_access_tokens',
+      key: [
+        { sql: 'created_at', part: 'timestamp' },
+        { sql: 'id', part: 'text' },
+      ],
+      order: 'desc',
+    },
+    page,
+  );
 }
 
 /** Revokes a token (idempotent: a revoked token keeps its first revocation time); undefined if unknown. */

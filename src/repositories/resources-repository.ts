@@ -1,4 +1,6 @@
 import type { Queryable } from '../db/db.js';
+import type { PageKey } from '../lib/page-key.js';
+import { keysetPage, type KeysetPage } from './keyset.js';
 import type { AccessTokenFormat, IdTokenSigningAlg } from './clients-repository.js';
 
 /** A protected resource (an API or MCP server), named by its canonical identifier (RFC 8707 section 2). */
@@ -30,11 +32,11 @@ const COLUMNS = {
   signingAlg: 'signing_alg',
 } as const satisfies Record<keyof Omit<ResourceChanges, 'clientIds'>, string>;
 
-const SELECT = `SELECT r.identifier, r.name, r.scopes, r.access_token_format AS "accessTokenFormat",
+const SELECT_LIST = `r.identifier, r.name, r.scopes, r.access_token_format AS "accessTokenFormat",
   r.access_token_ttl_seconds AS "accessTokenTtlSeconds", r.signing_alg AS "signingAlg",
   COALESCE((SELECT array_agg(rc.client_id ORDER BY rc.client_id) FROM resource_clients rc WHERE rc.resource = r.identifier), '{}') AS "clientIds",
-  r.created_at AS "createdAt", r.updated_at AS "updatedAt"
-  FROM resources r`;
+  r.created_at AS "createdAt", r.updated_at AS "updatedAt"`;
+const SELECT = `SELECT ${SELECT_LIST} FROM resources r`;
 
 export async function findResource(db: Queryable, identifier: string): Promise<Resource | undefined> {
   return (await db.query<Resource>(`${SELECT} WHERE r.identifier = $1`, [identifier])).rows[0];
@@ -70,12 +72,9 @@ export async function findResources(db: Queryable, identifiers: readonly string[
   return (await db.query<Resource>(`${SELECT} WHERE r.identifier = ANY($1::text[])`, [identifiers])).rows;
 }
 
-export async function listResources(db: Queryable, limit: number, offset: number): Promise<{ items: Resource[]; total: number }> {
-  const [{ rows }, count] = await Promise.all([
-    db.query<Resource>(`${SELECT} ORDER BY r.identifier LIMIT $1 OFFSET $2`, [limit, offset]),
-    db.query<{ total: number }>('SELECT count(*)::int AS total FROM resources'),
-  ]);
-  return { items: rows, total: count.rows[0]?.total ?? 0 };
+/** A page of resources by identifier (its primary key): the order `resource` values sort in. */
+export async function listResources(db: Queryable, page: { limit: number; cursor?: PageKey | undefined }): Promise<KeysetPage<Resource>> {
+  return keysetPage<Resource>(db, { columns: SELECT_LIST, from: 'resources r', key: [{ sql: 'r.identifier', part: 'text' }], order: 'asc' }, page);
 }
 
 /** The identifiers of the resources `clientId` acts for. */

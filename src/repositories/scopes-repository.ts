@@ -1,4 +1,6 @@
 import type { Queryable } from '../db/db.js';
+import type { PageKey } from '../lib/page-key.js';
+import { keysetPage, type KeysetPage } from './keyset.js';
 
 export interface Scope {
   name: string;
@@ -7,18 +9,20 @@ export interface Scope {
   createdAt: Date;
 }
 
-const SELECT = 'SELECT name, description, is_default AS "isDefault", created_at AS "createdAt" FROM scopes';
+const SELECT_LIST = 'name, description, is_default AS "isDefault", created_at AS "createdAt"';
+const SELECT = `SELECT ${SELECT_LIST} FROM scopes`;
 
 export async function listScopes(db: Queryable): Promise<Scope[]> {
   return (await db.query<Scope>(`${SELECT} ORDER BY name`)).rows;
 }
 
-export async function listScopesPage(db: Queryable, limit: number, offset: number): Promise<{ items: Scope[]; total: number }> {
-  const [{ rows }, count] = await Promise.all([
-    db.query<Scope>(`${SELECT} ORDER BY name LIMIT $1 OFFSET $2`, [limit, offset]),
-    db.query<{ total: number }>('SELECT count(*)::int AS total FROM scopes'),
-  ]);
-  return { items: rows, total: count.rows[0]?.total ?? 0 };
+/** A page of scopes by name (its primary key), as `scope` parameters are read: a short list, looked up by name. */
+export async function listScopesPage(db: Queryable, page: { limit: number; cursor?: PageKey | undefined }): Promise<KeysetPage<Scope>> {
+  return keysetPage<Scope>(
+    db,
+    { columns: SELECT_LIST, from: 'scopes', key: [{ sql: 'name', part: 'text' }], order: 'asc' },
+    page,
+  );
 }
 
 export async function findScopes(db: Queryable, names: readonly string[]): Promise<Scope[]> {

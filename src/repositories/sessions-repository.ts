@@ -1,4 +1,6 @@
 import type { Queryable } from '../db/db.js';
+import type { PageKey } from '../lib/page-key.js';
+import { keysetPage, type KeysetPage } from './keyset.js';
 
 export interface Session {
   sid: string;
@@ -95,24 +97,23 @@ export async function deleteSessionBySid(db: Queryable, sid: string, ending: Ses
   return (await endSessions(db, 'sid = $1', [sid], ending)) > 0;
 }
 
-/** A user's live sessions, newest first, with the total: never the cookie hash. */
-export async function listLiveSessionsOfUser(
-  db: Queryable,
-  userId: string,
-  limit: number,
-  offset: number,
-): Promise<{ items: Session[]; total: number }> {
-  const { rows } = await db.query<Session>(
-    `SELECT sid, user_id AS "userId", auth_time AS "authTime", created_at AS "createdAt", expires_at AS "expiresAt", amr, acr
-     FROM sessions WHERE user_id = $1 AND expires_at > now()
-     ORDER BY created_at DESC, sid LIMIT $2 OFFSET $3`,
-    [userId, limit, offset],
+/** A page of a user's live sessions, newest first (sessions_user_created_idx): never the cookie hash. */
+export async function listLiveSessionsOfUser(db: Queryable, userId: string, page: { limit: number; cursor?: PageKey | undefined }): Promise<KeysetPage<Session>> {
+  return keysetPage<Session>(
+    db,
+    {
+      columns: 'sid, user_id AS "userId", auth_time AS "authTime", created_at AS "createdAt", expires_at AS "expiresAt", amr, acr',
+      from: 'sessions',
+      where: ['user_id = $1', 'expires_at > now()'],
+      params: [userId],
+      key: [
+        { sql: 'created_at', part: 'timestamp' },
+        { sql: 'sid', part: 'text' },
+      ],
+      order: 'desc',
+    },
+    page,
   );
-  const count = await db.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND expires_at > now()',
-    [userId],
-  );
-  return { items: rows, total: count.rows[0]?.n ?? 0 };
 }
 
 /** Ends one session of a user by its public id; false when the user has no such session. */

@@ -1,4 +1,6 @@
 import type { Queryable } from '../db/db.js';
+import type { PageKey } from '../lib/page-key.js';
+import { containing, keysetPage, type KeysetPage } from './keyset.js';
 
 export interface Address {
   formatted?: string;
@@ -78,6 +80,9 @@ export function userSelectList(alias: string, prefix = ''): string {
 
 const SELECT = `SELECT ${userSelectList('users')} FROM users`;
 
+/** The admin listing's order: newest first (users_created_at_id_idx). */
+const NEWEST_FIRST = { key: [{ sql: 'created_at', part: 'timestamp' }, { sql: 'id', part: 'uuid' }], order: 'desc' } as const;
+
 const toParam = (key: keyof UserFields, value: unknown) =>
   key === 'address' && value !== null && value !== undefined ? JSON.stringify(value) : value;
 
@@ -103,6 +108,15 @@ export async function countUsers(db: Queryable): Promise<number> {
   return rows[0]?.total ?? 0;
 }
 
+/**
+ * The one user holding this email address, compared case-insensitively (users_email_key makes it unique
+ * that way; LIMIT 2 keeps "exactly one" true even if that index were ever relaxed).
+ */
+export async function findUserByEmail(db: Queryable, email: string): Promise<User | undefined> {
+  const { rows } = await db.query<User>(`${SELECT} WHERE lower(email) = lower($1) LIMIT 2`, [email]);
+  return rows.length === 1 ? rows[0] : undefined;
+}
+
 /** Login accepts the username or the email address, case-insensitively. */
 export async function findUserByLogin(db: Queryable, login: string): Promise<User | undefined> {
   const { rows } = await db.query<User>(
@@ -112,20 +126,19 @@ export async function findUserByLogin(db: Queryable, login: string): Promise<Use
   return rows[0];
 }
 
-export async function searchUsers(
-  db: Queryable,
-  query: string | undefined,
-  limit: number,
-  offset: number,
-): Promise<{ items: User[]; total: number }> {
-  const where = query ? `WHERE username ILIKE $1 OR email ILIKE $1 OR name ILIKE $1` : '';
-  const pattern = query ? [`%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`] : [];
-  const n = pattern.length;
-  const [{ rows }, count] = await Promise.all([
-    db.query<User>(`${SELECT} ${where} ORDER BY created_at, id LIMIT $${n + 1} OFFSET $${n + 2}`, [...pattern, limit, offset]),
-    db.query<{ total: number }>(`SELECT count(*)::int AS total FROM users ${where}`, pattern),
-  ]);
-  return { items: rows, total: count.rows[0]?.total ?? 0 };
+/** One page of users, newest first; `query` matches a part of the username, email address or name. */
+export async function searchUsers(db: Queryable, query: string | undefined, page: { limit: number; cursor?: PageKey | undefined }): Promise<KeysetPage<User>> {
+  const pattern = query ? containing(query) : undefined;
+  return keysetPage<User>(
+    db,
+    {
+      columns: userSelectList('users'),
+      from: 'users',
+      ...(pattern ? { where: ['username ILIKE $1 OR email ILIKE $1 OR name ILIKE $1'], params: [pattern] } : {}),
+      ...NEWEST_FIRST,
+    },
+    page,
+  );
 }
 
 export async function insertUser(db: Queryable, user: Partial<UserFields> & { username: string }): Promise<User> {

@@ -47,12 +47,12 @@ describe('authly admin registration-token and client list --registration-type', 
     const listed = await admin('client', 'list', '--registration-type', 'dynamic');
     expect(listed.code, listed.stderr).toBe(0);
     const lines = listed.stdout.trimEnd().split('\n');
-    expect(lines.slice(1, -1)).toEqual([expect.stringMatching(/\s+Web MCP client\s+client_secret_basic\s+authorization_code, refresh_token\s+true\s+dynamic$/)]);
-    expect(lines.at(-1)).toBe('(1-1 of 1)');
+    expect(lines.slice(1)).toEqual([expect.stringMatching(/\s+Web MCP client\s+client_secret_basic\s+authorization_code, refresh_token\s+true\s+dynamic$/)]);
+    expect(lines).toHaveLength(2); // the header and the one client; no next page
     const admins = await admin('--json', 'client', 'list', '--registration-type', 'admin');
     // The bootstrap admin client and the built-in clients of the account page and of `authly admin login`.
-    const listedAdmins = JSON.parse(admins.stdout) as { total: number; items: { client_id: string; registration_type: string }[] };
-    expect(listedAdmins.total).toBe(3);
+    const listedAdmins = JSON.parse(admins.stdout) as { items: { client_id: string; registration_type: string }[] };
+    expect(listedAdmins.items).toHaveLength(3);
     expect(listedAdmins.items.map((c) => [c.client_id, c.registration_type]).sort()).toEqual(
       [[ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, 'admin'], ['authly-account', 'admin'], ['authly-cli', 'admin']].sort(),
     );

@@ -49,7 +49,6 @@ describe('authly admin resource … and --allowed-resource against a listening s
     expect(listed.stdout.trimEnd().split('\n')).toEqual([
       expect.stringMatching(/^IDENTIFIER\s+NAME\s+SCOPES\s+CLIENT_IDS$/),
       expect.stringMatching(/^https:\/\/reports\.example\.com\/api\s+Reports API\s+reports:read, reports:write\s+reports-rs$/),
-      '(1-1 of 1)',
     ]);
 
     // Any accepted spelling names it; the CLI percent-encodes the identifier into the path.

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { MAX_PATH_PARAM_LENGTH } from '../../config/input-limits.js';
 import { ValidationFailed } from '../../errors/admin-errors.js';
+import { decodeCursor, encodeCursor } from '../../lib/page-key.js';
 import { canonicalResourceIdentifier, MAX_RESOURCE_IDENTIFIER_LENGTH } from '../../lib/resource-identifier.js';
 import { informationalUrl } from '../../services/admin/client-registration-rules.js';
-import type { PageRequest } from '../../services/admin/pagination.js';
+import type { Page, PageRequest } from '../../services/admin/pagination.js';
 
 /**
  * The admin API's wire format: snake_case names (RFC 7591 for clients, OIDC Core claims for users),
@@ -66,13 +67,28 @@ const wholeNumber = (min: number, max: number) =>
 
 export const MAX_PAGE_SIZE = 200;
 
+/** An opaque cursor (src/lib/page-key.ts): the key inside is checked against the list's shape later. */
+const cursor = z
+  .string()
+  .max(4096)
+  .transform((value, ctx) => {
+    const key = decodeCursor(value);
+    if (key === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'not a valid cursor' });
+      return z.NEVER;
+    }
+    return key;
+  });
+
+/** Every list's query: `limit` (1 to 200, default 50) and `cursor` (the `next_cursor` of the page before). */
 export const pageQuery = {
   limit: wholeNumber(1, MAX_PAGE_SIZE).default(50),
-  offset: wholeNumber(0, 1_000_000_000).default(0),
+  cursor: cursor.optional(),
 };
 
-export function page<T>(result: { items: T[]; total: number }, request: PageRequest, present: (item: T) => unknown) {
-  return { items: result.items.map(present), total: result.total, limit: request.limit, offset: request.offset };
+/** The page shape of every admin list: `{ items, limit, next_cursor }`, next_cursor null on the last page. */
+export function page<T>(result: Page<T>, request: PageRequest, present: (item: T) => unknown) {
+  return { items: result.items.map(present), limit: request.limit, next_cursor: result.next ? encodeCursor(result.next) : null };
 }
 
 /** Absolute http(s) URLs for informational links (client_uri, logo_uri, picture, …): the registration rule. */

@@ -86,7 +86,7 @@ const createBody = z.strictObject({
 });
 const updateBody = z.strictObject(metadata).partial();
 const REGISTRATION_TYPES = ['admin', 'dynamic', 'metadata_document'] as const satisfies readonly RegistrationType[];
-const listQuery = z.strictObject({ ...pageQuery, registration_type: z.enum(REGISTRATION_TYPES).optional() });
+const listQuery = z.strictObject({ ...pageQuery, q: z.string().max(200).optional(), registration_type: z.enum(REGISTRATION_TYPES).optional() });
 
 const CLIENT_FIELDS = [
   'clientId',
@@ -144,8 +144,7 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/clients', read, async (request) => {
     const query = parseInput(listQuery, request.query, 'query');
-    const filter = query.registration_type === undefined ? {} : { registrationType: query.registration_type };
-    return page(await listClients(ctx, query, filter), query, presentClient);
+    return page(await listClients(ctx, query, { registrationType: query.registration_type, query: query.q }), query, presentClient);
   });
 
   app.post('/clients', write, async (request, reply) => {

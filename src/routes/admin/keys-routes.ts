@@ -25,7 +25,8 @@ export async function keysRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/keys', admin, async () => {
     const keys = (await listKeys(ctx)).map(presentKey);
-    return { items: keys, total: keys.length, limit: keys.length, offset: 0 };
+    // A handful of keys: one page, in the page shape of every admin list.
+    return { items: keys, limit: keys.length, next_cursor: null };
   });
 
   app.post('/keys/rotate', admin, async (request) => {

@@ -86,7 +86,7 @@ export async function changePassword(
 
 /** The user's live sessions, newest first (a user has few; the page shows up to 100). */
 export async function listOwnSessions(ctx: Pick<ServiceContext, 'db'>, userId: string): Promise<Session[]> {
-  return (await listLiveSessionsOfUser(ctx.db, userId, 100, 0)).items;
+  return (await listLiveSessionsOfUser(ctx.db, userId, { limit: 100 })).items;
 }
 
 /** Ends one of the user's own sessions; false when the user has no session with that id. */

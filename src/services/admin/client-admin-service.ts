@@ -189,8 +189,13 @@ export async function createClient(ctx: Ctx, caller: AdminCaller, input: NewClie
   }
 }
 
-export function listClients(ctx: Ctx, page: PageRequest, filter: { registrationType?: RegistrationType } = {}): Promise<Page<Client>> {
-  return listClientRows(ctx.db, page.limit, page.offset, filter);
+/** A page of clients, newest first; `query` matches a part of the client_id or the name. */
+export function listClients(
+  ctx: Ctx,
+  page: PageRequest,
+  filter: { registrationType?: RegistrationType | undefined; query?: string | undefined } = {},
+): Promise<Page<Client>> {
+  return listClientRows(ctx.db, page, filter);
 }
 
 // PostgreSQL text cannot hold U+0000 (it would be a database error): such an id names no client.

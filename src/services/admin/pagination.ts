@@ -1,10 +1,13 @@
-/** One page of a listing: the admin API answers `{ items, total, limit, offset }`. */
+import type { PageKey } from '../../lib/page-key.js';
+import type { KeysetPage } from '../../repositories/keyset.js';
+
+/**
+ * One page of a listing (keyset, not offset): at most `limit` items after `cursor`, the sort key of the
+ * last item of the page before. The admin API answers `{ items, limit, next_cursor }`.
+ */
 export interface PageRequest {
   limit: number;
-  offset: number;
+  cursor?: PageKey | undefined;
 }
 
-export interface Page<T> {
-  items: T[];
-  total: number;
-}
+export type Page<T> = KeysetPage<T>;

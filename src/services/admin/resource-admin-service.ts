@@ -99,7 +99,7 @@ async function assertValid(
 }
 
 export function listResources(ctx: Ctx, page: PageRequest): Promise<Page<Resource>> {
-  return listResourceRows(ctx.db, page.limit, page.offset);
+  return listResourceRows(ctx.db, page);
 }
 
 export async function getResource(ctx: Ctx, identifier: string): Promise<Resource> {

@@ -14,7 +14,7 @@ type Ctx = Pick<ServiceContext, 'db' | 'scopes'>;
 export const BUILT_IN_SCOPES: ReadonlySet<string> = new Set([...USER_ONLY_SCOPES, ...ADMIN_SCOPES]);
 
 export function listScopes(ctx: Ctx, page: PageRequest): Promise<Page<Scope>> {
-  return listScopesPage(ctx.db, page.limit, page.offset);
+  return listScopesPage(ctx.db, page);
 }
 
 export async function createScope(ctx: Ctx, scope: Omit<Scope, 'createdAt'>): Promise<Scope> {

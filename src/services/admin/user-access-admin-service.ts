@@ -20,7 +20,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function listUserSessions(ctx: Ctx, userId: string, page: PageRequest): Promise<Page<Session>> {
   const user = await getUser(ctx, userId);
-  return listLiveSessionsOfUser(ctx.db, user.id, page.limit, page.offset);
+  return listLiveSessionsOfUser(ctx.db, user.id, page);
 }
 
 /** The user, when the caller may change what the user is signed in to. */
@@ -43,7 +43,7 @@ export async function revokeUserSessions(ctx: Ctx, caller: AdminCaller, userId: 
 
 export async function listUserGrants(ctx: Ctx, userId: string, page: PageRequest): Promise<Page<GrantSummary>> {
   const user = await getUser(ctx, userId);
-  return listGrantsOfUser(ctx.db, user.id, page.limit, page.offset);
+  return listGrantsOfUser(ctx.db, user.id, page);
 }
 
 /** Revokes one grant and every code-issued access and refresh token under it, in one transaction. */

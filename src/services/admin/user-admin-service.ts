@@ -3,8 +3,10 @@ import { Conflict, NotFound, ValidationFailed } from '../../errors/admin-errors.
 import { isUniqueViolation } from '../../errors/storage-errors.js';
 import {
   deleteUser as deleteUserRow,
+  findUserByEmail,
   findUserById,
   findUserByIdForUpdate,
+  findUserByUsername,
   insertUser,
   searchUsers,
   updateUser as updateUserRow,
@@ -85,7 +87,21 @@ export async function sendUserVerification(ctx: Pick<ServiceContext, 'db' | 'con
 }
 
 export function listUsers(ctx: Ctx, query: string | undefined, page: PageRequest): Promise<Page<User>> {
-  return searchUsers(ctx.db, query, page.limit, page.offset);
+  return searchUsers(ctx.db, query, page);
+}
+
+/**
+ * The user an admin path names (`/admin/users/{user}`): a UUID that is a user's id, else a username (whole,
+ * any case: usernames are unique case-insensitively), else an email address held by exactly one user (any
+ * case); else 404. In that order, so a username that looks like a UUID or an email address still works.
+ */
+export async function findUserByReference(ctx: Pick<ServiceContext, 'db'>, reference: string): Promise<User> {
+  const user =
+    (UUID.test(reference) ? await findUserById(ctx.db, reference) : undefined) ??
+    (await findUserByUsername(ctx.db, reference)) ??
+    (reference.includes('@') ? await findUserByEmail(ctx.db, reference) : undefined);
+  if (!user) throw new NotFound('user');
+  return user;
 }
 
 export async function getUser(ctx: Pick<ServiceContext, 'db'>, id: string): Promise<User> {

@@ -40,7 +40,7 @@ export async function createInitialAccessToken(
 }
 
 export function listInitialAccessTokens(ctx: Ctx, page: PageRequest): Promise<Page<InitialAccessToken>> {
-  return listTokenRows(ctx.db, page.limit, page.offset);
+  return listTokenRows(ctx.db, page);
 }
 
 /** Revokes at once: the next registration with it is refused. */

@@ -399,24 +399,57 @@ describe('admin API: clients', () => {
     }
   });
 
-  it('lists clients a page at a time', async () => {
-    const before = ((await call('GET', '/admin/clients')).json() as { total: number }).total;
+  it('lists clients newest first, a keyset page at a time', async () => {
     for (const id of ['page-a', 'page-b', 'page-c']) {
-      expect((await call('POST', '/admin/clients', { client_id: id, client_name: id, redirect_uris: [REDIRECT] })).statusCode).toBe(201);
+      expect((await call('POST', '/admin/clients', { client_id: id, client_name: `Paged ${id}`, redirect_uris: [REDIRECT] })).statusCode).toBe(201);
     }
-    const res = await call('GET', `/admin/clients?limit=2&offset=${before + 1}`);
+    type Body = { items: { client_id: string }[]; limit: number; next_cursor: string | null };
+    const res = await call('GET', '/admin/clients?limit=2');
     expect(res.statusCode).toBe(200);
-    const body = res.json() as { items: { client_id: string }[]; total: number; limit: number; offset: number };
-    expect(body).toMatchObject({ total: before + 3, limit: 2, offset: before + 1 });
-    expect(body.items.map((c) => c.client_id)).toEqual(['page-b', 'page-c']);
-    expect((await call('GET', '/admin/clients')).json()).toMatchObject({ limit: 50, offset: 0, total: before + 3 });
+    const first = res.json() as Body;
+    expect(Object.keys(first).sort()).toEqual(['items', 'limit', 'next_cursor']);
+    expect(first.limit).toBe(2);
+    expect(first.items.map((c) => c.client_id)).toEqual(['page-c', 'page-b']);
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const second = (await call('GET', `/admin/clients?limit=2&cursor=${first.next_cursor}`)).json() as Body;
+    expect(second.items[0]!.client_id).toBe('page-a');
+
+    // Walking every page visits each client once, and the page shape ends with next_cursor null.
+    const all = (await call('GET', '/admin/clients?limit=200')).json() as Body;
+    expect(all.next_cursor).toBeNull();
+    const seen: string[] = [];
+    for (let cursor: string | null = null, n = 0; n === 0 || cursor; n++) {
+      const body = (await call('GET', `/admin/clients?limit=1${cursor ? `&cursor=${cursor}` : ''}`)).json() as Body;
+      seen.push(...body.items.map((c) => c.client_id));
+      cursor = body.next_cursor;
+    }
+    expect(seen).toEqual(all.items.map((c) => c.client_id));
+    expect((await call('GET', '/admin/clients')).json()).toMatchObject({ limit: 50, next_cursor: null });
+  });
+
+  it('searches clients by a part of the client_id or the name, and filters by registration type', async () => {
+    await call('POST', '/admin/clients', { client_id: 'find-me-1', client_name: 'Ledger 50% off', redirect_uris: [REDIRECT] });
+    await call('POST', '/admin/clients', { client_id: 'find-me-2', client_name: 'Reports', redirect_uris: [REDIRECT] });
+    const ids = async (query: string) =>
+      ((await call('GET', `/admin/clients?${query}`)).json() as { items: { client_id: string }[] }).items.map((c) => c.client_id);
+    expect(await ids('q=FIND-ME')).toEqual(['find-me-2', 'find-me-1']);
+    expect(await ids('q=ledger')).toEqual(['find-me-1']);
+    expect(await ids('q=50%25')).toEqual(['find-me-1']);
+    expect(await ids('q=find_me')).toEqual([]);
+    expect(await ids('q=find-me&registration_type=admin&limit=1')).toEqual(['find-me-2']);
+    expect(await ids('q=find-me&registration_type=dynamic')).toEqual([]);
   });
 
   it.each([
     ['limit=0', { limit: 'expected at least 1' }],
     ['limit=201', { limit: 'expected at most 200' }],
     ['limit=ten', { limit: 'expected a whole number' }],
-    ['offset=-1', { offset: 'expected a whole number' }],
+    ['offset=1', { offset: 'unknown field' }],
+    ['cursor=not+a+cursor', { cursor: 'not a valid cursor' }],
+    ['cursor=e30', { cursor: 'not a valid cursor' }],
+    // Well-formed, but a key of another list (users: a timestamp and a UUID; scopes: a name).
+    [`cursor=${Buffer.from('["openid"]').toString('base64url')}`, { cursor: 'not a cursor of this list' }],
+    [`cursor=${Buffer.from('["2026-02-30T00:00:00.000000Z","x"]').toString('base64url')}`, { cursor: 'not a cursor of this list' }],
     ['limit=1&limit=2', { limit: 'expected string, received array' }],
     ['sort=name', { sort: 'unknown field' }],
   ])('refuses the query %s with 400', async (query, fields) => {

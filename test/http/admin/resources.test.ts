@@ -237,25 +237,27 @@ describe('admin API: resources', () => {
   it('lists resources by identifier, a page at a time', async () => {
     const res = await call('GET', '/admin/resources');
     expect(res.statusCode).toBe(200);
-    const body = res.json() as { items: { identifier: string }[]; total: number; limit: number; offset: number };
+    const body = res.json() as { items: { identifier: string }[]; limit: number; next_cursor: string | null };
     const all = body.items.map((r) => r.identifier);
     expect(all).toEqual([...all].sort());
-    expect(body).toMatchObject({ total: all.length, limit: 50, offset: 0 });
+    expect(body).toMatchObject({ limit: 50, next_cursor: null });
     expect(all).toEqual(expect.arrayContaining(['https://reports.example.com/api', 'urn:example:ledger', 'https://mcp.example.com']));
     expect(body.items.find((r) => r.identifier === 'https://reports.example.com/api')).toEqual(
       (await call('GET', path('https://reports.example.com/api'))).json(),
     );
 
-    const second = (await call('GET', '/admin/resources?limit=2&offset=1')).json() as typeof body;
-    expect(second).toMatchObject({ total: all.length, limit: 2, offset: 1 });
-    expect(second.items.map((r) => r.identifier)).toEqual(all.slice(1, 3));
+    const first = (await call('GET', '/admin/resources?limit=2')).json() as typeof body;
+    expect(first.items.map((r) => r.identifier)).toEqual(all.slice(0, 2));
+    const second = (await call('GET', `/admin/resources?limit=2&cursor=${first.next_cursor}`)).json() as typeof body;
+    expect(second).toMatchObject({ limit: 2 });
+    expect(second.items.map((r) => r.identifier)).toEqual(all.slice(2, 4));
 
-    const bad = await call('GET', '/admin/resources?limit=0&offset=x&sort=name');
+    const bad = await call('GET', '/admin/resources?limit=0&cursor=x!&sort=name');
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toEqual({
       error: 'validation_failed',
       message: 'the query parameters are not valid',
-      fields: { limit: 'expected at least 1', offset: 'expected a whole number', sort: 'unknown field' },
+      fields: { limit: 'expected at least 1', cursor: 'not a valid cursor', sort: 'unknown field' },
     });
   });
 

@@ -185,19 +185,22 @@ describe('admin API: users', () => {
     const q = async (query: string) => {
       const res = await call('GET', `/admin/users?${query}`);
       expect(res.statusCode).toBe(200);
-      const body = res.json() as { items: { username: string }[]; total: number; limit: number; offset: number };
+      const body = res.json() as { items: { username: string }[]; limit: number; next_cursor: string | null };
       return { ...body, usernames: body.items.map((u) => u.username) };
     };
-    expect((await q('q=search')).usernames).toEqual(['search-erin', 'search-frank', 'search-grace']);
+    // Newest first.
+    expect((await q('q=search')).usernames).toEqual(['search-grace', 'search-frank', 'search-erin']);
     expect((await q('q=ERIN')).usernames).toEqual(['search-erin']);
-    expect((await q('q=search.example')).usernames).toEqual(['search-erin', 'search-grace']);
+    expect((await q('q=search.example')).usernames).toEqual(['search-grace', 'search-erin']);
     expect((await q('q=100%25')).usernames).toEqual(['search-frank']);
     expect((await q('q=%25')).usernames).toEqual(['search-frank']);
     expect((await q('q=search_')).usernames).toEqual([]);
-    expect(await q('q=search&limit=1&offset=1')).toMatchObject({ usernames: ['search-frank'], total: 3, limit: 1, offset: 1 });
-    const all = await q('');
-    expect(all).toMatchObject({ limit: 50, offset: 0 });
-    expect(all.total).toBe(all.items.length);
+    const first = await q('q=search&limit=1');
+    expect(first).toMatchObject({ usernames: ['search-grace'], limit: 1, next_cursor: expect.any(String) });
+    const second = await q(`q=search&limit=1&cursor=${first.next_cursor}`);
+    expect(second).toMatchObject({ usernames: ['search-frank'], limit: 1, next_cursor: expect.any(String) });
+    expect(await q(`q=search&limit=1&cursor=${second.next_cursor}`)).toMatchObject({ usernames: ['search-erin'], next_cursor: null });
+    expect(await q('')).toMatchObject({ limit: 50, next_cursor: null });
   });
 
   it('deletes a user: 204, then 404', async () => {

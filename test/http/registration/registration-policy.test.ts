@@ -251,19 +251,20 @@ describe('dynamic clients in the admin API', () => {
   afterAll(() => t.close());
 
   it('shows registration_type and filters the list by it', async () => {
-    const all = (await call('GET', '/admin/clients?limit=200')).json() as { items: { client_id: string; registration_type: string }[]; total: number };
+    const all = (await call('GET', '/admin/clients?limit=200')).json() as { items: { client_id: string; registration_type: string }[] };
+    // Newest first.
     expect(all.items.map((c) => [c.client_id, c.registration_type])).toEqual([
-      [ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, 'admin'],
-      [ACCOUNT_CLIENT_ID, 'admin'],
-      ['authly-cli', 'admin'],
-      [dynamic.client_id, 'dynamic'],
       ['https://mcp.example.com/client.json', 'metadata_document'],
+      [dynamic.client_id, 'dynamic'],
+      ['authly-cli', 'admin'],
+      [ACCOUNT_CLIENT_ID, 'admin'],
+      [ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, 'admin'],
     ]);
     const dynamicOnly = await call('GET', '/admin/clients?registration_type=dynamic');
     expect(dynamicOnly.statusCode).toBe(200);
-    expect(dynamicOnly.json()).toMatchObject({ total: 1, limit: 50, offset: 0, items: [{ client_id: dynamic.client_id, registration_type: 'dynamic', skip_consent: false, require_pkce: true }] });
-    expect((await call('GET', '/admin/clients?registration_type=metadata_document')).json()).toMatchObject({ total: 1, items: [{ registration_type: 'metadata_document' }] });
-    expect((await call('GET', '/admin/clients?registration_type=admin')).json()).toMatchObject({ total: 3 });
+    expect(dynamicOnly.json()).toEqual({ limit: 50, next_cursor: null, items: [expect.objectContaining({ client_id: dynamic.client_id, registration_type: 'dynamic', skip_consent: false, require_pkce: true })] });
+    expect((await call('GET', '/admin/clients?registration_type=metadata_document')).json()).toMatchObject({ items: [{ registration_type: 'metadata_document' }], next_cursor: null });
+    expect(((await call('GET', '/admin/clients?registration_type=admin')).json() as { items: unknown[] }).items).toHaveLength(3);
     const bad = await call('GET', '/admin/clients?registration_type=manual');
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toEqual({

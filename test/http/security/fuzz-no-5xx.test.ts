@@ -539,6 +539,41 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     );
   });
 
+  /**
+   * Keyset cursors (src/lib/page-key.ts) are client-supplied: forged keys of every shape — other lists'
+   * keys, impossible timestamps, non-UUIDs, NUL, lone surrogates, any JSON, no base64url at all — are a 400.
+   */
+  const ADMIN_LISTS = [
+    '/admin/clients', '/admin/users', '/admin/scopes', '/admin/resources', '/admin/registration-tokens',
+    '/admin/users/fuzzuser/sessions', '/admin/users/fuzzuser/grants',
+  ];
+  const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+  const keyPart = () =>
+    fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.uuid(),
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString().replace('Z', '456Z')),
+      fc.constantFrom('2026-02-30T00:00:00.000000Z', '0000-01-01T00:00:00.000000Z', '2026-12-06T24:00:00.000000Z', 'a\u0000b', '\ud800', 'x'.repeat(2000)),
+    );
+  const cursorValue = () =>
+    fc.oneof(
+      fc.array(keyPart(), { maxLength: 5 }).map(cursorOf),
+      fc.jsonValue().map(cursorOf),
+      fc.string({ maxLength: 60 }),
+      fc.base64String({ maxLength: 80 }),
+    );
+
+  it('/admin lists with random limits and cursors', async () => {
+    await fuzz(
+      fc.record({ path: fc.constantFrom(...ADMIN_LISTS), cursor: cursorValue(), limit: fc.oneof(fc.integer({ min: -5, max: 300 }).map(String), fc.string({ maxLength: 5 })) }),
+      (v) => ({
+        method: 'GET',
+        url: `${v.path}?cursor=${enc(v.cursor)}&limit=${enc(v.limit)}`,
+        headers: headersOf({ authorization: `Bearer ${token}` }),
+      }),
+    );
+  });
+
   /** RFC 8707 `resource` values (also the admin API's identifiers): registered ones in odd spellings, near-URIs, fragments, long and odd input. */
   const resourceValue = () =>
     fc.oneof(
