@@ -58,6 +58,7 @@ function commandHelp(command: Command): string {
     o.kind === 'flag' ? `--${o.flag}` : `--${o.flag} ${o.kind === 'list' ? 'VALUE...' : o.kind === 'boolean' ? 'true|false' : o.kind === 'json' ? 'JSON' : o.kind === 'integer' ? 'N' : 'VALUE'}`,
     o.help,
   ]);
+  options.unshift(...command.args.flatMap((arg): [string, string][] => (command.argHelp?.[arg] ? [[`<${arg}>`, command.argHelp[arg]]] : [])));
   if (command.password) {
     options.push(['--password PASSWORD', 'the password (visible in the process list; prefer --password-stdin)']);
     options.push(['--password-stdin', 'read the password from standard input']);

@@ -216,6 +216,17 @@ describe('authly admin CLI against a listening server', () => {
     expect(await admin('user', 'show', id)).toEqual({ code: 1, stdout: '', stderr: 'error: user not found\n' });
   });
 
+  it('names a user by username or email address (show, update, delete, sessions)', async () => {
+    const created = await adminJson('user', 'create', '--username', 'alice', '--email', 'alice@example.com');
+    const id = created.id as string;
+    expect(record((await admin('user', 'show', 'alice')).stdout)).toMatchObject({ id, username: 'alice' });
+    expect(record((await admin('user', 'update', 'alice@example.com', '--name', 'X')).stdout)).toMatchObject({ id, name: 'X' });
+    expect((await admin('user', 'sessions', 'ALICE@example.com')).stdout).toMatch(/^SID\s+AUTH_TIME\s+CREATED_AT\s+EXPIRES_AT\n\(none\)\n$/);
+    expect((await admin('user', 'show', '--help')).stdout).toMatch(/^Usage: authly admin user show <user>\n[\s\S]*<user>\s+user id, username or email\n/);
+    expect(await admin('user', 'delete', 'alice')).toEqual({ code: 0, stdout: 'Deleted user alice.\n', stderr: '' });
+    expect(await admin('user', 'show', id)).toEqual({ code: 1, stdout: '', stderr: 'error: user not found\n' });
+  });
+
   it('manages scopes and reports status', async () => {
     expect(record((await admin('scope', 'create', 'reports:read', '--description', 'Read reports', '--default', 'false')).stdout)).toMatchObject({
       name: 'reports:read',

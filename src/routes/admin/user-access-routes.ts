@@ -11,6 +11,7 @@ import {
   revokeUserSessions,
 } from '../../services/admin/user-access-admin-service.js';
 import { audit, callerOf } from './admin-auth.js';
+import { resolveUserParam } from './user-param.js';
 import { page, pageQuery, parseInput, toWire } from './admin-wire.js';
 
 const listQuery = z.strictObject(pageQuery);
@@ -27,6 +28,7 @@ export async function userAccessRoutes(app: FastifyInstance): Promise<void> {
   const { ctx } = app;
   const read = { config: { adminScope: 'admin:users:read' as const } };
   const write = { config: { adminScope: 'admin:users:write' as const } };
+  resolveUserParam(app);
 
   app.get<WithId>('/users/:id/sessions', read, async (request) => {
     const query = parseInput(listQuery, request.query, 'query');

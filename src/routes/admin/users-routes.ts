@@ -15,6 +15,7 @@ import {
   updateUser,
 } from '../../services/admin/user-admin-service.js';
 import { audit, callerOf } from './admin-auth.js';
+import { resolveUserParam } from './user-param.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../lib/password-rules.js';
 import { camelKeys, httpUrl, page, pageQuery, parseInput, text, toWire } from './admin-wire.js';
 
@@ -109,6 +110,7 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
   const { ctx } = app;
   const read = { config: { adminScope: 'admin:users:read' as const } };
   const write = { config: { adminScope: 'admin:users:write' as const } };
+  resolveUserParam(app);
 
   app.get('/users', read, async (request) => {
     const { q, ...query } = parseInput(listQuery, request.query, 'query');

@@ -216,6 +216,12 @@ const ROWS: Row[] = [
   ['repeated client_id at the authorization endpoint → error page', (f) => f.get(`${authorizeUrl(f.client.clientId)}&client_id=${f.client.clientId}`), { page: 400 }],
   ['admin API: no token → 401', (f) => f.t.app.inject({ method: 'GET', url: '/admin/clients' }), { json: [401, 'invalid_token'] }],
   ['admin API: a token without the admin scope → 403', async (f) => f.t.app.inject({ method: 'GET', url: '/admin/clients', headers: { authorization: `Bearer ${await tokenFor(f.t.app, f.client.clientId, f.client.clientSecret!)}` } }), { json: [403, 'insufficient_scope'] }],
+  ['admin API: a user named by username, without the admin scope → 403 before any lookup', async (f) => f.t.app.inject({ method: 'GET', url: '/admin/users/nobody@example.com', headers: { authorization: `Bearer ${await tokenFor(f.t.app, f.client.clientId, f.client.clientSecret!)}` } }), { json: [403, 'insufficient_scope'] }],
+  ['admin API: a forged page cursor → 400 validation_failed, never a database error', async (f) => {
+    const token = await tokenFor(f.t.app, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET, 'authly:admin');
+    const cursor = Buffer.from('["2026-02-30T00:00:00.000000Z","not-a-uuid"]').toString('base64url');
+    return f.t.app.inject({ method: 'GET', url: `/admin/users?cursor=${cursor}`, headers: { authorization: `Bearer ${token}` } });
+  }, { json: [400, 'validation_failed'] }],
   ['admin API: invalid JSON → 400 validation_failed', async (f) => {
     const token = await tokenFor(f.t.app, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET, 'authly:admin');
     return f.t.app.inject({ method: 'POST', url: '/admin/clients', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: '{"client_name":' });
