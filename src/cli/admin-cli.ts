@@ -169,7 +169,7 @@ function print(command: Command, args: Record<string, string>, body: unknown, js
   }
   const { output } = command;
   if (output.kind === 'done') {
-    io.stdout.write(`${output.message(args)}\n`);
+    io.stdout.write(`${output.message(args, body)}\n`);
   } else if (output.kind === 'table') {
     const { items, next_cursor: next } = body as { items: Record<string, unknown>[]; next_cursor: string | null };
     io.stdout.write(formatTable(items, output.columns));

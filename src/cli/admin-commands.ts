@@ -37,7 +37,7 @@ export interface Command {
   /** Accepts --password / --password-stdin into body.password; `required` for set-password. */
   password?: 'optional' | 'required';
   /** What a success prints: one record, a table with these columns, or a line for an empty response. */
-  output: { kind: 'record'; secretNote?: boolean } | { kind: 'table'; columns: readonly string[] } | { kind: 'done'; message: (args: Record<string, string>) => string };
+  output: { kind: 'record'; secretNote?: boolean } | { kind: 'table'; columns: readonly string[] } | { kind: 'done'; message: (args: Record<string, string>, body: unknown) => string };
 }
 
 const str = (flag: string, field: string, help: string): FieldOption => ({ flag, field, kind: 'string', help });
@@ -184,6 +184,31 @@ export const COMMANDS: readonly Command[] = [
     method: 'POST',
     path: (a) => `/clients/${id(a, 'client_id')}/unlock`,
     output: { kind: 'done', message: (a) => `Unlocked client ${a.client_id}.` },
+  },
+  {
+    name: 'client grants',
+    summary: 'list the grants of a client: who signed in to it, and when',
+    args: ['client_id'],
+    method: 'GET',
+    path: (a) => `/clients/${id(a, 'client_id')}/grants`,
+    query: PAGE,
+    output: { kind: 'table', columns: ['id', 'user_id', 'username', 'scope', 'created_at', 'revoked_at'] },
+  },
+  {
+    name: 'client revoke-grant',
+    summary: 'revoke one grant of a client and every token issued under it',
+    args: ['client_id', 'grant_id'],
+    method: 'DELETE',
+    path: (a) => `/clients/${id(a, 'client_id')}/grants/${id(a, 'grant_id')}`,
+    output: { kind: 'done', message: (a) => `Revoked grant ${a.grant_id} of client ${a.client_id}.` },
+  },
+  {
+    name: 'client revoke-grants',
+    summary: 'revoke every grant of a client and every token issued under them',
+    args: ['client_id'],
+    method: 'DELETE',
+    path: (a) => `/clients/${id(a, 'client_id')}/grants`,
+    output: { kind: 'done', message: (a, body) => `Revoked ${(body as { revoked: number }).revoked} grant(s) of client ${a.client_id}.` },
   },
   {
     name: 'user list',

@@ -62,6 +62,63 @@ export async function listGrantsOfUser(db: Queryable, userId: string, page: { li
   return keysetPage<GrantSummary>(db, { columns: GRANT_SUMMARY, from: 'grants', where: ['user_id = $1'], params: [userId], ...NEWEST_FIRST }, page);
 }
 
+/** A grant as a client's listing shows it: the user it was given by, too. */
+export interface ClientGrantListItem extends GrantSummary {
+  userId: string;
+  username: string;
+}
+
+/** A page of a client's grants (revoked ones too, until cleanup removes them), newest first (grants_client_created_idx). */
+export async function listGrantsOfClient(db: Queryable, clientId: string, page: { limit: number; cursor?: PageKey | undefined }): Promise<KeysetPage<ClientGrantListItem>> {
+  return keysetPage<ClientGrantListItem>(
+    db,
+    {
+      columns: `g.id, g.client_id AS "clientId", g.scope, g.auth_time AS "authTime", g.created_at AS "createdAt", g.revoked_at AS "revokedAt",
+        g.user_id AS "userId", u.username`,
+      from: 'grants g JOIN users u ON u.id = g.user_id',
+      where: ['g.client_id = $1'],
+      params: [clientId],
+      key: [
+        { sql: 'g.created_at', part: 'timestamp' },
+        { sql: 'g.id', part: 'uuid' },
+      ],
+      order: 'desc',
+    },
+    page,
+  );
+}
+
+/** The user of a grant of this client, or undefined when the client has no such grant. */
+export async function findGrantUserOfClient(db: Queryable, grantId: string, clientId: string): Promise<{ userId: string; isAdmin: boolean } | undefined> {
+  const { rows } = await db.query<{ userId: string; isAdmin: boolean }>(
+    'SELECT g.user_id AS "userId", u.is_admin AS "isAdmin" FROM grants g JOIN users u ON u.id = g.user_id WHERE g.id = $1 AND g.client_id = $2',
+    [grantId, clientId],
+  );
+  return rows[0];
+}
+
+/** An administrator holding a live grant of this client, if any (privilege rule 4 for revoking them all). */
+export async function findAdminWithLiveGrantOfClient(db: Queryable, clientId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string }>(
+    'SELECT u.id FROM grants g JOIN users u ON u.id = g.user_id WHERE g.client_id = $1 AND g.revoked_at IS NULL AND u.is_admin LIMIT 1',
+    [clientId],
+  );
+  return rows[0]?.id;
+}
+
+/**
+ * Revokes every live grant of a client and every token issued under them (the client's client_credentials
+ * tokens have no grant and stay); returns how many grants were revoked.
+ */
+export async function revokeGrantsOfClient(db: Queryable, clientId: string): Promise<number> {
+  const { rows } = await db.query<{ id: string }>('UPDATE grants SET revoked_at = now() WHERE client_id = $1 AND revoked_at IS NULL RETURNING id', [clientId]);
+  if (rows.length === 0) return 0;
+  const ids = rows.map((r) => r.id);
+  await db.query('UPDATE access_tokens SET revoked_at = now() WHERE grant_id = ANY($1::uuid[]) AND revoked_at IS NULL', [ids]);
+  await db.query('UPDATE refresh_tokens SET revoked_at = now() WHERE grant_id = ANY($1::uuid[]) AND revoked_at IS NULL', [ids]);
+  return rows.length;
+}
+
 /** True when the grant exists and belongs to the user. */
 export async function grantBelongsToUser(db: Queryable, grantId: string, userId: string): Promise<boolean> {
   const { rows } = await db.query('SELECT 1 FROM grants WHERE id = $1 AND user_id = $2', [grantId, userId]);

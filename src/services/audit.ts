@@ -21,6 +21,8 @@ export const AUDIT_EVENTS = [
   'admin.client.deleted',
   'admin.client.secret_rotated',
   'admin.client.unlocked',
+  'admin.client.grant_revoked',
+  'admin.client.grants_revoked',
   'admin.user.created',
   'admin.user.updated',
   'admin.user.deleted',

@@ -58,6 +58,32 @@ describe('authly admin user sessions|grants and cleanup against a listening serv
     expect(await admin('user', 'revoke-grant', user.id)).toMatchObject({ code: 2, stdout: '' });
   });
 
+  it('lists and revokes the grants of a client (client grants|revoke-grant|revoke-grants)', async () => {
+    const client = await createClient(t.app);
+    const [ann, bob] = [await createUser(t.app), await createUser(t.app)];
+    const annTokens = await obtainTokens(t.app, new InjectBrowser(t.app), client, ann.username, { scope: 'openid offline_access' });
+    const bobTokens = await obtainTokens(t.app, new InjectBrowser(t.app), client, bob.username, { scope: 'openid offline_access' });
+
+    const table = (await admin('client', 'grants', client.clientId, '--limit', '1')).stdout.trimEnd().split('\n');
+    expect(table[0]).toMatch(/^ID +USER_ID +USERNAME +SCOPE +CREATED_AT +REVOKED_AT$/);
+    expect(table[1]).toMatch(new RegExp(`^[0-9a-f-]{36}  ${bob.id}  ${bob.username} +openid offline_access +\\S+ +-$`));
+    const next = /^\(next: --cursor (\S+)\)$/.exec(table[2]!)![1]!;
+    expect((await admin('client', 'grants', client.clientId, '--limit', '1', '--cursor', next)).stdout).toContain(ann.username);
+
+    const grants = JSON.parse((await admin('--json', 'client', 'grants', client.clientId)).stdout) as { items: { id: string; username: string }[] };
+    const bobGrant = grants.items.find((g) => g.username === bob.username)!;
+    expect(await admin('client', 'revoke-grant', client.clientId, bobGrant.id)).toEqual({
+      code: 0,
+      stdout: `Revoked grant ${bobGrant.id} of client ${client.clientId}.\n`,
+      stderr: '',
+    });
+    expect((await userinfo(t.app, bobTokens.access_token)).statusCode).toBe(401);
+    expect((await userinfo(t.app, annTokens.access_token)).statusCode).toBe(200);
+    expect(await admin('client', 'revoke-grants', client.clientId)).toEqual({ code: 0, stdout: `Revoked 1 grant(s) of client ${client.clientId}.\n`, stderr: '' });
+    expect((await userinfo(t.app, annTokens.access_token)).statusCode).toBe(401);
+    expect(await admin('client', 'revoke-grants', 'no-such-client')).toEqual({ code: 1, stdout: '', stderr: 'error: client not found\n' });
+  });
+
   it('cleanup prints the counts per table', async () => {
     await t.testDb.db.query(
       `INSERT INTO auth_failures (key, failures, first_failure_at) VALUES ('cli:a', 1, now() - interval '1 day'), ('cli:b', 1, now() - interval '1 day')`,

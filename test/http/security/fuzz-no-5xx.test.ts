@@ -497,7 +497,8 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     '/admin/status', '/admin/clients', '/admin/users', '/admin/scopes', '/admin/clients/%s', '/admin/clients/%s/rotate-secret',
     '/admin/users/%s', '/admin/users/%s/password', '/admin/scopes/%s', '/admin/resources', '/admin/resources/%s',
     '/admin/registration-tokens', '/admin/registration-tokens/%s/revoke', '/admin/users/%s/reset-factors',
-    '/admin/users/%s/invite', '/admin/users/%s/send-verification',
+    '/admin/users/%s/invite', '/admin/users/%s/send-verification', '/admin/users/%s/grants', '/admin/users/%s/sessions',
+    '/admin/clients/%s/grants', '/admin/clients/%s/grants/%s',
   ];
   const json = () =>
     fc.oneof(
@@ -532,7 +533,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       }),
       ({ method, path, id, q, body, type, auth }) => ({
         method: method as 'GET',
-        url: `${path.replace('%s', id)}?${q}`,
+        url: `${path.replaceAll('%s', id)}?${q}`,
         headers: headersOf({ authorization: auth, ...(body !== null ? { 'content-type': type } : {}) }),
         ...(body !== null ? { payload: body } : {}),
       }),
@@ -545,7 +546,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
    */
   const ADMIN_LISTS = [
     '/admin/clients', '/admin/users', '/admin/scopes', '/admin/resources', '/admin/registration-tokens',
-    '/admin/users/fuzzuser/sessions', '/admin/users/fuzzuser/grants',
+    '/admin/users/fuzzuser/sessions', '/admin/users/fuzzuser/grants', '/admin/clients/%s/grants',
   ];
   const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
   const keyPart = () =>
@@ -568,7 +569,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
       fc.record({ path: fc.constantFrom(...ADMIN_LISTS), cursor: cursorValue(), limit: fc.oneof(fc.integer({ min: -5, max: 300 }).map(String), fc.string({ maxLength: 5 })) }),
       (v) => ({
         method: 'GET',
-        url: `${v.path}?cursor=${enc(v.cursor)}&limit=${enc(v.limit)}`,
+        url: `${v.path.replace('%s', client.clientId)}?cursor=${enc(v.cursor)}&limit=${enc(v.limit)}`,
         headers: headersOf({ authorization: `Bearer ${token}` }),
       }),
     );
