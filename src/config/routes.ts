@@ -65,6 +65,8 @@ export const ROUTES = {
   asset: '/assets/:file',
   interactionSwitchAccount: '/interaction/:uid/switch-account',
   admin: '/admin',
+  // The admin API's OpenAPI 3.1 document: public (it holds no data), outside the admin token check.
+  adminOpenApi: '/admin/openapi.json',
   health: '/health',
   healthReady: '/health/ready',
   metrics: '/metrics',

@@ -4,6 +4,7 @@ import { ValidationFailed } from '../../errors/admin-errors.js';
 import { MAX_JSON_DEPTH } from '../../config/input-limits.js';
 import { findUnacceptableJsonString, jsonDepthWithin } from '../../http/input-guard.js';
 import { auditPrivilegeRefusals, requireAdminToken } from './admin-auth.js';
+import { registerAdminOpenApi } from './admin-openapi.js';
 import { clientGrantsRoutes } from './client-grants-routes.js';
 import { clientsRoutes } from './clients-routes.js';
 import { keysRoutes } from './keys-routes.js';
@@ -15,12 +16,35 @@ import { statusRoutes } from './status-route.js';
 import { userAccessRoutes } from './user-access-routes.js';
 import { usersRoutes } from './users-routes.js';
 
+/** Every admin route plugin, mounted under ROUTES.admin behind the token check (in this order). */
+export const ADMIN_ROUTE_PLUGINS = [
+  statusRoutes,
+  clientsRoutes,
+  clientGrantsRoutes,
+  usersRoutes,
+  userAccessRoutes,
+  scopesRoutes,
+  resourcesRoutes,
+  maintenanceRoutes,
+  keysRoutes,
+  registrationTokensRoutes,
+];
+
 /**
- * The admin JSON API under ROUTES.admin. Everything here is encapsulated: the JSON-only body parser, the
- * bearer-token check and no-store apply to these routes and nothing else. The admin rate-limit policy is
- * applied app-wide by src/plugins/rate-limit.ts, in an onRequest hook that runs before the token check.
+ * The admin JSON API under ROUTES.admin: its OpenAPI document (public, admin-openapi.ts), and beside it the
+ * token-checked routes, described by that document.
  */
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
+  await registerAdminOpenApi(app);
+  await app.register(protectedAdminRoutes);
+}
+
+/**
+ * Everything here is encapsulated: the JSON-only body parser, the bearer-token check and no-store apply to
+ * these routes and nothing else. The admin rate-limit policy is applied app-wide by
+ * src/plugins/rate-limit.ts, in an onRequest hook that runs before the token check.
+ */
+async function protectedAdminRoutes(app: FastifyInstance): Promise<void> {
   acceptJsonOnly(app);
   requireAdminToken(app);
   auditPrivilegeRefusals(app);
@@ -29,7 +53,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     reply.header('cache-control', 'no-store');
   });
 
-  for (const routes of [statusRoutes, clientsRoutes, clientGrantsRoutes, usersRoutes, userAccessRoutes, scopesRoutes, resourcesRoutes, maintenanceRoutes, keysRoutes, registrationTokensRoutes]) {
+  for (const routes of ADMIN_ROUTE_PLUGINS) {
     await app.register(routes, { prefix: ROUTES.admin });
   }
 }

@@ -12,7 +12,7 @@ export interface AdminStatus {
 let version: string | undefined;
 
 /** The package version; src/services/admin and dist/services/admin both sit three levels below it. */
-function packageVersion(): string {
+export function packageVersion(): string {
   version ??= (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   return version;
 }
