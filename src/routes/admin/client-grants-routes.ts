@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ClientGrantListItem } from '../../repositories/grants-repository.js';
 import { listClientGrants, revokeClientGrant, revokeClientGrants } from '../../services/admin/client-grants-admin-service.js';
 import { audit, callerOf } from './admin-auth.js';
+import { adminRoute, pageOf, timestamp } from './admin-schema.js';
 import { page, pageQuery, parseInput, toWire } from './admin-wire.js';
 
 const listQuery = z.strictObject(pageQuery);
@@ -11,11 +12,17 @@ const listQuery = z.strictObject(pageQuery);
 export const presentClientGrant = (grant: ClientGrantListItem) =>
   toWire(grant, ['id', 'clientId', 'userId', 'username', 'scope', 'authTime', 'createdAt', 'revokedAt']);
 
-/** For the OpenAPI document (src/routes/admin/admin-schema.ts): the query and the bodies of these routes. */
-export const clientGrantsSchemas = {
-  listQuery,
-  revokedAll: z.strictObject({ revoked: z.number().int().min(0) }),
-};
+const clientGrantView = z.strictObject({
+  id: z.uuid(),
+  client_id: z.string(),
+  user_id: z.uuid(),
+  username: z.string(),
+  scope: z.string(),
+  auth_time: timestamp,
+  created_at: timestamp,
+  revoked_at: timestamp.nullable(),
+});
+const clientParams = z.object({ client_id: z.string() });
 
 type WithClient = { Params: { client_id: string } };
 
@@ -26,21 +33,31 @@ type WithClient = { Params: { client_id: string } };
  */
 export async function clientGrantsRoutes(app: FastifyInstance): Promise<void> {
   const { ctx } = app;
-  const read = { config: { adminScope: 'admin:users:read' as const } };
-  const write = { config: { adminScope: 'admin:users:write' as const } };
+  const read = 'admin:users:read' as const;
+  const write = 'admin:users:write' as const;
+  const tags = ['clients'];
 
-  app.get<WithClient>('/clients/:client_id/grants', read, async (request) => {
+  app.get<WithClient>('/clients/:client_id/grants', adminRoute({
+    scope: read, tags, summary: 'List the grants of a client', description: 'Who signed in to the client: each grant with its user.',
+    params: clientParams, query: listQuery, errors: ['not_found'], responses: { 200: pageOf(clientGrantView) },
+  }), async (request) => {
     const query = parseInput(listQuery, request.query, 'query');
     return page(await listClientGrants(ctx, request.params.client_id, query), query, presentClientGrant);
   });
 
-  app.delete<{ Params: { client_id: string; grantId: string } }>('/clients/:client_id/grants/:grantId', write, async (request, reply) => {
+  app.delete<{ Params: { client_id: string; grantId: string } }>('/clients/:client_id/grants/:grantId', adminRoute({
+    scope: write, tags, summary: 'Revoke one grant of a client, with its tokens', params: clientParams.extend({ grantId: z.string() }), errors: ['not_found'],
+    responses: { 204: null },
+  }), async (request, reply) => {
     await revokeClientGrant(ctx, callerOf(request), request.params.client_id, request.params.grantId);
     audit(request, 'client.grant_revoked', { client_id: request.params.client_id, grant_id: request.params.grantId });
     return reply.code(204).send();
   });
 
-  app.delete<WithClient>('/clients/:client_id/grants', write, async (request) => {
+  app.delete<WithClient>('/clients/:client_id/grants', adminRoute({
+    scope: write, tags, summary: 'Revoke every grant of a client, with their tokens', params: clientParams, errors: ['not_found'],
+    responses: { 200: z.strictObject({ revoked: z.number().int().min(0) }) },
+  }), async (request) => {
     const revoked = await revokeClientGrants(ctx, callerOf(request), request.params.client_id);
     audit(request, 'client.grants_revoked', { client_id: request.params.client_id });
     return { revoked };

@@ -22,6 +22,7 @@ import {
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from '../../services/admin/client-registration-rules.js';
 import { audit, callerOf } from './admin-auth.js';
+import { adminRoute, pageOf, timestamp } from './admin-schema.js';
 import { camelKeys, httpUrl, page, pageQuery, parseInput, resourceIdentifier, text, toWire, uniqueArray } from './admin-wire.js';
 import { MFA_POLICIES } from '../../services/mfa-policy.js';
 import { REQUEST_OBJECT_REGISTRATION_ALGS } from '../../services/request-object-service.js';
@@ -128,6 +129,53 @@ const CLIENT_FIELDS = [
 
 export const presentClient = (client: Client) => toWire(client, CLIENT_FIELDS);
 
+/** What presentClient sends (CLIENT_FIELDS in snake_case), for the OpenAPI document. */
+export const clientView = z.strictObject({
+  client_id: z.string(),
+  client_name: z.string(),
+  client_type: z.enum(['confidential', 'public']),
+  token_endpoint_auth_method: z.enum(TOKEN_ENDPOINT_AUTH_METHODS),
+  redirect_uris: z.array(z.string()),
+  post_logout_redirect_uris: z.array(z.string()),
+  grant_types: z.array(z.string()),
+  response_types: z.array(z.string()),
+  scope: z.string(),
+  client_uri: z.string().nullable(),
+  logo_uri: z.string().nullable(),
+  tos_uri: z.string().nullable(),
+  policy_uri: z.string().nullable(),
+  contacts: z.array(z.string()),
+  skip_consent: z.boolean(),
+  require_pkce: z.boolean(),
+  is_active: z.boolean(),
+  id_token_signed_response_alg: z.enum(ID_TOKEN_SIGNING_ALGS),
+  access_token_format: z.enum(ACCESS_TOKEN_FORMATS).nullable(),
+  allowed_resources: z.array(z.string()).nullable(),
+  mfa_policy: z.enum(MFA_POLICIES).nullable(),
+  dpop_bound_access_tokens: z.boolean(),
+  backchannel_logout_uri: z.string().nullable(),
+  backchannel_logout_session_required: z.boolean(),
+  require_pushed_authorization_requests: z.boolean(),
+  request_object_signing_alg: z.string().nullable(),
+  require_signed_request_object: z.boolean(),
+  jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())) }).nullable(),
+  jwks_uri: z.string().nullable(),
+  token_endpoint_auth_signing_alg: z.enum(CLIENT_AUTH_SIGNING_ALGS).nullable(),
+  registration_type: z.enum(REGISTRATION_TYPES),
+  last_used_at: timestamp.nullable(),
+  created_at: timestamp,
+  updated_at: timestamp,
+});
+
+/** RFC 7591 section 3.2.1: a client with its secret, shown once (confidential clients only). */
+const clientWithSecretView = z.strictObject({
+  ...clientView.shape,
+  client_secret: z.string().optional(),
+  client_secret_expires_at: z.literal(0).optional(),
+});
+
+const clientParams = z.object({ client_id: z.string().describe('the client_id') });
+
 /** RFC 7591 section 3.2.1: the secret is shown here once; client_secret_expires_at 0 means it never expires. */
 function withSecret({ client, clientSecret }: ClientWithSecret) {
   return { ...presentClient(client), ...(clientSecret ? { client_secret: clientSecret, client_secret_expires_at: 0 } : {}) };
@@ -139,46 +187,67 @@ type WithClientId = { Params: { client_id: string } };
 
 export async function clientsRoutes(app: FastifyInstance): Promise<void> {
   const { ctx } = app;
-  const read = { config: { adminScope: 'admin:clients:read' as const } };
-  const write = { config: { adminScope: 'admin:clients:write' as const } };
+  const read = 'admin:clients:read' as const;
+  const write = 'admin:clients:write' as const;
+  const tags = ['clients'];
 
-  app.get('/clients', read, async (request) => {
+  app.get('/clients', adminRoute({
+    scope: read, tags, summary: 'List clients', description: '`q` searches client_id and client_name; `registration_type` filters.',
+    query: listQuery, responses: { 200: pageOf(clientView) },
+  }), async (request) => {
     const query = parseInput(listQuery, request.query, 'query');
     return page(await listClients(ctx, query, { registrationType: query.registration_type, query: query.q }), query, presentClient);
   });
 
-  app.post('/clients', write, async (request, reply) => {
+  app.post('/clients', adminRoute({
+    scope: write, tags, summary: 'Register a client', description: 'RFC 7591 metadata names; the secret of a confidential client is in this response only.',
+    body: createBody, errors: ['conflict'],
+    responses: { 201: { body: clientWithSecretView, description: 'the client (with client_secret once)', headers: { Location: { description: 'the client\'s URL' } } } },
+  }), async (request, reply) => {
     const input = camelKeys(parseInput(createBody, request.body, 'body'));
     const created = await createClient(ctx, callerOf(request), input);
     audit(request, 'client.created', { client_id: created.client.clientId });
     return reply.code(201).header('location', clientPath(created.client.clientId)).send(withSecret(created));
   });
 
-  app.get<WithClientId>('/clients/:client_id', read, async (request) =>
+  app.get<WithClientId>('/clients/:client_id', adminRoute({
+    scope: read, tags, summary: 'Show a client', params: clientParams, errors: ['not_found'], responses: { 200: clientView },
+  }), async (request) =>
     presentClient(await getClient(ctx, request.params.client_id)),
   );
 
-  app.patch<WithClientId>('/clients/:client_id', write, async (request) => {
+  app.patch<WithClientId>('/clients/:client_id', adminRoute({
+    scope: write, tags, summary: 'Change a client', description: 'Only the fields sent change; a list sent replaces the list.',
+    params: clientParams, body: updateBody, errors: ['not_found'], responses: { 200: clientView },
+  }), async (request) => {
     const changes = camelKeys(parseInput(updateBody, request.body, 'body'));
     const client = await updateClient(ctx, callerOf(request), request.params.client_id, changes);
     audit(request, 'client.updated', { client_id: client.clientId });
     return presentClient(client);
   });
 
-  app.delete<WithClientId>('/clients/:client_id', write, async (request, reply) => {
+  app.delete<WithClientId>('/clients/:client_id', adminRoute({
+    scope: write, tags, summary: 'Delete a client and its tokens', params: clientParams, errors: ['not_found'], responses: { 204: null },
+  }), async (request, reply) => {
     await deleteClient(ctx, callerOf(request), request.params.client_id);
     audit(request, 'client.deleted', { client_id: request.params.client_id });
     return reply.code(204).send();
   });
 
-  app.post<WithClientId>('/clients/:client_id/rotate-secret', write, async (request) => {
+  app.post<WithClientId>('/clients/:client_id/rotate-secret', adminRoute({
+    scope: write, tags, summary: 'Rotate a client secret', description: 'The new secret is in this response only; the old one stops working.',
+    params: clientParams, errors: ['not_found'], responses: { 200: clientWithSecretView },
+  }), async (request) => {
     const rotated = await rotateClientSecret(ctx, callerOf(request), request.params.client_id);
     audit(request, 'client.secret_rotated', { client_id: rotated.client.clientId });
     return withSecret(rotated);
   });
 
   // Clears the brute-force throttle's counts for this client, from every address.
-  app.post<WithClientId>('/clients/:client_id/unlock', write, async (request) => {
+  app.post<WithClientId>('/clients/:client_id/unlock', adminRoute({
+    scope: write, tags, summary: 'Clear a client\'s failed-authentication throttle', params: clientParams, errors: ['not_found'],
+    responses: { 200: z.strictObject({ client_id: z.string(), cleared: z.number().int().min(0) }) },
+  }), async (request) => {
     const cleared = await unlockClientAuthentication(ctx, request.params.client_id);
     audit(request, 'client.unlocked', { client_id: request.params.client_id });
     return { client_id: request.params.client_id, cleared };

@@ -7,6 +7,7 @@ import {
   revokeInitialAccessToken,
 } from '../../services/registration/initial-access-token-service.js';
 import { audit } from './admin-auth.js';
+import { adminRoute, pageOf, timestamp } from './admin-schema.js';
 import { page, pageQuery, parseInput, toWire } from './admin-wire.js';
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
@@ -48,6 +49,15 @@ const listQuery = z.strictObject(pageQuery);
 
 const FIELDS = ['id', 'description', 'maxUses', 'uses', 'expiresAt', 'revokedAt', 'createdAt'] as const satisfies readonly (keyof InitialAccessToken)[];
 const present = (record: InitialAccessToken) => toWire(record, FIELDS);
+const tokenView = z.strictObject({
+  id: z.uuid(),
+  description: z.string(),
+  max_uses: z.number().int().nullable(),
+  uses: z.number().int().min(0),
+  expires_at: timestamp.nullable(),
+  revoked_at: timestamp.nullable(),
+  created_at: timestamp,
+});
 
 type WithId = { Params: { id: string } };
 
@@ -57,15 +67,23 @@ type WithId = { Params: { id: string } };
  */
 export async function registrationTokensRoutes(app: FastifyInstance): Promise<void> {
   const { ctx } = app;
-  const read = { config: { adminScope: 'admin:clients:read' as const } };
-  const write = { config: { adminScope: 'admin:clients:write' as const } };
+  const read = 'admin:clients:read' as const;
+  const write = 'admin:clients:write' as const;
+  const tags = ['registration tokens'];
 
-  app.get('/registration-tokens', read, async (request) => {
+  app.get('/registration-tokens', adminRoute({
+    scope: read, tags, summary: 'List initial access tokens', query: listQuery, responses: { 200: pageOf(tokenView) },
+  }), async (request) => {
     const query = parseInput(listQuery, request.query, 'query');
     return page(await listInitialAccessTokens(ctx, query), query, present);
   });
 
-  app.post('/registration-tokens', write, async (request, reply) => {
+  app.post('/registration-tokens', adminRoute({
+    scope: write, tags, summary: 'Mint an initial access token (RFC 7591 section 3)',
+    description: '`expires_in`: seconds or a duration (90m, 12h, 30d). The token is in this response only.',
+    body: createBody,
+    responses: { 201: { body: z.strictObject({ ...tokenView.shape, token: z.string() }), description: 'the record, with the token shown once' } },
+  }), async (request, reply) => {
     const body = parseInput(createBody, request.body, 'body') ?? {};
     const created = await createInitialAccessToken(ctx, {
       ...(body.description !== undefined ? { description: body.description } : {}),
@@ -77,7 +95,9 @@ export async function registrationTokensRoutes(app: FastifyInstance): Promise<vo
     return reply.code(201).send({ ...present(created.record), token: created.token });
   });
 
-  app.post<WithId>('/registration-tokens/:id/revoke', write, async (request) => {
+  app.post<WithId>('/registration-tokens/:id/revoke', adminRoute({
+    scope: write, tags, summary: 'Revoke an initial access token', params: z.object({ id: z.string() }), errors: ['not_found'], responses: { 200: tokenView },
+  }), async (request) => {
     const record = await revokeInitialAccessToken(ctx, request.params.id);
     audit(request, 'registration_token.revoked', { subject: record.id });
     return present(record);

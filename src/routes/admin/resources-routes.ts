@@ -13,6 +13,7 @@ import {
   updateResource,
 } from '../../services/admin/resource-admin-service.js';
 import { audit, callerOf } from './admin-auth.js';
+import { adminRoute, pageOf, timestamp } from './admin-schema.js';
 import { camelKeys, page, pageQuery, parseInput, resourceIdentifier, text, toWire, uniqueArray } from './admin-wire.js';
 
 // The settings of a protected resource (RFC 8707); null format, lifetime or alg: the server default. The
@@ -57,6 +58,18 @@ const RESOURCE_FIELDS = [
 ] as const satisfies readonly (keyof Resource)[];
 
 export const presentResource = (resource: Resource) => toWire(resource, RESOURCE_FIELDS);
+const resourceView = z.strictObject({
+  identifier: z.string(),
+  name: z.string(),
+  scopes: z.array(z.string()),
+  access_token_format: z.enum(ACCESS_TOKEN_FORMATS).nullable(),
+  access_token_ttl_seconds: z.number().int().nullable(),
+  signing_alg: z.enum(ID_TOKEN_SIGNING_ALGS).nullable(),
+  client_ids: z.array(z.string()),
+  created_at: timestamp,
+  updated_at: timestamp,
+});
+const resourceParams = z.object({ identifier: z.string().describe('the resource identifier, percent-encoded (RFC 8707)') });
 
 const resourcePath = (identifier: string) => `${ROUTES.admin}/resources/${encodeURIComponent(identifier)}`;
 
@@ -65,33 +78,44 @@ type WithIdentifier = { Params: { identifier: string } };
 
 export async function resourcesRoutes(app: FastifyInstance): Promise<void> {
   const { ctx } = app;
-  const read = { config: { adminScope: 'admin:resources:read' as const } };
-  const write = { config: { adminScope: 'admin:resources:write' as const } };
+  const read = 'admin:resources:read' as const;
+  const write = 'admin:resources:write' as const;
+  const tags = ['resources'];
 
-  app.get('/resources', read, async (request) => {
+  app.get('/resources', adminRoute({ scope: read, tags, summary: 'List protected resources', query: listQuery, responses: { 200: pageOf(resourceView) } }), async (request) => {
     const query = parseInput(listQuery, request.query, 'query');
     return page(await listResources(ctx, query), query, presentResource);
   });
 
-  app.post('/resources', write, async (request, reply) => {
+  app.post('/resources', adminRoute({
+    scope: write, tags, summary: 'Register a protected resource (RFC 8707)', body: createBody, errors: ['conflict'],
+    responses: { 201: { body: resourceView, description: 'the resource', headers: { Location: { description: 'the resource\'s URL' } } } },
+  }), async (request, reply) => {
     const input = camelKeys(parseInput(createBody, request.body, 'body'));
     const resource = await createResource(ctx, callerOf(request), input);
     audit(request, 'resource.created', { resource: resource.identifier });
     return reply.code(201).header('location', resourcePath(resource.identifier)).send(presentResource(resource));
   });
 
-  app.get<WithIdentifier>('/resources/:identifier', read, async (request) =>
+  app.get<WithIdentifier>('/resources/:identifier', adminRoute({
+    scope: read, tags, summary: 'Show a protected resource', params: resourceParams, errors: ['not_found'], responses: { 200: resourceView },
+  }), async (request) =>
     presentResource(await getResource(ctx, request.params.identifier)),
   );
 
-  app.patch<WithIdentifier>('/resources/:identifier', write, async (request) => {
+  app.patch<WithIdentifier>('/resources/:identifier', adminRoute({
+    scope: write, tags, summary: 'Change a protected resource', params: resourceParams, body: updateBody, errors: ['not_found', 'conflict'],
+    responses: { 200: resourceView },
+  }), async (request) => {
     const changes = camelKeys(parseInput(updateBody, request.body, 'body'));
     const resource = await updateResource(ctx, callerOf(request), request.params.identifier, changes);
     audit(request, 'resource.updated', { resource: resource.identifier });
     return presentResource(resource);
   });
 
-  app.delete<WithIdentifier>('/resources/:identifier', write, async (request, reply) => {
+  app.delete<WithIdentifier>('/resources/:identifier', adminRoute({
+    scope: write, tags, summary: 'Delete a protected resource', params: resourceParams, errors: ['not_found', 'conflict'], responses: { 204: null },
+  }), async (request, reply) => {
     const identifier = await deleteResource(ctx, callerOf(request), request.params.identifier);
     audit(request, 'resource.deleted', { resource: identifier });
     return reply.code(204).send();

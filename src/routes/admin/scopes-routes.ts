@@ -5,6 +5,7 @@ import { SCOPE_TOKEN } from '../../lib/scopes.js';
 import type { Scope } from '../../repositories/scopes-repository.js';
 import { createScope, deleteScope, listScopes } from '../../services/admin/scope-admin-service.js';
 import { audit } from './admin-auth.js';
+import { adminRoute, pageOf, timestamp } from './admin-schema.js';
 import { camelKeys, page, pageQuery, parseInput, toWire } from './admin-wire.js';
 
 const createBody = z.strictObject({
@@ -18,18 +19,23 @@ const createBody = z.strictObject({
 const listQuery = z.strictObject(pageQuery);
 
 export const presentScope = (scope: Scope) => toWire(scope, ['name', 'description', 'isDefault', 'createdAt']);
+const scopeView = z.strictObject({ name: z.string(), description: z.string(), is_default: z.boolean(), created_at: timestamp });
 
 export async function scopesRoutes(app: FastifyInstance): Promise<void> {
   const { ctx } = app;
-  const read = { config: { adminScope: 'admin:scopes:read' as const } };
-  const write = { config: { adminScope: 'admin:scopes:write' as const } };
+  const read = 'admin:scopes:read' as const;
+  const write = 'admin:scopes:write' as const;
+  const tags = ['scopes'];
 
-  app.get('/scopes', read, async (request) => {
+  app.get('/scopes', adminRoute({ scope: read, tags, summary: 'List scopes', query: listQuery, responses: { 200: pageOf(scopeView) } }), async (request) => {
     const query = parseInput(listQuery, request.query, 'query');
     return page(await listScopes(ctx, query), query, presentScope);
   });
 
-  app.post('/scopes', write, async (request, reply) => {
+  app.post('/scopes', adminRoute({
+    scope: write, tags, summary: 'Register a scope', body: createBody, errors: ['conflict'],
+    responses: { 201: { body: scopeView, description: 'the scope', headers: { Location: { description: 'the scope\'s URL' } } } },
+  }), async (request, reply) => {
     const scope = await createScope(ctx, camelKeys(parseInput(createBody, request.body, 'body')));
     audit(request, 'scope.created', { scope: scope.name });
     return reply
@@ -38,7 +44,10 @@ export async function scopesRoutes(app: FastifyInstance): Promise<void> {
       .send(presentScope(scope));
   });
 
-  app.delete<{ Params: { name: string } }>('/scopes/:name', write, async (request, reply) => {
+  app.delete<{ Params: { name: string } }>('/scopes/:name', adminRoute({
+    scope: write, tags, summary: 'Delete a scope', description: 'Refused (409) while a client or a resource still uses it, or for a built-in scope.',
+    params: z.object({ name: z.string() }), errors: ['not_found', 'conflict'], responses: { 204: null },
+  }), async (request, reply) => {
     await deleteScope(ctx, request.params.name);
     audit(request, 'scope.deleted', { scope: request.params.name });
     return reply.code(204).send();

@@ -11,6 +11,8 @@ import {
   revokeUserSessions,
 } from '../../services/admin/user-access-admin-service.js';
 import { audit, callerOf } from './admin-auth.js';
+import { adminRoute, pageOf, timestamp } from './admin-schema.js';
+import { userParams } from './users-routes.js';
 import { resolveUserParam } from './user-param.js';
 import { page, pageQuery, parseInput, toWire } from './admin-wire.js';
 
@@ -21,44 +23,68 @@ export const presentSession = (session: Session) => toWire(session, ['sid', 'aut
 export const presentGrant = (grant: GrantSummary) =>
   toWire(grant, ['id', 'clientId', 'scope', 'authTime', 'createdAt', 'revokedAt']);
 
+export const sessionView = z.strictObject({ sid: z.string(), auth_time: timestamp, created_at: timestamp, expires_at: timestamp });
+export const grantView = z.strictObject({
+  id: z.uuid(),
+  client_id: z.string(),
+  scope: z.string(),
+  auth_time: timestamp,
+  created_at: timestamp,
+  revoked_at: timestamp.nullable(),
+});
+
 type WithId = { Params: { id: string } };
 
 /** /users/:id/sessions and /users/:id/grants: list, revoke one, revoke all. */
 export async function userAccessRoutes(app: FastifyInstance): Promise<void> {
   const { ctx } = app;
-  const read = { config: { adminScope: 'admin:users:read' as const } };
-  const write = { config: { adminScope: 'admin:users:write' as const } };
+  const read = 'admin:users:read' as const;
+  const write = 'admin:users:write' as const;
+  const tags = ['users'];
   resolveUserParam(app);
 
-  app.get<WithId>('/users/:id/sessions', read, async (request) => {
+  app.get<WithId>('/users/:id/sessions', adminRoute({
+    scope: read, tags, summary: 'List a user\'s sessions', params: userParams, query: listQuery, errors: ['not_found'], responses: { 200: pageOf(sessionView) },
+  }), async (request) => {
     const query = parseInput(listQuery, request.query, 'query');
     return page(await listUserSessions(ctx, request.params.id, query), query, presentSession);
   });
 
-  app.delete<{ Params: { id: string; sid: string } }>('/users/:id/sessions/:sid', write, async (request, reply) => {
+  app.delete<{ Params: { id: string; sid: string } }>('/users/:id/sessions/:sid', adminRoute({
+    scope: write, tags, summary: 'End one session of a user', params: userParams.extend({ sid: z.string() }), errors: ['not_found'], responses: { 204: null },
+  }), async (request, reply) => {
     await revokeUserSession(ctx, callerOf(request), request.params.id, request.params.sid);
     audit(request, 'user.session_revoked', { user_id: request.params.id, sid: request.params.sid });
     return reply.code(204).send();
   });
 
-  app.delete<WithId>('/users/:id/sessions', write, async (request, reply) => {
+  app.delete<WithId>('/users/:id/sessions', adminRoute({
+    scope: write, tags, summary: 'End every session of a user', params: userParams, errors: ['not_found'], responses: { 204: null },
+  }), async (request, reply) => {
     await revokeUserSessions(ctx, callerOf(request), request.params.id);
     audit(request, 'user.sessions_revoked', { user_id: request.params.id });
     return reply.code(204).send();
   });
 
-  app.get<WithId>('/users/:id/grants', read, async (request) => {
+  app.get<WithId>('/users/:id/grants', adminRoute({
+    scope: read, tags, summary: 'List a user\'s grants', params: userParams, query: listQuery, errors: ['not_found'], responses: { 200: pageOf(grantView) },
+  }), async (request) => {
     const query = parseInput(listQuery, request.query, 'query');
     return page(await listUserGrants(ctx, request.params.id, query), query, presentGrant);
   });
 
-  app.delete<{ Params: { id: string; grantId: string } }>('/users/:id/grants/:grantId', write, async (request, reply) => {
+  app.delete<{ Params: { id: string; grantId: string } }>('/users/:id/grants/:grantId', adminRoute({
+    scope: write, tags, summary: 'Revoke one grant of a user, with its tokens', params: userParams.extend({ grantId: z.string() }), errors: ['not_found'],
+    responses: { 204: null },
+  }), async (request, reply) => {
     await revokeUserGrant(ctx, callerOf(request), request.params.id, request.params.grantId);
     audit(request, 'user.grant_revoked', { user_id: request.params.id, grant_id: request.params.grantId });
     return reply.code(204).send();
   });
 
-  app.delete<WithId>('/users/:id/grants', write, async (request, reply) => {
+  app.delete<WithId>('/users/:id/grants', adminRoute({
+    scope: write, tags, summary: 'Revoke every grant of a user, with their tokens', params: userParams, errors: ['not_found'], responses: { 204: null },
+  }), async (request, reply) => {
     await revokeUserGrants(ctx, callerOf(request), request.params.id);
     audit(request, 'user.grants_revoked', { user_id: request.params.id });
     return reply.code(204).send();

@@ -15,6 +15,7 @@ import {
   updateUser,
 } from '../../services/admin/user-admin-service.js';
 import { audit, callerOf } from './admin-auth.js';
+import { adminRoute, pageOf, timestamp } from './admin-schema.js';
 import { resolveUserParam } from './user-param.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../lib/password-rules.js';
 import { camelKeys, httpUrl, page, pageQuery, parseInput, text, toWire } from './admin-wire.js';
@@ -104,40 +105,92 @@ const USER_FIELDS = [
 /** The password hash never leaves the server; has_password tells whether the user can log in with one. */
 export const presentUser = (user: User) => ({ ...toWire(user, USER_FIELDS), has_password: user.passwordHash !== null });
 
+/** What presentUser sends (USER_FIELDS in snake_case, and has_password), for the OpenAPI document. */
+export const userView = z.strictObject({
+  id: z.uuid(),
+  username: z.string(),
+  email: z.string().nullable(),
+  email_verified: z.boolean(),
+  name: z.string().nullable(),
+  given_name: z.string().nullable(),
+  family_name: z.string().nullable(),
+  middle_name: z.string().nullable(),
+  nickname: z.string().nullable(),
+  picture: z.string().nullable(),
+  website: z.string().nullable(),
+  gender: z.string().nullable(),
+  birthdate: z.string().nullable(),
+  zoneinfo: z.string().nullable(),
+  locale: z.string().nullable(),
+  phone_number: z.string().nullable(),
+  phone_number_verified: z.boolean(),
+  address: z
+    .strictObject({ formatted: z.string(), street_address: z.string(), locality: z.string(), region: z.string(), postal_code: z.string(), country: z.string() })
+    .partial()
+    .nullable(),
+  is_admin: z.boolean(),
+  is_active: z.boolean(),
+  last_login_at: timestamp.nullable(),
+  created_at: timestamp,
+  updated_at: timestamp,
+  has_password: z.boolean(),
+});
+
+/** `:id` of every /users/:id… route (user-param.ts). */
+export const userParams = z.object({ id: z.string().describe('a user id, a username or an email address') });
+
 type WithId = { Params: { id: string } };
 
 export async function usersRoutes(app: FastifyInstance): Promise<void> {
   const { ctx } = app;
-  const read = { config: { adminScope: 'admin:users:read' as const } };
-  const write = { config: { adminScope: 'admin:users:write' as const } };
+  const read = 'admin:users:read' as const;
+  const write = 'admin:users:write' as const;
+  const tags = ['users'];
+  const sent = (kind: string) => z.strictObject({ user_id: z.uuid(), sent: z.literal(kind) });
   resolveUserParam(app);
 
-  app.get('/users', read, async (request) => {
+  app.get('/users', adminRoute({
+    scope: read, tags, summary: 'List users', description: '`q` searches username, email and name.', query: listQuery, responses: { 200: pageOf(userView) },
+  }), async (request) => {
     const { q, ...query } = parseInput(listQuery, request.query, 'query');
     return page(await listUsers(ctx, q, query), query, presentUser);
   });
 
-  app.post('/users', write, async (request, reply) => {
+  app.post('/users', adminRoute({
+    scope: write, tags, summary: 'Create a user', description: 'With a password, or `invite: true` to mail a set-your-password link.',
+    body: createBody, errors: ['conflict'],
+    responses: { 201: { body: userView, description: 'the user', headers: { Location: { description: 'the user\'s URL' } } } },
+  }), async (request, reply) => {
     const user = await createUser(ctx, callerOf(request), camelKeys(parseInput(createBody, request.body, 'body')));
     audit(request, 'user.created', { user_id: user.id });
     return reply.code(201).header('location', `${ROUTES.admin}/users/${user.id}`).send(presentUser(user));
   });
 
-  app.get<WithId>('/users/:id', read, async (request) => presentUser(await getUser(ctx, request.params.id)));
+  app.get<WithId>('/users/:id', adminRoute({
+    scope: read, tags, summary: 'Show a user', params: userParams, errors: ['not_found'], responses: { 200: userView },
+  }), async (request) => presentUser(await getUser(ctx, request.params.id)));
 
-  app.patch<WithId>('/users/:id', write, async (request) => {
+  app.patch<WithId>('/users/:id', adminRoute({
+    scope: write, tags, summary: 'Change a user', description: 'Only the fields sent change; null clears one.',
+    params: userParams, body: updateBody, errors: ['not_found', 'conflict'], responses: { 200: userView },
+  }), async (request) => {
     const user = await updateUser(ctx, callerOf(request), request.params.id, camelKeys(parseInput(updateBody, request.body, 'body')));
     audit(request, 'user.updated', { user_id: user.id });
     return presentUser(user);
   });
 
-  app.delete<WithId>('/users/:id', write, async (request, reply) => {
+  app.delete<WithId>('/users/:id', adminRoute({
+    scope: write, tags, summary: 'Delete a user', description: 'Their sessions end first, and their clients are told (back-channel logout).',
+    params: userParams, errors: ['not_found'], responses: { 204: null },
+  }), async (request, reply) => {
     await deleteUser(ctx, callerOf(request), request.params.id);
     audit(request, 'user.deleted', { user_id: request.params.id });
     return reply.code(204).send();
   });
 
-  app.post<WithId>('/users/:id/password', write, async (request, reply) => {
+  app.post<WithId>('/users/:id/password', adminRoute({
+    scope: write, tags, summary: 'Set a user\'s password', params: userParams, body: passwordBody, errors: ['not_found'], responses: { 204: null },
+  }), async (request, reply) => {
     const body = parseInput(passwordBody, request.body, 'body');
     await setUserPassword(ctx, callerOf(request), request.params.id, body.password);
     audit(request, 'user.password_set', { user_id: request.params.id });
@@ -145,27 +198,39 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
   });
 
   // Issue 12 §2: a set-your-password link (which also confirms the address), or a confirmation link.
-  app.post<WithId>('/users/:id/invite', write, async (request, reply) => {
+  app.post<WithId>('/users/:id/invite', adminRoute({
+    scope: write, tags, summary: 'Mail an invitation', description: 'A set-your-password link that also confirms the address.',
+    params: userParams, errors: ['not_found', 'conflict'], responses: { 202: sent('invitation') },
+  }), async (request, reply) => {
     await inviteUser(ctx, callerOf(request), request.params.id);
     audit(request, 'user.invited', { user_id: request.params.id });
     return reply.code(202).send({ user_id: request.params.id, sent: 'invitation' });
   });
 
-  app.post<WithId>('/users/:id/send-verification', write, async (request, reply) => {
+  app.post<WithId>('/users/:id/send-verification', adminRoute({
+    scope: write, tags, summary: 'Mail an address confirmation link', params: userParams, errors: ['not_found', 'conflict'],
+    responses: { 202: sent('email_verification') },
+  }), async (request, reply) => {
     await sendUserVerification(ctx, request.params.id);
     audit(request, 'user.verification_sent', { user_id: request.params.id });
     return reply.code(202).send({ user_id: request.params.id, sent: 'email_verification' });
   });
 
   // Clears the brute-force throttle's counts for this account, from every address.
-  app.post<WithId>('/users/:id/unlock', write, async (request) => {
+  app.post<WithId>('/users/:id/unlock', adminRoute({
+    scope: write, tags, summary: 'Clear a user\'s failed sign-in throttle', params: userParams, errors: ['not_found'],
+    responses: { 200: z.strictObject({ user_id: z.uuid(), cleared: z.number().int().min(0) }) },
+  }), async (request) => {
     const cleared = await unlockUserSignIn(ctx, request.params.id);
     audit(request, 'user.unlocked', { user_id: request.params.id });
     return { user_id: request.params.id, cleared };
   });
 
   // A user who lost their authenticator: TOTP and recovery codes go; the password stays.
-  app.post<WithId>('/users/:id/reset-factors', write, async (request) => {
+  app.post<WithId>('/users/:id/reset-factors', adminRoute({
+    scope: write, tags, summary: 'Remove a user\'s second factors', description: 'TOTP and recovery codes go; the password stays.',
+    params: userParams, errors: ['not_found'], responses: { 200: z.strictObject({ user_id: z.uuid(), removed: z.number().int().min(0) }) },
+  }), async (request) => {
     const removed = await resetUserFactors(ctx, request.params.id);
     audit(request, 'user.factors_reset', { user_id: request.params.id });
     return { user_id: request.params.id, removed };
