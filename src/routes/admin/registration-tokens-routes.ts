@@ -50,7 +50,7 @@ const listQuery = z.strictObject(pageQuery);
 const FIELDS = ['id', 'description', 'maxUses', 'uses', 'expiresAt', 'revokedAt', 'createdAt'] as const satisfies readonly (keyof InitialAccessToken)[];
 const present = (record: InitialAccessToken) => toWire(record, FIELDS);
 const tokenView = z.strictObject({
-  id: z.uuid(),
+  id: z.string(),
   description: z.string(),
   max_uses: z.number().int().nullable(),
   uses: z.number().int().min(0),
