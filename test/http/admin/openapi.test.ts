@@ -444,6 +444,17 @@ describe('admin API: the OpenAPI 3.1 document (GET /admin/openapi.json)', () => 
     expect(documented).toEqual(served);
   });
 
+  it('is the only public operation: every other one answers 401 invalid_token without a token', async () => {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(item)) {
+        const url = path.replace(/\{\w+\}/g, 'x');
+        const res = await t.app.inject({ method: method.toUpperCase() as Req['method'], url });
+        if (path === '/admin/openapi.json') expect(res.statusCode).toBe(200);
+        else expect([`${method} ${path}`, res.statusCode, (res.json() as { error: string }).error]).toEqual([`${method} ${path}`, 401, 'invalid_token']);
+      }
+    }
+  });
+
   it('has a success and an error case below for every documented operation', () => {
     const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
     expect(CASES.map(([operation]) => operation).sort()).toEqual(documented.sort());
