@@ -4,14 +4,23 @@ import { z } from 'zod';
 import { ROUTES, urlFor } from '../../config/routes.js';
 import { ADMIN_SCOPES } from '../../lib/scopes.js';
 import { packageVersion } from '../../services/admin/admin-status-service.js';
-import { adminErrorBody, adminRoute, oauthErrorBody, type AdminErrorName, type AdminOperation, type AdminResponse } from './admin-schema.js';
+import { adminErrorBody, adminRoute, oauthErrorBody, WHOLE_NUMBER_TOO, type AdminErrorName, type AdminOperation, type AdminResponse } from './admin-schema.js';
 
 type JsonSchema = Record<string, unknown>;
 
 /** zod → JSON Schema 2020-12 (what OpenAPI 3.1 uses). Inputs as the client sends them, outputs as sent back. */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', override: wholeNumbersToo }) as JsonSchema;
   return rest;
+}
+
+/** alsoWholeNumbers(): `{ type: string, … }` becomes `{ anyOf: [whole number, { type: string, … }] }`. */
+function wholeNumbersToo({ jsonSchema: out }: { jsonSchema: JsonSchema }): void {
+  if (out[WHOLE_NUMBER_TOO] !== true) return;
+  delete out[WHOLE_NUMBER_TOO];
+  const { description, ...asString } = out;
+  for (const key of Object.keys(out)) delete out[key];
+  Object.assign(out, { ...(description !== undefined ? { description } : {}), anyOf: [{ type: 'integer', minimum: 0 }, asString] });
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });

@@ -74,6 +74,14 @@ export function adminRoute(op: AdminOperation): { config: { adminScope?: AdminRe
   return { config: { ...(op.scope !== 'public' ? { adminScope: op.scope } : {}), openapi: op } };
 }
 
+/**
+ * Marks a z.preprocess schema that also takes a whole number for its digits (the CLI sends strings, JSON
+ * clients numbers): zod can only document the string after the preprocess, so the document builder adds the
+ * number (admin-openapi.ts).
+ */
+export const WHOLE_NUMBER_TOO = 'x-authly-whole-number-too';
+export const alsoWholeNumbers = <S extends z.ZodType>(schema: S): S => schema.meta({ [WHOLE_NUMBER_TOO]: true });
+
 // --- Response bodies shared by several operations ---------------------------------------------------------
 
 /** Timestamps are ISO 8601 in UTC (toWire turns every Date into toISOString()). */

@@ -82,8 +82,8 @@ const cursor = z
 
 /** Every list's query: `limit` (1 to 200, default 50) and `cursor` (the `next_cursor` of the page before). */
 export const pageQuery = {
-  limit: wholeNumber(1, MAX_PAGE_SIZE).default(50),
-  cursor: cursor.optional(),
+  limit: wholeNumber(1, MAX_PAGE_SIZE).default(50).describe(`items per page, 1 to ${MAX_PAGE_SIZE} (default 50)`),
+  cursor: cursor.optional().describe('the next_cursor of the page before'),
 };
 
 /** The page shape of every admin list: `{ items, limit, next_cursor }`, next_cursor null on the last page. */

@@ -7,7 +7,7 @@ import {
   revokeInitialAccessToken,
 } from '../../services/registration/initial-access-token-service.js';
 import { audit } from './admin-auth.js';
-import { adminRoute, pageOf, timestamp } from './admin-schema.js';
+import { adminRoute, alsoWholeNumbers, pageOf, timestamp } from './admin-schema.js';
 import { page, pageQuery, parseInput, toWire } from './admin-wire.js';
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
@@ -17,7 +17,7 @@ const MAX_EXPIRY_SECONDS = 3650 * 86400;
 const digits = (value: unknown) => (typeof value === 'number' && Number.isInteger(value) && value >= 0 ? String(value) : value);
 
 /** Seconds, or a duration the CLI passes through: 3600, "3600", "90m", "12h", "30d". */
-const duration = z.preprocess(
+const duration = alsoWholeNumbers(z.preprocess(
   digits,
   z
     .string({ message: 'expected seconds or a duration such as 90m, 12h or 30d' })
@@ -27,16 +27,16 @@ const duration = z.preprocess(
       return Number(/\d$/.test(value) ? value : value.slice(0, -1)) * UNIT_SECONDS[unit];
     })
     .pipe(z.number().min(1, { message: 'expected at least 1 second' }).max(MAX_EXPIRY_SECONDS, { message: 'expected at most 3650 days' })),
-);
+));
 
-const count = z.preprocess(
+const count = alsoWholeNumbers(z.preprocess(
   digits,
   z
     .string({ message: 'expected a whole number' })
     .regex(/^\d{1,10}$/, { message: 'expected a whole number' })
     .transform(Number)
     .pipe(z.number().min(1, { message: 'expected at least 1' }).max(1_000_000, { message: 'expected at most 1000000' })),
-);
+));
 
 const createBody = z
   .strictObject({
