@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/e2e-server.js';
 import { baseServerEnv, buildServer, createScratchDatabase, logFields, spawnServer, type ServerProcess } from '../helpers/server-process.js';
+import { TEST_DATABASE_URL } from '../helpers/test-db.js';
 
 /** A non-loopback IPv4 address of this machine, if it has one. */
 const externalAddress = () =>
@@ -73,7 +74,7 @@ describe('server start-up (real processes)', () => {
     await stop(server);
   }, 180_000);
 
-  it(database ? 'lets two servers share a data directory that holds no database (PostgreSQL)' : 'refuses a second server on the same data directory: "data directory in use by pid N", exit 1', async () => {
+  it(TEST_DATABASE_URL ? 'lets two servers share a data directory that holds no database (PostgreSQL)' : 'refuses a second server on the same data directory: "data directory in use by pid N", exit 1', async () => {
     const env = baseServerEnv(await freePort());
     const first = spawn(env);
     await running(first);
