@@ -10,6 +10,7 @@ import { configWarnings, dotEnvNames, type ConfigWarning } from './config/config
 import { ROUTES } from './config/routes.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/open-database.js';
+import { StartupError, PortInUse } from './errors/startup-errors.js';
 
 /** Reads ./.env when present (real environment variables win), before the config is validated. */
 export function loadDotEnv(file = '.env'): void {
@@ -63,7 +64,14 @@ async function startServer(config: Readonly<Config>, warnings: readonly ConfigWa
   const app = await buildApp(config, { db });
   app.addHook('onClose', () => db.close());
   logWarnings(app.log, warnings);
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    // Closing runs the onClose hooks: the database (and its data directory lock) is released before exit.
+    await app.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUse(config.host, config.port);
+    throw err;
+  }
   if (!isWorker) process.stdout.write(banner(config, app, db.description));
   handleShutdownSignals(app, config);
   return app;
@@ -147,12 +155,19 @@ async function startPrimary(config: Readonly<Config>, warnings: readonly ConfigW
   process.exit(code);
 }
 
-/** Runs an entry point, turning a configuration error into one line and exit code 2. */
+/**
+ * Runs an entry point, turning a configuration error into one line and exit code 2, and a startup error
+ * (the data directory or the port held by another process) into one line and exit code 1.
+ */
 export function runMain(fn: () => Promise<unknown>): void {
   fn().catch((err: unknown) => {
     if (err instanceof ConfigError) {
       process.stderr.write(`authly: configuration error: ${err.message}\n`);
       process.exit(2);
+    }
+    if (err instanceof StartupError) {
+      process.stderr.write(`authly: ${err.message}\n`);
+      process.exit(1);
     }
     process.stderr.write(`authly: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);

@@ -155,7 +155,7 @@ async function readPassword(values: Values, io: CliIo, required: boolean): Promi
 }
 
 function findCommand(positionals: string[]): { command: Command; rest: string[] } | undefined {
-  for (const length of [2, 1]) {
+  for (const length of [3, 2, 1]) {
     const command = COMMANDS.find((c) => c.name === positionals.slice(0, length).join(' '));
     if (command) return { command, rest: positionals.slice(length) };
   }
@@ -228,8 +228,11 @@ async function execute(argv: string[], io: CliIo): Promise<number> {
   if (positionals.length === 1 && SESSION_COMMANDS.some(([name]) => name === positionals[0])) return runSessionCommand(positionals[0]!, values, io);
   const found = findCommand(positionals);
   if (!found) {
-    const resource = COMMANDS.some((c) => c.name.startsWith(`${positionals[0]} `)) ? positionals[0] : undefined;
-    const onlyResource = resource !== undefined && positionals.length === 1;
+    // `client` or `client redirect-uri`: the commands under it.
+    const group = positionals.slice(0, 2).join(' ');
+    const isGroup = (words: string) => COMMANDS.some((c) => c.name.startsWith(`${words} `));
+    const resource = isGroup(group) ? group : isGroup(positionals[0]!) ? positionals[0] : undefined;
+    const onlyResource = resource !== undefined && positionals.length === resource.split(' ').length;
     if (values.help || positionals.length === 0 || onlyResource) {
       io[values.help ? 'stdout' : 'stderr'].write(overviewHelp(resource));
       return values.help ? 0 : 2;
@@ -267,7 +270,10 @@ async function execute(argv: string[], io: CliIo): Promise<number> {
     const password = await readPassword(values, io, command.password === 'required');
     if (password !== undefined) body.password = password;
   }
-  const query = Object.fromEntries(given(command.query).map(([option, value]) => [option.field, String(value)]));
+  const query = Object.fromEntries([
+    ...(command.queryArgs ?? []).map((name) => [name, args[name]!]),
+    ...given(command.query).map(([option, value]) => [option.field, String(value)]),
+  ]);
 
   const connection = {
     url: values.url as string | undefined,

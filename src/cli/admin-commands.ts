@@ -34,6 +34,8 @@ export interface Command {
   query?: readonly FieldOption[];
   /** Positional arguments that also go into the body under the same name. */
   bodyArgs?: readonly string[];
+  /** Positional arguments that go into the query string under the same name (not the path). */
+  queryArgs?: readonly string[];
   /** Accepts --password / --password-stdin into body.password; `required` for set-password. */
   password?: 'optional' | 'required';
   /** What a success prints: one record, a table with these columns, or a line for an empty response. */
@@ -80,6 +82,13 @@ const CLIENT_FIELDS: readonly FieldOption[] = [
   str('jwks-uri', 'jwks_uri', "https URL where the client publishes its public keys (JWK Set); '' to remove"),
 ];
 
+/** On update the list is replaced as a whole, which the issue found surprising: say so, and name the way to change one. */
+const UPDATE_REDIRECT_URIS = list(
+  'redirect-uri',
+  'redirect_uris',
+  "redirect URI (repeatable); replaces the whole list: use 'client redirect-uri add|remove' to change one",
+);
+
 // RFC 8707 resource servers (APIs); null format, lifetime or alg: the server default.
 const RESOURCE_FIELDS: readonly FieldOption[] = [
   str('name', 'name', 'display name'),
@@ -116,6 +125,10 @@ const USER_FIELDS: readonly FieldOption[] = [
 const USER_ARG = { user: 'user id, username or email' };
 
 const id = (args: Record<string, string>, name: string) => encodeURIComponent(args[name]!);
+
+/** A redirect-uri command's line, followed by the client's redirect URIs as they now are, one per line. */
+const redirectUrisLine = (done: string, client: unknown) =>
+  [done, 'Redirect URIs:', ...(client as { redirect_uris: string[] }).redirect_uris.map((uri) => `  ${uri}`)].join('\n');
 
 export const COMMANDS: readonly Command[] = [
   {
@@ -154,12 +167,30 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'client update',
-    summary: 'change a client (only the options given)',
+    summary: "change a client (only the options given; --redirect-uri replaces the whole list, use 'client redirect-uri add')",
     args: ['client_id'],
     method: 'PATCH',
     path: (a) => `/clients/${id(a, 'client_id')}`,
-    body: CLIENT_FIELDS,
+    body: CLIENT_FIELDS.map((o) => (o.flag === 'redirect-uri' ? UPDATE_REDIRECT_URIS : o)),
     output: { kind: 'record' },
+  },
+  {
+    name: 'client redirect-uri add',
+    summary: "add one redirect URI to a client's list (already there: nothing changes)",
+    args: ['client_id', 'redirect_uri'],
+    method: 'POST',
+    path: (a) => `/clients/${id(a, 'client_id')}/redirect-uris`,
+    bodyArgs: ['redirect_uri'],
+    output: { kind: 'done', message: (a, body) => redirectUrisLine(`Added ${a.redirect_uri} to client ${a.client_id}.`, body) },
+  },
+  {
+    name: 'client redirect-uri remove',
+    summary: "remove one redirect URI from a client's list",
+    args: ['client_id', 'redirect_uri'],
+    method: 'DELETE',
+    path: (a) => `/clients/${id(a, 'client_id')}/redirect-uris`,
+    queryArgs: ['redirect_uri'],
+    output: { kind: 'done', message: (a, body) => redirectUrisLine(`Removed ${a.redirect_uri} from client ${a.client_id}.`, body) },
   },
   {
     name: 'client delete',

@@ -39,7 +39,13 @@ export const ENV_VARS = {
     default: 'development',
     description: 'development or production. Production refuses insecure settings at start-up.',
   },
-  HOST: { schema: z.string().min(1), default: '0.0.0.0', description: 'Interface to listen on.' },
+  // Loopback by default, so a development server is not reachable from the network by accident; the
+  // container image, Compose and Kubernetes set 0.0.0.0.
+  HOST: {
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    description: 'Interface to listen on (0.0.0.0: every interface, as the container image sets it).',
+  },
   PORT: { schema: int(0, 65535), default: '8000', description: 'TCP port to listen on.' },
   DEFAULT_ISSUER_URL: {
     schema: z.url({ message: 'expected an absolute http(s) URL' }),

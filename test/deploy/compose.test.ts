@@ -171,6 +171,11 @@ describe.skipIf(skip)('Compose files (docker-compose config, every command of do
     const grace = Number(String(authly.stop_grace_period).replace(/s$/, ''));
     expect(grace).toBeGreaterThan(Number(authly.environment.SHUTDOWN_TIMEOUT_SECONDS ?? ENV_VARS.SHUTDOWN_TIMEOUT_SECONDS.default));
     expect(authly.environment.ENVIRONMENT).toBe(isDev(command) ? 'development' : 'production');
+    // Authly's own default is loopback: in a container it must listen on every interface. The runtime
+    // image sets HOST=0.0.0.0 (test/deploy/dockerfile-lint.test.ts); the development stack runs the
+    // build stage, which does not, so it says so itself.
+    if (isDev(command)) expect(authly.environment.HOST).toBe('0.0.0.0');
+    else expect(authly.environment.HOST ?? '0.0.0.0').toBe('0.0.0.0');
   });
 
   it.each(commands.map((c) => [c.line, c] as const))('%s: every variable Authly gets is a real Authly variable', (_, command) => {

@@ -54,6 +54,8 @@ describe('Dockerfile', () => {
     const env = of('ENV').join(' ');
     expect(env).toMatch(/NODE_ENV=production/);
     expect(env).toMatch(/ENVIRONMENT=production/);
+    // Authly listens on 127.0.0.1 unless HOST says otherwise; a container must listen on every interface.
+    expect(env).toMatch(/HOST=0\.0\.0\.0/);
     const healthcheck = stage.find((i): i is Healthcheck => i instanceof Healthcheck);
     expect(args(healthcheck!)).toMatch(/^CMD \["node", "-e", ".*'\/health'/);
     expect(args(healthcheck!)).toContain(`'${ROUTES.health}'`);

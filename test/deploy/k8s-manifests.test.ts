@@ -117,6 +117,8 @@ describe('Kubernetes manifests', () => {
     expect(configMap.data.ENVIRONMENT).toBe('production');
     expect(configMap.data.DEFAULT_ISSUER_URL).toMatch(/^https:\/\//);
     expect(configMap.data.AUTOMIGRATE).toBe('false');
+    // Authly listens on loopback unless HOST says otherwise: the pod must listen on every interface.
+    expect(configMap.data.HOST).toBe('0.0.0.0');
   });
 
   it('*_FILE paths point into mounted secret volumes, and every secret key used exists', () => {

@@ -6,6 +6,7 @@ import { findUnacceptableJsonString, jsonDepthWithin } from '../../http/input-gu
 import { auditPrivilegeRefusals, requireAdminToken } from './admin-auth.js';
 import { registerAdminOpenApi } from './admin-openapi.js';
 import { clientGrantsRoutes } from './client-grants-routes.js';
+import { clientRedirectUrisRoutes } from './client-redirect-uris-routes.js';
 import { clientsRoutes } from './clients-routes.js';
 import { keysRoutes } from './keys-routes.js';
 import { maintenanceRoutes } from './maintenance-routes.js';
@@ -20,6 +21,7 @@ import { usersRoutes } from './users-routes.js';
 export const ADMIN_ROUTE_PLUGINS = [
   statusRoutes,
   clientsRoutes,
+  clientRedirectUrisRoutes,
   clientGrantsRoutes,
   usersRoutes,
   userAccessRoutes,

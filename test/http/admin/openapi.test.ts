@@ -233,6 +233,19 @@ describe('admin API: the OpenAPI 3.1 document (GET /admin/openapi.json)', () => 
       [403, (x) => ({ method: 'DELETE', url: `/admin/clients/${x.client.client_id}`, token: x.clientsReader })],
     ],
     [
+      'POST /admin/clients/{client_id}/redirect-uris',
+      [200, (x) => ({ method: 'POST', url: `/admin/clients/${x.client.client_id}/redirect-uris`, body: { redirect_uri: 'https://app.example/second-callback' } })],
+      [404, () => ({ method: 'POST', url: '/admin/clients/no-such-client/redirect-uris', body: { redirect_uri: 'https://app.example/cb' } })],
+    ],
+    [
+      'DELETE /admin/clients/{client_id}/redirect-uris',
+      [200, async (x) => {
+        await created(call('POST', `/admin/clients/${x.client.client_id}/redirect-uris`, { redirect_uri: 'https://app.example/to-remove' }));
+        return { method: 'DELETE', url: `/admin/clients/${x.client.client_id}/redirect-uris?redirect_uri=${encodeURIComponent('https://app.example/to-remove')}` };
+      }],
+      [404, (x) => ({ method: 'DELETE', url: `/admin/clients/${x.client.client_id}/redirect-uris?redirect_uri=${encodeURIComponent('https://app.example/never-added')}` })],
+    ],
+    [
       'POST /admin/clients/{client_id}/rotate-secret',
       [200, (x) => ({ method: 'POST', url: `/admin/clients/${x.client.client_id}/rotate-secret` })],
       [404, () => ({ method: 'POST', url: '/admin/clients/no-such-client/rotate-secret' })],

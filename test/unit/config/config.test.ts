@@ -52,7 +52,7 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       environment: 'development',
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       port: 8000,
       issuer: 'http://localhost:8000',
       databaseUrl: undefined,

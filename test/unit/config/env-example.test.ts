@@ -18,7 +18,7 @@ describe('.env.example', () => {
     // Each variable, set to a valid non-default value, must change what loadConfig returns.
     const samples: Record<string, string> = {
       ENVIRONMENT: 'production',
-      HOST: '127.0.0.1',
+      HOST: '0.0.0.0',
       PORT: '9000',
       DEFAULT_ISSUER_URL: 'https://auth.example.com',
       DATABASE_URL: 'postgres://db.example.com/authly',
