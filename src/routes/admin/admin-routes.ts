@@ -4,6 +4,7 @@ import { ValidationFailed } from '../../errors/admin-errors.js';
 import { MAX_JSON_DEPTH } from '../../config/input-limits.js';
 import { findUnacceptableJsonString, jsonDepthWithin } from '../../http/input-guard.js';
 import { auditPrivilegeRefusals, requireAdminToken } from './admin-auth.js';
+import { auditEventsRoutes } from './audit-events-routes.js';
 import { registerAdminOpenApi } from './admin-openapi.js';
 import { clientGrantsRoutes } from './client-grants-routes.js';
 import { clientRedirectUrisRoutes } from './client-redirect-uris-routes.js';
@@ -30,6 +31,7 @@ export const ADMIN_ROUTE_PLUGINS = [
   maintenanceRoutes,
   keysRoutes,
   registrationTokensRoutes,
+  auditEventsRoutes,
 ];
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { addClientRedirectUri, removeClientRedirectUri } from '../../services/admin/client-admin-service.js';
-import { audit, callerOf } from './admin-auth.js';
+import { audited, callerOf } from './admin-auth.js';
 import { adminRoute } from './admin-schema.js';
 import { parseInput } from './admin-wire.js';
 import { clientView, presentClient } from './clients-routes.js';
@@ -22,7 +22,6 @@ type WithClientId = { Params: { client_id: string } };
  * audit event as an update of the client.
  */
 export async function clientRedirectUrisRoutes(app: FastifyInstance): Promise<void> {
-  const { ctx } = app;
   const scope = 'admin:clients:write' as const;
   const tags = ['clients'];
 
@@ -31,8 +30,11 @@ export async function clientRedirectUrisRoutes(app: FastifyInstance): Promise<vo
     params: clientParams, body: addBody, errors: ['not_found'], responses: { 200: clientView },
   }), async (request) => {
     const { redirect_uri } = parseInput(addBody, request.body, 'body');
-    const client = await addClientRedirectUri(ctx, callerOf(request), request.params.client_id, redirect_uri);
-    audit(request, 'client.updated', { client_id: client.clientId });
+    const { client_id: clientId } = request.params;
+    const client = await audited(request, 'client.updated', (tx) => addClientRedirectUri(tx, callerOf(request), clientId, redirect_uri), { client_id: clientId }, {
+      kind: 'client',
+      id: clientId,
+    });
     return presentClient(client);
   });
 
@@ -41,8 +43,11 @@ export async function clientRedirectUrisRoutes(app: FastifyInstance): Promise<vo
     params: clientParams, query: removeQuery, errors: ['not_found'], responses: { 200: clientView },
   }), async (request) => {
     const { redirect_uri } = parseInput(removeQuery, request.query, 'query');
-    const client = await removeClientRedirectUri(ctx, callerOf(request), request.params.client_id, redirect_uri);
-    audit(request, 'client.updated', { client_id: client.clientId });
+    const { client_id: clientId } = request.params;
+    const client = await audited(request, 'client.updated', (tx) => removeClientRedirectUri(tx, callerOf(request), clientId, redirect_uri), { client_id: clientId }, {
+      kind: 'client',
+      id: clientId,
+    });
     return presentClient(client);
   });
 }

@@ -21,7 +21,7 @@ import {
   RESPONSE_TYPES,
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from '../../services/admin/client-registration-rules.js';
-import { audit, callerOf } from './admin-auth.js';
+import { audited, callerOf } from './admin-auth.js';
 import { adminRoute, pageOf, timestamp } from './admin-schema.js';
 import { camelKeys, httpUrl, page, pageQuery, parseInput, resourceIdentifier, text, toWire, uniqueArray } from './admin-wire.js';
 import { MFA_POLICIES } from '../../services/mfa-policy.js';
@@ -205,8 +205,13 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
     responses: { 201: { body: clientWithSecretView, description: 'the client (with client_secret once)', headers: { Location: { description: 'the client\'s URL' } } } },
   }), async (request, reply) => {
     const input = camelKeys(parseInput(createBody, request.body, 'body'));
-    const created = await createClient(ctx, callerOf(request), input);
-    audit(request, 'client.created', { client_id: created.client.clientId });
+    const created = await audited(
+      request,
+      'client.created',
+      (tx) => createClient(tx, callerOf(request), input),
+      (result) => ({ client_id: result.client.clientId }),
+      { kind: 'client', idOf: (result) => result.client.clientId },
+    );
     return reply.code(201).header('location', clientPath(created.client.clientId)).send(withSecret(created));
   });
 
@@ -221,16 +226,25 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
     params: clientParams, body: updateBody, errors: ['not_found'], responses: { 200: clientView },
   }), async (request) => {
     const changes = camelKeys(parseInput(updateBody, request.body, 'body'));
-    const client = await updateClient(ctx, callerOf(request), request.params.client_id, changes);
-    audit(request, 'client.updated', { client_id: client.clientId });
+    const { client_id: clientId } = request.params;
+    const client = await audited(request, 'client.updated', (tx) => updateClient(tx, callerOf(request), clientId, changes), { client_id: clientId }, {
+      kind: 'client',
+      id: clientId,
+    });
     return presentClient(client);
   });
 
   app.delete<WithClientId>('/clients/:client_id', adminRoute({
     scope: write, tags, summary: 'Delete a client and its tokens', params: clientParams, errors: ['not_found'], responses: { 204: null },
   }), async (request, reply) => {
-    await deleteClient(ctx, callerOf(request), request.params.client_id);
-    audit(request, 'client.deleted', { client_id: request.params.client_id });
+    const { client_id: clientId } = request.params;
+    await audited(
+      request,
+      'client.deleted',
+      (tx) => deleteClient(tx, callerOf(request), clientId),
+      { client_id: clientId },
+      { kind: 'client', id: clientId },
+    );
     return reply.code(204).send();
   });
 
@@ -238,8 +252,11 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
     scope: write, tags, summary: 'Rotate a client secret', description: 'The new secret is in this response only; the old one stops working.',
     params: clientParams, errors: ['not_found'], responses: { 200: clientWithSecretView },
   }), async (request) => {
-    const rotated = await rotateClientSecret(ctx, callerOf(request), request.params.client_id);
-    audit(request, 'client.secret_rotated', { client_id: rotated.client.clientId });
+    const { client_id: clientId } = request.params;
+    const rotated = await audited(request, 'client.secret_rotated', (tx) => rotateClientSecret(tx, callerOf(request), clientId), { client_id: clientId }, {
+      kind: 'client',
+      id: clientId,
+    });
     return withSecret(rotated);
   });
 
@@ -248,8 +265,14 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
     scope: write, tags, summary: 'Clear a client\'s failed-authentication throttle', params: clientParams, errors: ['not_found'],
     responses: { 200: z.strictObject({ client_id: z.string(), cleared: z.number().int().min(0) }) },
   }), async (request) => {
-    const cleared = await unlockClientAuthentication(ctx, request.params.client_id);
-    audit(request, 'client.unlocked', { client_id: request.params.client_id });
+    const { client_id: clientId } = request.params;
+    const cleared = await audited(
+      request,
+      'client.unlocked',
+      (tx) => unlockClientAuthentication(tx, clientId),
+      { client_id: clientId },
+      { kind: 'client', id: clientId },
+    );
     return { client_id: request.params.client_id, cleared };
   });
 }

@@ -6,7 +6,7 @@ import {
   listInitialAccessTokens,
   revokeInitialAccessToken,
 } from '../../services/registration/initial-access-token-service.js';
-import { audit } from './admin-auth.js';
+import { audited } from './admin-auth.js';
 import { adminRoute, alsoWholeNumbers, pageOf, timestamp } from './admin-schema.js';
 import { page, pageQuery, parseInput, toWire } from './admin-wire.js';
 
@@ -85,12 +85,12 @@ export async function registrationTokensRoutes(app: FastifyInstance): Promise<vo
     responses: { 201: { body: z.strictObject({ ...tokenView.shape, token: z.string() }), description: 'the record, with the token shown once' } },
   }), async (request, reply) => {
     const body = parseInput(createBody, request.body, 'body') ?? {};
-    const created = await createInitialAccessToken(ctx, {
-      ...(body.description !== undefined ? { description: body.description } : {}),
-      ...(body.max_uses !== undefined ? { maxUses: body.max_uses } : {}),
-      ...(body.expires_in !== undefined ? { expiresInSeconds: body.expires_in } : {}),
-    });
-    audit(request, 'registration_token.created', { subject: created.record.id });
+    const created = await audited(request, 'registration_token.created', (tx) =>
+        createInitialAccessToken(tx, {
+          ...(body.description !== undefined ? { description: body.description } : {}),
+          ...(body.max_uses !== undefined ? { maxUses: body.max_uses } : {}),
+          ...(body.expires_in !== undefined ? { expiresInSeconds: body.expires_in } : {}),
+        }), (result) => ({ subject: result.record.id }), { kind: 'registration_token', idOf: (result) => result.record.id });
     // The token is shown here once, like a client secret.
     return reply.code(201).send({ ...present(created.record), token: created.token });
   });
@@ -98,8 +98,10 @@ export async function registrationTokensRoutes(app: FastifyInstance): Promise<vo
   app.post<WithId>('/registration-tokens/:id/revoke', adminRoute({
     scope: write, tags, summary: 'Revoke an initial access token', params: z.object({ id: z.string() }), errors: ['not_found'], responses: { 200: tokenView },
   }), async (request) => {
-    const record = await revokeInitialAccessToken(ctx, request.params.id);
-    audit(request, 'registration_token.revoked', { subject: record.id });
+    const record = await audited(request, 'registration_token.revoked', (tx) => revokeInitialAccessToken(tx, request.params.id), (revoked) => ({ subject: revoked.id }), {
+      kind: 'registration_token',
+      id: request.params.id,
+    });
     return present(record);
   });
 }

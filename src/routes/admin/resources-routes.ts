@@ -12,13 +12,20 @@ import {
   MAX_RESOURCE_TOKEN_TTL_SECONDS,
   updateResource,
 } from '../../services/admin/resource-admin-service.js';
-import { audit, callerOf } from './admin-auth.js';
+import { canonicalResourceIdentifier } from '../../lib/resource-identifier.js';
+import { audited, callerOf } from './admin-auth.js';
 import { adminRoute, pageOf, timestamp } from './admin-schema.js';
 import { camelKeys, page, pageQuery, parseInput, resourceIdentifier, text, toWire, uniqueArray } from './admin-wire.js';
 
 // The settings of a protected resource (RFC 8707); null format, lifetime or alg: the server default. The
 // rules that need the database or the key store (registered scopes, confidential clients, held algs) live
 // in the service.
+/** The audit trail's name for the resource in a path: the canonical spelling the service will look up. */
+function canonical(identifier: string): string {
+  const result = canonicalResourceIdentifier(identifier);
+  return result.ok ? result.identifier : identifier;
+}
+
 const settings = {
   name: text(),
   scopes: uniqueArray(
@@ -92,8 +99,13 @@ export async function resourcesRoutes(app: FastifyInstance): Promise<void> {
     responses: { 201: { body: resourceView, description: 'the resource', headers: { Location: { description: 'the resource\'s URL' } } } },
   }), async (request, reply) => {
     const input = camelKeys(parseInput(createBody, request.body, 'body'));
-    const resource = await createResource(ctx, callerOf(request), input);
-    audit(request, 'resource.created', { resource: resource.identifier });
+    const resource = await audited(
+      request,
+      'resource.created',
+      (tx) => createResource(tx, callerOf(request), input),
+      (created) => ({ resource: created.identifier }),
+      { kind: 'resource', idOf: (created) => created.identifier },
+    );
     return reply.code(201).header('location', resourcePath(resource.identifier)).send(presentResource(resource));
   });
 
@@ -108,16 +120,26 @@ export async function resourcesRoutes(app: FastifyInstance): Promise<void> {
     responses: { 200: resourceView },
   }), async (request) => {
     const changes = camelKeys(parseInput(updateBody, request.body, 'body'));
-    const resource = await updateResource(ctx, callerOf(request), request.params.identifier, changes);
-    audit(request, 'resource.updated', { resource: resource.identifier });
+    const resource = await audited(
+      request,
+      'resource.updated',
+      (tx) => updateResource(tx, callerOf(request), request.params.identifier, changes),
+      (updated) => ({ resource: updated.identifier }),
+      { kind: 'resource', id: canonical(request.params.identifier) },
+    );
     return presentResource(resource);
   });
 
   app.delete<WithIdentifier>('/resources/:identifier', adminRoute({
     scope: write, tags, summary: 'Delete a protected resource', params: resourceParams, errors: ['not_found', 'conflict'], responses: { 204: null },
   }), async (request, reply) => {
-    const identifier = await deleteResource(ctx, callerOf(request), request.params.identifier);
-    audit(request, 'resource.deleted', { resource: identifier });
+    await audited(
+      request,
+      'resource.deleted',
+      (tx) => deleteResource(tx, callerOf(request), request.params.identifier),
+      (deleted) => ({ resource: deleted }),
+      { kind: 'resource', id: canonical(request.params.identifier) },
+    );
     return reply.code(204).send();
   });
 }

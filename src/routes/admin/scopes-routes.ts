@@ -4,7 +4,7 @@ import { ROUTES } from '../../config/routes.js';
 import { SCOPE_TOKEN } from '../../lib/scopes.js';
 import type { Scope } from '../../repositories/scopes-repository.js';
 import { createScope, deleteScope, listScopes } from '../../services/admin/scope-admin-service.js';
-import { audit } from './admin-auth.js';
+import { audited } from './admin-auth.js';
 import { adminRoute, pageOf, timestamp } from './admin-schema.js';
 import { camelKeys, page, pageQuery, parseInput, toWire } from './admin-wire.js';
 
@@ -36,8 +36,11 @@ export async function scopesRoutes(app: FastifyInstance): Promise<void> {
     scope: write, tags, summary: 'Register a scope', body: createBody, errors: ['conflict'],
     responses: { 201: { body: scopeView, description: 'the scope', headers: { Location: { description: 'the scope\'s URL' } } } },
   }), async (request, reply) => {
-    const scope = await createScope(ctx, camelKeys(parseInput(createBody, request.body, 'body')));
-    audit(request, 'scope.created', { scope: scope.name });
+    const input = camelKeys(parseInput(createBody, request.body, 'body'));
+    const scope = await audited(request, 'scope.created', (tx) => createScope(tx, input), (created) => ({ scope: created.name }), {
+      kind: 'scope',
+      idOf: (created) => created.name,
+    });
     return reply
       .code(201)
       .header('location', `${ROUTES.admin}/scopes/${encodeURIComponent(scope.name)}`)
@@ -48,8 +51,8 @@ export async function scopesRoutes(app: FastifyInstance): Promise<void> {
     scope: write, tags, summary: 'Delete a scope', description: 'Refused (409) while a client or a resource still uses it, or for a built-in scope.',
     params: z.object({ name: z.string() }), errors: ['not_found', 'conflict'], responses: { 204: null },
   }), async (request, reply) => {
-    await deleteScope(ctx, request.params.name);
-    audit(request, 'scope.deleted', { scope: request.params.name });
+    const { name } = request.params;
+    await audited(request, 'scope.deleted', (tx) => deleteScope(tx, name), { scope: name }, { kind: 'scope', id: name });
     return reply.code(204).send();
   });
 }

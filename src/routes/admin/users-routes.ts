@@ -14,7 +14,7 @@ import {
   unlockUserSignIn,
   updateUser,
 } from '../../services/admin/user-admin-service.js';
-import { audit, callerOf } from './admin-auth.js';
+import { audited, callerOf } from './admin-auth.js';
 import { adminRoute, pageOf, timestamp } from './admin-schema.js';
 import { resolveUserParam } from './user-param.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../lib/password-rules.js';
@@ -161,8 +161,11 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
     body: createBody, errors: ['conflict'],
     responses: { 201: { body: userView, description: 'the user', headers: { Location: { description: 'the user\'s URL' } } } },
   }), async (request, reply) => {
-    const user = await createUser(ctx, callerOf(request), camelKeys(parseInput(createBody, request.body, 'body')));
-    audit(request, 'user.created', { user_id: user.id });
+    const input = camelKeys(parseInput(createBody, request.body, 'body'));
+    const user = await audited(request, 'user.created', (tx) => createUser(tx, callerOf(request), input), (created) => ({ user_id: created.id }), {
+      kind: 'user',
+      idOf: (created) => created.id,
+    });
     return reply.code(201).header('location', `${ROUTES.admin}/users/${user.id}`).send(presentUser(user));
   });
 
@@ -174,8 +177,14 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
     scope: write, tags, summary: 'Change a user', description: 'Only the fields sent change; null clears one.',
     params: userParams, body: updateBody, errors: ['not_found', 'conflict'], responses: { 200: userView },
   }), async (request) => {
-    const user = await updateUser(ctx, callerOf(request), request.params.id, camelKeys(parseInput(updateBody, request.body, 'body')));
-    audit(request, 'user.updated', { user_id: user.id });
+    const changes = camelKeys(parseInput(updateBody, request.body, 'body'));
+    const user = await audited(
+      request,
+      'user.updated',
+      (tx) => updateUser(tx, callerOf(request), request.params.id, changes),
+      { user_id: request.params.id },
+      { kind: 'user', id: request.params.id },
+    );
     return presentUser(user);
   });
 
@@ -183,8 +192,13 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
     scope: write, tags, summary: 'Delete a user', description: 'Their sessions end first, and their clients are told (back-channel logout).',
     params: userParams, errors: ['not_found'], responses: { 204: null },
   }), async (request, reply) => {
-    await deleteUser(ctx, callerOf(request), request.params.id);
-    audit(request, 'user.deleted', { user_id: request.params.id });
+    await audited(
+      request,
+      'user.deleted',
+      (tx) => deleteUser(tx, callerOf(request), request.params.id),
+      { user_id: request.params.id },
+      { kind: 'user', id: request.params.id },
+    );
     return reply.code(204).send();
   });
 
@@ -192,8 +206,13 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
     scope: write, tags, summary: 'Set a user\'s password', params: userParams, body: passwordBody, errors: ['not_found'], responses: { 204: null },
   }), async (request, reply) => {
     const body = parseInput(passwordBody, request.body, 'body');
-    await setUserPassword(ctx, callerOf(request), request.params.id, body.password);
-    audit(request, 'user.password_set', { user_id: request.params.id });
+    await audited(
+      request,
+      'user.password_set',
+      (tx) => setUserPassword(tx, callerOf(request), request.params.id, body.password),
+      { user_id: request.params.id },
+      { kind: 'user', id: request.params.id },
+    );
     return reply.code(204).send();
   });
 
@@ -202,8 +221,13 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
     scope: write, tags, summary: 'Mail an invitation', description: 'A set-your-password link that also confirms the address.',
     params: userParams, errors: ['not_found', 'conflict'], responses: { 202: sent('invitation') },
   }), async (request, reply) => {
-    await inviteUser(ctx, callerOf(request), request.params.id);
-    audit(request, 'user.invited', { user_id: request.params.id });
+    await audited(
+      request,
+      'user.invited',
+      (tx) => inviteUser(tx, callerOf(request), request.params.id),
+      { user_id: request.params.id },
+      { kind: 'user', id: request.params.id },
+    );
     return reply.code(202).send({ user_id: request.params.id, sent: 'invitation' });
   });
 
@@ -211,8 +235,13 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
     scope: write, tags, summary: 'Mail an address confirmation link', params: userParams, errors: ['not_found', 'conflict'],
     responses: { 202: sent('email_verification') },
   }), async (request, reply) => {
-    await sendUserVerification(ctx, request.params.id);
-    audit(request, 'user.verification_sent', { user_id: request.params.id });
+    await audited(
+      request,
+      'user.verification_sent',
+      (tx) => sendUserVerification(tx, request.params.id),
+      { user_id: request.params.id },
+      { kind: 'user', id: request.params.id },
+    );
     return reply.code(202).send({ user_id: request.params.id, sent: 'email_verification' });
   });
 
@@ -221,8 +250,13 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
     scope: write, tags, summary: 'Clear a user\'s failed sign-in throttle', params: userParams, errors: ['not_found'],
     responses: { 200: z.strictObject({ user_id: z.uuid(), cleared: z.number().int().min(0) }) },
   }), async (request) => {
-    const cleared = await unlockUserSignIn(ctx, request.params.id);
-    audit(request, 'user.unlocked', { user_id: request.params.id });
+    const cleared = await audited(
+      request,
+      'user.unlocked',
+      (tx) => unlockUserSignIn(tx, request.params.id),
+      { user_id: request.params.id },
+      { kind: 'user', id: request.params.id },
+    );
     return { user_id: request.params.id, cleared };
   });
 
@@ -231,8 +265,13 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
     scope: write, tags, summary: 'Remove a user\'s second factors', description: 'TOTP and recovery codes go; the password stays.',
     params: userParams, errors: ['not_found'], responses: { 200: z.strictObject({ user_id: z.uuid(), removed: z.number().int().min(0) }) },
   }), async (request) => {
-    const removed = await resetUserFactors(ctx, request.params.id);
-    audit(request, 'user.factors_reset', { user_id: request.params.id });
+    const removed = await audited(
+      request,
+      'user.factors_reset',
+      (tx) => resetUserFactors(tx, request.params.id),
+      { user_id: request.params.id },
+      { kind: 'user', id: request.params.id },
+    );
     return { user_id: request.params.id, removed };
   });
 }
