@@ -430,6 +430,35 @@ describe('admin API: the OpenAPI 3.1 document (GET /admin/openapi.json)', () => 
     expect(Object.keys((doc.components.responses.rate_limited!.headers as object) ?? {})).toEqual(['Retry-After']);
     expect(Object.keys((doc.components.responses.temporarily_unavailable!.headers as object) ?? {})).toEqual(['Retry-After']);
     expect(Object.keys((doc.components.responses.invalid_token!.headers as object) ?? {})).toEqual(['WWW-Authenticate']);
+    // Every reference points at something in the document.
+    const refs: string[] = [];
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) (key === '$ref' && typeof value === 'string' ? refs.push(value) : walk(value));
+      }
+    };
+    walk(doc);
+    expect(refs.length).toBeGreaterThan(0);
+    // Every schema in it is a JSON Schema 2020-12 (OpenAPI 3.1's dialect).
+    const schemas: unknown[] = [...Object.values(doc.components.schemas)];
+    const collect = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(collect);
+      else if (node && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) (key === 'schema' ? schemas.push(value) : collect(value));
+      }
+    };
+    collect(doc.paths);
+    collect(doc.components.responses);
+    expect(schemas.length).toBeGreaterThan(100);
+    for (const schema of schemas) expect(ajv.validateSchema(schema as object), JSON.stringify(ajv.errors)).toBe(true);
+    for (const ref of new Set(refs)) {
+      const target = ref
+        .replace(/^#\//, '')
+        .split('/')
+        .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+      expect(target, ref).toBeDefined();
+    }
     // Only the admin API: nothing else Authly serves leaks in.
     expect(Object.keys(doc.paths).every((path) => path.startsWith('/admin/'))).toBe(true);
     const ids = Object.values(doc.paths).flatMap((item) => Object.values(item).map((op) => op.operationId));
