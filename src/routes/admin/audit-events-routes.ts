@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AuditEventFilter, AuditEventRow } from '../../repositories/audit-events-repository.js';
 import { exportAuditEvents, listAuditEventPage } from '../../services/admin/audit-events-service.js';
+import { adminRoute, pageOf } from './admin-schema.js';
 import { page, pageQuery, parseInput } from './admin-wire.js';
 
 const identifier = z.string().min(1).max(1024);
@@ -25,7 +26,7 @@ const filterQuery = {
 /** The route's schemas, for the admin API's OpenAPI document. */
 export const auditEventsSchemas = {
   query: z.strictObject({ ...filterQuery, ...pageQuery }),
-  item: z.object({
+  item: z.strictObject({
     id: z.uuid(),
     occurred_at: z.iso.datetime(),
     event: z.string(),
@@ -75,9 +76,12 @@ function filterOf(query: z.output<typeof auditEventsSchemas.query>): AuditEventF
  */
 export async function auditEventsRoutes(app: FastifyInstance): Promise<void> {
   const { ctx } = app;
-  const read = { config: { adminScope: 'admin:audit:read' as const } };
-
-  app.get('/audit-events', read, async (request, reply) => {
+  app.get('/audit-events', adminRoute({
+    scope: 'admin:audit:read', tags: ['audit'], summary: 'Search the audit trail',
+    description: 'Newest first. `event` is a name or a prefix ending in `*`; `since`/`until` are RFC 3339. With `format=jsonl` the answer is every matching event as JSON lines (`application/x-ndjson`, one item per line, no paging).',
+    query: auditEventsSchemas.query,
+    responses: { 200: { body: pageOf(auditEventsSchemas.item), description: 'a page of events (format=json)' } },
+  }), async (request, reply) => {
     const query = parseInput(auditEventsSchemas.query, request.query, 'query');
     const filter = filterOf(query);
     if (query.format === 'jsonl') {

@@ -256,6 +256,11 @@ describe('admin API: the OpenAPI 3.1 document (GET /admin/openapi.json)', () => 
       [404, () => ({ method: 'POST', url: '/admin/clients/no-such-client/unlock' })],
     ],
     [
+      'GET /admin/audit-events',
+      [200, (x) => ({ method: 'GET', url: `/admin/audit-events?event=admin.client.*&subject=${encodeURIComponent(x.client.client_id)}&limit=5` })],
+      [403, (x) => ({ method: 'GET', url: '/admin/audit-events', token: x.clientsReader })],
+    ],
+    [
       'GET /admin/clients/{client_id}/grants',
       [200, (x) => ({ method: 'GET', url: `/admin/clients/${x.grantClient.clientId}/grants?limit=1` })],
       [404, () => ({ method: 'GET', url: '/admin/clients/no-such-client/grants' })],
