@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { runAdmin } from './admin-cli.js';
 import { defaultIo, type CliIo } from './cli-io.js';
+import { StartupError } from '../errors/startup-errors.js';
 
 const HELP = `Usage: authly <command>
 
@@ -99,6 +100,11 @@ export async function run(argv: string[], ioOverrides: Partial<CliIo> = {}): Pro
     if (err instanceof ConfigError) {
       io.stderr.write(`authly: configuration error: ${err.message}\n`);
       return 2;
+    }
+    // Held by another process (the data directory, the port): the same line as `npm start` prints.
+    if (err instanceof StartupError) {
+      io.stderr.write(`authly: ${err.message}\n`);
+      return 1;
     }
     io.stderr.write(`authly: error: ${(err as Error).message}\n`);
     return 1;
