@@ -71,6 +71,9 @@ const LIVE_ACCESS_TOKEN_FROM = `FROM access_tokens t
 
 const USER_PREFIX = 'user.';
 
+/** The live-token SELECT with the user's row, its columns prefixed (built once: the text is the prepared statement's key). */
+const LIVE_ACCESS_TOKEN_WITH_USER = `SELECT ${LIVE_ACCESS_TOKEN_COLUMNS}, ${userSelectList('u', USER_PREFIX)} ${LIVE_ACCESS_TOKEN_FROM}`;
+
 /** Rows by jti, for a batch of lookups: one result per jti (undefined when absent). */
 function byJti<R extends { jti: string }>(jtis: string[], rows: R[]): (R | undefined)[] {
   const found = new Map(rows.map((row) => [row.jti, row]));
@@ -92,18 +95,18 @@ export const findLiveAccessToken = batchedStatement(async (db: Queryable, jtis: 
  * with the user's row (absent for client_credentials tokens).
  */
 export const findLiveAccessTokenWithUser = batchedStatement(async (db: Queryable, jtis: string[]) => {
-  const { rows } = await db.query<Record<string, unknown> & { jti: string }>(
-    `SELECT ${LIVE_ACCESS_TOKEN_COLUMNS}, ${userSelectList('u', USER_PREFIX)} ${LIVE_ACCESS_TOKEN_FROM}`,
-    [jtis],
-  );
+  const { rows } = await db.query<Record<string, unknown> & { jti: string }>(LIVE_ACCESS_TOKEN_WITH_USER, [jtis]);
+  // Every row has the statement's columns: tell the token's from the user's once per batch, not per row and key.
+  const columns = rows.length > 0 ? Object.keys(rows[0]!) : [];
+  const tokenColumns = columns.filter((column) => !column.startsWith(USER_PREFIX));
+  const userColumns = columns.filter((column) => column.startsWith(USER_PREFIX));
+  const userFields = userColumns.map((column) => column.slice(USER_PREFIX.length));
   return byJti(jtis, rows).map((row) => {
     if (!row) return undefined;
     const token: Record<string, unknown> = {};
     const user: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(row)) {
-      if (key.startsWith(USER_PREFIX)) user[key.slice(USER_PREFIX.length)] = value;
-      else token[key] = value;
-    }
+    for (const column of tokenColumns) token[column] = row[column];
+    for (let i = 0; i < userColumns.length; i++) user[userFields[i]!] = row[userColumns[i]!];
     return { token: token as unknown as LiveAccessTokenRecord, user: user.id == null ? undefined : (user as unknown as User) };
   });
 });

@@ -40,9 +40,11 @@ export async function userinfoRoutes(app: FastifyInstance): Promise<void> {
       throw err;
     }
   };
+  // The callback form: an async hook costs a promise and a tick on every request (as in src/app.ts).
   const options = {
-    onSend: async (_request: FastifyRequest, reply: import('fastify').FastifyReply) => {
+    onSend: (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {
       reply.header('cache-control', 'no-store');
+      done(null, payload);
     },
   };
   app.get(ROUTES.userinfo, options, handler);
