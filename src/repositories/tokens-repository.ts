@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import { batchedStatement } from './batched-statements.js';
-import { userSelectList, type User } from './users-repository.js';
+import { prefixedUserReader, userSelectList } from './users-repository.js';
 
 export interface AccessTokenRecord {
   jti: string;
@@ -73,6 +73,24 @@ const USER_PREFIX = 'user.';
 
 /** The live-token SELECT with the user's row, its columns prefixed (built once: the text is the prepared statement's key). */
 const LIVE_ACCESS_TOKEN_WITH_USER = `SELECT ${LIVE_ACCESS_TOKEN_COLUMNS}, ${userSelectList('u', USER_PREFIX)} ${LIVE_ACCESS_TOKEN_FROM}`;
+const userOf = prefixedUserReader(USER_PREFIX);
+
+/** The token's own columns of a row that also holds its user's, as one literal of fixed shape (see prefixedUserReader). */
+function liveAccessTokenOf(row: Record<string, unknown>): LiveAccessTokenRecord {
+  const token: Record<keyof LiveAccessTokenRecord, unknown> = {
+    jti: row.jti,
+    grantId: row.grantId,
+    clientId: row.clientId,
+    userId: row.userId,
+    scope: row.scope,
+    audience: row.audience,
+    issuedAt: row.issuedAt,
+    expiresAt: row.expiresAt,
+    dpopJkt: row.dpopJkt,
+    username: row.username,
+  };
+  return token as LiveAccessTokenRecord;
+}
 
 /** Rows by jti, for a batch of lookups: one result per jti (undefined when absent). */
 function byJti<R extends { jti: string }>(jtis: string[], rows: R[]): (R | undefined)[] {
@@ -96,19 +114,7 @@ export const findLiveAccessToken = batchedStatement(async (db: Queryable, jtis: 
  */
 export const findLiveAccessTokenWithUser = batchedStatement(async (db: Queryable, jtis: string[]) => {
   const { rows } = await db.query<Record<string, unknown> & { jti: string }>(LIVE_ACCESS_TOKEN_WITH_USER, [jtis]);
-  // Every row has the statement's columns: tell the token's from the user's once per batch, not per row and key.
-  const columns = rows.length > 0 ? Object.keys(rows[0]!) : [];
-  const tokenColumns = columns.filter((column) => !column.startsWith(USER_PREFIX));
-  const userColumns = columns.filter((column) => column.startsWith(USER_PREFIX));
-  const userFields = userColumns.map((column) => column.slice(USER_PREFIX.length));
-  return byJti(jtis, rows).map((row) => {
-    if (!row) return undefined;
-    const token: Record<string, unknown> = {};
-    const user: Record<string, unknown> = {};
-    for (const column of tokenColumns) token[column] = row[column];
-    for (let i = 0; i < userColumns.length; i++) user[userFields[i]!] = row[userColumns[i]!];
-    return { token: token as unknown as LiveAccessTokenRecord, user: user.id == null ? undefined : (user as unknown as User) };
-  });
+  return byJti(jtis, rows).map((row) => row && { token: liveAccessTokenOf(row), user: userOf(row) });
 });
 
 /**

@@ -22,7 +22,7 @@ export async function userinfoRoutes(app: FastifyInstance): Promise<void> {
     try {
       presented = accessTokenOf(request, { dpop: true });
       // One round trip: the live-token check and the user's row together.
-      const { user, ...token } = await verifyAccessTokenWithUser(ctx, presented.token);
+      const { user, token } = await verifyAccessTokenWithUser(ctx, presented.token);
       bound = Boolean(token.dpopJkt);
       // A Bearer token that is not bound (the common case) needs no DPoP work, not even a promise.
       if (presented.scheme === 'DPoP' || bound) {
