@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import { batchedStatement } from './batched-statements.js';
-import { userSelectList, type User } from './users-repository.js';
+import { prefixedUserReader, userSelectList } from './users-repository.js';
 
 export interface AccessTokenRecord {
   jti: string;
@@ -71,6 +71,27 @@ const LIVE_ACCESS_TOKEN_FROM = `FROM access_tokens t
 
 const USER_PREFIX = 'user.';
 
+/** The live-token SELECT with the user's row, its columns prefixed (built once: the text is the prepared statement's key). */
+const LIVE_ACCESS_TOKEN_WITH_USER = `SELECT ${LIVE_ACCESS_TOKEN_COLUMNS}, ${userSelectList('u', USER_PREFIX)} ${LIVE_ACCESS_TOKEN_FROM}`;
+const userOf = prefixedUserReader(USER_PREFIX);
+
+/** The token's own columns of a row that also holds its user's, as one literal of fixed shape (see prefixedUserReader). */
+function liveAccessTokenOf(row: Record<string, unknown>): LiveAccessTokenRecord {
+  const token: Record<keyof LiveAccessTokenRecord, unknown> = {
+    jti: row.jti,
+    grantId: row.grantId,
+    clientId: row.clientId,
+    userId: row.userId,
+    scope: row.scope,
+    audience: row.audience,
+    issuedAt: row.issuedAt,
+    expiresAt: row.expiresAt,
+    dpopJkt: row.dpopJkt,
+    username: row.username,
+  };
+  return token as LiveAccessTokenRecord;
+}
+
 /** Rows by jti, for a batch of lookups: one result per jti (undefined when absent). */
 function byJti<R extends { jti: string }>(jtis: string[], rows: R[]): (R | undefined)[] {
   const found = new Map(rows.map((row) => [row.jti, row]));
@@ -92,20 +113,8 @@ export const findLiveAccessToken = batchedStatement(async (db: Queryable, jtis: 
  * with the user's row (absent for client_credentials tokens).
  */
 export const findLiveAccessTokenWithUser = batchedStatement(async (db: Queryable, jtis: string[]) => {
-  const { rows } = await db.query<Record<string, unknown> & { jti: string }>(
-    `SELECT ${LIVE_ACCESS_TOKEN_COLUMNS}, ${userSelectList('u', USER_PREFIX)} ${LIVE_ACCESS_TOKEN_FROM}`,
-    [jtis],
-  );
-  return byJti(jtis, rows).map((row) => {
-    if (!row) return undefined;
-    const token: Record<string, unknown> = {};
-    const user: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(row)) {
-      if (key.startsWith(USER_PREFIX)) user[key.slice(USER_PREFIX.length)] = value;
-      else token[key] = value;
-    }
-    return { token: token as unknown as LiveAccessTokenRecord, user: user.id == null ? undefined : (user as unknown as User) };
-  });
+  const { rows } = await db.query<Record<string, unknown> & { jti: string }>(LIVE_ACCESS_TOKEN_WITH_USER, [jtis]);
+  return byJti(jtis, rows).map((row) => row && { token: liveAccessTokenOf(row), user: userOf(row) });
 });
 
 /**

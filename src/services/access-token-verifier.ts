@@ -103,13 +103,14 @@ export async function verifyAccessToken(ctx: ServiceContext, token: string): Pro
 
 /**
  * verifyAccessToken for userinfo: the same checks and the same database lookup, which also brings the
- * token's user (undefined for client_credentials tokens) in the same round trip.
+ * token's user (undefined for client_credentials tokens) in the same round trip. The two come apart, so
+ * the caller does not copy the token again to take the user off it.
  */
-export async function verifyAccessTokenWithUser(ctx: ServiceContext, token: string): Promise<VerifiedAccessToken & { user: User | undefined }> {
+export async function verifyAccessTokenWithUser(ctx: ServiceContext, token: string): Promise<{ token: VerifiedAccessToken; user: User | undefined }> {
   const reference = await accessTokenReference(ctx, token);
   const live = reference && (await findLiveAccessTokenWithUser(ctx.db, reference.jti));
   if (!live) throw new InvalidToken('the access token is invalid, expired or revoked');
-  return { ...live.token, scopes: parseScope(live.token.scope), user: live.user };
+  return { token: { ...live.token, scopes: parseScope(live.token.scope) }, user: live.user };
 }
 
 /** RFC 6750 section 2.1: the b64token syntax of a Bearer credential. */
