@@ -1,4 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../../src/app.js';
+import { loadConfig } from '../../../src/config/config.js';
+import { migrate } from '../../../src/db/migrate.js';
+import { openPglite } from '../../../src/db/pglite-driver.js';
+import { TEST_DATABASE_URL } from '../../helpers/test-db.js';
 import { InjectBrowser } from '../../helpers/browser.js';
 import { createClient, createUser } from '../../helpers/fixtures.js';
 import { obtainTokens } from '../../helpers/oauth-flow.js';
@@ -229,6 +237,29 @@ describe('audit trail: other events (batched writer)', () => {
       expect(rows.map((r) => r.event)).toEqual(['session.ended']);
     } finally {
       await other.testDb.drop();
+    }
+  });
+});
+
+// The app's own embedded database (no test-provided one): the queued events are written before it closes.
+describe.skipIf(TEST_DATABASE_URL !== undefined)('audit trail: shutdown of an app that owns its database', () => {
+  it('writes the queued events, then closes the database', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'authly-audit-close-'));
+    try {
+      const setup = await openPglite(path.join(dataDir, 'pglite'));
+      await migrate(setup);
+      await setup.close();
+      const config = loadConfig({ AUTHLY_DATA_DIR: dataDir, JWT_SECRET_KEY: 'test-secret-key-that-is-at-least-32-characters', LOG_LEVEL: 'silent', MAIL_WORKER_ENABLED: 'false', CLEANUP_INTERVAL_MINUTES: '0' });
+      const app = await buildApp(config);
+      await app.ready();
+      app.ctx.audit.record('session.ended', { actor: 'queued-before-close', actor_type: 'user' });
+      await app.close();
+      const reopened = await openPglite(path.join(dataDir, 'pglite'));
+      const { rows } = await reopened.query<{ event: string }>(`SELECT event FROM audit_events WHERE actor = 'queued-before-close'`);
+      await reopened.close();
+      expect(rows.map((r) => r.event)).toEqual(['session.ended']);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
