@@ -162,7 +162,11 @@ export class AdminApiClient {
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
     });
     if (response.status >= 400 || response.status < 200) {
-      throw new CliError(describeError(response.status, response.body), 1, apiErrorDetails(response.status, response.body));
+      const { message } = (response.body ?? {}) as { message?: unknown };
+      throw new CliError(describeError(response.status, response.body), 1, {
+        ...apiErrorDetails(response.status, response.body),
+        ...(typeof message === 'string' ? { jsonMessage: message } : {}),
+      });
     }
     return response;
   }

@@ -18,15 +18,18 @@ export function defaultIo(io: Partial<CliIo> = {}): CliIo {
 export class CliError extends Error {
   readonly code: string;
   readonly fields: Readonly<Record<string, unknown>> | undefined;
+  /** The message without the fields the text spells out, when they go separately (`fields`). */
+  readonly jsonMessage: string;
 
   constructor(
     message: string,
     readonly exitCode = 1,
-    details: { code?: string; fields?: Readonly<Record<string, unknown>> | undefined } = {},
+    details: { code?: string; fields?: Readonly<Record<string, unknown>> | undefined; jsonMessage?: string | undefined } = {},
   ) {
     super(message);
     this.code = details.code ?? 'error';
     this.fields = details.fields;
+    this.jsonMessage = details.jsonMessage ?? message;
   }
 }
 
@@ -46,7 +49,7 @@ export function wantsJson(argv: readonly string[]): boolean {
 export function reportError(io: CliIo, err: unknown, options: { json: boolean; prefix: string }): number {
   const error = err instanceof CliError ? err : new CliError((err as Error).message);
   if (options.json) {
-    const body = { error: error.code, message: error.message, ...(error.fields ? { fields: error.fields } : {}) };
+    const body = { error: error.code, message: error.jsonMessage, ...(error.fields ? { fields: error.fields } : {}) };
     io.stderr.write(`${JSON.stringify(body)}\n`);
   } else {
     io.stderr.write(`${options.prefix}${error.message}\n`);
