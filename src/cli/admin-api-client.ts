@@ -86,12 +86,16 @@ export function describeError(status: number, body: unknown): string {
   return `unexpected response (HTTP ${status})`;
 }
 
-/** For --json: the error code (admin API or OAuth) and the admin API's fields; `http_<status>` without a code. */
-export function apiErrorDetails(status: number, body: unknown): { code: string; fields?: Record<string, unknown> } {
-  const { error, fields } = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+/**
+ * For --json: the error code (admin API or OAuth; `http_<status>` without one), and the admin API's message
+ * and fields apart (the text of describeError joins them).
+ */
+export function apiErrorDetails(status: number, body: unknown): { code: string; fields?: Record<string, unknown>; jsonMessage?: string } {
+  const { error, message, fields } = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
   return {
     code: typeof error === 'string' ? error : `http_${status}`,
     ...(fields && typeof fields === 'object' ? { fields: fields as Record<string, unknown> } : {}),
+    ...(typeof message === 'string' ? { jsonMessage: message } : {}),
   };
 }
 
@@ -162,11 +166,7 @@ export class AdminApiClient {
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
     });
     if (response.status >= 400 || response.status < 200) {
-      const { message } = (response.body ?? {}) as { message?: unknown };
-      throw new CliError(describeError(response.status, response.body), 1, {
-        ...apiErrorDetails(response.status, response.body),
-        ...(typeof message === 'string' ? { jsonMessage: message } : {}),
-      });
+      throw new CliError(describeError(response.status, response.body), 1, apiErrorDetails(response.status, response.body));
     }
     return response;
   }

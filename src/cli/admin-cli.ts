@@ -1,8 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { didYouMean } from '../lib/did-you-mean.js';
 import { AdminApiClient, DEFAULT_URL, resolveCredentials, resolveUrl } from './admin-api-client.js';
 import { runLogin, runLogout } from './admin-login.js';
 import { COMMANDS, type Command, type FieldOption } from './admin-commands.js';
-import { didYouMean } from '../lib/did-you-mean.js';
 import { defaultIo, readAll, reportError, UsageError, wantsJson, type CliIo } from './cli-io.js';
 import { formatRecord, formatTable } from './output.js';
 
