@@ -53,10 +53,12 @@ export function resolveCredentials(options: ConnectionOptions, env: Record<strin
     throw new CliError(
       `no admin credentials: pass --client-id and --client-secret, set AUTHLY_ADMIN_CLIENT_ID and ` +
         `AUTHLY_ADMIN_CLIENT_SECRET, run 'authly admin login', or start the server in development to create ${file}`,
+      1,
+      { code: 'no_credentials' },
     );
   }
   if (typeof saved.client_id !== 'string' || typeof saved.client_secret !== 'string') {
-    throw new CliError(`${file} does not hold client_id and client_secret`);
+    throw new CliError(`${file} does not hold client_id and client_secret`, 1, { code: 'no_credentials' });
   }
   return { kind: 'client', clientId: saved.client_id, clientSecret: saved.client_secret };
 }
@@ -84,6 +86,19 @@ export function describeError(status: number, body: unknown): string {
   return `unexpected response (HTTP ${status})`;
 }
 
+/**
+ * For --json: the error code (admin API or OAuth; `http_<status>` without one), and the admin API's message
+ * and fields apart (the text of describeError joins them).
+ */
+export function apiErrorDetails(status: number, body: unknown): { code: string; fields?: Record<string, unknown>; jsonMessage?: string } {
+  const { error, message, fields } = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  return {
+    code: typeof error === 'string' ? error : `http_${status}`,
+    ...(fields && typeof fields === 'object' ? { fields: fields as Record<string, unknown> } : {}),
+    ...(typeof message === 'string' ? { jsonMessage: message } : {}),
+  };
+}
+
 export interface ApiResponse {
   status: number;
   body: unknown;
@@ -96,7 +111,7 @@ export async function send(url: string, init: RequestInit): Promise<ApiResponse>
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     const reason = cause?.code ?? cause?.message ?? (err as Error).message;
-    throw new CliError(`cannot reach ${new URL(url).origin}: ${reason}`);
+    throw new CliError(`cannot reach ${new URL(url).origin}: ${reason}`, 1, { code: 'unreachable' });
   }
   const text = await response.text();
   let body: unknown;
@@ -135,7 +150,7 @@ export class AdminApiClient {
     });
     const token = (body as { access_token?: unknown } | undefined)?.access_token;
     if (status !== 200 || typeof token !== 'string') {
-      throw new CliError(`cannot get an admin access token: ${describeError(status, body)}`);
+      throw new CliError(`cannot get an admin access token: ${describeError(status, body)}`, 1, apiErrorDetails(status, body));
     }
     return token;
   }
@@ -185,7 +200,9 @@ export class AdminApiClient {
       headers,
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
     });
-    if (response.status >= 400 || response.status < 200) throw new CliError(describeError(response.status, response.body));
+    if (response.status >= 400 || response.status < 200) {
+      throw new CliError(describeError(response.status, response.body), 1, apiErrorDetails(response.status, response.body));
+    }
     return response;
   }
 }

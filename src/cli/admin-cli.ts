@@ -1,8 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { didYouMean } from '../lib/did-you-mean.js';
 import { AdminApiClient, DEFAULT_URL, resolveCredentials, resolveUrl } from './admin-api-client.js';
 import { runLogin, runLogout } from './admin-login.js';
 import { COMMANDS, type Command, type FieldOption } from './admin-commands.js';
-import { CliError, defaultIo, readAll, UsageError, type CliIo } from './cli-io.js';
+import { defaultIo, readAll, reportError, UsageError, wantsJson, type CliIo } from './cli-io.js';
 import { formatRecord, formatTable } from './output.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -105,9 +106,9 @@ async function runSessionCommand(name: string, values: Values, io: CliIo): Promi
     io.stdout.write(name === 'login' ? LOGIN_HELP : LOGOUT_HELP);
     return 0;
   }
-  const allowed = new Set(['url', 'json', ...(name === 'login' ? ['print'] : [])]);
+  const allowed = allowedFlags(name);
   const stray = Object.keys(values).find((flag) => !allowed.has(flag));
-  if (stray) throw new UsageError(`--${stray} does not apply to '${name}' (see authly admin ${name} --help)`);
+  if (stray) throw strayOption(stray, allowed, name);
   const url = resolveUrl({ url: values.url as string | undefined }, io.env);
   return name === 'login' ? runLogin(io, { url, print: Boolean(values.print) }) : runLogout(io, { url });
 }
@@ -152,6 +153,49 @@ async function readPassword(values: Values, io: CliIo, required: boolean): Promi
   if (typeof values.password === 'string') return values.password;
   if (required) throw new UsageError('a password is required: --password-stdin (or --password)');
   return undefined;
+}
+
+/** `; did you mean X?` when a word is a likely typo of one of the candidates, else ''. */
+function suggestion(word: string, candidates: Iterable<string>): string {
+  const close = didYouMean(word, candidates);
+  return close === undefined ? '' : `; did you mean ${close}?`;
+}
+
+/** The flags `name` (a command, or login/logout) accepts. */
+function allowedFlags(name: string): Set<string> {
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) return new Set(['url', 'json', 'help', ...(name === 'login' ? ['print'] : [])]);
+  const allowed = new Set([...Object.keys(GLOBAL_OPTIONS), ...fieldOptions(command).map((o) => o.flag)]);
+  if (command.password) for (const flag of Object.keys(PASSWORD_OPTIONS)) allowed.add(flag);
+  return allowed;
+}
+
+function strayOption(flag: string, allowed: Set<string>, name: string): UsageError {
+  const close = didYouMean(flag, allowed);
+  const hint = close === undefined ? '' : ` (did you mean --${close}?)`;
+  return new UsageError(`--${flag} does not apply to '${name}'${hint} (see authly admin ${name} --help)`);
+}
+
+/**
+ * An option parseArgs does not know: suggests the closest flag of the command when the words name one
+ * (read leniently, as the strict parse failed), else the closest flag of any command.
+ */
+function unknownOption(option: string, argv: string[]): UsageError {
+  const { positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false });
+  const name = findCommand(positionals)?.command.name ?? SESSION_COMMANDS.find(([session]) => session === positionals[0])?.[0];
+  const flags = [...(name ? allowedFlags(name) : Object.keys(OPTIONS))].map((flag) => `--${flag}`);
+  const help = name ? `authly admin ${name} --help` : 'authly admin --help';
+  return new UsageError(`unknown option ${option}${suggestion(option, flags)} (see ${help})`);
+}
+
+/** A command that does not exist: the closest command name, compared with as many words as it has. */
+function unknownCommand(positionals: string[]): UsageError {
+  const names = [...SESSION_COMMANDS.map(([name]) => name), ...COMMANDS.map((c) => c.name)];
+  const close =
+    didYouMean(positionals.slice(0, 2).join(' '), names.filter((n) => n.includes(' '))) ??
+    didYouMean(positionals[0] ?? '', [...new Set(names.map((n) => n.split(' ')[0]!))]);
+  const hint = close === undefined ? '' : `; did you mean ${close}?`;
+  return new UsageError(`unknown command: ${positionals.join(' ')}${hint} (see authly admin --help)`);
 }
 
 function findCommand(positionals: string[]): { command: Command; rest: string[] } | undefined {
@@ -221,9 +265,7 @@ async function execute(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     const { code, message } = err as { code?: string; message: string };
     const option = /'(-[^']*)'/.exec(message)?.[1];
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) {
-      throw new UsageError(`unknown option ${option} (see authly admin --help)`);
-    }
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) throw unknownOption(option, argv);
     throw new UsageError(message);
   }
   const { values, positionals } = parsed;
@@ -239,7 +281,7 @@ async function execute(argv: string[], io: CliIo): Promise<number> {
       io[values.help ? 'stdout' : 'stderr'].write(overviewHelp(resource));
       return values.help ? 0 : 2;
     }
-    throw new UsageError(`unknown command: ${positionals.join(' ')} (see authly admin --help)`);
+    throw unknownCommand(positionals);
   }
   const { command, rest } = found;
   if (values.help) {
@@ -247,10 +289,9 @@ async function execute(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
 
-  const allowed = new Set([...Object.keys(GLOBAL_OPTIONS), ...fieldOptions(command).map((o) => o.flag)]);
-  if (command.password) for (const flag of Object.keys(PASSWORD_OPTIONS)) allowed.add(flag);
+  const allowed = allowedFlags(command.name);
   const stray = Object.keys(values).find((flag) => !allowed.has(flag));
-  if (stray) throw new UsageError(`--${stray} does not apply to '${command.name}' (see authly admin ${command.name} --help)`);
+  if (stray) throw strayOption(stray, allowed, command.name);
   if (rest.length !== command.args.length) throw new UsageError(`usage: ${usageLine(command)}`);
   const args = Object.fromEntries(command.args.map((name, i) => [name, rest[i]!]));
 
@@ -295,13 +336,15 @@ async function execute(argv: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-/** `authly admin …` / `authly-admin …`: returns the exit code; errors are one line on stderr. */
+/**
+ * `authly admin …` / `authly-admin …`: returns the exit code; errors are one line on stderr, a JSON object
+ * with --json (src/cli/cli-io.ts).
+ */
 export async function runAdmin(argv: string[], ioOverrides: Partial<CliIo> = {}): Promise<number> {
   const io = defaultIo(ioOverrides);
   try {
     return await execute(argv, io);
   } catch (err) {
-    io.stderr.write(`error: ${(err as Error).message}\n`);
-    return err instanceof CliError ? err.exitCode : 1;
+    return reportError(io, err, { json: wantsJson(argv), prefix: 'error: ' });
   }
 }

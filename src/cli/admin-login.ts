@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROUTES } from '../config/routes.js';
 import { isAdminScope, parseScope } from '../lib/scopes.js';
-import { CLI_CLIENT_ID, CLI_LOGIN_SCOPE } from '../services/admin/cli-client.js';
+import { CLI_CLIENT_ID, CLI_LOGIN_SCOPE } from '../services/admin/cli-client-names.js';
 import { describeError, send } from './admin-api-client.js';
 import { CliError, type CliIo } from './cli-io.js';
 

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { didYouMean } from '../lib/did-you-mean.js';
 import { ENV_VARS } from './config.js';
 
 /**
@@ -31,29 +32,12 @@ export interface ConfigWarning {
   message: string;
 }
 
-const KNOWN = new Set<string>(Object.keys(ENV_VARS).flatMap((name) => [name, `${name}_FILE`]));
+/** Every variable Authly reads, and its _FILE form. */
+export const KNOWN_VARIABLES = new Set<string>(Object.keys(ENV_VARS).flatMap((name) => [name, `${name}_FILE`]));
 
-/** Levenshtein distance, small strings only (variable names). */
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}
-
-function closestKnown(name: string): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const known of KNOWN) {
-    const d = distance(name, known);
-    if (d < bestDistance) [best, bestDistance] = [known, d];
-  }
-  return best;
+/** A known name within two edits (src/lib/did-you-mean.ts). */
+export function closestKnown(name: string): string | undefined {
+  return didYouMean(name, KNOWN_VARIABLES, 2);
 }
 
 /** The variable names a .env file assigns (KEY=value lines, optionally after `export`). */
@@ -72,7 +56,7 @@ export function configWarnings(env: Record<string, string | undefined>, dotEnv: 
   const warnings: ConfigWarning[] = [];
   const fromDotEnv = new Set(dotEnv);
   for (const [variable, value] of Object.entries(env)) {
-    if (value === undefined || KNOWN.has(variable)) continue;
+    if (value === undefined || KNOWN_VARIABLES.has(variable)) continue;
     const foreign = FOREIGN[variable];
     if (foreign) {
       if (!foreign.agrees?.includes(value.trim().toLowerCase())) {

@@ -770,7 +770,7 @@ export function requireMailFor(config: Pick<Config, 'environment' | 'mail'>, var
   }
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
 /** NAME_FILE wins over NAME so Docker and Kubernetes secrets can be mounted as files. */
 function readRaw(env: Env, name: string): string | undefined {
@@ -786,7 +786,7 @@ function readRaw(env: Env, name: string): string | undefined {
   return value === '' ? undefined : value;
 }
 
-function parseVar(env: Env, name: EnvName): unknown {
+export function parseVar(env: Env, name: EnvName): unknown {
   const spec: VarSpec = ENV_VARS[name];
   const raw = readRaw(env, name) ?? spec.default;
   if (raw === undefined) return undefined;

@@ -272,7 +272,7 @@ describe('authly admin CLI against a listening server', () => {
       [['user', 'update', 'x', '--address', '{nope'], 'error: --address expects JSON\n'],
       [['user', 'set-password', 'x'], 'error: a password is required: --password-stdin (or --password)\n'],
       [['user', 'create', '--username', 'x', '--password', 'a', '--password-stdin'], 'error: use --password or --password-stdin, not both\n'],
-      [['status', '--bogus'], 'error: unknown option --bogus (see authly admin --help)\n'],
+      [['status', '--bogus'], 'error: unknown option --bogus (see authly admin status --help)\n'],
     ];
     for (const [argv, stderr] of cases) expect(await admin(...argv), argv.join(' ')).toEqual({ code: 2, stdout: '', stderr });
     expect((await runCli(['admin'])).code).toBe(2);
