@@ -215,7 +215,7 @@ describe('the CLI entry point loads no server module up front', () => {
 
   it('imports only node: built-ins and light modules', () => {
     const modules = [...staticImports(path.join(SRC, 'cli/authly.ts'))].map((m) => (m.startsWith(SRC) ? path.relative(SRC, m) : m));
-    expect(modules.filter((m) => !m.startsWith('node:') && !/^(cli|config|lib)\//.test(m))).toEqual(['services/admin/cli-client-names.ts']);
+    expect(modules.filter((m) => !m.startsWith('node:') && !/^(cli|config|lib)\//.test(m))).toEqual(['services/admin/cli-client-names.ts', 'errors/startup-errors.ts']);
     expect(modules).not.toContain('config/config.ts');
     expect(modules).toContain('cli/admin-cli.ts');
   });
