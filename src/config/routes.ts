@@ -65,6 +65,10 @@ export const ROUTES = {
   asset: '/assets/:file',
   interactionSwitchAccount: '/interaction/:uid/switch-account',
   admin: '/admin',
+  // The operator's web console (issue 14 §3): a browser app on the admin API; not in discovery.
+  console: '/console',
+  consoleDeepLink: '/console/*',
+  consoleAssets: '/console/assets/',
   health: '/health',
   healthReady: '/health/ready',
   metrics: '/metrics',

@@ -256,6 +256,7 @@ describe('dynamic clients in the admin API', () => {
     expect(all.items.map((c) => [c.client_id, c.registration_type])).toEqual([
       ['https://mcp.example.com/client.json', 'metadata_document'],
       [dynamic.client_id, 'dynamic'],
+      ['authly-console', 'admin'],
       ['authly-cli', 'admin'],
       [ACCOUNT_CLIENT_ID, 'admin'],
       [ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, 'admin'],

@@ -9,6 +9,7 @@ import { findUserByUsername, updateUser } from '../../../src/repositories/users-
 import { bootstrap, DEV_ADMIN_CLIENT_ID } from '../../../src/services/bootstrap.js';
 import { ACCOUNT_CLIENT_ID } from '../../../src/services/account/account-client.js';
 import { CLI_CLIENT_ID } from '../../../src/services/admin/cli-client.js';
+import { CONSOLE_CLIENT_ID } from '../../../src/services/admin/console-client.js';
 import { hashPassword, verifyPassword } from '../../../src/services/password-hasher.js';
 import { deriveKey } from '../../../src/services/server-secret.js';
 import { basicAuth } from '../../helpers/fixtures.js';
@@ -58,10 +59,10 @@ describe('start-up bootstrap', () => {
     }
   }
 
-  it('without admin settings creates only the built-in clients (account page, authly admin login)', async () => {
+  it('without admin settings creates only the built-in clients (account page, authly admin login, console)', async () => {
     const cfg = config({});
     expect(await bootstrap({ config: cfg, db: t.db, clientSecretKey: deriveKey(SECRET_KEY, 'client-secret') })).toEqual({});
-    expect((await listClients(t.db, { limit: 10 })).items.map((c) => c.clientId).sort()).toEqual([ACCOUNT_CLIENT_ID, CLI_CLIENT_ID]);
+    expect((await listClients(t.db, { limit: 10 })).items.map((c) => c.clientId).sort()).toEqual([ACCOUNT_CLIENT_ID, CLI_CLIENT_ID, CONSOLE_CLIENT_ID]);
   });
 
   it('creates the configured admin client once, and a changed secret replaces the stored hash', async () => {
