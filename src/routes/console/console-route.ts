@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ROUTES } from '../../config/routes.js';
 import { consoleShell } from '../../views/console-page.js';
 import { brandFrom } from '../../views/page-context.js';
@@ -38,14 +38,17 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
   const shell = consoleShell(brand, ROUTES.consoleAssets).value;
   const csp = consoleContentSecurityPolicy(brand.logoOrigin);
 
-  const sendShell = async (_request: unknown, reply: import('fastify').FastifyReply) =>
-    reply
+  const sendShell = async (request: FastifyRequest, reply: FastifyReply) => {
+    // The static files answer every existing asset; what is left under /console/assets/ is not found.
+    if (request.url.startsWith(ROUTES.consoleAssets)) return reply.callNotFound();
+    return reply
       .code(200)
       .header('content-type', 'text/html; charset=utf-8')
       .header('cache-control', 'no-store')
       .header('x-frame-options', 'DENY')
       .header('content-security-policy', csp)
       .send(shell);
+  };
   app.get(ROUTES.console, sendShell);
   app.get(ROUTES.consoleDeepLink, sendShell);
 
