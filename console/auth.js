@@ -12,7 +12,7 @@ const TOKENS_KEY = 'authly-console.tokens';
 const SIGNED_OUT_KEY = 'authly-console.signed-out';
 
 /**
- * @typedef {{ issuer: string, authorization_endpoint: string, token_endpoint: string, end_session_endpoint?: string }} Discovery
+ * @typedef {{ issuer: string, authorization_endpoint: string, token_endpoint: string, userinfo_endpoint: string, end_session_endpoint?: string }} Discovery
  * @typedef {{ access_token: string, id_token: string, expires_at: number, username: string }} Tokens
  */
 
@@ -124,12 +124,16 @@ export async function completeSignIn() {
   if (claims.iss !== meta.issuer || !audience.includes(CLIENT_ID) || claims.nonce !== pending.nonce) {
     throw new SignInError('The ID token is not for this sign-in (iss, aud or nonce). Sign in again.');
   }
+  const accessToken = String(body.access_token);
+  // The ID token of a code flow carries no profile claims (OIDC Core §5.4): the username comes from UserInfo.
+  const info = await fetch(meta.userinfo_endpoint, { headers: { authorization: `Bearer ${accessToken}` } });
+  const profile = info.ok ? /** @type {Record<string, unknown>} */ (await info.json()) : {};
   /** @type {Tokens} */
   const tokens = {
-    access_token: String(body.access_token),
+    access_token: accessToken,
     id_token: idToken,
     expires_at: Date.now() + Number(body.expires_in ?? 0) * 1000,
-    username: String(claims.preferred_username ?? claims.sub),
+    username: String(profile.preferred_username ?? claims.sub),
   };
   sessionStorage.setItem(TOKENS_KEY, JSON.stringify(tokens));
   return pending.returnTo;

@@ -1,7 +1,7 @@
 // @ts-check
 import { ApiError, NotAdministrator } from './api.js';
 import { completeSignIn, currentTokens, signIn, signOut, SignInError, takeSignedOut } from './auth.js';
-import { announce, h, render } from './dom.js';
+import { h, render } from './dom.js';
 import { auditPage } from './pages/audit.js';
 import { clientPage, clientsPage } from './pages/clients.js';
 import { keysPage } from './pages/keys.js';
@@ -72,7 +72,8 @@ function showError(err) {
     return;
   }
   if (err instanceof ApiError) {
-    announce(`${err.message}${err.requestId ? ` (request id ${err.requestId})` : ''}`, 'error');
+    // The page's own requests failed (an action's failure is announced by the page itself).
+    render('This page could not be loaded', h('p', { class: 'error', role: 'alert' }, `${err.message}${err.requestId ? ` (request id ${err.requestId})` : ''}`));
     return;
   }
   render('Something went wrong', h('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : String(err)));
