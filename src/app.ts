@@ -47,6 +47,7 @@ import { userinfoRoutes } from './routes/userinfo/userinfo-route.js';
 import { bootstrap, type BootstrapReport } from './services/bootstrap.js';
 import { unregisteredDefaultResource } from './services/resource-indicators.js';
 import { AuditLog } from './services/audit.js';
+import { AuditWriter } from './services/audit-writer.js';
 import { startCleanupJob } from './services/cleanup-job.js';
 import { startMailer, type Mailer } from './services/mail/mailer.js';
 import { startBackchannelLogout, type BackchannelLogout } from './services/backchannel-logout/backchannel-logout.js';
@@ -100,6 +101,8 @@ declare module 'fastify' {
     mailer: Mailer;
     /** OIDC Back-Channel Logout 1.0: the outbox worker (unless disabled) and its readiness report. */
     backchannelLogout: BackchannelLogout;
+    /** The audit trail's batched writer of events that are not admin writes (flushed at close). */
+    auditWriter: AuditWriter;
   }
 }
 
@@ -147,6 +150,11 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   app.addHook('onClose', async () => keys.stopAutoReload());
   // One guarded fetcher for every URL a client supplies, so its per-host bound covers them together.
   const outboundFetcher = new OutboundFetcher({ maxPerHost: config.cimd.maxFetchesPerHost, resolve: deps.resolve });
+  // Audit events are log lines and rows of audit_events; this writer stores those that are not admin writes.
+  const auditWriter = new AuditWriter(db, {
+    storeTokenEvents: config.audit.storeTokenEvents,
+    onError: (err, events) => app.log.error({ event: 'audit.store_failed', err, events }, 'storing audit events failed (they are in the log)'),
+  });
   const ctx: ServiceContext = {
     config,
     db,
@@ -165,7 +173,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     redis: shared.redis,
     metadataDocuments: new MetadataDocumentResolver(outboundFetcher),
     clientKeySets: new ClientKeySets(outboundFetcher),
-    audit: new AuditLog(app.log, (event) => metrics.auditEvents.inc({ event })),
+    audit: new AuditLog(app.log, (event) => metrics.auditEvents.inc({ event }), {}, auditWriter.store),
   };
   const report = await bootstrap(ctx);
   const missingDefault = await unregisteredDefaultResource(ctx);
@@ -238,6 +246,9 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   });
   app.decorate('backchannelLogout', backchannelLogout);
   app.addHook('onClose', () => backchannelLogout.stop());
+  // After the workers that record events stopped, before the database closes: the queued events are written.
+  app.decorate('auditWriter', auditWriter);
+  app.addHook('onClose', () => auditWriter.flush());
   if (!deps.db) app.addHook('onClose', () => db.close());
 
   // Security headers everywhere; HTML pages tighten the CSP further per page (src/views/page.ts).

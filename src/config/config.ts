@@ -351,6 +351,18 @@ export const ENV_VARS = {
     description:
       'The cleanup job deletes dynamically registered and metadata-document clients unused for this many days (never used: since creation); 0 keeps them.',
   },
+  AUDIT_RETENTION_DAYS: {
+    schema: int(0, 36500),
+    default: '365',
+    description:
+      'Days the audit trail (the audit_events table, GET /admin/audit-events) keeps an event; older ones are deleted by the cleanup job. 0 keeps everything.',
+  },
+  AUDIT_STORE_TOKEN_EVENTS: {
+    schema: bool,
+    default: 'false',
+    description:
+      'Also store token.issued in the audit trail (one row per issued token; it is always in the audit log lines). Off: the token endpoint writes nothing more.',
+  },
   CORS_ORIGINS: {
     schema: z.string().min(1),
     description:
@@ -630,6 +642,8 @@ export interface Config {
   registrationPolicy: RegistrationPolicy;
   /** Dynamic and metadata-document clients idle longer than this are deleted by the cleanup job; 0 keeps them. */
   dynamicClientIdleDays: number;
+  /** The audit trail: days an event is kept (0: forever), and whether token.issued is stored. */
+  audit: { retentionDays: number; storeTokenEvents: boolean };
   /** Exact origins allowed for CORS, or ['*'] for any origin (never with credentials). */
   corsOrigins: string[];
   /** Lower-case host names (no port); empty means any. */
@@ -1044,6 +1058,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     // A production server registers no client it was not told to accept; development is open for MCP clients.
     registrationPolicy: v<RegistrationPolicy | undefined>('REGISTRATION_POLICY') ?? (environment === 'production' ? 'closed' : 'open'),
     dynamicClientIdleDays: v('DYNAMIC_CLIENT_IDLE_DAYS'),
+    audit: { retentionDays: v('AUDIT_RETENTION_DAYS'), storeTokenEvents: v('AUDIT_STORE_TOKEN_EVENTS') },
     corsOrigins: parseOrigins(v('CORS_ORIGINS')),
     allowedHosts: parseHosts(v('ALLOWED_HOSTS')),
     trustProxy: parseTrustProxy(v<string>('TRUST_PROXY')),

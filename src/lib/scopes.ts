@@ -26,6 +26,8 @@ export const ADMIN_SCOPES = [
   'admin:scopes:write',
   'admin:resources:read',
   'admin:resources:write',
+  // Issue 14 §2: read the audit trail (GET /admin/audit-events); nothing writes it but the server.
+  'admin:audit:read',
 ] as const;
 
 export const isAdminScope = (scope: string): boolean => (ADMIN_SCOPES as readonly string[]).includes(scope);

@@ -53,6 +53,10 @@ export async function listInitialAccessTokens(db: Queryable, page: { limit: numb
 }
 
 /** Revokes a token (idempotent: a revoked token keeps its first revocation time); undefined if unknown. */
+export async function findInitialAccessToken(db: Queryable, id: string): Promise<InitialAccessToken | undefined> {
+  return (await db.query<InitialAccessToken>(`${SELECT} WHERE id = $1`, [id])).rows[0];
+}
+
 export async function revokeInitialAccessToken(db: Queryable, id: string): Promise<InitialAccessToken | undefined> {
   await db.query('UPDATE initial_access_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1', [id]);
   return (await db.query<InitialAccessToken>(`${SELECT} WHERE id = $1`, [id])).rows[0];

@@ -147,19 +147,36 @@ export interface AuditSink {
   info(obj: Record<string, unknown>, msg: string): void;
 }
 
+/**
+ * Where events are also stored (src/services/audit-writer.ts: queued, written in batches; it decides
+ * which events it keeps). Called synchronously: the request path never waits for it.
+ */
+export type AuditStore = (event: AuditEvent, fields: AuditFields, origin: AuditOrigin, at: Date) => void;
+
 export class AuditLog {
   constructor(
     private readonly sink: AuditSink,
     private readonly count: (event: AuditEvent) => void = () => {},
     private readonly origin: AuditOrigin = {},
+    private readonly store?: AuditStore,
   ) {}
 
   /** The same log with the request's origin attached to every line. */
   withOrigin(origin: AuditOrigin): AuditLog {
-    return new AuditLog(this.sink, this.count, origin);
+    return new AuditLog(this.sink, this.count, origin, this.store);
   }
 
+  /** The log line, and the event handed to the store. */
   record(event: AuditEvent, fields: AuditFields = {}): void {
+    this.logStored(event, fields);
+    this.store?.(event, fields, this.origin, new Date());
+  }
+
+  /**
+   * The log line only, for an event already stored in the transaction of its change (an admin write,
+   * src/services/audit-trail.ts): the line is written once the change committed.
+   */
+  logStored(event: AuditEvent, fields: AuditFields = {}): void {
     this.count(event);
     const line: Record<string, unknown> = { log: 'audit', event };
     for (const [key, value] of Object.entries({ ...fields, ...this.origin })) {

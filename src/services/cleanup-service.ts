@@ -15,6 +15,7 @@ import { deleteExpiredActionTokens } from '../repositories/user-action-tokens-re
 import { deleteExpiredUsedJtis } from '../repositories/used-jtis-repository.js';
 import { deleteExpiredPushedAuthorizationRequests } from '../repositories/pushed-authorization-requests-repository.js';
 import { deleteExpiredDeviceAuthorizations } from '../repositories/device-authorizations-repository.js';
+import { deleteOldAuditEvents } from '../repositories/audit-events-repository.js';
 import type { ServiceContext } from './context.js';
 import { maintainKeys } from './key-rotation.js';
 
@@ -35,6 +36,7 @@ export const CLEANUP_TABLES = [
   'used_jtis',
   'pushed_authorization_requests',
   'device_authorizations',
+  'audit_events',
 ] as const;
 export type CleanupTable = (typeof CLEANUP_TABLES)[number];
 
@@ -84,6 +86,8 @@ function steps(ctx: Ctx): [CleanupTable, (conn: Queryable, batch: number) => Pro
     ['used_jtis', deleteExpiredUsedJtis],
     ['pushed_authorization_requests', deleteExpiredPushedAuthorizationRequests],
     ['device_authorizations', deleteExpiredDeviceAuthorizations],
+    // The audit trail's retention (AUDIT_RETENTION_DAYS; 0 keeps every event).
+    ['audit_events', (conn, batch) => (ctx.config.audit.retentionDays === 0 ? Promise.resolve(0) : deleteOldAuditEvents(conn, batch, ctx.config.audit.retentionDays))],
   ];
 }
 

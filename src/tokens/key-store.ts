@@ -184,6 +184,22 @@ export class KeyStore {
   }
 
   /**
+   * This store seen from inside a caller's transaction `db` (src/services/audit-trail.ts): transitions run
+   * on it, while the reload and the change signal to other replicas wait for `afterCommit`, since before
+   * the commit nobody else can see the new keys. Everything else is this store's own state.
+   */
+  within(db: Db, afterCommit: (step: () => Promise<void>) => void): KeyStore {
+    const view = Object.create(this) as KeyStore;
+    Object.defineProperty(view, 'db', { value: db });
+    view.reload = () => {
+      afterCommit(() => this.reload());
+      return Promise.resolve();
+    };
+    view.onChange = async () => afterCommit(async () => this.onChange?.());
+    return view;
+  }
+
+  /**
    * Applies `plan` (src/tokens/key-lifecycle.ts) to the keys' current states in one transaction under
    * the key lock, so two replicas never both rotate; `extra` runs in the same transaction (revoking the
    * tokens of a revoked key). Then reloads and announces the change to the other replicas.

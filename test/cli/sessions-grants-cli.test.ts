@@ -120,6 +120,7 @@ describe('authly maintenance', () => {
         'used_jtis',
         'pushed_authorization_requests',
         'device_authorizations',
+        'audit_events',
       ]
         .map((table) => `Deleted 0 from ${table}\n`)
         .join(''),

@@ -3,6 +3,8 @@ import { InsufficientPrivilege } from '../../errors/admin-errors.js';
 import { bearerToken, verifyAccessToken } from '../../services/access-token-verifier.js';
 import { authorizeAdmin, type AdminActor, type AdminRequirement } from '../../services/admin/admin-authorization.js';
 import type { AuditEvent, AuditFields } from '../../services/audit.js';
+import { runAudited, type AuditTarget } from '../../services/audit-trail.js';
+import type { ServiceContext } from '../../services/context.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -57,13 +59,46 @@ export function callerOf(request: import('fastify').FastifyRequest): AdminActor 
  * secrets or passwords. The actor is the admin user behind the token, or the client for client_credentials.
  */
 export function audit(request: import('fastify').FastifyRequest, event: AdminAuditEvent, subject: AuditFields = {}): void {
+  request.audit.record(`admin.${event}`, withActor(request, subject));
+}
+
+/** The event's fields with the caller as actor (the log line's shape, kept as it always was). */
+function withActor(request: import('fastify').FastifyRequest, subject: AuditFields): AuditFields {
   const actor = request.adminActor;
-  request.audit.record(`admin.${event}`, {
+  return {
     ...subject,
     actor: actor?.userId ?? actor?.clientId ?? null,
     actor_type: actor?.userId ? 'user' : 'client',
     ...(actor ? { client_id: actor.clientId } : {}),
-  });
+  };
+}
+
+/**
+ * An admin write and its audit trail in one transaction (src/services/audit-trail.ts): `work` gets a
+ * context bound to that transaction, the row (with the diff of `target`, never a secret) is inserted in
+ * it, and only once it committed are caches invalidated and the log line written (as `audit` writes it).
+ * `fields` may depend on the result, and may be several events (a key rotation changes several keys).
+ */
+export async function audited<T>(
+  request: import('fastify').FastifyRequest,
+  event: AdminAuditEvent,
+  work: (ctx: ServiceContext) => Promise<T>,
+  fields: AuditFields | ((result: NoInfer<T>) => AuditFields | AuditFields[]),
+  target?: AuditTarget<NoInfer<T>>,
+): Promise<T> {
+  const origin = { ip: request.ip, request_id: request.id };
+  const { result, events } = await runAudited(
+    request.server.ctx,
+    origin,
+    work,
+    (value) => {
+      const given = typeof fields === 'function' ? fields(value) : fields;
+      return (Array.isArray(given) ? given : [given]).map((one) => ({ event: `admin.${event}` as const, fields: withActor(request, one) }));
+    },
+    target,
+  );
+  for (const one of events) request.audit.logStored(one.event, one.fields);
+  return result;
 }
 
 type AdminAuditEvent = AuditEvent extends infer E ? (E extends `admin.${infer Rest}` ? Rest : never) : never;

@@ -4,6 +4,7 @@ import { ValidationFailed } from '../../errors/admin-errors.js';
 import { MAX_JSON_DEPTH } from '../../config/input-limits.js';
 import { findUnacceptableJsonString, jsonDepthWithin } from '../../http/input-guard.js';
 import { auditPrivilegeRefusals, requireAdminToken } from './admin-auth.js';
+import { auditEventsRoutes } from './audit-events-routes.js';
 import { clientGrantsRoutes } from './client-grants-routes.js';
 import { clientsRoutes } from './clients-routes.js';
 import { keysRoutes } from './keys-routes.js';
@@ -29,7 +30,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     reply.header('cache-control', 'no-store');
   });
 
-  for (const routes of [statusRoutes, clientsRoutes, clientGrantsRoutes, usersRoutes, userAccessRoutes, scopesRoutes, resourcesRoutes, maintenanceRoutes, keysRoutes, registrationTokensRoutes]) {
+  for (const routes of [statusRoutes, clientsRoutes, clientGrantsRoutes, usersRoutes, userAccessRoutes, scopesRoutes, resourcesRoutes, maintenanceRoutes, keysRoutes, registrationTokensRoutes, auditEventsRoutes]) {
     await app.register(routes, { prefix: ROUTES.admin });
   }
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ClientGrantListItem } from '../../repositories/grants-repository.js';
 import { listClientGrants, revokeClientGrant, revokeClientGrants } from '../../services/admin/client-grants-admin-service.js';
-import { audit, callerOf } from './admin-auth.js';
+import { audited, callerOf } from './admin-auth.js';
 import { page, pageQuery, parseInput, toWire } from './admin-wire.js';
 
 const listQuery = z.strictObject(pageQuery);
@@ -35,14 +35,20 @@ export async function clientGrantsRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.delete<{ Params: { client_id: string; grantId: string } }>('/clients/:client_id/grants/:grantId', write, async (request, reply) => {
-    await revokeClientGrant(ctx, callerOf(request), request.params.client_id, request.params.grantId);
-    audit(request, 'client.grant_revoked', { client_id: request.params.client_id, grant_id: request.params.grantId });
+    const { client_id: clientId, grantId } = request.params;
+    await audited(request, 'client.grant_revoked', (tx) => revokeClientGrant(tx, callerOf(request), clientId, grantId), { client_id: clientId, grant_id: grantId }, {
+      kind: 'client',
+      id: clientId,
+    });
     return reply.code(204).send();
   });
 
   app.delete<WithClient>('/clients/:client_id/grants', write, async (request) => {
-    const revoked = await revokeClientGrants(ctx, callerOf(request), request.params.client_id);
-    audit(request, 'client.grants_revoked', { client_id: request.params.client_id });
+    const { client_id: clientId } = request.params;
+    const revoked = await audited(request, 'client.grants_revoked', (tx) => revokeClientGrants(tx, callerOf(request), clientId), { client_id: clientId }, {
+      kind: 'client',
+      id: clientId,
+    });
     return { revoked };
   });
 }

@@ -21,7 +21,7 @@ import {
   RESPONSE_TYPES,
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from '../../services/admin/client-registration-rules.js';
-import { audit, callerOf } from './admin-auth.js';
+import { audited, callerOf } from './admin-auth.js';
 import { camelKeys, httpUrl, page, pageQuery, parseInput, resourceIdentifier, text, toWire, uniqueArray } from './admin-wire.js';
 import { MFA_POLICIES } from '../../services/mfa-policy.js';
 import { REQUEST_OBJECT_REGISTRATION_ALGS } from '../../services/request-object-service.js';
@@ -149,8 +149,7 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/clients', write, async (request, reply) => {
     const input = camelKeys(parseInput(createBody, request.body, 'body'));
-    const created = await createClient(ctx, callerOf(request), input);
-    audit(request, 'client.created', { client_id: created.client.clientId });
+    const created = await audited(request, 'client.created', (tx) => createClient(tx, callerOf(request), input), (result) => ({ client_id: result.client.clientId }), { kind: 'client', idOf: (result) => result.client.clientId });
     return reply.code(201).header('location', clientPath(created.client.clientId)).send(withSecret(created));
   });
 
@@ -160,27 +159,33 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
 
   app.patch<WithClientId>('/clients/:client_id', write, async (request) => {
     const changes = camelKeys(parseInput(updateBody, request.body, 'body'));
-    const client = await updateClient(ctx, callerOf(request), request.params.client_id, changes);
-    audit(request, 'client.updated', { client_id: client.clientId });
+    const { client_id: clientId } = request.params;
+    const client = await audited(request, 'client.updated', (tx) => updateClient(tx, callerOf(request), clientId, changes), { client_id: clientId }, {
+      kind: 'client',
+      id: clientId,
+    });
     return presentClient(client);
   });
 
   app.delete<WithClientId>('/clients/:client_id', write, async (request, reply) => {
-    await deleteClient(ctx, callerOf(request), request.params.client_id);
-    audit(request, 'client.deleted', { client_id: request.params.client_id });
+    const { client_id: clientId } = request.params;
+    await audited(request, 'client.deleted', (tx) => deleteClient(tx, callerOf(request), clientId), { client_id: clientId }, { kind: 'client', id: clientId });
     return reply.code(204).send();
   });
 
   app.post<WithClientId>('/clients/:client_id/rotate-secret', write, async (request) => {
-    const rotated = await rotateClientSecret(ctx, callerOf(request), request.params.client_id);
-    audit(request, 'client.secret_rotated', { client_id: rotated.client.clientId });
+    const { client_id: clientId } = request.params;
+    const rotated = await audited(request, 'client.secret_rotated', (tx) => rotateClientSecret(tx, callerOf(request), clientId), { client_id: clientId }, {
+      kind: 'client',
+      id: clientId,
+    });
     return withSecret(rotated);
   });
 
   // Clears the brute-force throttle's counts for this client, from every address.
   app.post<WithClientId>('/clients/:client_id/unlock', write, async (request) => {
-    const cleared = await unlockClientAuthentication(ctx, request.params.client_id);
-    audit(request, 'client.unlocked', { client_id: request.params.client_id });
+    const { client_id: clientId } = request.params;
+    const cleared = await audited(request, 'client.unlocked', (tx) => unlockClientAuthentication(tx, clientId), { client_id: clientId }, { kind: 'client', id: clientId });
     return { client_id: request.params.client_id, cleared };
   });
 }

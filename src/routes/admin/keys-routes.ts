@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { listKeys, retireKey, revokeKey, rotateKeys, type KeyChangeResult, type KeyView } from '../../services/key-rotation.js';
-import { audit } from './admin-auth.js';
+import { audited } from './admin-auth.js';
 import { parseInput, toWire } from './admin-wire.js';
 
 const presentKey = (key: KeyView) =>
@@ -31,20 +31,19 @@ export async function keysRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/keys/rotate', admin, async (request) => {
     const { emergency } = parseInput(rotateBody, request.body, 'body');
-    const result = await rotateKeys(ctx, { emergency });
-    for (const change of result.changes) audit(request, 'keys.rotated', { kid: change.kid, reason: `${change.kind}${emergency ? ' (emergency)' : ''}` });
+    const result = await audited(request, 'keys.rotated', (tx) => rotateKeys(tx, { emergency }), (rotated) => rotated.changes.map((change) => ({ kid: change.kid, reason: `${change.kind}${emergency ? ' (emergency)' : ''}` })), { kind: 'key', idOf: (_rotated, fields) => fields.kid! });
     return presentResult(result);
   });
 
   app.post<{ Params: { kid: string } }>('/keys/:kid/retire', admin, async (request) => {
-    const result = await retireKey(ctx, request.params.kid);
-    audit(request, 'keys.retired', { kid: request.params.kid });
+    const { kid } = request.params;
+    const result = await audited(request, 'keys.retired', (tx) => retireKey(tx, kid), { kid }, { kind: 'key', id: kid });
     return presentResult(result);
   });
 
   app.post<{ Params: { kid: string } }>('/keys/:kid/revoke', admin, async (request) => {
-    const result = await revokeKey(ctx, request.params.kid);
-    audit(request, 'keys.revoked', { kid: request.params.kid });
+    const { kid } = request.params;
+    const result = await audited(request, 'keys.revoked', (tx) => revokeKey(tx, kid), { kid }, { kind: 'key', id: kid });
     return presentResult(result);
   });
 }

@@ -6,7 +6,7 @@ import {
   listInitialAccessTokens,
   revokeInitialAccessToken,
 } from '../../services/registration/initial-access-token-service.js';
-import { audit } from './admin-auth.js';
+import { audited } from './admin-auth.js';
 import { page, pageQuery, parseInput, toWire } from './admin-wire.js';
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
@@ -67,19 +67,21 @@ export async function registrationTokensRoutes(app: FastifyInstance): Promise<vo
 
   app.post('/registration-tokens', write, async (request, reply) => {
     const body = parseInput(createBody, request.body, 'body') ?? {};
-    const created = await createInitialAccessToken(ctx, {
-      ...(body.description !== undefined ? { description: body.description } : {}),
-      ...(body.max_uses !== undefined ? { maxUses: body.max_uses } : {}),
-      ...(body.expires_in !== undefined ? { expiresInSeconds: body.expires_in } : {}),
-    });
-    audit(request, 'registration_token.created', { subject: created.record.id });
+    const created = await audited(request, 'registration_token.created', (tx) =>
+        createInitialAccessToken(tx, {
+          ...(body.description !== undefined ? { description: body.description } : {}),
+          ...(body.max_uses !== undefined ? { maxUses: body.max_uses } : {}),
+          ...(body.expires_in !== undefined ? { expiresInSeconds: body.expires_in } : {}),
+        }), (result) => ({ subject: result.record.id }), { kind: 'registration_token', idOf: (result) => result.record.id });
     // The token is shown here once, like a client secret.
     return reply.code(201).send({ ...present(created.record), token: created.token });
   });
 
   app.post<WithId>('/registration-tokens/:id/revoke', write, async (request) => {
-    const record = await revokeInitialAccessToken(ctx, request.params.id);
-    audit(request, 'registration_token.revoked', { subject: record.id });
+    const record = await audited(request, 'registration_token.revoked', (tx) => revokeInitialAccessToken(tx, request.params.id), (revoked) => ({ subject: revoked.id }), {
+      kind: 'registration_token',
+      id: request.params.id,
+    });
     return present(record);
   });
 }

@@ -12,7 +12,7 @@ import {
   MAX_RESOURCE_TOKEN_TTL_SECONDS,
   updateResource,
 } from '../../services/admin/resource-admin-service.js';
-import { audit, callerOf } from './admin-auth.js';
+import { audited, callerOf } from './admin-auth.js';
 import { camelKeys, page, pageQuery, parseInput, resourceIdentifier, text, toWire, uniqueArray } from './admin-wire.js';
 
 // The settings of a protected resource (RFC 8707); null format, lifetime or alg: the server default. The
@@ -75,8 +75,10 @@ export async function resourcesRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/resources', write, async (request, reply) => {
     const input = camelKeys(parseInput(createBody, request.body, 'body'));
-    const resource = await createResource(ctx, callerOf(request), input);
-    audit(request, 'resource.created', { resource: resource.identifier });
+    const resource = await audited(request, 'resource.created', (tx) => createResource(tx, callerOf(request), input), (created) => ({ resource: created.identifier }), {
+      kind: 'resource',
+      idOf: (created) => created.identifier,
+    });
     return reply.code(201).header('location', resourcePath(resource.identifier)).send(presentResource(resource));
   });
 
@@ -86,14 +88,15 @@ export async function resourcesRoutes(app: FastifyInstance): Promise<void> {
 
   app.patch<WithIdentifier>('/resources/:identifier', write, async (request) => {
     const changes = camelKeys(parseInput(updateBody, request.body, 'body'));
-    const resource = await updateResource(ctx, callerOf(request), request.params.identifier, changes);
-    audit(request, 'resource.updated', { resource: resource.identifier });
+    const resource = await audited(request, 'resource.updated', (tx) => updateResource(tx, callerOf(request), request.params.identifier, changes), (updated) => ({ resource: updated.identifier }), { kind: 'resource', idOf: (updated) => updated.identifier });
     return presentResource(resource);
   });
 
   app.delete<WithIdentifier>('/resources/:identifier', write, async (request, reply) => {
-    const identifier = await deleteResource(ctx, callerOf(request), request.params.identifier);
-    audit(request, 'resource.deleted', { resource: identifier });
+    const identifier = await audited(request, 'resource.deleted', (tx) => deleteResource(tx, callerOf(request), request.params.identifier), (deleted) => ({ resource: deleted }), {
+      kind: 'resource',
+      idOf: (deleted) => deleted,
+    });
     return reply.code(204).send();
   });
 }

@@ -4,7 +4,7 @@ import { ROUTES } from '../../config/routes.js';
 import { SCOPE_TOKEN } from '../../lib/scopes.js';
 import type { Scope } from '../../repositories/scopes-repository.js';
 import { createScope, deleteScope, listScopes } from '../../services/admin/scope-admin-service.js';
-import { audit } from './admin-auth.js';
+import { audited } from './admin-auth.js';
 import { camelKeys, page, pageQuery, parseInput, toWire } from './admin-wire.js';
 
 const createBody = z.strictObject({
@@ -30,8 +30,11 @@ export async function scopesRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.post('/scopes', write, async (request, reply) => {
-    const scope = await createScope(ctx, camelKeys(parseInput(createBody, request.body, 'body')));
-    audit(request, 'scope.created', { scope: scope.name });
+    const input = camelKeys(parseInput(createBody, request.body, 'body'));
+    const scope = await audited(request, 'scope.created', (tx) => createScope(tx, input), (created) => ({ scope: created.name }), {
+      kind: 'scope',
+      idOf: (created) => created.name,
+    });
     return reply
       .code(201)
       .header('location', `${ROUTES.admin}/scopes/${encodeURIComponent(scope.name)}`)
@@ -39,8 +42,8 @@ export async function scopesRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.delete<{ Params: { name: string } }>('/scopes/:name', write, async (request, reply) => {
-    await deleteScope(ctx, request.params.name);
-    audit(request, 'scope.deleted', { scope: request.params.name });
+    const { name } = request.params;
+    await audited(request, 'scope.deleted', (tx) => deleteScope(tx, name), { scope: name }, { kind: 'scope', id: name });
     return reply.code(204).send();
   });
 }

@@ -10,7 +10,7 @@ import {
   revokeUserSession,
   revokeUserSessions,
 } from '../../services/admin/user-access-admin-service.js';
-import { audit, callerOf } from './admin-auth.js';
+import { audited, callerOf } from './admin-auth.js';
 import { resolveUserParam } from './user-param.js';
 import { page, pageQuery, parseInput, toWire } from './admin-wire.js';
 
@@ -36,14 +36,13 @@ export async function userAccessRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.delete<{ Params: { id: string; sid: string } }>('/users/:id/sessions/:sid', write, async (request, reply) => {
-    await revokeUserSession(ctx, callerOf(request), request.params.id, request.params.sid);
-    audit(request, 'user.session_revoked', { user_id: request.params.id, sid: request.params.sid });
+    const { id, sid } = request.params;
+    await audited(request, 'user.session_revoked', (tx) => revokeUserSession(tx, callerOf(request), id, sid), { user_id: id, sid }, { kind: 'user', id });
     return reply.code(204).send();
   });
 
   app.delete<WithId>('/users/:id/sessions', write, async (request, reply) => {
-    await revokeUserSessions(ctx, callerOf(request), request.params.id);
-    audit(request, 'user.sessions_revoked', { user_id: request.params.id });
+    await audited(request, 'user.sessions_revoked', (tx) => revokeUserSessions(tx, callerOf(request), request.params.id), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
     return reply.code(204).send();
   });
 
@@ -53,14 +52,13 @@ export async function userAccessRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.delete<{ Params: { id: string; grantId: string } }>('/users/:id/grants/:grantId', write, async (request, reply) => {
-    await revokeUserGrant(ctx, callerOf(request), request.params.id, request.params.grantId);
-    audit(request, 'user.grant_revoked', { user_id: request.params.id, grant_id: request.params.grantId });
+    const { id, grantId } = request.params;
+    await audited(request, 'user.grant_revoked', (tx) => revokeUserGrant(tx, callerOf(request), id, grantId), { user_id: id, grant_id: grantId }, { kind: 'user', id });
     return reply.code(204).send();
   });
 
   app.delete<WithId>('/users/:id/grants', write, async (request, reply) => {
-    await revokeUserGrants(ctx, callerOf(request), request.params.id);
-    audit(request, 'user.grants_revoked', { user_id: request.params.id });
+    await audited(request, 'user.grants_revoked', (tx) => revokeUserGrants(tx, callerOf(request), request.params.id), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
     return reply.code(204).send();
   });
 }

@@ -14,7 +14,7 @@ import {
   unlockUserSignIn,
   updateUser,
 } from '../../services/admin/user-admin-service.js';
-import { audit, callerOf } from './admin-auth.js';
+import { audited, callerOf } from './admin-auth.js';
 import { resolveUserParam } from './user-param.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../lib/password-rules.js';
 import { camelKeys, httpUrl, page, pageQuery, parseInput, text, toWire } from './admin-wire.js';
@@ -118,56 +118,53 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.post('/users', write, async (request, reply) => {
-    const user = await createUser(ctx, callerOf(request), camelKeys(parseInput(createBody, request.body, 'body')));
-    audit(request, 'user.created', { user_id: user.id });
+    const input = camelKeys(parseInput(createBody, request.body, 'body'));
+    const user = await audited(request, 'user.created', (tx) => createUser(tx, callerOf(request), input), (created) => ({ user_id: created.id }), {
+      kind: 'user',
+      idOf: (created) => created.id,
+    });
     return reply.code(201).header('location', `${ROUTES.admin}/users/${user.id}`).send(presentUser(user));
   });
 
   app.get<WithId>('/users/:id', read, async (request) => presentUser(await getUser(ctx, request.params.id)));
 
   app.patch<WithId>('/users/:id', write, async (request) => {
-    const user = await updateUser(ctx, callerOf(request), request.params.id, camelKeys(parseInput(updateBody, request.body, 'body')));
-    audit(request, 'user.updated', { user_id: user.id });
+    const changes = camelKeys(parseInput(updateBody, request.body, 'body'));
+    const user = await audited(request, 'user.updated', (tx) => updateUser(tx, callerOf(request), request.params.id, changes), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
     return presentUser(user);
   });
 
   app.delete<WithId>('/users/:id', write, async (request, reply) => {
-    await deleteUser(ctx, callerOf(request), request.params.id);
-    audit(request, 'user.deleted', { user_id: request.params.id });
+    await audited(request, 'user.deleted', (tx) => deleteUser(tx, callerOf(request), request.params.id), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
     return reply.code(204).send();
   });
 
   app.post<WithId>('/users/:id/password', write, async (request, reply) => {
     const body = parseInput(passwordBody, request.body, 'body');
-    await setUserPassword(ctx, callerOf(request), request.params.id, body.password);
-    audit(request, 'user.password_set', { user_id: request.params.id });
+    await audited(request, 'user.password_set', (tx) => setUserPassword(tx, callerOf(request), request.params.id, body.password), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
     return reply.code(204).send();
   });
 
   // Issue 12 §2: a set-your-password link (which also confirms the address), or a confirmation link.
   app.post<WithId>('/users/:id/invite', write, async (request, reply) => {
-    await inviteUser(ctx, callerOf(request), request.params.id);
-    audit(request, 'user.invited', { user_id: request.params.id });
+    await audited(request, 'user.invited', (tx) => inviteUser(tx, callerOf(request), request.params.id), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
     return reply.code(202).send({ user_id: request.params.id, sent: 'invitation' });
   });
 
   app.post<WithId>('/users/:id/send-verification', write, async (request, reply) => {
-    await sendUserVerification(ctx, request.params.id);
-    audit(request, 'user.verification_sent', { user_id: request.params.id });
+    await audited(request, 'user.verification_sent', (tx) => sendUserVerification(tx, request.params.id), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
     return reply.code(202).send({ user_id: request.params.id, sent: 'email_verification' });
   });
 
   // Clears the brute-force throttle's counts for this account, from every address.
   app.post<WithId>('/users/:id/unlock', write, async (request) => {
-    const cleared = await unlockUserSignIn(ctx, request.params.id);
-    audit(request, 'user.unlocked', { user_id: request.params.id });
+    const cleared = await audited(request, 'user.unlocked', (tx) => unlockUserSignIn(tx, request.params.id), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
     return { user_id: request.params.id, cleared };
   });
 
   // A user who lost their authenticator: TOTP and recovery codes go; the password stays.
   app.post<WithId>('/users/:id/reset-factors', write, async (request) => {
-    const removed = await resetUserFactors(ctx, request.params.id);
-    audit(request, 'user.factors_reset', { user_id: request.params.id });
+    const removed = await audited(request, 'user.factors_reset', (tx) => resetUserFactors(tx, request.params.id), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
     return { user_id: request.params.id, removed };
   });
 }

@@ -18,6 +18,7 @@ const BUILT_IN = [
   'admin:scopes:write',
   'admin:resources:read',
   'admin:resources:write',
+  'admin:audit:read',
 ];
 
 describe('admin API: scopes', () => {

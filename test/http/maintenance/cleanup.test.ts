@@ -38,6 +38,7 @@ describe('POST /admin/maintenance/cleanup', () => {
       used_jtis: 0,
       pushed_authorization_requests: 0,
       device_authorizations: 0,
+      audit_events: 0,
     };
     expect(res.json()).toEqual({ skipped: false, deleted: expected });
     const line = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'cleanup.completed');

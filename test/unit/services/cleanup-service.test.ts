@@ -30,6 +30,7 @@ const EXPECTED = {
   used_jtis: 2,
   pushed_authorization_requests: 2,
   device_authorizations: 2,
+  audit_events: 2,
 };
 
 const PAST = "now() - interval '1 hour'";
@@ -102,6 +103,10 @@ async function seed(db: Db): Promise<void> {
        ('dyn-new', 'D', 'public', 'none', '{authorization_code}', '{code}', 'dynamic', NULL, now()),
        ('admin-old', 'A', 'public', 'none', '{authorization_code}', '{code}', 'admin', NULL, now() - interval '400 days')`,
     `INSERT INTO access_tokens (jti, client_id, scope, expires_at) VALUES ('a-idle', 'dyn-idle', '', ${FUTURE})`,
+    // AUDIT_RETENTION_DAYS 365: events older than a year go, a recent one stays.
+    `INSERT INTO audit_events (event, subject, occurred_at) VALUES
+       ('login.succeeded', 'e1', now() - interval '400 days'), ('admin.client.updated', 'e2', now() - interval '366 days'),
+       ('login.failed', 'e3', now() - interval '364 days')`,
   ];
   for (const statement of sql) await db.query(statement);
 }
@@ -139,6 +144,7 @@ describe('cleanup service', () => {
     expect(await keys(t.db, 'used_jtis', 'jti_hash')).toEqual(['j3']);
     expect(await keys(t.db, 'pushed_authorization_requests', 'request_uri_hash')).toEqual(['p3']);
     expect(await keys(t.db, 'device_authorizations', 'device_code_hash')).toEqual(['d3']);
+    expect(await keys(t.db, 'audit_events', 'subject')).toEqual(['e3']);
     expect(await keys(t.db, 'grants', 'id')).toEqual([G_LIVE, G_RECENT]);
     expect(await keys(t.db, 'consents', "user_id::text || '/' || client_id")).toEqual([`${USER}/app`, `${OTHER_USER}/other`]);
 
@@ -156,6 +162,15 @@ describe('cleanup service', () => {
     const short = loadConfig({ JWT_SECRET_KEY: 'test-secret-key-that-is-at-least-32-characters', DYNAMIC_CLIENT_IDLE_DAYS: '5' });
     expect((await runCleanup({ db: t.db, config: short })).deleted.clients).toBe(4);
     expect(await keys(t.db, 'clients', 'client_id')).toEqual(['admin-old', 'app', 'dyn-new', 'other']);
+  });
+
+  it('AUDIT_RETENTION_DAYS=0 keeps every audit event; a shorter retention deletes more', async () => {
+    const keep = loadConfig({ JWT_SECRET_KEY: 'test-secret-key-that-is-at-least-32-characters', AUDIT_RETENTION_DAYS: '0' });
+    expect((await runCleanup({ db: t.db, config: keep })).deleted.audit_events).toBe(0);
+    expect(await keys(t.db, 'audit_events', 'subject')).toEqual(['e1', 'e2', 'e3']);
+    const short = loadConfig({ JWT_SECRET_KEY: 'test-secret-key-that-is-at-least-32-characters', AUDIT_RETENTION_DAYS: '30' });
+    expect((await runCleanup({ db: t.db, config: short })).deleted.audit_events).toBe(3);
+    expect(await keys(t.db, 'audit_events', 'subject')).toEqual([]);
   });
 
   it('with the default batch size deletes the same rows', async () => {
