@@ -144,7 +144,7 @@ export async function clientPage(ctx) {
     h('h2', {}, 'Grants'),
     grants.items.length === 0
       ? h('p', {}, 'No user has a grant for this client.')
-      : table('Grants of this client', ['User', 'Scope', 'Since', ''], grants.items.map((/** @type {any} */ g) => [
+      : table('Grants of this client', ['User', 'Scope', 'Since', 'Action'], grants.items.map((/** @type {any} */ g) => [
         h('a', { href: `/console/users/${encodeURIComponent(g.user_id)}` }, g.username ?? g.user_id), g.scope, when(g.created_at),
         h('button', {
           type: 'button', class: 'secondary', 'aria-label': `Revoke the grant of ${g.username ?? g.user_id}`,

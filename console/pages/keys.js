@@ -25,7 +25,7 @@ export async function keysPage(ctx) {
   render(
     'Signing keys',
     h('p', {}, 'A rotation publishes the next key before it signs; a retired key stays published until the last token it signed has expired.'),
-    table('Signing keys', ['Key id', 'Algorithm', 'Status', 'Published', 'Created', 'Signs from', ''], keys.items.map((/** @type {any} */ k) => [
+    table('Signing keys', ['Key id', 'Algorithm', 'Status', 'Published', 'Created', 'Signs from', 'Action'], keys.items.map((/** @type {any} */ k) => [
       h('code', {}, k.kid), k.alg, k.status, k.published ? 'yes' : 'no', when(k.created_at), when(k.signs_from),
       // Only a key that no longer signs can be retired (once its last token has expired).
       k.status !== 'retiring'

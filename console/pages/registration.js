@@ -52,7 +52,7 @@ export async function registrationPage(ctx, /** @type {string | undefined} */ ne
     h('h2', {}, 'Registration tokens'),
     tokens.items.length === 0
       ? h('p', {}, 'No registration token.')
-      : table('Registration tokens', ['Description', 'Uses', 'Expires', 'Revoked', ''], tokens.items.map((/** @type {any} */ t) => [
+      : table('Registration tokens', ['Description', 'Uses', 'Expires', 'Revoked', 'Action'], tokens.items.map((/** @type {any} */ t) => [
         t.description || '—', `${t.uses}${t.max_uses ? ` of ${t.max_uses}` : ''}`, when(t.expires_at), when(t.revoked_at),
         t.revoked_at ? null : confirmButton('Revoke', 'Revoke this registration token?', act(async () => {
           await api('POST', `/registration-tokens/${encodeURIComponent(t.id)}/revoke`);

@@ -36,7 +36,7 @@ export async function scopesPage(ctx) {
   render(
     'Scopes and resources',
     h('h2', {}, 'Scopes'),
-    table('Scopes', ['Name', 'Description', 'Default', 'Created', ''], scopes.items.map((/** @type {any} */ s) => [
+    table('Scopes', ['Name', 'Description', 'Default', 'Created', 'Action'], scopes.items.map((/** @type {any} */ s) => [
       h('code', {}, s.name), s.description || '—', s.is_default ? 'yes' : 'no', when(s.created_at),
       confirmButton('Delete', `Delete the scope ${s.name}?`, act(async () => {
         await api('DELETE', `/scopes/${encodeURIComponent(s.name)}`);

@@ -98,7 +98,7 @@ export async function userPage(ctx) {
     h('h2', {}, 'Sessions'),
     sessions.items.length === 0
       ? h('p', {}, 'The user has no session.')
-      : table('Sessions', ['Signed in', 'Expires', ''], sessions.items.map((/** @type {any} */ s) => [
+      : table('Sessions', ['Signed in', 'Expires', 'Action'], sessions.items.map((/** @type {any} */ s) => [
         when(s.auth_time), when(s.expires_at),
         h('button', {
           type: 'button', class: 'secondary', 'aria-label': `Sign out the session of ${when(s.auth_time)}`,
