@@ -25,7 +25,7 @@ describe('the web console', () => {
 
   const get = (url: string, headers: Record<string, string> = {}) => t.app.inject({ method: 'GET', url, headers });
 
-  it('serves one HTML shell with the strict CSP, the pages\' stylesheet and the console module', async () => {
+  it('serves one HTML shell with the strict CSP, the stylesheet of the sign-in pages and the console module', async () => {
     const res = await get('/console');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
