@@ -6,6 +6,7 @@ import { findUnacceptableJsonString, jsonDepthWithin } from '../../http/input-gu
 import { auditPrivilegeRefusals, requireAdminToken } from './admin-auth.js';
 import { auditEventsRoutes } from './audit-events-routes.js';
 import { clientGrantsRoutes } from './client-grants-routes.js';
+import { clientRedirectUrisRoutes } from './client-redirect-uris-routes.js';
 import { clientsRoutes } from './clients-routes.js';
 import { keysRoutes } from './keys-routes.js';
 import { maintenanceRoutes } from './maintenance-routes.js';
@@ -30,7 +31,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     reply.header('cache-control', 'no-store');
   });
 
-  for (const routes of [statusRoutes, clientsRoutes, clientGrantsRoutes, usersRoutes, userAccessRoutes, scopesRoutes, resourcesRoutes, maintenanceRoutes, keysRoutes, registrationTokensRoutes, auditEventsRoutes]) {
+  for (const routes of [statusRoutes, clientsRoutes, clientRedirectUrisRoutes, clientGrantsRoutes, usersRoutes, userAccessRoutes, scopesRoutes, resourcesRoutes, maintenanceRoutes, keysRoutes, registrationTokensRoutes, auditEventsRoutes]) {
     await app.register(routes, { prefix: ROUTES.admin });
   }
 }

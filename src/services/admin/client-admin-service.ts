@@ -23,7 +23,7 @@ import type { ServiceContext } from '../context.js';
 import { invalidateResource } from '../resource-lookup.js';
 import { unlockClient } from '../throttle-service.js';
 import { requestObjectSettingsProblem } from '../request-object-service.js';
-import { clientKeysProblems, idTokenAlgProblem, registrationProblems, responseTypesFor } from './client-registration-rules.js';
+import { clientKeysProblems, idTokenAlgProblem, redirectUriProblem, registrationProblems, responseTypesFor } from './client-registration-rules.js';
 import type { Page, PageRequest } from './pagination.js';
 import { assertMayAssignScope, assertMayChangeClient, type AdminCaller } from './privilege-rules.js';
 
@@ -213,13 +213,59 @@ export async function getClient(ctx: Ctx, clientId: string): Promise<Client> {
  * PKCE-only protection was the premise of their registration. Create a new client instead. The privilege
  * rules are checked on the locked row, so a concurrent change cannot slip an admin scope in between.
  */
-export async function updateClient(ctx: Ctx, caller: AdminCaller, clientId: string, input: Partial<ClientMetadata>): Promise<Client> {
-  const changes: ClientChanges = withoutUndefined(input);
+export function updateClient(ctx: Ctx, caller: AdminCaller, clientId: string, input: Partial<ClientMetadata>): Promise<Client> {
+  return changeClient(ctx, caller, clientId, () => input);
+}
+
+/** The most redirect URIs a client registers (the admin API's redirect_uris bound). */
+export const MAX_REDIRECT_URIS = 50;
+
+/**
+ * Adds one redirect URI to the client's list; already registered: the client unchanged (idempotent). The
+ * list is read and written under the row lock, so concurrent additions all end up in it.
+ */
+export function addClientRedirectUri(ctx: Ctx, caller: AdminCaller, clientId: string, uri: string): Promise<Client> {
+  // The registration rules would name the field redirect_uris.N; this call has one URI to name.
+  const problem = redirectUriProblem(uri);
+  if (problem) throw new ValidationFailed({ redirect_uri: problem }, 'the redirect URI is not valid');
+  return changeClient(ctx, caller, clientId, (existing) => {
+    if (existing.redirectUris.includes(uri)) return undefined;
+    if (existing.redirectUris.length >= MAX_REDIRECT_URIS) {
+      throw new ValidationFailed({ redirect_uris: `at most ${MAX_REDIRECT_URIS} redirect URIs` }, 'the client has as many redirect URIs as it may');
+    }
+    return { redirectUris: [...existing.redirectUris, uri] };
+  });
+}
+
+/**
+ * Removes one redirect URI (exact string match, as redirect URIs are compared: RFC 9700 section 2.1); not
+ * registered: 404. The rest of the registration must stay valid (the code grant needs one redirect URI).
+ */
+export function removeClientRedirectUri(ctx: Ctx, caller: AdminCaller, clientId: string, uri: string): Promise<Client> {
+  return changeClient(ctx, caller, clientId, (existing) => {
+    if (!existing.redirectUris.includes(uri)) throw new NotFound('redirect URI');
+    return { redirectUris: existing.redirectUris.filter((u) => u !== uri) };
+  });
+}
+
+/**
+ * Applies the changes `changesFor` derives from the locked row (undefined: nothing to change), checking
+ * privileges and registration rules as an update does, and drops the cached client afterwards.
+ */
+async function changeClient(
+  ctx: Ctx,
+  caller: AdminCaller,
+  clientId: string,
+  changesFor: (existing: Client) => Partial<ClientMetadata> | undefined,
+): Promise<Client> {
   if (!storable(clientId)) throw new NotFound('client');
   return ctx.db.transaction(async (tx) => {
     const existing = await findClientForUpdate(tx, clientId);
     if (!existing) throw new NotFound('client');
     assertMayChangeClient(caller, existing);
+    const input = changesFor(existing);
+    if (input === undefined) return existing;
+    const changes: ClientChanges = withoutUndefined(input);
     if (changes.scope !== undefined) assertMayAssignScope(caller, changes.scope, clientId);
     const method = changes.tokenEndpointAuthMethod;
     if (method !== undefined && (method === 'none') !== (existing.clientType === 'public')) {

@@ -18,6 +18,8 @@ const ROUTES = [
   ['DELETE', '/admin/clients/some-client', 'admin:clients:write'],
   ['POST', '/admin/clients/some-client/rotate-secret', 'admin:clients:write'],
   ['POST', '/admin/clients/some-client/unlock', 'admin:clients:write'],
+  ['POST', '/admin/clients/some-client/redirect-uris', 'admin:clients:write'],
+  ['DELETE', '/admin/clients/some-client/redirect-uris?redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb', 'admin:clients:write'],
   ['GET', '/admin/users', 'admin:users:read'],
   ['GET', '/admin/users/00000000-0000-0000-0000-000000000000', 'admin:users:read'],
   ['POST', '/admin/users', 'admin:users:write'],

@@ -498,7 +498,7 @@ describe('fuzz: random requests never yield a 5xx or a stack trace', () => {
     '/admin/users/%s', '/admin/users/%s/password', '/admin/scopes/%s', '/admin/resources', '/admin/resources/%s',
     '/admin/registration-tokens', '/admin/registration-tokens/%s/revoke', '/admin/users/%s/reset-factors',
     '/admin/users/%s/invite', '/admin/users/%s/send-verification', '/admin/users/%s/grants', '/admin/users/%s/sessions',
-    '/admin/clients/%s/grants', '/admin/clients/%s/grants/%s',
+    '/admin/clients/%s/grants', '/admin/clients/%s/grants/%s', '/admin/clients/%s/redirect-uris',
   ];
   const json = () =>
     fc.oneof(
