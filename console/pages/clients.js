@@ -109,7 +109,7 @@ export async function clientPage(ctx) {
       h('dt', {}, 'Registered'), h('dd', {}, `${client.registration_type}, ${when(client.created_at)}`),
       h('dt', {}, 'Last used'), h('dd', {}, when(client.last_used_at)),
     ),
-    h('p', {}, h('a', { href: `/console/audit${query({ client_id: clientId })}` }, 'Audit events of this client')),
+    h('p', {}, h('a', { href: `/console/audit${query({ subject: clientId })}` }, 'Audit events about this client')),
     h('h2', {}, 'Redirect URIs'),
     client.redirect_uris.length === 0
       ? h('p', {}, 'No redirect URI.')

@@ -105,9 +105,9 @@ describe.skipIf(SKIP_BROWSER)('the web console in headless Chromium', () => {
     expect(verifyClientSecret(server.app.ctx.clientSecretKey, secret, after!.clientSecretHash)).toBe(false);
 
     // The audit trail: the client's events, then everything of the rotation's request.
-    await page.click('a:has-text("Audit events of this client")');
+    await page.click('a:has-text("Audit events about this client")');
     await heading(page, 'Audit events');
-    expect(new URL(page.url()).searchParams.get('client_id')).toBe(clientId);
+    expect(new URL(page.url()).searchParams.get('subject')).toBe(clientId);
     const row = page.locator('tbody tr', { hasText: 'secret_rotated' }).first();
     await row.waitFor();
     const requestLink = row.locator('td').nth(6).locator('a');
