@@ -238,7 +238,7 @@ describe('authly admin CLI against a listening server', () => {
     expect((await admin('scope', 'delete', 'reports:read')).stdout).toBe('Deleted scope reports:read.\n');
 
     const status = record((await admin('status')).stdout);
-    expect(status).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), database: t.testDb.db.kind, 'counts.clients': '3', 'counts.users': '0' });
+    expect(status).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), database: t.testDb.db.kind, 'counts.clients': '4', 'counts.users': '0' });
   });
 
   it('shows API errors as one line and exits non-zero', async () => {
