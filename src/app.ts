@@ -246,10 +246,13 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   });
   app.decorate('backchannelLogout', backchannelLogout);
   app.addHook('onClose', () => backchannelLogout.stop());
-  // After the workers that record events stopped, before the database closes: the queued events are written.
   app.decorate('auditWriter', auditWriter);
-  app.addHook('onClose', () => auditWriter.flush());
-  if (!deps.db) app.addHook('onClose', () => db.close());
+  // onClose hooks run last-registered first: this one runs before the workers above stop. The queued audit
+  // events are written before the database closes.
+  app.addHook('onClose', async () => {
+    await auditWriter.flush();
+    if (!deps.db) await db.close();
+  });
 
   // Security headers everywhere; HTML pages tighten the CSP further per page (src/views/page.ts).
   registerSecurityHeaders(app, {

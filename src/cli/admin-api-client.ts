@@ -140,6 +140,41 @@ export class AdminApiClient {
     return token;
   }
 
+  /**
+   * Calls `method path` and hands the body to `write` chunk by chunk as it arrives (an export of the audit
+   * trail can be long: the timeout covers the wait for the response, not its length).
+   */
+  async stream(method: string, path: string, query: Record<string, string>, write: (chunk: string) => unknown): Promise<void> {
+    const search = Object.keys(query).length > 0 ? `?${new URLSearchParams(query)}` : '';
+    const url = `${this.baseUrl}${ROUTES.admin}${path}${search}`;
+    const headers = { authorization: `Bearer ${await this.accessToken()}` };
+    const waiting = new AbortController();
+    const timer = setTimeout(() => waiting.abort(), TIMEOUT_MS);
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, signal: waiting.signal });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new CliError(`cannot reach ${new URL(url).origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response.status < 200 || response.status >= 400) {
+      const text = await response.text();
+      let body: unknown;
+      try {
+        body = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      throw new CliError(describeError(response.status, body));
+    }
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body ?? []) write(decoder.decode(chunk as Uint8Array, { stream: true }));
+    const rest = decoder.decode();
+    if (rest) write(rest);
+  }
+
   /** Calls `method path` under the admin API; any non-2xx status becomes a CliError. */
   async request(method: string, path: string, options: { query?: Record<string, string>; body?: unknown } = {}): Promise<ApiResponse> {
     const query = options.query && Object.keys(options.query).length > 0 ? `?${new URLSearchParams(options.query)}` : '';

@@ -170,6 +170,8 @@ function print(command: Command, args: Record<string, string>, body: unknown, js
   const { output } = command;
   if (output.kind === 'done') {
     io.stdout.write(`${output.message(args, body)}\n`);
+  } else if (output.kind === 'stream') {
+    throw new Error('a stream is written as it arrives');
   } else if (output.kind === 'table') {
     const { items, next_cursor: next } = body as { items: Record<string, unknown>[]; next_cursor: string | null };
     io.stdout.write(formatTable(items, output.columns));
@@ -277,6 +279,11 @@ async function execute(argv: string[], io: CliIo): Promise<number> {
   };
   const url = resolveUrl(connection, io.env);
   const client = new AdminApiClient(url, resolveCredentials(connection, io.env, url));
+  if (command.fixedQuery) Object.assign(query, command.fixedQuery);
+  if (command.output.kind === 'stream') {
+    await client.stream(command.method, command.path(args), query, (chunk) => io.stdout.write(chunk));
+    return 0;
+  }
   const response = await client.request(command.method, command.path(args), { query, ...(body ? { body } : {}) });
   print(command, args, response.body, Boolean(values.json), io);
   return 0;

@@ -32,12 +32,19 @@ export interface Command {
   path: (args: Record<string, string>) => string;
   body?: readonly FieldOption[];
   query?: readonly FieldOption[];
+  /** Query parameters every call of this command sends (`format=jsonl` for an export). */
+  fixedQuery?: Readonly<Record<string, string>>;
   /** Positional arguments that also go into the body under the same name. */
   bodyArgs?: readonly string[];
   /** Accepts --password / --password-stdin into body.password; `required` for set-password. */
   password?: 'optional' | 'required';
   /** What a success prints: one record, a table with these columns, or a line for an empty response. */
-  output: { kind: 'record'; secretNote?: boolean } | { kind: 'table'; columns: readonly string[] } | { kind: 'done'; message: (args: Record<string, string>, body: unknown) => string };
+  output:
+    | { kind: 'record'; secretNote?: boolean }
+    | { kind: 'table'; columns: readonly string[] }
+    | { kind: 'done'; message: (args: Record<string, string>, body: unknown) => string }
+    /** The response body copied to stdout as it arrives (JSON lines), never held whole. */
+    | { kind: 'stream' };
 }
 
 const str = (flag: string, field: string, help: string): FieldOption => ({ flag, field, kind: 'string', help });
@@ -47,6 +54,16 @@ const words = (flag: string, field: string, help: string): FieldOption => ({ fla
 const int = (flag: string, field: string, help: string): FieldOption => ({ flag, field, kind: 'integer', help });
 
 const PAGE = [str('limit', 'limit', 'page size (default 50, at most 200)'), str('cursor', 'cursor', 'where the page starts: the cursor printed after the page before')];
+
+const AUDIT_FILTERS = [
+  str('event', 'event', 'an event name (admin.client.updated), or a prefix ending in * (admin.client.*)'),
+  str('actor', 'actor', 'who acted: a user id, or a client id'),
+  str('subject', 'subject', 'what the event is about: a user id, client id, scope, resource, key id'),
+  str('client', 'client_id', 'the client the actor used'),
+  str('request-id', 'request_id', 'one request (its x-request-id)'),
+  str('since', 'since', 'from this RFC 3339 time on, e.g. 2026-12-01T00:00:00Z'),
+  str('until', 'until', 'before this RFC 3339 time'),
+];
 
 const CLIENT_FIELDS: readonly FieldOption[] = [
   str('name', 'client_name', 'display name shown on the consent page'),
@@ -499,6 +516,25 @@ export const COMMANDS: readonly Command[] = [
     method: 'POST',
     path: (a) => `/registration-tokens/${id(a, 'id')}/revoke`,
     output: { kind: 'done', message: (a) => `Revoked registration token ${a.id}.` },
+  },
+  {
+    name: 'audit list',
+    summary: 'list audit events, newest first: who changed what, from where (admin:audit:read)',
+    args: [],
+    method: 'GET',
+    path: () => '/audit-events',
+    query: [...AUDIT_FILTERS, ...PAGE],
+    output: { kind: 'table', columns: ['occurred_at', 'event', 'actor', 'subject', 'client_id', 'ip', 'request_id'] },
+  },
+  {
+    name: 'audit export',
+    summary: 'print every matching audit event as JSON lines (newest first), streamed',
+    args: [],
+    method: 'GET',
+    path: () => '/audit-events',
+    query: AUDIT_FILTERS,
+    fixedQuery: { format: 'jsonl' },
+    output: { kind: 'stream' },
   },
   {
     name: 'cleanup',

@@ -149,7 +149,13 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/clients', write, async (request, reply) => {
     const input = camelKeys(parseInput(createBody, request.body, 'body'));
-    const created = await audited(request, 'client.created', (tx) => createClient(tx, callerOf(request), input), (result) => ({ client_id: result.client.clientId }), { kind: 'client', idOf: (result) => result.client.clientId });
+    const created = await audited(
+      request,
+      'client.created',
+      (tx) => createClient(tx, callerOf(request), input),
+      (result) => ({ client_id: result.client.clientId }),
+      { kind: 'client', idOf: (result) => result.client.clientId },
+    );
     return reply.code(201).header('location', clientPath(created.client.clientId)).send(withSecret(created));
   });
 
@@ -169,7 +175,13 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
 
   app.delete<WithClientId>('/clients/:client_id', write, async (request, reply) => {
     const { client_id: clientId } = request.params;
-    await audited(request, 'client.deleted', (tx) => deleteClient(tx, callerOf(request), clientId), { client_id: clientId }, { kind: 'client', id: clientId });
+    await audited(
+      request,
+      'client.deleted',
+      (tx) => deleteClient(tx, callerOf(request), clientId),
+      { client_id: clientId },
+      { kind: 'client', id: clientId },
+    );
     return reply.code(204).send();
   });
 
@@ -185,7 +197,13 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
   // Clears the brute-force throttle's counts for this client, from every address.
   app.post<WithClientId>('/clients/:client_id/unlock', write, async (request) => {
     const { client_id: clientId } = request.params;
-    const cleared = await audited(request, 'client.unlocked', (tx) => unlockClientAuthentication(tx, clientId), { client_id: clientId }, { kind: 'client', id: clientId });
+    const cleared = await audited(
+      request,
+      'client.unlocked',
+      (tx) => unlockClientAuthentication(tx, clientId),
+      { client_id: clientId },
+      { kind: 'client', id: clientId },
+    );
     return { client_id: request.params.client_id, cleared };
   });
 }

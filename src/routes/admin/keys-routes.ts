@@ -31,7 +31,13 @@ export async function keysRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/keys/rotate', admin, async (request) => {
     const { emergency } = parseInput(rotateBody, request.body, 'body');
-    const result = await audited(request, 'keys.rotated', (tx) => rotateKeys(tx, { emergency }), (rotated) => rotated.changes.map((change) => ({ kid: change.kid, reason: `${change.kind}${emergency ? ' (emergency)' : ''}` })), { kind: 'key', idOf: (_rotated, fields) => fields.kid! });
+    const result = await audited(
+      request,
+      'keys.rotated',
+      (tx) => rotateKeys(tx, { emergency }),
+      (rotated) => rotated.changes.map((change) => ({ kid: change.kid, reason: `${change.kind}${emergency ? ' (emergency)' : ''}` })),
+      { kind: 'key', idOf: (_rotated, fields) => fields.kid! },
+    );
     return presentResult(result);
   });
 

@@ -12,12 +12,19 @@ import {
   MAX_RESOURCE_TOKEN_TTL_SECONDS,
   updateResource,
 } from '../../services/admin/resource-admin-service.js';
+import { canonicalResourceIdentifier } from '../../lib/resource-identifier.js';
 import { audited, callerOf } from './admin-auth.js';
 import { camelKeys, page, pageQuery, parseInput, resourceIdentifier, text, toWire, uniqueArray } from './admin-wire.js';
 
 // The settings of a protected resource (RFC 8707); null format, lifetime or alg: the server default. The
 // rules that need the database or the key store (registered scopes, confidential clients, held algs) live
 // in the service.
+/** The audit trail's name for the resource in a path: the canonical spelling the service will look up. */
+function canonical(identifier: string): string {
+  const result = canonicalResourceIdentifier(identifier);
+  return result.ok ? result.identifier : identifier;
+}
+
 const settings = {
   name: text(),
   scopes: uniqueArray(
@@ -75,10 +82,13 @@ export async function resourcesRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/resources', write, async (request, reply) => {
     const input = camelKeys(parseInput(createBody, request.body, 'body'));
-    const resource = await audited(request, 'resource.created', (tx) => createResource(tx, callerOf(request), input), (created) => ({ resource: created.identifier }), {
-      kind: 'resource',
-      idOf: (created) => created.identifier,
-    });
+    const resource = await audited(
+      request,
+      'resource.created',
+      (tx) => createResource(tx, callerOf(request), input),
+      (created) => ({ resource: created.identifier }),
+      { kind: 'resource', idOf: (created) => created.identifier },
+    );
     return reply.code(201).header('location', resourcePath(resource.identifier)).send(presentResource(resource));
   });
 
@@ -88,15 +98,24 @@ export async function resourcesRoutes(app: FastifyInstance): Promise<void> {
 
   app.patch<WithIdentifier>('/resources/:identifier', write, async (request) => {
     const changes = camelKeys(parseInput(updateBody, request.body, 'body'));
-    const resource = await audited(request, 'resource.updated', (tx) => updateResource(tx, callerOf(request), request.params.identifier, changes), (updated) => ({ resource: updated.identifier }), { kind: 'resource', idOf: (updated) => updated.identifier });
+    const resource = await audited(
+      request,
+      'resource.updated',
+      (tx) => updateResource(tx, callerOf(request), request.params.identifier, changes),
+      (updated) => ({ resource: updated.identifier }),
+      { kind: 'resource', id: canonical(request.params.identifier) },
+    );
     return presentResource(resource);
   });
 
   app.delete<WithIdentifier>('/resources/:identifier', write, async (request, reply) => {
-    const identifier = await audited(request, 'resource.deleted', (tx) => deleteResource(tx, callerOf(request), request.params.identifier), (deleted) => ({ resource: deleted }), {
-      kind: 'resource',
-      idOf: (deleted) => deleted,
-    });
+    await audited(
+      request,
+      'resource.deleted',
+      (tx) => deleteResource(tx, callerOf(request), request.params.identifier),
+      (deleted) => ({ resource: deleted }),
+      { kind: 'resource', id: canonical(request.params.identifier) },
+    );
     return reply.code(204).send();
   });
 }

@@ -37,12 +37,24 @@ export async function userAccessRoutes(app: FastifyInstance): Promise<void> {
 
   app.delete<{ Params: { id: string; sid: string } }>('/users/:id/sessions/:sid', write, async (request, reply) => {
     const { id, sid } = request.params;
-    await audited(request, 'user.session_revoked', (tx) => revokeUserSession(tx, callerOf(request), id, sid), { user_id: id, sid }, { kind: 'user', id });
+    await audited(
+      request,
+      'user.session_revoked',
+      (tx) => revokeUserSession(tx, callerOf(request), id, sid),
+      { user_id: id, sid },
+      { kind: 'user', id },
+    );
     return reply.code(204).send();
   });
 
   app.delete<WithId>('/users/:id/sessions', write, async (request, reply) => {
-    await audited(request, 'user.sessions_revoked', (tx) => revokeUserSessions(tx, callerOf(request), request.params.id), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
+    await audited(
+      request,
+      'user.sessions_revoked',
+      (tx) => revokeUserSessions(tx, callerOf(request), request.params.id),
+      { user_id: request.params.id },
+      { kind: 'user', id: request.params.id },
+    );
     return reply.code(204).send();
   });
 
@@ -53,12 +65,24 @@ export async function userAccessRoutes(app: FastifyInstance): Promise<void> {
 
   app.delete<{ Params: { id: string; grantId: string } }>('/users/:id/grants/:grantId', write, async (request, reply) => {
     const { id, grantId } = request.params;
-    await audited(request, 'user.grant_revoked', (tx) => revokeUserGrant(tx, callerOf(request), id, grantId), { user_id: id, grant_id: grantId }, { kind: 'user', id });
+    await audited(
+      request,
+      'user.grant_revoked',
+      (tx) => revokeUserGrant(tx, callerOf(request), id, grantId),
+      { user_id: id, grant_id: grantId },
+      { kind: 'user', id },
+    );
     return reply.code(204).send();
   });
 
   app.delete<WithId>('/users/:id/grants', write, async (request, reply) => {
-    await audited(request, 'user.grants_revoked', (tx) => revokeUserGrants(tx, callerOf(request), request.params.id), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
+    await audited(
+      request,
+      'user.grants_revoked',
+      (tx) => revokeUserGrants(tx, callerOf(request), request.params.id),
+      { user_id: request.params.id },
+      { kind: 'user', id: request.params.id },
+    );
     return reply.code(204).send();
   });
 }

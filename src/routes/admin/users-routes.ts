@@ -130,41 +130,83 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
 
   app.patch<WithId>('/users/:id', write, async (request) => {
     const changes = camelKeys(parseInput(updateBody, request.body, 'body'));
-    const user = await audited(request, 'user.updated', (tx) => updateUser(tx, callerOf(request), request.params.id, changes), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
+    const user = await audited(
+      request,
+      'user.updated',
+      (tx) => updateUser(tx, callerOf(request), request.params.id, changes),
+      { user_id: request.params.id },
+      { kind: 'user', id: request.params.id },
+    );
     return presentUser(user);
   });
 
   app.delete<WithId>('/users/:id', write, async (request, reply) => {
-    await audited(request, 'user.deleted', (tx) => deleteUser(tx, callerOf(request), request.params.id), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
+    await audited(
+      request,
+      'user.deleted',
+      (tx) => deleteUser(tx, callerOf(request), request.params.id),
+      { user_id: request.params.id },
+      { kind: 'user', id: request.params.id },
+    );
     return reply.code(204).send();
   });
 
   app.post<WithId>('/users/:id/password', write, async (request, reply) => {
     const body = parseInput(passwordBody, request.body, 'body');
-    await audited(request, 'user.password_set', (tx) => setUserPassword(tx, callerOf(request), request.params.id, body.password), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
+    await audited(
+      request,
+      'user.password_set',
+      (tx) => setUserPassword(tx, callerOf(request), request.params.id, body.password),
+      { user_id: request.params.id },
+      { kind: 'user', id: request.params.id },
+    );
     return reply.code(204).send();
   });
 
   // Issue 12 §2: a set-your-password link (which also confirms the address), or a confirmation link.
   app.post<WithId>('/users/:id/invite', write, async (request, reply) => {
-    await audited(request, 'user.invited', (tx) => inviteUser(tx, callerOf(request), request.params.id), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
+    await audited(
+      request,
+      'user.invited',
+      (tx) => inviteUser(tx, callerOf(request), request.params.id),
+      { user_id: request.params.id },
+      { kind: 'user', id: request.params.id },
+    );
     return reply.code(202).send({ user_id: request.params.id, sent: 'invitation' });
   });
 
   app.post<WithId>('/users/:id/send-verification', write, async (request, reply) => {
-    await audited(request, 'user.verification_sent', (tx) => sendUserVerification(tx, request.params.id), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
+    await audited(
+      request,
+      'user.verification_sent',
+      (tx) => sendUserVerification(tx, request.params.id),
+      { user_id: request.params.id },
+      { kind: 'user', id: request.params.id },
+    );
     return reply.code(202).send({ user_id: request.params.id, sent: 'email_verification' });
   });
 
   // Clears the brute-force throttle's counts for this account, from every address.
   app.post<WithId>('/users/:id/unlock', write, async (request) => {
-    const cleared = await audited(request, 'user.unlocked', (tx) => unlockUserSignIn(tx, request.params.id), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
+    const cleared = await audited(
+      request,
+      'user.unlocked',
+      (tx) => unlockUserSignIn(tx, request.params.id),
+      { user_id: request.params.id },
+      { kind: 'user', id: request.params.id },
+    );
     return { user_id: request.params.id, cleared };
   });
 
   // A user who lost their authenticator: TOTP and recovery codes go; the password stays.
   app.post<WithId>('/users/:id/reset-factors', write, async (request) => {
-    const removed = await audited(request, 'user.factors_reset', (tx) => resetUserFactors(tx, request.params.id), { user_id: request.params.id }, { kind: 'user', id: request.params.id });
+    const removed = await audited(
+      request,
+      'user.factors_reset',
+      (tx) => resetUserFactors(tx, request.params.id),
+      { user_id: request.params.id },
+      { kind: 'user', id: request.params.id },
+    );
     return { user_id: request.params.id, removed };
   });
 }

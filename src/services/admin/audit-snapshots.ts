@@ -78,7 +78,7 @@ export const SNAPSHOTS: Record<SnapshotKind, SnapshotSpec> = {
   },
   registration_token: {
     fields: TOKEN_FIELDS.map(snake),
-    read: async (db, id) => picture(UUID.test(id) ? await findInitialAccessToken(db, id) : undefined, TOKEN_FIELDS),
+    read: async (db, id) => picture(await findInitialAccessToken(db, id), TOKEN_FIELDS),
   },
   key: {
     fields: KEY_FIELDS.map(snake),

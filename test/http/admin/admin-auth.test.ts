@@ -37,6 +37,7 @@ const ROUTES = [
   ['POST', '/admin/resources', 'admin:resources:write'],
   ['PATCH', '/admin/resources/https%3A%2F%2Fapi.example.com', 'admin:resources:write'],
   ['DELETE', '/admin/resources/https%3A%2F%2Fapi.example.com', 'admin:resources:write'],
+  ['GET', '/admin/audit-events', 'admin:audit:read'],
 ] as const;
 
 /** Every admin scope but authly:admin, and none at all. */
@@ -49,6 +50,7 @@ const SCOPES = [
   'admin:scopes:write',
   'admin:resources:read',
   'admin:resources:write',
+  'admin:audit:read',
   '',
 ];
 

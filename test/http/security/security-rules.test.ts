@@ -242,6 +242,13 @@ const ROWS: Row[] = [
     const token = await tokenFor(f.t.app, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET, 'authly:admin');
     return f.t.app.inject({ method: 'POST', url: '/admin/users', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=utf-16' }, payload: '{"username":"x"}' });
   }, { json: [415, 'unsupported_media_type'] }],
+  // Issue 14 §2: the audit trail is read with admin:audit:read only (in depth: admin/audit-events.test.ts).
+  ['admin API: the audit trail without admin:audit:read → 403', async (f) => f.t.app.inject({ method: 'GET', url: '/admin/audit-events', headers: { authorization: `Bearer ${await tokenFor(f.t.app, f.client.clientId, f.client.clientSecret!)}` } }), { json: [403, 'insufficient_scope'] }],
+  ['admin API: a forged audit-events cursor → 400 validation_failed, never a database error', async (f) => {
+    const token = await tokenFor(f.t.app, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET, 'authly:admin');
+    const cursor = Buffer.from('["2026-02-30T00:00:00.000000Z","not-a-uuid"]').toString('base64url');
+    return f.t.app.inject({ method: 'GET', url: `/admin/audit-events?cursor=${cursor}`, headers: { authorization: `Bearer ${token}` } });
+  }, { json: [400, 'validation_failed'] }],
   // A caller never grants more than it holds (src/services/admin/privilege-rules.ts; in depth: admin/least-privilege.test.ts).
   ['admin API: admin:clients:write cannot register authly:admin', async (f) => adminCallAs(f, 'admin:clients:write', 'POST', '/admin/clients', { client_name: 'x', grant_types: ['client_credentials'], scope: 'authly:admin' }), { json: [403, 'insufficient_privilege'] }],
   ['admin API: admin:clients:write cannot rotate the bootstrap admin client\'s secret', async (f) => adminCallAs(f, 'admin:clients:write', 'POST', `/admin/clients/${ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID}/rotate-secret`), { json: [403, 'insufficient_privilege'] }],
@@ -371,6 +378,10 @@ describe('SECURITY.md: one failing request per rule', () => {
  * pointers honest: the file exists and still holds a test of that name.
  */
 const RULES_TESTED_ELSEWHERE: [rule: string, file: string, test: string][] = [
+  // Issue 14 §2: the audit trail as data.
+  ['audit trail: an admin change and its audit row commit together; a row that cannot be stored rolls the change back', 'test/http/admin/audit-trail.test.ts', 'atomic: when the audit row cannot be stored, the change is rolled back and the request fails'],
+  ['audit trail: no secret, password, hash or token value is ever stored', 'test/http/admin/audit-trail.test.ts', 'no secret, password or token value ever appears in the table'],
+  ['audit trail diffs: only allowed fields; secrets only as {changed: true}; private JWK members removed', 'test/unit/lib/audit-diff.test.ts', 'never stores a secret, a hash or a password: only {changed: true}'],
   // Issue 13 §2: pushed authorization requests (RFC 9126).
   ['PAR: the request_uri is single use, short-lived and bound to the client; only its hash is stored', 'test/http/par/pushed-authorization.test.ts', 'stores only a hash of the request_uri, bound to the client, and never the client credentials'],
   ['PAR: of concurrent uses of one request_uri exactly one proceeds', 'test/http/par/pushed-authorization.test.ts', 'of concurrent uses of one request_uri exactly one proceeds'],

@@ -63,6 +63,8 @@ describe('.env.example', () => {
       RATE_LIMIT_REGISTRATION_PER_MINUTE: '5',
       REGISTRATION_POLICY: 'initial-access-token',
       DYNAMIC_CLIENT_IDLE_DAYS: '30',
+      AUDIT_RETENTION_DAYS: '30',
+      AUDIT_STORE_TOKEN_EVENTS: 'true',
       JWT_SECRET_KEY: 'k'.repeat(40),
       JWT_ALGORITHM: 'ES256',
       ACCESS_TOKEN_FORMAT: 'opaque',
