@@ -36,6 +36,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
+# The web console's browser modules and stylesheet, served as they are under /console/assets/.
+COPY console ./console
 # /data: only for the embedded development database (ENVIRONMENT=development without DATABASE_URL).
 RUN mkdir -p /data && chown node:node /data
 # Everything above belongs to root and is read-only for the runtime user: with DATABASE_URL the server

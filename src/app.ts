@@ -22,6 +22,7 @@ import { accountRoutes } from './routes/account/account-routes.js';
 import { accountTotpRoutes } from './routes/account/totp-route.js';
 import { adminRoutes } from './routes/admin/admin-routes.js';
 import { assetsRoutes } from './routes/assets/assets-route.js';
+import { consoleRoutes } from './routes/console/console-route.js';
 import { authorizeRoutes } from './routes/authorize/authorize-route.js';
 import { deviceAuthorizationRoutes } from './routes/device/device-authorization-route.js';
 import { devicePageRoutes } from './routes/device/device-page-routes.js';
@@ -295,6 +296,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   await app.register(adminRoutes);
   await app.register(healthRoutes);
   await app.register(assetsRoutes);
+  await app.register(consoleRoutes);
   if (config.metricsEnabled) await app.register(metricsRoutes);
   return app;
 }

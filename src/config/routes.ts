@@ -67,6 +67,10 @@ export const ROUTES = {
   admin: '/admin',
   // The admin API's OpenAPI 3.1 document: public (it holds no data), outside the admin token check.
   adminOpenApi: '/admin/openapi.json',
+  // The operator's web console (issue 14 §3): a browser app on the admin API; not in discovery.
+  console: '/console',
+  consoleDeepLink: '/console/*',
+  consoleAssets: '/console/assets/',
   health: '/health',
   healthReady: '/health/ready',
   metrics: '/metrics',

@@ -168,6 +168,8 @@ export function errorShapeFor(url: string): ErrorShape {
   if (PAGE_PATHS.has(path) || path.startsWith(`${INTERACTION_PREFIX}/`)) return 'page';
   // The account pages (issue 12 §4) answer a person too.
   if (path === ROUTES.account || path.startsWith(`${ROUTES.account}/`)) return 'page';
+  // So does the console's shell, and its asset files: an unknown one gets the HTML 404 page.
+  if (path === ROUTES.console || path.startsWith(`${ROUTES.console}/`)) return 'page';
   return 'oauth';
 }
 

@@ -9,6 +9,7 @@ import { lockBootstrap } from '../repositories/locks-repository.js';
 import { findUserByUsername, insertUser, updateUser } from '../repositories/users-repository.js';
 import { ACCOUNT_CLIENT_ID, ensureAccountClient } from './account/account-client.js';
 import { CLI_CLIENT_ID, ensureCliClient } from './admin/cli-client.js';
+import { CONSOLE_CLIENT_ID, ensureConsoleClient } from './admin/console-client.js';
 import { hashClientSecret, verifyClientSecret } from './client-authentication.js';
 import { CLIENT_DEFAULTS } from './admin/client-admin-service.js';
 import type { ServiceContext } from './context.js';
@@ -51,8 +52,8 @@ export interface CredentialsFile {
  *   0600) on first start and reused after; if the file is lost or stale, the secret is rotated and the
  *   file rewritten.
  * - Always: the account page's built-in client `authly-account` (src/services/account/account-client.ts)
- *   exists with its whole definition restored, and so does `authly admin login`'s `authly-cli`
- *   (src/services/admin/cli-client.ts).
+ *   exists with its whole definition restored, and so do `authly admin login`'s `authly-cli`
+ *   (src/services/admin/cli-client.ts) and the web console's `authly-console` (console-client.ts).
  */
 export async function bootstrap(ctx: BootstrapContext): Promise<BootstrapReport> {
   const { admin } = ctx.config;
@@ -60,10 +61,12 @@ export async function bootstrap(ctx: BootstrapContext): Promise<BootstrapReport>
 
   let accountClientChanged = false;
   let cliClientChanged = false;
+  let consoleClientChanged = false;
   const ensured = await ctx.db.transaction(async (tx) => {
     await lockBootstrap(tx);
     accountClientChanged = await ensureAccountClient(tx, ctx.config.issuer);
     cliClientChanged = await ensureCliClient(tx);
+    consoleClientChanged = await ensureConsoleClient(tx, ctx.config.issuer);
     let report: BootstrapReport = {};
     if (admin.clientId && admin.clientSecret) {
       await ensureAdminClient(tx, ctx.clientSecretKey, admin.clientId, admin.clientSecret);
@@ -78,6 +81,7 @@ export async function bootstrap(ctx: BootstrapContext): Promise<BootstrapReport>
   if (ensured.adminClientId) await ctx.clients?.invalidate(ensured.adminClientId);
   if (accountClientChanged) await ctx.clients?.invalidate(ACCOUNT_CLIENT_ID);
   if (cliClientChanged) await ctx.clients?.invalidate(CLI_CLIENT_ID);
+  if (consoleClientChanged) await ctx.clients?.invalidate(CONSOLE_CLIENT_ID);
   return ensured;
 }
 

@@ -72,17 +72,17 @@ describe('authly admin CLI against a listening server', () => {
     const lines = listed.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^CLIENT_ID\s+CLIENT_NAME\s+TOKEN_ENDPOINT_AUTH_METHOD\s+GRANT_TYPES\s+IS_ACTIVE\s+REGISTRATION_TYPE$/);
     expect(lines).toContainEqual(expect.stringMatching(/^cli-web\s+CLI Web\s+client_secret_basic\s+authorization_code\s+true\s+admin$/));
-    // The admin client, the built-in clients of the account page and of `authly admin login`, and cli-web,
-    // on one page: no "(next: …)" line.
-    expect(lines).toHaveLength(5);
+    // The admin client, the built-in clients of the account page, of `authly admin login` and of the console,
+    // and cli-web, on one page: no "(next: …)" line.
+    expect(lines).toHaveLength(6);
     const paged = (await admin('client', 'list', '--limit', '3')).stdout.trimEnd().split('\n');
     expect(paged).toHaveLength(5);
     expect(paged[1]).toMatch(/^cli-web\s/);
     const next = /^\(next: --cursor ([A-Za-z0-9_-]+)\)$/.exec(paged.at(-1)!);
     expect(next).not.toBeNull();
     const rest = (await admin('client', 'list', '--limit', '3', '--cursor', next![1]!)).stdout.trimEnd().split('\n');
-    expect(rest).toHaveLength(2);
-    expect([...paged.slice(1, -1), rest[1]!].map((line) => line.split(/\s+/)[0])).toEqual(lines.slice(1).map((line) => line.split(/\s+/)[0]));
+    expect(rest).toHaveLength(3);
+    expect([...paged.slice(1, -1), ...rest.slice(1)].map((line) => line.split(/\s+/)[0])).toEqual(lines.slice(1).map((line) => line.split(/\s+/)[0]));
 
     const shown = await admin('client', 'show', 'cli-web');
     expect(shown.code).toBe(0);
@@ -238,7 +238,7 @@ describe('authly admin CLI against a listening server', () => {
     expect((await admin('scope', 'delete', 'reports:read')).stdout).toBe('Deleted scope reports:read.\n');
 
     const status = record((await admin('status')).stdout);
-    expect(status).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), database: t.testDb.db.kind, 'counts.clients': '3', 'counts.users': '0' });
+    expect(status).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), database: t.testDb.db.kind, 'counts.clients': '4', 'counts.users': '0' });
   });
 
   it('shows API errors as one line and exits non-zero', async () => {

@@ -50,11 +50,11 @@ describe('authly admin registration-token and client list --registration-type', 
     expect(lines.slice(1)).toEqual([expect.stringMatching(/\s+Web MCP client\s+client_secret_basic\s+authorization_code, refresh_token\s+true\s+dynamic$/)]);
     expect(lines).toHaveLength(2); // the header and the one client; no next page
     const admins = await admin('--json', 'client', 'list', '--registration-type', 'admin');
-    // The bootstrap admin client and the built-in clients of the account page and of `authly admin login`.
+    // The bootstrap admin client and the built-in clients of the account page, `authly admin login` and the console.
     const listedAdmins = JSON.parse(admins.stdout) as { items: { client_id: string; registration_type: string }[] };
-    expect(listedAdmins.items).toHaveLength(3);
+    expect(listedAdmins.items).toHaveLength(4);
     expect(listedAdmins.items.map((c) => [c.client_id, c.registration_type]).sort()).toEqual(
-      [[ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, 'admin'], ['authly-account', 'admin'], ['authly-cli', 'admin']].sort(),
+      [[ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, 'admin'], ['authly-account', 'admin'], ['authly-cli', 'admin'], ['authly-console', 'admin']].sort(),
     );
   });
 });

@@ -157,8 +157,8 @@ describe.skipIf(!ADMIN_URL || !hasTool('pg_dump') || !hasTool('pg_restore') || !
     expect(refused.stderr).toContain('refusing to restore without confirmation');
     const restored = await run('disaster_recovery.sh', ['--yes', '--clean', file], env, work);
     expect(restored.stderr).toContain('Checksum OK');
-    // The service and web clients, and the built-in clients of the account page and of `authly admin login`.
-    expect(restored.stderr).toMatch(/clients: 4, users: 1, signing keys: [1-9]/);
+    // The service and web clients, and the built-in clients of the account page, `authly admin login` and the console.
+    expect(restored.stderr).toMatch(/clients: 5, users: 1, signing keys: [1-9]/);
     expect(restored.status).toBe(0);
     // The target now holds Authly's tables: restoring again needs --clean.
     const noClean = await run('disaster_recovery.sh', ['--yes', file], env, work);

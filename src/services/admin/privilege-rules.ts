@@ -2,6 +2,7 @@ import { InsufficientPrivilege } from '../../errors/admin-errors.js';
 import { ADMIN_SCOPES, isAdminScope, parseScope } from '../../lib/scopes.js';
 import { ACCOUNT_CLIENT_ID } from '../account/account-client.js';
 import { CLI_CLIENT_ID } from './cli-client.js';
+import { CONSOLE_CLIENT_ID } from './console-client.js';
 
 /**
  * Least privilege in the admin API: a caller never grants more than it holds (SECURITY.md, "Everywhere").
@@ -33,7 +34,8 @@ import { CLI_CLIENT_ID } from './cli-client.js';
  * 8. The account page's built-in client (`authly-account`) is changed only by `authly:admin`: it skips
  *    consent for every user, so a redirect URI added to it would collect sign-ins. Its definition is also
  *    restored at every start (src/services/account/account-client.ts). So is `authly admin login`'s
- *    built-in client (`authly-cli`, src/services/admin/cli-client.ts): it may be granted authly:admin.
+ *    built-in client (`authly-cli`, src/services/admin/cli-client.ts): it may be granted authly:admin. And
+ *    so is the web console's (`authly-console`, src/services/admin/console-client.ts), for the same reason.
  */
 
 /** What a caller holds: the scopes of its verified access token. */
@@ -81,6 +83,9 @@ export function assertMayChangeClient(caller: AdminCaller, client: { clientId: s
   }
   if (client.clientId === CLI_CLIENT_ID && !holdsFullAdmin(caller)) {
     throw new InsufficientPrivilege('builtin_client', 'changing the built-in CLI client requires authly:admin', { clientId: client.clientId });
+  }
+  if (client.clientId === CONSOLE_CLIENT_ID && !holdsFullAdmin(caller)) {
+    throw new InsufficientPrivilege('builtin_client', 'changing the built-in console client requires authly:admin', { clientId: client.clientId });
   }
   if (!isAdminCapableClient(client) || holdsFullAdmin(caller)) return;
   throw new InsufficientPrivilege('admin_capable_client', 'changing a client that may be granted admin scopes requires authly:admin', {

@@ -178,8 +178,8 @@ describe('admin API: authentication and authorization', () => {
       database: t.testDb.db.kind,
       counts: { clients: await count('clients'), users: await count('users') },
     });
-    // The admin client, the built-in clients (account page, authly admin login), one per scope above and the one deactivated above.
-    expect((res.json() as { counts: { clients: number } }).counts.clients).toBe(SCOPES.length + 4);
+    // The admin client, the built-in clients (account page, authly admin login, console), one per scope above and the one deactivated above.
+    expect((res.json() as { counts: { clients: number } }).counts.clients).toBe(SCOPES.length + 5);
   });
 
   it('rate-limits each client address', async () => {

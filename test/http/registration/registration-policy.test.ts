@@ -256,6 +256,7 @@ describe('dynamic clients in the admin API', () => {
     expect(all.items.map((c) => [c.client_id, c.registration_type])).toEqual([
       ['https://mcp.example.com/client.json', 'metadata_document'],
       [dynamic.client_id, 'dynamic'],
+      ['authly-console', 'admin'],
       ['authly-cli', 'admin'],
       [ACCOUNT_CLIENT_ID, 'admin'],
       [ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID, 'admin'],
@@ -264,7 +265,7 @@ describe('dynamic clients in the admin API', () => {
     expect(dynamicOnly.statusCode).toBe(200);
     expect(dynamicOnly.json()).toEqual({ limit: 50, next_cursor: null, items: [expect.objectContaining({ client_id: dynamic.client_id, registration_type: 'dynamic', skip_consent: false, require_pkce: true })] });
     expect((await call('GET', '/admin/clients?registration_type=metadata_document')).json()).toMatchObject({ items: [{ registration_type: 'metadata_document' }], next_cursor: null });
-    expect(((await call('GET', '/admin/clients?registration_type=admin')).json() as { items: unknown[] }).items).toHaveLength(3);
+    expect(((await call('GET', '/admin/clients?registration_type=admin')).json() as { items: unknown[] }).items).toHaveLength(4);
     const bad = await call('GET', '/admin/clients?registration_type=manual');
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toEqual({

@@ -9,6 +9,7 @@ import { findUserByUsername, updateUser } from '../../../src/repositories/users-
 import { bootstrap, DEV_ADMIN_CLIENT_ID } from '../../../src/services/bootstrap.js';
 import { ACCOUNT_CLIENT_ID } from '../../../src/services/account/account-client.js';
 import { CLI_CLIENT_ID } from '../../../src/services/admin/cli-client.js';
+import { CONSOLE_CLIENT_ID } from '../../../src/services/admin/console-client.js';
 import { hashPassword, verifyPassword } from '../../../src/services/password-hasher.js';
 import { deriveKey } from '../../../src/services/server-secret.js';
 import { basicAuth } from '../../helpers/fixtures.js';
@@ -58,10 +59,10 @@ describe('start-up bootstrap', () => {
     }
   }
 
-  it('without admin settings creates only the built-in clients (account page, authly admin login)', async () => {
+  it('without admin settings creates only the built-in clients (account page, authly admin login, console)', async () => {
     const cfg = config({});
     expect(await bootstrap({ config: cfg, db: t.db, clientSecretKey: deriveKey(SECRET_KEY, 'client-secret') })).toEqual({});
-    expect((await listClients(t.db, { limit: 10 })).items.map((c) => c.clientId).sort()).toEqual([ACCOUNT_CLIENT_ID, CLI_CLIENT_ID]);
+    expect((await listClients(t.db, { limit: 10 })).items.map((c) => c.clientId).sort()).toEqual([ACCOUNT_CLIENT_ID, CLI_CLIENT_ID, CONSOLE_CLIENT_ID]);
   });
 
   it('creates the configured admin client once, and a changed secret replaces the stored hash', async () => {
@@ -82,7 +83,7 @@ describe('start-up bootstrap', () => {
 
     // A restart with the same settings changes nothing.
     expect(await start(config(env), ['ops-admin', env.AUTHLY_ADMIN_CLIENT_SECRET])).toEqual(first);
-    expect((await listClients(t.db, { limit: 10 })).items).toHaveLength(3); // with the built-in clients
+    expect((await listClients(t.db, { limit: 10 })).items).toHaveLength(4); // with the three built-in clients
     expect(await findClient(t.db, 'ops-admin')).toEqual(created);
 
     // A new secret in the environment: the old one stops working, the new one works.
@@ -138,7 +139,7 @@ describe('start-up bootstrap', () => {
       const rewritten = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
       expect(rewritten.client_secret).toBe(third.report.generatedClientSecret);
       expect((await start(cfg, [DEV_ADMIN_CLIENT_ID, rewritten.client_secret!])).tokenStatus).toBe(200);
-      expect((await listClients(t.db, { limit: 10 })).items).toHaveLength(3); // with the built-in clients
+      expect((await listClients(t.db, { limit: 10 })).items).toHaveLength(4); // with the three built-in clients
     });
 
     it('is skipped when an admin client is configured, and when dev mode is off', async () => {
@@ -161,7 +162,7 @@ describe('start-up bootstrap', () => {
       expect(reports.filter((r) => r.generatedClientSecret !== undefined)).toHaveLength(1);
       const saved = JSON.parse(readFileSync(path.join(cfg.dataDir, 'admin-credentials.json'), 'utf8')) as { client_secret: string };
       expect(saved.client_secret).toBe(reports.find((r) => r.generatedClientSecret)!.generatedClientSecret);
-      expect((await listClients(t.db, { limit: 10 })).items).toHaveLength(3); // with the built-in clients
+      expect((await listClients(t.db, { limit: 10 })).items).toHaveLength(4); // with the three built-in clients
     });
   });
 });
