@@ -15,7 +15,7 @@ import { TEST_DATABASE_URL } from './test-db.js';
 export function buildServer(): { dir: string; main: string; cleanup(): void } {
   const root = path.resolve('.');
   const dir = mkdtempSync(path.join(tmpdir(), 'authly-build-'));
-  for (const name of ['migrations', 'node_modules', 'package.json']) symlinkSync(path.join(root, name), path.join(dir, name));
+  for (const name of ['migrations', 'node_modules', 'package.json', 'console']) symlinkSync(path.join(root, name), path.join(dir, name));
   const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(dir, 'dist')], {
     cwd: root,
     encoding: 'utf8',
