@@ -82,6 +82,8 @@ export interface AppDeps {
   db?: Db;
   /** Where JSON log lines go (tests capture them); default stdout. */
   logStream?: NodeJS.WritableStream;
+  /** Close `db` when the app closes, after its workers and the audit writer (main.ts hands its database over). */
+  closeDatabase?: boolean;
   /** How outbound fetches resolve host names (tests); default dns.promises.lookup. */
   resolve?: ResolveAll;
   /** How often the mail worker looks for due messages (tests); default every second. */
@@ -136,6 +138,13 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     frameworkErrors,
   });
   const db = deps.db ?? (await openDatabase(config));
+  // onClose hooks run last-registered first, so this one, registered before every worker's, runs last: the
+  // mail, back-channel logout and cleanup workers have stopped, the audit events they and the last requests
+  // queued are written, and only then does the database close.
+  app.addHook('onClose', async () => {
+    await auditWriter.flush();
+    if (!deps.db || deps.closeDatabase) await db.close();
+  });
   const algorithms: SigningAlg[] = [...new Set<SigningAlg>(['RS256', config.jwtAlgorithm])];
   const keys = new KeyStore(db, algorithms, { encryptionSecret: config.keyEncryptionKey });
   await keys.init();
@@ -247,12 +256,6 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   app.decorate('backchannelLogout', backchannelLogout);
   app.addHook('onClose', () => backchannelLogout.stop());
   app.decorate('auditWriter', auditWriter);
-  // onClose hooks run last-registered first: this one runs before the workers above stop. The queued audit
-  // events are written before the database closes.
-  app.addHook('onClose', async () => {
-    await auditWriter.flush();
-    if (!deps.db) await db.close();
-  });
 
   // Security headers everywhere; HTML pages tighten the CSP further per page (src/views/page.ts).
   registerSecurityHeaders(app, {

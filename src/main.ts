@@ -61,8 +61,7 @@ async function startServer(config: Readonly<Config>, warnings: readonly ConfigWa
   const isWorker = cluster.isWorker;
   const db = await openDatabase(config);
   if (config.autoMigrate && !isWorker) await migrate(db);
-  const app = await buildApp(config, { db });
-  app.addHook('onClose', () => db.close());
+  const app = await buildApp(config, { db, closeDatabase: true });
   logWarnings(app.log, warnings);
   try {
     await app.listen({ host: config.host, port: config.port });

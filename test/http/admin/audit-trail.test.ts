@@ -262,6 +262,28 @@ describe.skipIf(TEST_DATABASE_URL !== undefined)('audit trail: shutdown of an ap
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  // src/main.ts hands its database over: onClose hooks run last-registered first, so a hook of main's own
+  // would close it before the app's workers stop and before the queued events are written.
+  it('a database handed over with closeDatabase (as main.ts does) is closed last, after the queued events are written', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'authly-audit-close-'));
+    try {
+      const db = await openPglite(path.join(dataDir, 'pglite'));
+      await migrate(db);
+      const config = loadConfig({ AUTHLY_DATA_DIR: dataDir, JWT_SECRET_KEY: 'test-secret-key-that-is-at-least-32-characters', LOG_LEVEL: 'silent', CLEANUP_INTERVAL_MINUTES: '0' });
+      const app = await buildApp(config, { db, closeDatabase: true });
+      await app.ready();
+      app.ctx.audit.record('session.ended', { actor: 'handed-over', actor_type: 'user' });
+      await app.close();
+      await expect(db.query('SELECT 1')).rejects.toThrow();
+      const reopened = await openPglite(path.join(dataDir, 'pglite'));
+      const { rows } = await reopened.query<{ event: string }>(`SELECT event FROM audit_events WHERE actor = 'handed-over'`);
+      await reopened.close();
+      expect(rows.map((r) => r.event)).toEqual(['session.ended']);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('audit trail: AUDIT_STORE_TOKEN_EVENTS=true', () => {
