@@ -1,4 +1,5 @@
-import { Html, html } from './html.js';
+import { html, type Html } from './html.js';
+import { brandMark, headStart } from './page.js';
 import type { Brand } from './page-context.js';
 
 /** The console's pages, in the order of its navigation; console/index.js routes the same paths. */
@@ -19,25 +20,17 @@ export const CONSOLE_NAVIGATION = [
  * data and no secret; without JavaScript it says that it needs it. English only.
  */
 export function consoleShell(brand: Brand, assetsPath: string): Html {
-  const mark = brand.logoSrc
-    ? html`<img class="logo" src="${brand.logoSrc}" alt="${brand.productName}">`
-    : html`<span class="product">${brand.productName}</span>`;
   return html`<!doctype html>
 <html lang="en">
 <head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<meta name="color-scheme" content="light dark">
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="${brand.stylesheet.href}" integrity="${brand.stylesheet.integrity}">
+${headStart(brand)}
 <link rel="stylesheet" href="${assetsPath}console.css">
 <script type="module" src="${assetsPath}index.js"></script>
 <title>Console – ${brand.productName}</title>
 </head>
 <body class="console">
 <a class="skip-link" href="#main">Skip to content</a>
-<header class="site-header wide">${brand.headerHtml ? new Html(brand.headerHtml) : mark}<span class="console-user" id="console-user"></span></header>
+<header class="site-header wide">${brandMark(brand)}<span class="console-user" id="console-user"></span></header>
 <nav class="console-nav" aria-label="Console"><ul>${CONSOLE_NAVIGATION.map(
     (item) => html`<li><a href="${item.path}">${item.label}</a></li>`,
   )}<li><button type="button" class="link" id="sign-out" hidden>Sign out</button></li></ul></nav>

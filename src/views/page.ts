@@ -36,13 +36,26 @@ export function contentSecurityPolicy(security: PageSecurity, brand?: Pick<Brand
   ].join('; ');
 }
 
-function siteHeader(brand: Brand, wide: boolean): Html {
-  const cls = wide ? 'site-header wide' : 'site-header';
-  if (brand.headerHtml) return html`<header class="${cls}">${new Html(brand.headerHtml)}</header>`;
-  const mark = brand.logoSrc
+/** The brand in the page header: the operator's header HTML, else the logo, else the product name. */
+export function brandMark(brand: Brand): Html {
+  if (brand.headerHtml) return new Html(brand.headerHtml);
+  return brand.logoSrc
     ? html`<img class="logo" src="${brand.logoSrc}" alt="${brand.productName}">`
     : html`<span class="product">${brand.productName}</span>`;
-  return html`<header class="${cls}">${mark}</header>`;
+}
+
+/** How every page's <head> begins (the sign-in pages and the console): the meta tags and the brand's stylesheet. */
+export function headStart(brand: Brand): Html {
+  return html`<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="color-scheme" content="light dark">
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="${brand.stylesheet.href}" integrity="${brand.stylesheet.integrity}">`;
+}
+
+function siteHeader(brand: Brand, wide: boolean): Html {
+  return html`<header class="${wide ? 'site-header wide' : 'site-header'}">${brandMark(brand)}</header>`;
 }
 
 function siteFooter(pc: PageContext, wide: boolean): Html {
@@ -66,12 +79,7 @@ export function layout(pc: PageContext, title: string, body: Html, options: Layo
   return html`<!doctype html>
 <html lang="${pc.locale}">
 <head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<meta name="color-scheme" content="light dark">
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="${pc.brand.stylesheet.href}" integrity="${pc.brand.stylesheet.integrity}">
+${headStart(pc.brand)}
 <title>${title} – ${pc.brand.productName}</title>
 </head>
 <body>
