@@ -74,7 +74,8 @@ export function restartDelayMs(consecutiveFailures: number): number {
 
 export function runPrimary(options: PrimaryOptions): Promise<number> {
   const { log } = options;
-  const startedAt = new Map<Worker, number>();
+  // Every worker not yet exited, with the time it was forked.
+  const liveWorkers = new Map<Worker, number>();
   let stopping = false;
   let failures = 0;
   let failedExit = false;
@@ -83,7 +84,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
 
   const fork = () => {
     const worker = cluster.fork();
-    startedAt.set(worker, Date.now());
+    liveWorkers.set(worker, Date.now());
     worker.on('listening', () => {
       if (++firstListening === options.workers) options.onListening?.();
     });
@@ -99,16 +100,19 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   });
 
   return new Promise<number>((resolve) => {
+    // Counted from our own map, not cluster.workers: node:cluster drops a worker from that list only once
+    // it has both exited and disconnected, and the last 'exit' can come before its 'disconnect' — the
+    // promise would then never settle (the primary ended with code 13, unsettled top-level await).
     const finishIfDone = () => {
-      if (stopping && Object.keys(cluster.workers ?? {}).length === 0) {
+      if (stopping && liveWorkers.size === 0) {
         if (pendingRestart) clearTimeout(pendingRestart);
         resolve(failedExit ? 1 : 0);
       }
     };
 
     cluster.on('exit', (worker, code, signal) => {
-      const uptime = Date.now() - (startedAt.get(worker) ?? Date.now());
-      startedAt.delete(worker);
+      const uptime = Date.now() - (liveWorkers.get(worker) ?? Date.now());
+      liveWorkers.delete(worker);
       if (stopping) {
         if (code !== 0) failedExit = true;
         log(code === 0 ? 'info' : 'warn', 'worker exited', { worker_pid: worker.process.pid, code, signal });
