@@ -113,13 +113,17 @@ describe('DPoP proof checks (RFC 9449 section 4.3), at the token endpoint', () =
     expect(verified.jkt).toBe(key.jkt);
   });
 
-  it.each<[string, ProofOptions]>([
-    ['a query and a fragment in htu', { htu: `${TOKEN_URL}?x=1#frag` }],
-    ['an upper-case scheme and host and an explicit default port', { htu: 'HTTP://LOCALHOST:8000/oauth/token' }],
-    ['iat within the skew ahead', { iat: now() + 4 }],
-    ['iat at the edge of the window', { iat: now() - 60 }],
+  // The options are made from the same pinned clock as the context: a case list evaluated when the file
+  // loads can be seconds old when its case runs on a loaded machine.
+  it.each<[string, (nowSeconds: number) => ProofOptions]>([
+    ['a query and a fragment in htu', () => ({ htu: `${TOKEN_URL}?x=1#frag` })],
+    ['an upper-case scheme and host and an explicit default port', () => ({ htu: 'HTTP://LOCALHOST:8000/oauth/token' })],
+    ['iat within the skew ahead', (t) => ({ iat: t + 4 })],
+    ['iat at the edge of the window', (t) => ({ iat: t - 60 })],
   ])('accepts %s (section 4.3 normalisation and window)', async (_name, options) => {
-    await expect(verifyDpopProof(proofContext(), tokenRequest(await dpopProof(es256, options)))).resolves.toMatchObject({ jkt: es256.jkt });
+    const t = now();
+    const proof = await dpopProof(es256, options(t));
+    await expect(verifyDpopProof(proofContext({}, t * 1000), tokenRequest(proof))).resolves.toMatchObject({ jkt: es256.jkt });
   });
 
   it('a replayed proof (same jti) is refused the second time', async () => {
