@@ -116,10 +116,14 @@ export async function verifyAccessTokenWithUser(ctx: ServiceContext, token: stri
 /** RFC 6750 section 2.1: the b64token syntax of a Bearer credential. */
 export const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
-/** RFC 6750 section 2.1: `Authorization: Bearer <token>`; the query form is not accepted. */
+/**
+ * RFC 6750 section 2.1: `Authorization: Bearer <token>`; the query form is not accepted. No header, or
+ * another scheme (Basic, say), is a request without credentials: section 3.1 asks for a challenge with
+ * no error code then.
+ */
 export function bearerToken(authorization: string | undefined): string {
-  if (!authorization) {
-    const err = new InvalidToken('a Bearer access token is required');
+  if (!authorization || !/^\s*Bearer(\s|$)/i.test(authorization)) {
+    const err = new InvalidToken(authorization ? 'a Bearer access token is required; the Authorization header uses another scheme' : 'a Bearer access token is required');
     err.noCredentials = true;
     throw err;
   }

@@ -89,9 +89,17 @@ describe('admin API: authentication and authorization', () => {
     expect(res.json()).toEqual({ error: 'invalid_token', error_description: 'a Bearer access token is required' });
   });
 
+  it('Basic credentials are no credentials here: 401 with a bare Bearer challenge (RFC 6750 section 3.1)', async () => {
+    const basic = `Basic ${Buffer.from(`${ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID}:${ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET}`).toString('base64')}`;
+    const res = await inject('GET', '/admin/status', basic);
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="authly"');
+    expect(res.json()).toEqual({ error: 'invalid_token', error_description: 'a Bearer access token is required; the Authorization header uses another scheme' });
+  });
+
   it.each([
     ['a forged JWT', 'Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', 'the access token is invalid, expired or revoked'],
-    ['Basic credentials', `Basic ${Buffer.from(`${ADMIN_ENV.AUTHLY_ADMIN_CLIENT_ID}:${ADMIN_ENV.AUTHLY_ADMIN_CLIENT_SECRET}`).toString('base64')}`, 'the Authorization header must carry a Bearer access token'],
+    ['a Bearer scheme without a token', 'Bearer', 'the Authorization header must carry a Bearer access token'],
     ['a token with a space', 'Bearer abc def', 'the Authorization header must carry a Bearer access token'],
   ])('refuses %s with 401 invalid_token', async (_case, authorization, description) => {
     const res = await inject('GET', '/admin/status', authorization);

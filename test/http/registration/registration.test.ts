@@ -251,7 +251,8 @@ describe('client configuration endpoint (RFC 7592)', () => {
     // A client's own access token is no registration access token.
     const malformed = await t.app.inject({ method: 'GET', url: `/oauth/register/${web.client_id!}`, headers: { authorization: 'Basic abc' } });
     expect(malformed.statusCode).toBe(401);
-    expect(malformed.json()).toEqual({ error: 'invalid_token', error_description: 'the Authorization header must carry a Bearer access token' });
+    expect(malformed.headers['www-authenticate']).toBe('Bearer realm="authly"');
+    expect(malformed.json()).toEqual({ error: 'invalid_token', error_description: 'a Bearer access token is required; the Authorization header uses another scheme' });
     const unknown = await configure(t.app, 'GET', 'no-such-client', web.registration_access_token);
     expect(unknown.statusCode).toBe(401);
     expect(unknown.json()).toEqual({ error: 'invalid_token', error_description: 'the registration access token is not valid for this client' });

@@ -147,14 +147,18 @@ describe('userinfo', () => {
       expectInvalidToken(await userinfo(t.app, await token()));
     });
 
+    // RFC 6750 section 3.1: another scheme is a request without credentials, whose challenge carries no
+    // error; a Bearer credential that is malformed is an invalid token.
+    const malformed = 'Bearer realm="authly", error="invalid_token", error_description="the Authorization header must carry a Bearer access token"';
     it.each([
-      ['Basic credentials', 'Basic dXNlcjpwYXNz'],
-      ['Bearer with no token', 'Bearer '],
-      ['Bearer with a space inside', 'Bearer abc def'],
-      ['a bare token without a scheme', 'abc.def.ghi'],
-    ])('%s in the Authorization header', async (_name, authorization) => {
+      ['Basic credentials', 'Basic dXNlcjpwYXNz', 'Bearer realm="authly"'],
+      ['a bare token without a scheme', 'abc.def.ghi', 'Bearer realm="authly"'],
+      ['Bearer with no token', 'Bearer ', malformed],
+      ['Bearer with a space inside', 'Bearer abc def', malformed],
+    ])('%s in the Authorization header', async (_name, authorization, challenge) => {
       const res = await t.app.inject({ url: '/oidc/userinfo', headers: { authorization } });
       expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate']).toBe(challenge);
       expect(res.json().error).toBe('invalid_token');
     });
 
