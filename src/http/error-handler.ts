@@ -77,14 +77,46 @@ export function sendRateLimitedPage(request: FastifyRequest, reply: FastifyReply
   return sendPage(reply, 429, page, { formAction: ["'none'"] });
 }
 
+/** The methods whose routes make a path exist; OPTIONS is only listed next to them (CORS preflight routes). */
+const ROUTED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** The methods the router would accept at this path (empty: no route at all). */
+function allowedMethods(request: FastifyRequest, path: string): string[] {
+  const allowed: string[] = ROUTED_METHODS.filter((method) => request.server.findRoute({ method, url: path }) !== null);
+  if (allowed.length > 0 && request.server.findRoute({ method: 'OPTIONS', url: path }) !== null) allowed.push('OPTIONS');
+  return allowed;
+}
+
+/**
+ * No route for this method and path. A path that exists under other methods is 405 with Allow (RFC 9110
+ * section 15.5.6; RFC 9126 section 2.3 asks it of the PAR endpoint); otherwise 404. Either in the
+ * reader's shape: a page for a person, the admin API's `{ error, message }`, or OAuth JSON.
+ */
 function sendNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const description = safeDescription(`no route for ${request.method} ${request.url.split('?')[0]}`);
+  const path = request.url.split('?')[0]!;
+  const allowed = allowedMethods(request, path);
+  // A route that takes this method and still ends here (an unknown asset, say) found nothing: 404.
+  const status = allowed.length > 0 && !allowed.includes(request.method) ? 405 : 404;
+  const description = safeDescription(status === 405 ? `${path} accepts ${allowed.join(', ')}, not ${request.method}` : `no route for ${request.method} ${path}`);
+  if (status === 405) reply.header('allow', allowed.join(', ')).header('cache-control', 'no-store');
+  const shape = errorShapeFor(request.url);
   const isRead = request.method === 'GET' || request.method === 'HEAD';
-  if (errorShapeFor(request.url) === 'page' || (isRead && prefersHtml(request))) {
+  if (shape === 'page' || (isRead && prefersHtml(request))) {
     const pc = pageContext(request);
-    return sendPage(reply, 404, errorPage(pc, pc.t('errors.not_found_title'), pc.t('errors.not_found'), { detail: description }), { formAction: ["'none'"] });
+    // A person meets a 405 by opening an address that applications post to (the pages' own form
+    // addresses answer GET as well).
+    const [title, text] =
+      status === 404 ? (['errors.not_found_title', 'errors.not_found'] as const)
+      : isRead ? (['errors.method_not_allowed_title', 'errors.method_not_allowed'] as const)
+      : (['errors.invalid_request_title', 'errors.invalid_request'] as const);
+    const page = errorPage(pc, pc.t(title), pc.t(text), { detail: description });
+    return sendPage(reply, status, page, { formAction: ["'none'"] });
   }
-  return reply.code(404).send({ error: 'not_found', error_description: description });
+  if (shape === 'admin') {
+    const error = status === 405 ? new AdminApiError(405, 'method_not_allowed', description) : new AdminApiError(404, 'not_found', description);
+    return reply.code(status).send(error.toJSON());
+  }
+  return reply.code(status).send({ error: status === 405 ? 'invalid_request' : 'not_found', error_description: description });
 }
 
 /**

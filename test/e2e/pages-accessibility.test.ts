@@ -309,6 +309,13 @@ describe.skipIf(SKIP_BROWSER)('every page is accessible (axe-core in Chromium)',
       },
       status: 404,
     },
+    {
+      name: '405: the token endpoint opened in the browser',
+      async open({ page }) {
+        await page.goto(`${server.issuer}/oauth/token`);
+      },
+      status: 405,
+    },
   ];
 
   for (const variant of VARIANTS) {

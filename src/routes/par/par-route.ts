@@ -101,15 +101,4 @@ export async function pushedAuthorizationRoutes(app: FastifyInstance): Promise<v
     void noteClientUse(ctx, client);
     return reply.code(201).send({ request_uri: requestUri, expires_in: expiresIn });
   });
-  // RFC 9126 section 2.3: any other method is answered 405.
-  app.route({
-    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
-    url: ROUTES.pushedAuthorization,
-    handler: async (_request, reply) =>
-      reply
-        .code(405)
-        .header('allow', 'POST')
-        .header('cache-control', 'no-store')
-        .send({ error: 'invalid_request', error_description: 'the pushed authorization request endpoint accepts POST only' }),
-  });
 }

@@ -119,8 +119,12 @@ describe('CORS with CORS_ORIGINS set', () => {
   it.each(NO_CORS_ENDPOINTS)('%s %s never gets CORS headers', async (method, url) => {
     const res = await t.app.inject({ method, url, headers: { origin: APP_ORIGIN } });
     expect(corsHeadersOf(res.headers)).toEqual({});
+    // No preflight route: OPTIONS is one more method the path does not take (405 with Allow, RFC 9110
+    // section 15.5.6), and the browser sees no CORS headers.
     const preflight = await t.app.inject({ method: 'OPTIONS', url, headers: { origin: APP_ORIGIN, 'access-control-request-method': method } });
-    expect(preflight.statusCode).toBe(404);
+    expect(preflight.statusCode).toBe(405);
+    expect(preflight.headers.allow).toContain(method);
+    expect(preflight.headers.allow).not.toContain('OPTIONS');
     expect(corsHeadersOf(preflight.headers)).toEqual({});
   });
 
@@ -166,7 +170,8 @@ describe('without CORS_ORIGINS', () => {
     expect(corsHeadersOf(res.headers)).toEqual({});
     expect(res.headers.vary).toBeUndefined();
     const preflight = await t.app.inject({ method: 'OPTIONS', url: '/oauth/token', headers: { origin: APP_ORIGIN, 'access-control-request-method': 'POST' } });
-    expect(preflight.statusCode).toBe(404);
+    expect(preflight.statusCode).toBe(405);
+    expect(preflight.headers.allow).toBe('POST');
     expect(corsHeadersOf(preflight.headers)).toEqual({});
   });
 });

@@ -227,7 +227,7 @@ describe('pushed authorization requests (RFC 9126)', () => {
         send: () => t.app.inject({ method: 'GET', url: '/oauth/par' }),
         status: 405,
         error: 'invalid_request',
-        description: 'the pushed authorization request endpoint accepts POST only',
+        description: '/oauth/par accepts POST, not GET',
       },
     ];
     for (const c of cases) {
