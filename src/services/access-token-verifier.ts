@@ -122,12 +122,10 @@ export const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
  * no error code then.
  */
 export function bearerToken(authorization: string | undefined): string {
-  if (!authorization || !/^\s*Bearer(\s|$)/i.test(authorization)) {
-    const err = new InvalidToken(authorization ? 'a Bearer access token is required; the Authorization header uses another scheme' : 'a Bearer access token is required');
-    err.noCredentials = true;
-    throw err;
-  }
-  const match = /^Bearer (\S+)$/i.exec(authorization.trim());
-  if (!match || !BEARER_TOKEN.test(match[1]!)) throw new InvalidToken('the Authorization header must carry a Bearer access token');
-  return match[1]!;
+  const match = authorization === undefined ? null : /^Bearer (\S+)$/i.exec(authorization.trim());
+  if (match && BEARER_TOKEN.test(match[1]!)) return match[1]!;
+  if (authorization && /^\s*Bearer(\s|$)/i.test(authorization)) throw new InvalidToken('the Authorization header must carry a Bearer access token');
+  const err = new InvalidToken(authorization ? 'a Bearer access token is required; the Authorization header uses another scheme' : 'a Bearer access token is required');
+  err.noCredentials = true;
+  throw err;
 }
