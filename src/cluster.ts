@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import { METRICS_COLLECT, METRICS_REPORT, METRICS_REQUEST, METRICS_RESPONSE, type MetricsMessage } from './lib/cluster-messages.js';
+import { METRICS_COLLECT, METRICS_REPORT, METRICS_REQUEST, METRICS_RESPONSE, WORKER_CANNOT_START, type MetricsMessage } from './lib/cluster-messages.js';
 
 /**
  * The cluster primary for WORKERS > 1 (like the guides' `--workers`): forks that many workers, which
@@ -13,7 +13,9 @@ import { METRICS_COLLECT, METRICS_REPORT, METRICS_REQUEST, METRICS_RESPONSE, typ
  * Messages: a worker may send `{ type: 'authly:broadcast', ... }` to reach every other worker (for
  * example a cache invalidation); the primary relays it as is. A worker serving /metrics sends
  * `authly:metrics:request`; the primary collects every worker's registry and answers with the sum
- * (src/routes/metrics/cluster-metrics.ts). Other message types are ignored here.
+ * (src/routes/metrics/cluster-metrics.ts). A worker that cannot start (the port is taken) sends
+ * `authly:worker:cannot-start` before it exits, and the primary stops the cluster with 1 instead of
+ * restarting workers into the same wall. Other message types are ignored here.
  */
 export interface PrimaryOptions {
   workers: number;
@@ -90,16 +92,22 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     });
   };
 
-  cluster.on('message', (from, message: unknown) => {
-    const metricsMessage = message as MetricsMessage;
-    if (metricsMessage?.type === METRICS_REQUEST) return collectClusterMetrics(from, metricsMessage.id);
-    if (!isBroadcast(message)) return;
-    for (const worker of Object.values(cluster.workers ?? {})) {
-      if (worker && worker !== from && worker.isConnected()) worker.send(message);
-    }
-  });
-
   return new Promise<number>((resolve) => {
+    cluster.on('message', (from, message: unknown) => {
+      const metricsMessage = message as MetricsMessage;
+      if (metricsMessage?.type === METRICS_REQUEST) return collectClusterMetrics(from, metricsMessage.id);
+      if ((message as { type?: unknown } | undefined)?.type === WORKER_CANNOT_START) {
+        // The worker printed why; every other worker would meet the same (the port is taken).
+        log('error', 'a worker cannot start; stopping', { worker_pid: from.process.pid });
+        failedExit = true;
+        return stop({ reason: 'a worker cannot start' });
+      }
+      if (!isBroadcast(message)) return;
+      for (const worker of Object.values(cluster.workers ?? {})) {
+        if (worker && worker !== from && worker.isConnected()) worker.send(message);
+      }
+    });
+
     // Counted from our own map, not cluster.workers: node:cluster drops a worker from that list only once
     // it has both exited and disconnected, and the last 'exit' can come before its 'disconnect' — the
     // promise would then never settle (the primary ended with code 13, unsettled top-level await).
@@ -128,10 +136,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       }, delay);
     });
 
-    const stop = (signal: NodeJS.Signals) => {
+    const stop = (cause: { signal: NodeJS.Signals } | { reason: string }) => {
       if (stopping) return;
       stopping = true;
-      log('info', 'stopping workers', { signal });
+      log('info', 'stopping workers', cause);
       if (pendingRestart) clearTimeout(pendingRestart);
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
       // Workers force themselves out after the same timeout; this is the backstop for a stuck one.
@@ -142,8 +150,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       }, (options.shutdownTimeoutSeconds + 5) * 1000).unref();
       finishIfDone();
     };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop({ signal: 'SIGTERM' }));
+    process.on('SIGINT', () => stop({ signal: 'SIGINT' }));
 
     for (let i = 0; i < options.workers; i++) fork();
   });

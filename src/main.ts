@@ -11,6 +11,7 @@ import { ROUTES } from './config/routes.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/open-database.js';
 import { StartupError, PortInUse } from './errors/startup-errors.js';
+import { WORKER_CANNOT_START } from './lib/cluster-messages.js';
 
 /** Reads ./.env when present (real environment variables win), before the config is validated. */
 export function loadDotEnv(file = '.env'): void {
@@ -156,7 +157,8 @@ async function startPrimary(config: Readonly<Config>, warnings: readonly ConfigW
 
 /**
  * Runs an entry point, turning a configuration error into one line and exit code 2, and a startup error
- * (the data directory or the port held by another process) into one line and exit code 1.
+ * (the data directory or the port held by another process) into one line and exit code 1 (a worker tells
+ * the primary first, which then stops the cluster rather than restart it).
  */
 export function runMain(fn: () => Promise<unknown>): void {
   fn().catch((err: unknown) => {
@@ -166,7 +168,9 @@ export function runMain(fn: () => Promise<unknown>): void {
     }
     if (err instanceof StartupError) {
       process.stderr.write(`authly: ${err.message}\n`);
-      process.exit(1);
+      if (cluster.isWorker && process.send) process.send({ type: WORKER_CANNOT_START }, () => process.exit(1));
+      else process.exit(1);
+      return;
     }
     process.stderr.write(`authly: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);

@@ -11,3 +11,9 @@ export type MetricsMessage =
   | { type: typeof METRICS_REPORT; id: string; metrics: MetricObjectWithValues<MetricValue<string>>[] }
   | { type: typeof METRICS_RESPONSE; id: string; body: string | undefined }
   | undefined;
+
+/**
+ * A worker that cannot start for a reason no restart mends (src/errors/startup-errors.ts: the port is
+ * taken) says so before it exits; the primary then stops instead of restarting workers into the same wall.
+ */
+export const WORKER_CANNOT_START = 'authly:worker:cannot-start';

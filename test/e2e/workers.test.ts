@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { createServer, get, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/e2e-server.js';
 import { baseServerEnv, buildServer, createScratchDatabase, logFields, spawnServer, type ServerProcess } from '../helpers/server-process.js';
@@ -181,4 +181,41 @@ describe.skipIf(!TEST_DATABASE_URL)('WORKERS=2 when the primary is killed outrig
     while (workers.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(workers.filter(alive)).toEqual([]);
   }, 30_000);
+});
+
+describe.skipIf(!TEST_DATABASE_URL)('WORKERS=2 on a port another process holds', () => {
+  let build: ReturnType<typeof buildServer>;
+  let database: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let blocker: Server;
+  beforeAll(async () => {
+    build = buildServer();
+    database = await createScratchDatabase();
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  }, 120_000);
+  afterAll(async () => {
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    await database?.drop();
+    build.cleanup();
+  });
+
+  // Every worker would meet the same taken port: the cluster stops with 1 instead of restarting workers
+  // (with a back-off) for ever.
+  it('says so and exits 1, without restarting workers', async () => {
+    const port = (blocker.address() as { port: number }).port;
+    const server = spawnServer(build.main, {
+      ...baseServerEnv(port),
+      DATABASE_URL: database!.url,
+      DATABASE_POOL_MAX: '2',
+      WORKERS: '2',
+      SHUTDOWN_TIMEOUT_SECONDS: '5',
+      CLEANUP_INTERVAL_MINUTES: '0',
+    });
+    expect(await server.exited).toEqual({ code: 1, signal: null });
+    expect(server.stderr()).toContain(`authly: port ${port} on 127.0.0.1 is in use (set PORT or stop the other process)\n`);
+    const primary = server.lines.map(logFields).filter((f) => f?.role === 'primary');
+    expect(primary.map((f) => f!.msg)).toContain('a worker cannot start; stopping');
+    expect(primary.map((f) => f!.msg)).not.toContain('worker died; restarting');
+    expect(primary.at(-1)).toMatchObject({ msg: 'all workers exited', code: 1 });
+  }, 120_000);
 });
