@@ -40,6 +40,16 @@ function freshGet(url: string): Promise<number> {
   });
 }
 
+/** The environment of a two-worker server on this port and database. */
+const twoWorkers = (port: number, databaseUrl: string, poolMax: number): Record<string, string> => ({
+  ...baseServerEnv(port),
+  DATABASE_URL: databaseUrl,
+  DATABASE_POOL_MAX: String(poolMax),
+  WORKERS: '2',
+  SHUTDOWN_TIMEOUT_SECONDS: '5',
+  CLEANUP_INTERVAL_MINUTES: '0',
+});
+
 /** WORKERS needs PostgreSQL (an embedded PGlite cannot be shared by processes): skipped on PGlite. */
 describe.skipIf(!TEST_DATABASE_URL)('WORKERS=2 (node:cluster, a real process tree)', () => {
   let build: ReturnType<typeof buildServer>;
@@ -51,15 +61,7 @@ describe.skipIf(!TEST_DATABASE_URL)('WORKERS=2 (node:cluster, a real process tre
     build = buildServer();
     database = await createScratchDatabase();
     port = await freePort();
-    server = spawnServer(build.main, {
-      ...baseServerEnv(port),
-      DATABASE_URL: database!.url,
-      DATABASE_POOL_MAX: '3',
-      WORKERS: '2',
-      SHUTDOWN_TIMEOUT_SECONDS: '5',
-      CLEANUP_INTERVAL_MINUTES: '0',
-      LOG_LEVEL: 'info',
-    });
+    server = spawnServer(build.main, { ...twoWorkers(port, database!.url, 3), LOG_LEVEL: 'info' });
     await server.waitForLine((l) => l.includes('Authly is running'), 90_000);
   }, 120_000);
 
@@ -80,19 +82,23 @@ describe.skipIf(!TEST_DATABASE_URL)('WORKERS=2 (node:cluster, a real process tre
     const primary = server.child.pid!;
     const workers = childrenOf(primary);
     expect(workers).toHaveLength(2);
+    // A worker's own "Server listening" line can come just after the primary heard it listen.
+    await server.waitForLine(() => listeningPids().size === 2);
     expect(listeningPids()).toEqual(new Set(workers));
     expect(server.lines.filter((l) => l.includes('Authly is running'))).toHaveLength(1);
     expect(server.lines.some((l) => l.includes('Workers:    2'))).toBe(true);
 
     for (let i = 0; i < 16; i++) expect(await freshGet(`http://127.0.0.1:${port}/.well-known/jwks.json`)).toBe(200);
-    await server.waitForLine((l) => logFields(l)?.msg === 'request completed');
-    const servedBy = new Set(
-      server.lines
-        .map(logFields)
-        .filter((f) => f?.msg === 'request completed')
-        .map((f) => f!.pid as number),
-    );
-    expect(servedBy).toEqual(new Set(workers));
+    // Each worker writes its log line after its answer: wait for them rather than read at once.
+    const servedBy = () =>
+      new Set(
+        server.lines
+          .map(logFields)
+          .filter((f) => f?.msg === 'request completed')
+          .map((f) => f!.pid as number),
+      );
+    await server.waitForLine(() => servedBy().size === 2);
+    expect(servedBy()).toEqual(new Set(workers));
   });
 
   it('/metrics sums every worker: a scrape counts requests served by both, whichever worker answers', async () => {
@@ -153,14 +159,7 @@ describe.skipIf(!TEST_DATABASE_URL)('WORKERS=2 when the primary is killed outrig
     build = buildServer();
     database = await createScratchDatabase();
     const port = await freePort();
-    server = spawnServer(build.main, {
-      ...baseServerEnv(port),
-      DATABASE_URL: database!.url,
-      DATABASE_POOL_MAX: '2',
-      WORKERS: '2',
-      SHUTDOWN_TIMEOUT_SECONDS: '5',
-      CLEANUP_INTERVAL_MINUTES: '0',
-    });
+    server = spawnServer(build.main, twoWorkers(port, database!.url, 2));
     await server.waitForLine((l) => l.includes('Authly is running'), 90_000);
   }, 120_000);
   afterAll(async () => {
@@ -203,19 +202,12 @@ describe.skipIf(!TEST_DATABASE_URL)('WORKERS=2 on a port another process holds',
   // (with a back-off) for ever.
   it('says so and exits 1, without restarting workers', async () => {
     const port = (blocker.address() as { port: number }).port;
-    const server = spawnServer(build.main, {
-      ...baseServerEnv(port),
-      DATABASE_URL: database!.url,
-      DATABASE_POOL_MAX: '2',
-      WORKERS: '2',
-      SHUTDOWN_TIMEOUT_SECONDS: '5',
-      CLEANUP_INTERVAL_MINUTES: '0',
-    });
+    const server = spawnServer(build.main, twoWorkers(port, database!.url, 2));
     expect(await server.exited).toEqual({ code: 1, signal: null });
     expect(server.stderr()).toContain(`authly: port ${port} on 127.0.0.1 is in use (set PORT or stop the other process)\n`);
     const primary = server.lines.map(logFields).filter((f) => f?.role === 'primary');
     expect(primary.map((f) => f!.msg)).toContain('a worker cannot start; stopping');
     expect(primary.map((f) => f!.msg)).not.toContain('worker died; restarting');
-    expect(primary.at(-1)).toMatchObject({ msg: 'all workers exited', code: 1 });
+    expect(primary.find((f) => f!.msg === 'all workers exited')).toMatchObject({ code: 1 });
   }, 120_000);
 });
