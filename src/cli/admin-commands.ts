@@ -45,7 +45,7 @@ export interface Command {
     | { kind: 'record'; secretNote?: boolean }
     | { kind: 'table'; columns: readonly string[] }
     | { kind: 'done'; message: (args: Record<string, string>, body: unknown) => string }
-    /** The response body copied to stdout as it arrives (JSON lines), never held whole. */
+    /** The response body copied to stdout as it arrives (JSON lines, or one JSON document), never held whole. */
     | { kind: 'stream' };
 }
 
@@ -155,6 +155,14 @@ export const COMMANDS: readonly Command[] = [
     method: 'GET',
     path: () => '/status',
     output: { kind: 'record' },
+  },
+  {
+    name: 'openapi',
+    summary: 'the OpenAPI 3.1 document of the admin API (JSON, for API clients and code generators)',
+    args: [],
+    method: 'GET',
+    path: () => '/openapi.json',
+    output: { kind: 'stream' },
   },
   {
     name: 'client list',

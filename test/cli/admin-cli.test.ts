@@ -241,6 +241,15 @@ describe('authly admin CLI against a listening server', () => {
     expect(status).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), database: t.testDb.db.kind, 'counts.clients': '4', 'counts.users': '0' });
   });
 
+  it('prints the OpenAPI document for code generators (`admin openapi`), which needs its admin token', async () => {
+    const printed = await admin('openapi');
+    expect(printed.code).toBe(0);
+    const doc = JSON.parse(printed.stdout) as { openapi: string; paths: Record<string, object> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toContain('/admin/openapi.json');
+    expect((await t.app.inject({ method: 'GET', url: '/admin/openapi.json' })).statusCode).toBe(401);
+  });
+
   it('shows API errors as one line and exits non-zero', async () => {
     expect(await admin('client', 'create', '--name', 'Bad', '--redirect-uri', 'https://x.example.com/cb#frag')).toEqual({
       code: 1,

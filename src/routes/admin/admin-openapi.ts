@@ -72,11 +72,10 @@ const ERROR_RESPONSES: Record<AdminErrorName, { status: number; response: Record
 
 /** Errors any token-checked operation can answer; a body adds 413 and 415. */
 const ERRORS_OF_EVERY: AdminErrorName[] = ['validation_failed', 'invalid_token', 'forbidden', 'rate_limited', 'temporarily_unavailable'];
-const ERRORS_OF_PUBLIC: AdminErrorName[] = ['rate_limited', 'temporarily_unavailable'];
 
 /** The error names an operation declares, with the ones every such operation has; in status order. */
 export function errorsOf(op: AdminOperation): AdminErrorName[] {
-  const names = new Set<AdminErrorName>([...(op.scope === 'public' ? ERRORS_OF_PUBLIC : ERRORS_OF_EVERY), ...(op.errors ?? [])]);
+  const names = new Set<AdminErrorName>([...ERRORS_OF_EVERY, ...(op.errors ?? [])]);
   if (op.body) {
     names.add('payload_too_large');
     names.add('unsupported_media_type');
@@ -99,7 +98,6 @@ function defaultOperationId(method: string, url: string): string {
 }
 
 function scopeText(op: AdminOperation): string {
-  if (op.scope === 'public') return 'Public: no token needed.';
   if (op.scope === 'any') return 'Needs a Bearer token with any admin scope.';
   if (op.scope === 'authly:admin') return 'Needs a Bearer token with `authly:admin`.';
   return `Needs a Bearer token with \`${op.scope}\` (or \`authly:admin\`).`;
@@ -110,13 +108,13 @@ const asResponse = (value: AdminOperation['responses'][number]): AdminResponse =
 
 /** The route schema @fastify/swagger reads for one operation (only the document sees it, never Fastify). */
 function swaggerSchema(op: AdminOperation, operationId: string): JsonSchema {
-  const scopes = op.scope === 'public' ? null : op.scope === 'any' ? [] : [op.scope];
+  const scopes = op.scope === 'any' ? [] : [op.scope];
   return {
     operationId,
     summary: op.summary,
     description: [op.description, scopeText(op)].filter(Boolean).join('\n\n'),
     tags: op.tags,
-    security: scopes === null ? [] : [{ bearer: scopes }, { oauth2: scopes }],
+    security: [{ bearer: scopes }, { oauth2: scopes }],
     ...(op.params ? { params: jsonSchema(op.params, 'input') } : {}),
     ...(op.query ? { querystring: jsonSchema(op.query, 'input') } : {}),
     ...(op.body ? { body: jsonSchema(op.body, 'input') } : {}),
@@ -144,8 +142,7 @@ type OpenApiDocument = {
 
 /**
  * Registers @fastify/swagger in the admin API's own context: its onRoute hook sees the routes registered
- * here and below (the admin routes, never the rest of Authly), and GET /admin/openapi.json, which is public
- * (it holds no data) and registered beside, not under, the token check. Operations come from each route's
+ * here and below (the admin routes, never the rest of Authly). Operations come from each route's
  * `config.openapi` (adminRoute); a route without one is left out, and the OpenAPI test fails.
  */
 export async function registerAdminOpenApi(app: FastifyInstance): Promise<void> {
@@ -159,7 +156,7 @@ export async function registerAdminOpenApi(app: FastifyInstance): Promise<void> 
         version: packageVersion(),
         description:
           'Manage the clients, users, scopes, resources, signing keys and registration tokens of an Authly server. ' +
-          'Every operation but this document needs an OAuth 2.0 Bearer access token (RFC 6750) carrying the admin scope it names; ' +
+          'Every operation, this document included, needs an OAuth 2.0 Bearer access token (RFC 6750) carrying the admin scope it names; ' +
           '`authly:admin` holds every one. Lists are keyset pages `{ items, limit, next_cursor }`: pass `next_cursor` as `cursor` for the next page.',
       },
       servers: [{ url: app.ctx.config.issuer, description: 'this Authly server (its issuer)' }],
@@ -210,15 +207,22 @@ export async function registerAdminOpenApi(app: FastifyInstance): Promise<void> 
     },
   });
 
+}
+
+/**
+ * GET /admin/openapi.json, among the token-checked routes: any admin scope reads it (SECURITY.md: no
+ * unauthenticated admin surface). It describes itself too, as every route there is described.
+ */
+export async function openApiDocumentRoute(app: FastifyInstance): Promise<void> {
   app.get(
-    ROUTES.adminOpenApi,
+    ROUTES.adminOpenApi.slice(ROUTES.admin.length),
     adminRoute({
-      scope: 'public',
+      scope: 'any',
       summary: 'This OpenAPI 3.1 document',
       tags: ['meta'],
       operationId: 'getOpenApiDocument',
       responses: { 200: { body: z.record(z.string(), z.unknown()), description: 'the OpenAPI 3.1 document of the admin API' } },
     }),
-    async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(app.swagger()),
+    async () => app.swagger(),
   );
 }

@@ -5,7 +5,7 @@ import { MAX_JSON_DEPTH } from '../../config/input-limits.js';
 import { findUnacceptableJsonString, jsonDepthWithin } from '../../http/input-guard.js';
 import { auditPrivilegeRefusals, requireAdminToken } from './admin-auth.js';
 import { auditEventsRoutes } from './audit-events-routes.js';
-import { registerAdminOpenApi } from './admin-openapi.js';
+import { openApiDocumentRoute, registerAdminOpenApi } from './admin-openapi.js';
 import { clientGrantsRoutes } from './client-grants-routes.js';
 import { clientRedirectUrisRoutes } from './client-redirect-uris-routes.js';
 import { clientsRoutes } from './clients-routes.js';
@@ -32,11 +32,12 @@ export const ADMIN_ROUTE_PLUGINS = [
   keysRoutes,
   registrationTokensRoutes,
   auditEventsRoutes,
+  openApiDocumentRoute,
 ];
 
 /**
- * The admin JSON API under ROUTES.admin: its OpenAPI document (public, admin-openapi.ts), and beside it the
- * token-checked routes, described by that document.
+ * The admin JSON API under ROUTES.admin: @fastify/swagger in this context (admin-openapi.ts), then every
+ * route, its OpenAPI document included, behind the token check.
  */
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
   await registerAdminOpenApi(app);

@@ -14,7 +14,7 @@ import type { AdminRequirement } from '../../services/admin/admin-authorization.
  * How to declare a route (also for routes written without it):
  *
  *   app.get('/things/:id', adminRoute({
- *     scope: 'admin:things:read',           // what `config.adminScope` said; `public` for no token at all
+ *     scope: 'admin:things:read',           // what `config.adminScope` said
  *     summary: 'Show a thing',
  *     tags: ['things'],
  *     params: z.object({ id: z.string() }), // documentation only: the router hands params over as strings
@@ -49,7 +49,7 @@ export interface AdminResponse {
 
 export interface AdminOperation {
   /** The admin scope the bearer token needs (admin-auth.ts), or `public`: no token checked at all. */
-  scope: AdminRequirement | 'public';
+  scope: AdminRequirement;
   summary: string;
   description?: string;
   tags: string[];
@@ -71,7 +71,7 @@ declare module 'fastify' {
 
 /** Route options for an admin route: the token check's scope and the operation, stated once. */
 export function adminRoute(op: AdminOperation): { config: { adminScope?: AdminRequirement; openapi: AdminOperation } } {
-  return { config: { ...(op.scope !== 'public' ? { adminScope: op.scope } : {}), openapi: op } };
+  return { config: { adminScope: op.scope, openapi: op } };
 }
 
 /**

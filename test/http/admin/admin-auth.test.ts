@@ -11,6 +11,7 @@ import { adminCall, adminToken, ADMIN_ENV, tokenFor } from './admin-helpers.js';
 /** One route per resource and verb, each with the scope it needs. */
 const ROUTES = [
   ['GET', '/admin/status', 'any'],
+  ['GET', '/admin/openapi.json', 'any'],
   ['GET', '/admin/clients', 'admin:clients:read'],
   ['GET', '/admin/clients/some-client', 'admin:clients:read'],
   ['POST', '/admin/clients', 'admin:clients:write'],
@@ -125,7 +126,7 @@ describe('admin API: authentication and authorization', () => {
   });
 
   // Each route against each scoped token: allowed exactly when the token holds the route's scope
-  // (or any admin scope for status). A 403 never reaches the handler, so the resources need not exist.
+  // (or any admin scope for status and the OpenAPI document). A 403 never reaches the handler, so the resources need not exist.
   const cases = ROUTES.flatMap(([method, url, needed]) =>
     SCOPES.map(
       (scope) => [method, url, scope, needed === 'any' ? scope !== '' : scope === needed] as const,
@@ -139,7 +140,7 @@ describe('admin API: authentication and authorization', () => {
       expect(res.statusCode).not.toBe(403);
       expect(res.statusCode).toBeLessThan(500);
     } else {
-      const description = scope === '' && url === '/admin/status' ? 'the access token has no admin scope' : `the access token lacks the ${ROUTES.find(([m, u]) => m === method && u === url)![2]} scope`;
+      const description = scope === '' && ROUTES.find(([m, u]) => m === method && u === url)![2] === 'any' ? 'the access token has no admin scope' : `the access token lacks the ${ROUTES.find(([m, u]) => m === method && u === url)![2]} scope`;
       expect(res.statusCode).toBe(403);
       expect(res.json()).toEqual({ error: 'insufficient_scope', error_description: description });
       expect(res.headers['www-authenticate']).toBe(`Bearer realm="authly", error="insufficient_scope", error_description="${description}"`);

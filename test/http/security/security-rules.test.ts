@@ -215,8 +215,9 @@ const ROWS: Row[] = [
   ['repeated parameters refused at the authorization endpoint', (f) => f.get(`${authorizeUrl(f.client.clientId)}&scope=openid`), { redirect: 'invalid_request' }],
   ['repeated client_id at the authorization endpoint → error page', (f) => f.get(`${authorizeUrl(f.client.clientId)}&client_id=${f.client.clientId}`), { page: 400 }],
   ['admin API: no token → 401', (f) => f.t.app.inject({ method: 'GET', url: '/admin/clients' }), { json: [401, 'invalid_token'] }],
-  // Only the OpenAPI document is public (it holds no data); test/http/admin/openapi.test.ts checks every other operation.
-  ['admin API: the public OpenAPI document opens nothing else: POST /admin/keys/rotate without a token → 401', (f) => f.t.app.inject({ method: 'POST', url: '/admin/keys/rotate' }), { json: [401, 'invalid_token'] }],
+  // No unauthenticated admin surface, not even the API's description; test/http/admin/openapi.test.ts checks every operation.
+  ['admin API: the OpenAPI document needs an admin token too → 401', (f) => f.t.app.inject({ method: 'GET', url: '/admin/openapi.json' }), { json: [401, 'invalid_token'] }],
+  ['admin API: POST /admin/keys/rotate without a token → 401', (f) => f.t.app.inject({ method: 'POST', url: '/admin/keys/rotate' }), { json: [401, 'invalid_token'] }],
   ['admin API: a token without the admin scope → 403', async (f) => f.t.app.inject({ method: 'GET', url: '/admin/clients', headers: { authorization: `Bearer ${await tokenFor(f.t.app, f.client.clientId, f.client.clientSecret!)}` } }), { json: [403, 'insufficient_scope'] }],
   ['admin API: a user named by username, without the admin scope → 403 before any lookup', async (f) => f.t.app.inject({ method: 'GET', url: '/admin/users/nobody@example.com', headers: { authorization: `Bearer ${await tokenFor(f.t.app, f.client.clientId, f.client.clientSecret!)}` } }), { json: [403, 'insufficient_scope'] }],
   ['admin API: a forged page cursor → 400 validation_failed, never a database error', async (f) => {
