@@ -206,7 +206,6 @@ export async function registerAdminOpenApi(app: FastifyInstance): Promise<void> 
       return openapiObject as never;
     },
   });
-
 }
 
 /**

@@ -48,7 +48,7 @@ export interface AdminResponse {
 }
 
 export interface AdminOperation {
-  /** The admin scope the bearer token needs (admin-auth.ts), or `public`: no token checked at all. */
+  /** The admin scope the bearer token needs (admin-auth.ts); every admin route checks one. */
   scope: AdminRequirement;
   summary: string;
   description?: string;
@@ -70,7 +70,7 @@ declare module 'fastify' {
 }
 
 /** Route options for an admin route: the token check's scope and the operation, stated once. */
-export function adminRoute(op: AdminOperation): { config: { adminScope?: AdminRequirement; openapi: AdminOperation } } {
+export function adminRoute(op: AdminOperation): { config: { adminScope: AdminRequirement; openapi: AdminOperation } } {
   return { config: { adminScope: op.scope, openapi: op } };
 }
 
