@@ -66,6 +66,10 @@ describe('server start-up (real processes)', () => {
     const { HOST: _host, ...env } = baseServerEnv(port);
     const server = spawn(env);
     await running(server);
+    // The banner is written synchronously and the log asynchronously: wait for the log to catch up with a
+    // request made after start-up, so every 'Server listening' line is in.
+    expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
+    await server.waitForLine((l) => logFields(l)?.msg === 'request completed');
     const listening = server.lines.map(logFields).filter((f) => typeof f?.msg === 'string' && f.msg.startsWith('Server listening at'));
     expect(listening.map((f) => f!.msg)).toEqual([`Server listening at http://127.0.0.1:${port}`]);
     expect(await accepts('127.0.0.1', port)).toBe(true);

@@ -51,7 +51,7 @@ export interface ServerProcess {
   lines: string[];
   /** Resolves with the first line (already seen or future) that matches. */
   waitForLine(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
-  /** Resolves with the exit code and signal. */
+  /** Resolves with the exit code and signal once the process has ended and its output is read to the end. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr(): string;
 }
@@ -97,7 +97,9 @@ export function spawnServer(main: string, env: Record<string, string>): ServerPr
     }
   });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': it comes once stdout and stderr are read to the end, so a test that awaits the
+  // exit sees every line the process wrote (pino writes asynchronously and may trail the exit event).
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   return {
     child,
     lines,
