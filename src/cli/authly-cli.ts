@@ -144,7 +144,7 @@ async function configCheckCommand(io: CliIo, options: { envFile: string | undefi
     }
   }
   const { variableProblems } = await import('../config/config-check.js');
-  const { errors, warnings } = variableProblems({ ...fromFile, ...io.env }, Object.keys(fromFile));
+  const { errors, warnings } = variableProblems({ ...fromFile, ...io.env }, Object.keys(fromFile), file);
   const ok = errors.length === 0 && (!options.strict || warnings.length === 0);
   if (options.json) {
     io.stdout.write(`${JSON.stringify({ ok, errors, warnings }, null, 2)}\n`);

@@ -36,11 +36,11 @@ const reasonOf = (message: string) => message.replace(/^[A-Z][A-Z0-9_]*: /, '');
 
 /**
  * Problems of `env` (the process environment merged with .env, as the server sees it); `dotEnv`: the names
- * the .env file set. Each variable's own value is checked on its own, so all bad values are named; the
- * rules between variables (production requirements, pairs that go together) are checked when every value
- * is valid, as the server would check them next.
+ * the .env file set, `dotEnvFile`: its name as the operator gave it. Each variable's own value is checked
+ * on its own, so all bad values are named; the rules between variables (production requirements, pairs
+ * that go together) are checked when every value is valid, as the server would check them next.
  */
-export function variableProblems(env: Env, dotEnv: readonly string[] = []): VariableProblems {
+export function variableProblems(env: Env, dotEnv: readonly string[] = [], dotEnvFile = '.env'): VariableProblems {
   const errors: VariableProblem[] = [];
   for (const name of Object.keys(ENV_VARS) as EnvName[]) {
     try {
@@ -59,7 +59,7 @@ export function variableProblems(env: Env, dotEnv: readonly string[] = []): Vari
     }
   }
 
-  const warnings: VariableProblem[] = configWarnings(env, dotEnv);
+  const warnings: VariableProblem[] = configWarnings(env, dotEnv, dotEnvFile);
   const named = new Set(warnings.map((w) => w.variable));
   for (const [variable, value] of Object.entries(env)) {
     if (value === undefined || named.has(variable) || KNOWN_VARIABLES.has(variable)) continue;

@@ -52,7 +52,7 @@ export function dotEnvNames(file = '.env'): string[] {
  * to configure Authly); in the process environment, which holds everything else too, only names that
  * start with AUTHLY_ or are one or two letters away from a variable Authly reads.
  */
-export function configWarnings(env: Record<string, string | undefined>, dotEnv: readonly string[] = []): ConfigWarning[] {
+export function configWarnings(env: Record<string, string | undefined>, dotEnv: readonly string[] = [], dotEnvFile = '.env'): ConfigWarning[] {
   const warnings: ConfigWarning[] = [];
   const fromDotEnv = new Set(dotEnv);
   for (const [variable, value] of Object.entries(env)) {
@@ -67,7 +67,7 @@ export function configWarnings(env: Record<string, string | undefined>, dotEnv: 
     const suggestion = closestKnown(variable);
     if (fromDotEnv.has(variable) || variable.startsWith('AUTHLY_') || (suggestion && variable.length >= 8)) {
       const hint = suggestion ? `; did you mean ${suggestion}?` : '';
-      const where = fromDotEnv.has(variable) ? ' (set in .env)' : '';
+      const where = fromDotEnv.has(variable) ? ` (set in ${dotEnvFile})` : '';
       warnings.push({ variable, message: `${variable}${where} is not a variable Authly reads${hint}` });
     }
   }

@@ -30,7 +30,7 @@ describe('authly config check', () => {
       stdout: [
         'error: PORT: expected a whole number (got "80a")',
         'error: LOG_LEVEL: Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent" (got "loud")',
-        'warning: ACCES_TOKEN_EXPIRE_MINUTES (set in .env) is not a variable Authly reads; did you mean ACCESS_TOKEN_EXPIRE_MINUTES?',
+        `warning: ACCES_TOKEN_EXPIRE_MINUTES (set in ${file}) is not a variable Authly reads; did you mean ACCESS_TOKEN_EXPIRE_MINUTES?`,
         'warning: SMTP_HOSTNAME is not a variable Authly reads (Authly reads other SMTP_* variables)',
         'The configuration is not valid: 2 errors, 2 warnings.',
         '',
@@ -47,7 +47,8 @@ describe('authly config check', () => {
 
   it('warnings alone pass; --strict makes them fail', async () => {
     const file = envFile('typo.env', 'ACCES_TOKEN_EXPIRE_MINUTES=30\n');
-    const warning = 'warning: ACCES_TOKEN_EXPIRE_MINUTES (set in .env) is not a variable Authly reads; did you mean ACCESS_TOKEN_EXPIRE_MINUTES?\n';
+    // The warning names the file the variable came from, as given.
+    const warning = `warning: ACCES_TOKEN_EXPIRE_MINUTES (set in ${file}) is not a variable Authly reads; did you mean ACCESS_TOKEN_EXPIRE_MINUTES?\n`;
     expect(await check(file)).toEqual({ code: 0, stdout: `${warning}The configuration is valid (1 warning).\n`, stderr: '' });
     expect(await check(file, {}, '--strict')).toEqual({
       code: 1,
@@ -66,7 +67,7 @@ describe('authly config check', () => {
       warnings: [
         {
           variable: 'ACCES_TOKEN_EXPIRE_MINUTES',
-          message: 'ACCES_TOKEN_EXPIRE_MINUTES (set in .env) is not a variable Authly reads; did you mean ACCESS_TOKEN_EXPIRE_MINUTES?',
+          message: `ACCES_TOKEN_EXPIRE_MINUTES (set in ${file}) is not a variable Authly reads; did you mean ACCESS_TOKEN_EXPIRE_MINUTES?`,
         },
       ],
     });
